@@ -1,0 +1,66 @@
+// Typed errors for everything the engine rejects. Each carries a stable `code` so callers
+// (CLI, trainer, app) can react without parsing messages, and a message that names the
+// file or value at fault.
+
+export type EngineErrorCode =
+  | 'IDX_TRUNCATED'
+  | 'IDX_BAD_MAGIC'
+  | 'IDX_BAD_DIMS'
+  | 'IDX_TOO_LARGE'
+  | 'IDX_TRAILING_BYTES'
+  | 'IDX_LABEL_RANGE'
+  | 'IDX_COUNT_MISMATCH'
+  | 'DATASET_NOT_FOUND'
+  | 'DATASET_UNREADABLE'
+  | 'GZIP_TOO_LARGE'
+  | 'GZIP_CORRUPT'
+  | 'MODEL_TRUNCATED'
+  | 'MODEL_BAD_HEADER'
+  | 'MODEL_BAD_TENSOR'
+  | 'MODEL_NOT_FINITE'
+  | 'MODEL_FOREIGN'
+  | 'MODEL_MISMATCH'
+  | 'SPEC_INVALID'
+  | 'CONFIG_INVALID'
+  | 'SHAPE_MISMATCH'
+  | 'CSV_INVALID'
+  | 'DIVERGED';
+
+export class EngineError extends Error {
+  override readonly name: string = 'EngineError';
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A dataset file (IDX, raw or gzip) that cannot be used. */
+export class DatasetError extends EngineError {
+  override readonly name = 'DatasetError';
+}
+
+/** A model file (.lenet / safetensors) that cannot be used. */
+export class ModelFileError extends EngineError {
+  override readonly name = 'ModelFileError';
+}
+
+/** A model spec or training configuration that describes something impossible. */
+export class SpecError extends EngineError {
+  override readonly name = 'SpecError';
+}
+
+/** Training produced a non-finite loss or non-finite weights. */
+export class DivergedError extends EngineError {
+  override readonly name = 'DivergedError';
+}
+
+/** `assert(cond, msg)`: an internal invariant; failing it is a bug, not a user error. */
+export function assert(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new Error(`internal error: ${message}`);
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`internal error: unexpected value ${JSON.stringify(value)}`);
+}

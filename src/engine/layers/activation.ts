@@ -1,0 +1,100 @@
+// Pointwise activations and softmax. Backward uses the cached output y, since every one of
+// these has a derivative expressible in y: tanh' = 1−y², σ' = y(1−y), relu' = [y>0].
+
+import type { ActivationFn } from '../spec';
+import { BatchBuffer, shapeSize, type Shape } from '../tensor';
+import { EMPTY, type Layer, type ParamSpec } from './layer';
+
+export class Activation implements Layer {
+  readonly kind = 'activation';
+  readonly params: ParamSpec[] = [];
+  readonly buffers: ParamSpec[] = [];
+  readonly macs = 0;
+  private readonly out: BatchBuffer;
+  private readonly dxBuf: BatchBuffer;
+  private y = EMPTY;
+  private readonly size: number;
+
+  constructor(
+    readonly name: string,
+    readonly inShape: Shape,
+    readonly outShape: Shape,
+    readonly fn: ActivationFn,
+  ) {
+    this.size = shapeSize(inShape);
+    this.out = new BatchBuffer(this.size);
+    this.dxBuf = new BatchBuffer(this.size);
+  }
+
+  bind(): void {}
+  init(): void {}
+  constrain(): void {}
+
+  forward(x: Float32Array, n: number): Float32Array {
+    const y = this.out.get(n);
+    const len = n * this.size;
+    switch (this.fn) {
+      case 'tanh':
+        for (let i = 0; i < len; i++) y[i] = Math.tanh(x[i]);
+        break;
+      case 'relu':
+        for (let i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : 0;
+        break;
+      case 'sigmoid':
+        for (let i = 0; i < len; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
+        break;
+      case 'softmax':
+        softmaxRows(y, x, n, this.size);
+        break;
+    }
+    this.y = y;
+    return y;
+  }
+
+  backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {
+    if (!needDx) return EMPTY;
+    const dx = this.dxBuf.get(n);
+    const y = this.y;
+    const len = n * this.size;
+    switch (this.fn) {
+      case 'tanh':
+        for (let i = 0; i < len; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+        break;
+      case 'relu':
+        for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+        break;
+      case 'sigmoid':
+        for (let i = 0; i < len; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
+        break;
+      case 'softmax': {
+        // dx = y ⊙ (dy − Σ dy·y), per row
+        const F = this.size;
+        for (let s = 0; s < n; s++) {
+          const b = s * F;
+          let dot = 0;
+          for (let k = 0; k < F; k++) dot += dy[b + k] * y[b + k];
+          for (let k = 0; k < F; k++) dx[b + k] = y[b + k] * (dy[b + k] - dot);
+        }
+        break;
+      }
+    }
+    return dx;
+  }
+}
+
+/** Numerically stable softmax of each row of x (n×F). */
+export function softmaxRows(y: Float32Array, x: Float32Array, n: number, F: number): void {
+  for (let s = 0; s < n; s++) {
+    const b = s * F;
+    let max = -Infinity;
+    for (let k = 0; k < F; k++) if (x[b + k] > max) max = x[b + k];
+    let sum = 0;
+    for (let k = 0; k < F; k++) {
+      const e = Math.exp(x[b + k] - max);
+      y[b + k] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let k = 0; k < F; k++) y[b + k] *= inv;
+  }
+}

@@ -1,0 +1,56 @@
+// Average and max pooling (window, stride; no padding).
+
+import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward, type PoolGeometry } from '../kernels/pool';
+import type { PoolSpec } from '../spec';
+import { BatchBuffer, shapeSize, type Shape } from '../tensor';
+import { EMPTY, type Layer, type ParamSpec } from './layer';
+
+export class Pool2D implements Layer {
+  readonly kind = 'pool2d';
+  readonly params: ParamSpec[] = [];
+  readonly buffers: ParamSpec[] = [];
+  readonly macs = 0;
+  readonly mode: 'max' | 'avg';
+  readonly geom: PoolGeometry;
+  private readonly out: BatchBuffer;
+  private readonly dxBuf: BatchBuffer;
+  /** Max pooling: the flat input index (within the batch) of each output's winner. */
+  argmax: Int32Array = new Int32Array(0);
+
+  constructor(
+    readonly name: string,
+    readonly inShape: Shape,
+    readonly outShape: Shape,
+    spec: PoolSpec,
+  ) {
+    const [C, H, W] = inShape;
+    this.mode = spec.mode;
+    this.geom = { C, H, W, size: spec.size, stride: spec.stride ?? spec.size, OH: outShape[1], OW: outShape[2] };
+    this.out = new BatchBuffer(shapeSize(outShape));
+    this.dxBuf = new BatchBuffer(shapeSize(inShape));
+  }
+
+  bind(): void {}
+  init(): void {}
+  constrain(): void {}
+
+  forward(x: Float32Array, n: number): Float32Array {
+    const y = this.out.get(n);
+    if (this.mode === 'max') {
+      if (this.argmax.length < y.length) this.argmax = new Int32Array(y.length);
+      maxPoolForward(y, this.argmax, x, n, this.geom);
+    } else {
+      avgPoolForward(y, x, n, this.geom);
+    }
+    return y;
+  }
+
+  backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {
+    if (!needDx) return EMPTY;
+    const dx = this.dxBuf.get(n);
+    dx.fill(0);
+    if (this.mode === 'max') maxPoolBackward(dx, dy, this.argmax, n * shapeSize(this.outShape));
+    else avgPoolBackward(dx, dy, n, this.geom);
+    return dx;
+  }
+}

@@ -1,0 +1,279 @@
+// A network built from a spec. It owns three flat Float32Arrays — trained parameters, their
+// gradients and non-trained buffers (BN running statistics) — and an index naming each
+// tensor with PyTorch's state_dict names. The optimizer, the model file and snapshots walk the
+// index; only the model knows about layers.
+
+import { Activation } from './layers/activation';
+import { BatchNorm } from './layers/batchnorm';
+import { Conv2D } from './layers/conv2d';
+import { Dense } from './layers/dense';
+import { Flatten } from './layers/flatten';
+import type { Layer } from './layers/layer';
+import { Pool2D } from './layers/pool2d';
+import { argmax, lossGrad, lossSum, softmaxCrossEntropyGrad } from './loss';
+import { ModelFileError } from './errors';
+import { Rng } from './rng';
+import { resolveLayers, validateSpec, type ModelSpec, type ResolvedLayer } from './spec';
+import { BatchBuffer, formatShape, shapeSize, type Shape } from './tensor';
+
+export interface TensorEntry {
+  /** Full name, e.g. `conv2.weight`, `bn1.running_var`. */
+  name: string;
+  layer: string;
+  local: string;
+  shape: Shape;
+  offset: number;
+  length: number;
+  /** L2 decay applies. */
+  decay: boolean;
+  /** 'param' lives in `params` (trained), 'buffer' in `buffers`. */
+  store: 'param' | 'buffer';
+}
+
+export interface NamedTensor {
+  name: string;
+  shape: Shape;
+  data: Float32Array;
+}
+
+function buildLayer(l: ResolvedLayer, spec: ModelSpec): Layer {
+  const initScale = spec.initScale ?? 0.05;
+  switch (l.type) {
+    case 'conv2d':
+      return new Conv2D(l.name, l.inShape, l.outShape, l, l.init ?? spec.init ?? 'kaiming-uniform', initScale);
+    case 'dense':
+      return new Dense(l.name, l.inShape, l.outShape, l.init ?? spec.init ?? 'kaiming-uniform', initScale);
+    case 'pool2d':
+      return new Pool2D(l.name, l.inShape, l.outShape, l);
+    case 'batchnorm':
+      return new BatchNorm(l.name, l.inShape, l.outShape, l.eps, l.momentum);
+    case 'activation':
+      return new Activation(l.name, l.inShape, l.outShape, l.fn);
+    case 'flatten':
+      return new Flatten(l.name, l.inShape, l.outShape);
+  }
+}
+
+export class Model {
+  readonly spec: ModelSpec;
+  readonly layers: Layer[];
+  readonly index: TensorEntry[] = [];
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  readonly buffers: Float32Array;
+  readonly inShape: Shape;
+  readonly classes: number;
+  /** Multiply-adds per image, forward. */
+  readonly macs: number;
+  /** Softmax + cross-entropy: backward starts at the logits with (p − onehot)/n. */
+  private readonly fusedSoftmaxCE: boolean;
+  private readonly dOut: BatchBuffer;
+  private readonly input: BatchBuffer;
+  private out: Float32Array = new Float32Array(0);
+  private lastN = 0;
+
+  constructor(spec: unknown) {
+    this.spec = validateSpec(spec);
+    const resolved = resolveLayers(this.spec);
+    this.layers = resolved.map((l) => buildLayer(l, this.spec));
+    this.inShape = this.spec.input;
+    const last = this.layers[this.layers.length - 1];
+    this.classes = last.outShape[0];
+    this.fusedSoftmaxCE = this.spec.loss === 'cross-entropy' && last instanceof Activation && last.fn === 'softmax';
+    this.dOut = new BatchBuffer(this.classes);
+    this.input = new BatchBuffer(shapeSize(this.inShape));
+    let pOff = 0;
+    let bOff = 0;
+    for (const layer of this.layers) {
+      for (const p of layer.params) {
+        const length = shapeSize(p.shape);
+        this.index.push({ name: `${layer.name}.${p.name}`, layer: layer.name, local: p.name, shape: p.shape, offset: pOff, length, decay: p.decay, store: 'param' });
+        pOff += length;
+      }
+      for (const b of layer.buffers) {
+        const length = shapeSize(b.shape);
+        this.index.push({ name: `${layer.name}.${b.name}`, layer: layer.name, local: b.name, shape: b.shape, offset: bOff, length, decay: false, store: 'buffer' });
+        bOff += length;
+      }
+    }
+    this.params = new Float32Array(pOff);
+    this.grads = new Float32Array(pOff);
+    this.buffers = new Float32Array(bOff);
+    this.bindAll();
+    this.macs = this.layers.reduce((a, l) => a + l.macs, 0);
+  }
+
+  private bindAll(): void {
+    for (const layer of this.layers) {
+      const p = new Map<string, Float32Array>();
+      const g = new Map<string, Float32Array>();
+      const b = new Map<string, Float32Array>();
+      for (const e of this.index) {
+        if (e.layer !== layer.name) continue;
+        if (e.store === 'param') {
+          p.set(e.local, this.params.subarray(e.offset, e.offset + e.length));
+          g.set(e.local, this.grads.subarray(e.offset, e.offset + e.length));
+        } else {
+          b.set(e.local, this.buffers.subarray(e.offset, e.offset + e.length));
+        }
+      }
+      layer.bind(p, g, b);
+    }
+  }
+
+  /** Fresh weights from the spec's init, drawn from `seed` in layer order. */
+  init(seed: number | Rng): this {
+    const rng = typeof seed === 'number' ? new Rng(seed) : seed;
+    for (const l of this.layers) l.init(rng);
+    return this;
+  }
+
+  get parameterCount(): number {
+    // Masked (C3) weights are stored but not free parameters.
+    let masked = 0;
+    for (const l of this.layers) if (l instanceof Conv2D && l.mask) masked += l.mask.reduce((a, v) => a + (v ? 0 : 1), 0) * l.geom.KH * l.geom.KW;
+    return this.params.length - masked;
+  }
+
+  /** Scale uint8 pixels of images [start, start+n) (in `order` if given) to [0,1] and run forward. */
+  forwardPixels(pixels: Uint8Array, indices: ArrayLike<number>, n: number, training: boolean): Float32Array {
+    const x = this.input.get(n);
+    const size = shapeSize(this.inShape);
+    const inv = 1 / 255;
+    for (let s = 0; s < n; s++) {
+      const src = indices[s] * size;
+      const dst = s * size;
+      for (let i = 0; i < size; i++) x[dst + i] = pixels[src + i] * inv;
+    }
+    return this.forward(x, n, training);
+  }
+
+  /** Forward pass over n samples of x (n × input). The result is model-owned. */
+  forward(x: Float32Array, n: number, training: boolean): Float32Array {
+    let h = x;
+    for (const l of this.layers) h = l.forward(h, n, training);
+    this.out = h;
+    this.lastN = n;
+    return h;
+  }
+
+  /** Outputs of every layer for the last forward (views valid until the next forward). */
+  layerOutputs(x: Float32Array, n: number, training: boolean): { name: string; shape: Shape; data: Float32Array }[] {
+    const outs: { name: string; shape: Shape; data: Float32Array }[] = [];
+    let h = x;
+    for (const l of this.layers) {
+      h = l.forward(h, n, training);
+      outs.push({ name: l.name, shape: l.outShape, data: h });
+    }
+    this.out = h;
+    this.lastN = n;
+    return outs;
+  }
+
+  /** Summed loss of the last forward's n outputs. */
+  lossSum(labels: Uint8Array): number {
+    return lossSum(this.spec.loss, this.out, labels, this.lastN, this.classes);
+  }
+
+  /** Number of the last forward's outputs whose argmax equals the label. */
+  correct(labels: Uint8Array): number {
+    let c = 0;
+    for (let s = 0; s < this.lastN; s++) if (argmax(this.out, s * this.classes, this.classes) === labels[s]) c++;
+    return c;
+  }
+
+  /** Backward from the batch-mean loss of the last forward; adds into `grads`. */
+  backward(labels: Uint8Array, needInputGrad = false): Float32Array {
+    const n = this.lastN;
+    const dy = this.dOut.get(n);
+    let start = this.layers.length - 1;
+    if (this.fusedSoftmaxCE) {
+      softmaxCrossEntropyGrad(dy, this.out, labels, n, this.classes);
+      start--; // dy is already the gradient at the softmax's input
+    } else {
+      lossGrad(this.spec.loss, dy, this.out, labels, n, this.classes);
+    }
+    return this.backwardFrom(start, dy, needInputGrad);
+  }
+
+  /** Backward from an arbitrary gradient at the output (e.g. one class score, for saliency). */
+  backwardOutput(dOut: Float32Array, needInputGrad = true): Float32Array {
+    return this.backwardFrom(this.layers.length - 1, dOut, needInputGrad);
+  }
+
+  private backwardFrom(start: number, dy: Float32Array, needInputGrad: boolean): Float32Array {
+    const n = this.lastN;
+    let g = dy;
+    for (let i = start; i >= 0; i--) g = this.layers[i].backward(g, n, i > 0 || needInputGrad);
+    return g;
+  }
+
+  zeroGrad(): void {
+    this.grads.fill(0);
+  }
+
+  entry(name: string): TensorEntry | undefined {
+    return this.index.find((e) => e.name === name);
+  }
+
+  /** View of a named tensor (parameter or buffer). */
+  tensor(name: string): Float32Array {
+    const e = this.entry(name);
+    if (!e) throw new Error(`internal error: no tensor ${name}`);
+    const store = e.store === 'param' ? this.params : this.buffers;
+    return store.subarray(e.offset, e.offset + e.length);
+  }
+
+  grad(name: string): Float32Array {
+    const e = this.entry(name);
+    if (!e || e.store !== 'param') throw new Error(`internal error: no parameter ${name}`);
+    return this.grads.subarray(e.offset, e.offset + e.length);
+  }
+
+  /** Every parameter and buffer as named views, in network order. */
+  namedTensors(): NamedTensor[] {
+    return this.index.map((e) => ({ name: e.name, shape: e.shape, data: this.tensor(e.name) }));
+  }
+
+  /**
+   * Copy tensors in by name. Every tensor the model has must be present with its exact shape;
+   * extra names are an error too, so a foreign file is never half-loaded.
+   */
+  loadTensors(tensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, source: string): void {
+    for (const e of this.index) {
+      const t = tensors.get(e.name);
+      if (!t) throw new ModelFileError('MODEL_MISMATCH', `${source}: tensor ${e.name} (${formatShape(e.shape)}) is missing`);
+      if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) {
+        throw new ModelFileError('MODEL_MISMATCH', `${source}: tensor ${e.name} has shape ${formatShape(t.shape)}, the model needs ${formatShape(e.shape)}`);
+      }
+    }
+    for (const name of tensors.keys()) {
+      if (!this.entry(name)) throw new ModelFileError('MODEL_MISMATCH', `${source}: tensor ${name} does not belong to this model`);
+    }
+    for (const e of this.index) this.tensor(e.name).set(tensors.get(e.name)!.data);
+    for (const l of this.layers) l.constrain();
+  }
+
+  /** A copy of parameters and buffers: a snapshot another process or the UI can load. */
+  snapshot(): { params: Float32Array; buffers: Float32Array } {
+    return { params: this.params.slice(), buffers: this.buffers.slice() };
+  }
+
+  restore(s: { params: Float32Array; buffers: Float32Array }): void {
+    if (s.params.length !== this.params.length || s.buffers.length !== this.buffers.length) {
+      throw new ModelFileError('MODEL_MISMATCH', `snapshot has ${s.params.length}+${s.buffers.length} values, the model needs ${this.params.length}+${this.buffers.length}`);
+    }
+    this.params.set(s.params);
+    this.buffers.set(s.buffers);
+    for (const l of this.layers) l.constrain();
+  }
+
+  /** True when every parameter and buffer is finite. */
+  isFinite(): boolean {
+    const p = this.params;
+    for (let i = 0; i < p.length; i++) if (!Number.isFinite(p[i])) return false;
+    const b = this.buffers;
+    for (let i = 0; i < b.length; i++) if (!Number.isFinite(b[i])) return false;
+    return true;
+  }
+}

@@ -1,0 +1,150 @@
+// The training loop, step by step, so a host (CLI, trainer process) can interleave progress
+// reports, pause and cancel between batches. Everything it needs to continue exactly where
+// it stopped — epoch, position, shuffle order, RNG, momentum — is in `state()`.
+
+import type { ImageSet } from './data';
+import { DivergedError, SpecError } from './errors';
+import type { Model } from './model';
+import { Sgd } from './optim';
+import { Rng, type RngState } from './rng';
+import { learningRate, type Schedule } from './schedule';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  decay: number;
+  schedule: Schedule;
+  seed: number;
+  shuffle: boolean;
+}
+
+export interface BatchResult {
+  n: number;
+  /** Mean loss of the batch. */
+  loss: number;
+  correct: number;
+}
+
+export interface TrainerState {
+  epoch: number;
+  position: number;
+  order: Uint32Array;
+  rng: { s: RngState; spare: number | null };
+  velocity: Float32Array;
+}
+
+export function validateTrainConfig(c: TrainConfig): TrainConfig {
+  const bad = (m: string): never => {
+    throw new SpecError('CONFIG_INVALID', m);
+  };
+  if (!Number.isInteger(c.epochs) || c.epochs < 1 || c.epochs > 10000) bad(`epochs must be an integer in 1..10000, got ${c.epochs}`);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 1 || c.batchSize > 4096) bad(`batch size must be an integer in 1..4096, got ${c.batchSize}`);
+  if (!(c.lr > 0 && Number.isFinite(c.lr))) bad(`learning rate must be a positive number, got ${c.lr}`);
+  if (!(c.momentum >= 0 && c.momentum < 1)) bad(`momentum must be in [0, 1), got ${c.momentum}`);
+  if (!(c.decay >= 0 && c.decay < 1)) bad(`decay must be in [0, 1), got ${c.decay}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) bad(`seed must be an integer in 0..4294967295, got ${c.seed}`);
+  return c;
+}
+
+export class Trainer {
+  readonly opt: Sgd;
+  private readonly rng: Rng;
+  private order: Uint32Array;
+  private epochIndex = 0;
+  private position = 0;
+  private readonly labels: Uint8Array;
+
+  constructor(
+    readonly model: Model,
+    readonly data: ImageSet,
+    readonly config: TrainConfig,
+  ) {
+    validateTrainConfig(config);
+    this.opt = new Sgd(model, { momentum: config.momentum, decay: config.decay });
+    // The shuffle stream is separate from initialisation so loading weights doesn't change it.
+    this.rng = new Rng((config.seed ^ 0x5eed5eed) >>> 0);
+    this.order = new Uint32Array(data.count);
+    for (let i = 0; i < data.count; i++) this.order[i] = i;
+    this.labels = new Uint8Array(config.batchSize);
+    this.beginEpoch();
+  }
+
+  /** Epoch in progress, from 0. */
+  get epoch(): number {
+    return this.epochIndex;
+  }
+
+  get done(): boolean {
+    return this.epochIndex >= this.config.epochs;
+  }
+
+  get batchesPerEpoch(): number {
+    return Math.ceil(this.data.count / this.config.batchSize);
+  }
+
+  /** Images of the current epoch already trained on. */
+  get epochPosition(): number {
+    return this.position;
+  }
+
+  get lr(): number {
+    return learningRate(this.config.lr, this.config.schedule, this.epochIndex, this.config.epochs);
+  }
+
+  private beginEpoch(): void {
+    this.position = 0;
+    if (this.config.shuffle) this.rng.shuffle(this.order);
+  }
+
+  /**
+   * Trains on the next batch. Returns null when the epoch has ended (and moves to the next).
+   * Throws DivergedError, before the weights are touched, when the loss or a gradient is not finite.
+   */
+  step(): BatchResult | null {
+    if (this.done) return null;
+    const { data, model } = this;
+    if (this.position >= data.count) {
+      this.epochIndex++;
+      if (!this.done) this.beginEpoch();
+      return null;
+    }
+    const n = Math.min(this.config.batchSize, data.count - this.position);
+    const idx = this.order.subarray(this.position, this.position + n);
+    const labels = this.labels.subarray(0, n);
+    for (let s = 0; s < n; s++) labels[s] = data.labels[idx[s]];
+    model.forwardPixels(data.pixels, idx, n, true);
+    const loss = model.lossSum(labels) / n;
+    const correct = model.correct(labels);
+    if (!Number.isFinite(loss)) throw this.diverged(`loss is ${loss}`);
+    model.zeroGrad();
+    model.backward(labels);
+    const g = model.grads;
+    for (let i = 0; i < g.length; i++) if (!Number.isFinite(g[i])) throw this.diverged('a gradient is not finite');
+    this.opt.step(this.lr);
+    if (!model.isFinite()) throw this.diverged('the weights are no longer finite');
+    this.position += n;
+    return { n, loss, correct };
+  }
+
+  private diverged(why: string): DivergedError {
+    const batch = Math.floor(this.position / this.config.batchSize) + 1;
+    return new DivergedError('DIVERGED', `training diverged at epoch ${this.epochIndex + 1}, batch ${batch}: ${why} (try a smaller learning rate)`);
+  }
+
+  state(): TrainerState {
+    return { epoch: this.epochIndex, position: this.position, order: this.order.slice(), rng: this.rng.getState(), velocity: this.opt.velocity.slice() };
+  }
+
+  restore(s: TrainerState): void {
+    if (s.order.length !== this.order.length || s.velocity.length !== this.opt.velocity.length) {
+      throw new SpecError('CONFIG_INVALID', 'checkpoint does not match this model and dataset');
+    }
+    this.epochIndex = s.epoch;
+    this.position = s.position;
+    this.order.set(s.order);
+    this.rng.setState(s.rng);
+    this.opt.velocity.set(s.velocity);
+  }
+}
