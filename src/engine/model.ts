@@ -87,12 +87,30 @@ export class Model {
     for (const layer of this.layers) {
       for (const p of layer.params) {
         const length = shapeSize(p.shape);
-        this.index.push({ name: `${layer.name}.${p.name}`, layer: layer.name, local: p.name, shape: p.shape, offset: pOff, length, decay: p.decay, store: 'param' });
+        this.index.push({
+          name: `${layer.name}.${p.name}`,
+          layer: layer.name,
+          local: p.name,
+          shape: p.shape,
+          offset: pOff,
+          length,
+          decay: p.decay,
+          store: 'param',
+        });
         pOff += length;
       }
       for (const b of layer.buffers) {
         const length = shapeSize(b.shape);
-        this.index.push({ name: `${layer.name}.${b.name}`, layer: layer.name, local: b.name, shape: b.shape, offset: bOff, length, decay: false, store: 'buffer' });
+        this.index.push({
+          name: `${layer.name}.${b.name}`,
+          layer: layer.name,
+          local: b.name,
+          shape: b.shape,
+          offset: bOff,
+          length,
+          decay: false,
+          store: 'buffer',
+        });
         bOff += length;
       }
     }
@@ -261,7 +279,10 @@ export class Model {
 
   restore(s: { params: Float32Array; buffers: Float32Array }): void {
     if (s.params.length !== this.params.length || s.buffers.length !== this.buffers.length) {
-      throw new ModelFileError('MODEL_MISMATCH', `snapshot has ${s.params.length}+${s.buffers.length} values, the model needs ${this.params.length}+${this.buffers.length}`);
+      throw new ModelFileError(
+        'MODEL_MISMATCH',
+        `snapshot has ${s.params.length}+${s.buffers.length} values, the model needs ${this.params.length}+${this.buffers.length}`,
+      );
     }
     this.params.set(s.params);
     this.buffers.set(s.buffers);

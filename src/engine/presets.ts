@@ -105,13 +105,48 @@ const RELU_BN: TrainDefaults = { epochs: 10, batchSize: 32, lr: 0.05, momentum: 
 export const PRESETS: Record<string, Preset> = Object.fromEntries(
   (
     [
-      { name: 'lenet5-tanh-mse', description: 'LeNet-5, tanh, average pooling, tanh outputs + MSE (the seed baseline)', spec: lenet5Spec({ act: 'tanh', bn: false }), defaults: TANH },
-      { name: 'lenet5-tanh-mse-l2', description: 'lenet5-tanh-mse with L2 weight decay 0.001', spec: lenet5Spec({ act: 'tanh', bn: false }), defaults: { ...TANH, decay: 0.001 } },
-      { name: 'lenet5-relu-ce', description: 'LeNet-5, ReLU, max pooling, softmax + cross-entropy', spec: lenet5Spec({ act: 'relu', bn: false }), defaults: RELU },
-      { name: 'lenet5-relu-ce-l2', description: 'lenet5-relu-ce with L2 weight decay 0.001', spec: lenet5Spec({ act: 'relu', bn: false }), defaults: { ...RELU, decay: 0.001 } },
-      { name: 'lenet5-tanh-mse-bn', description: 'lenet5-tanh-mse with batch norm before every activation', spec: lenet5Spec({ act: 'tanh', bn: true }), defaults: TANH },
-      { name: 'lenet5-relu-ce-bn', description: 'lenet5-relu-ce with batch norm before every activation (the default)', spec: lenet5Spec({ act: 'relu', bn: true }), defaults: RELU_BN },
-      { name: 'mlp-500-150', description: '784-500-150-10 multilayer perceptron, ReLU, softmax + cross-entropy', spec: mlpSpec([500, 150]), defaults: { epochs: 30, batchSize: 30, lr: 0.1, momentum: 0, decay: 0, schedule: { type: 'constant' } } },
+      {
+        name: 'lenet5-tanh-mse',
+        description: 'LeNet-5, tanh, average pooling, tanh outputs + MSE (the seed baseline)',
+        spec: lenet5Spec({ act: 'tanh', bn: false }),
+        defaults: TANH,
+      },
+      {
+        name: 'lenet5-tanh-mse-l2',
+        description: 'lenet5-tanh-mse with L2 weight decay 0.001',
+        spec: lenet5Spec({ act: 'tanh', bn: false }),
+        defaults: { ...TANH, decay: 0.001 },
+      },
+      {
+        name: 'lenet5-relu-ce',
+        description: 'LeNet-5, ReLU, max pooling, softmax + cross-entropy',
+        spec: lenet5Spec({ act: 'relu', bn: false }),
+        defaults: RELU,
+      },
+      {
+        name: 'lenet5-relu-ce-l2',
+        description: 'lenet5-relu-ce with L2 weight decay 0.001',
+        spec: lenet5Spec({ act: 'relu', bn: false }),
+        defaults: { ...RELU, decay: 0.001 },
+      },
+      {
+        name: 'lenet5-tanh-mse-bn',
+        description: 'lenet5-tanh-mse with batch norm before every activation',
+        spec: lenet5Spec({ act: 'tanh', bn: true }),
+        defaults: TANH,
+      },
+      {
+        name: 'lenet5-relu-ce-bn',
+        description: 'lenet5-relu-ce with batch norm before every activation (the default)',
+        spec: lenet5Spec({ act: 'relu', bn: true }),
+        defaults: RELU_BN,
+      },
+      {
+        name: 'mlp-500-150',
+        description: '784-500-150-10 multilayer perceptron, ReLU, softmax + cross-entropy',
+        spec: mlpSpec([500, 150]),
+        defaults: { epochs: 30, batchSize: 30, lr: 0.1, momentum: 0, decay: 0, schedule: { type: 'constant' } },
+      },
     ] satisfies Preset[]
   ).map((p) => [p.name, p]),
 );

@@ -2,10 +2,7 @@
 
 import { SpecError } from './errors';
 
-export type Schedule =
-  | { type: 'constant' }
-  | { type: 'step'; every: number; gamma: number }
-  | { type: 'cosine'; minFactor?: number };
+export type Schedule = { type: 'constant' } | { type: 'step'; every: number; gamma: number } | { type: 'cosine'; minFactor?: number };
 
 export function learningRate(base: number, schedule: Schedule, epoch: number, epochs: number): number {
   switch (schedule.type) {

@@ -11,16 +11,7 @@ import { formatShape, shapeSize } from './tensor';
 export const ACTIVATIONS = ['tanh', 'relu', 'sigmoid', 'softmax'] as const;
 export type ActivationFn = (typeof ACTIVATIONS)[number];
 
-export const INITS = [
-  'uniform',
-  'normal',
-  'lecun-uniform',
-  'lecun-normal',
-  'xavier-uniform',
-  'xavier-normal',
-  'kaiming-uniform',
-  'kaiming-normal',
-] as const;
+export const INITS = ['uniform', 'normal', 'lecun-uniform', 'lecun-normal', 'xavier-uniform', 'xavier-normal', 'kaiming-uniform', 'kaiming-normal'] as const;
 export type InitName = (typeof INITS)[number];
 
 export const LOSSES = ['mse', 'cross-entropy'] as const;

@@ -3,10 +3,15 @@
 // col2im is its adjoint: it adds each column entry back into the pixel it came from.
 
 export interface ConvGeometry {
-  C: number; H: number; W: number; // input channels and size
-  KH: number; KW: number;
-  stride: number; pad: number;
-  OH: number; OW: number;
+  C: number;
+  H: number;
+  W: number; // input channels and size
+  KH: number;
+  KW: number;
+  stride: number;
+  pad: number;
+  OH: number;
+  OW: number;
 }
 
 export function convOutSize(size: number, k: number, stride: number, pad: number): number {

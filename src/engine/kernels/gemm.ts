@@ -8,10 +8,16 @@
 
 /** C[M×N] (+)= A[M×K] · B[K×N] */
 export function gemmNN(
-  C: Float32Array, cOff: number,
-  A: Float32Array, aOff: number,
-  B: Float32Array, bOff: number,
-  M: number, N: number, K: number, acc: boolean,
+  C: Float32Array,
+  cOff: number,
+  A: Float32Array,
+  aOff: number,
+  B: Float32Array,
+  bOff: number,
+  M: number,
+  N: number,
+  K: number,
+  acc: boolean,
 ): void {
   if (!acc) C.fill(0, cOff, cOff + M * N);
   let i = 0;
@@ -46,10 +52,16 @@ export function gemmNN(
 
 /** C[M×N] (+)= A[M×K] · B[N×K]ᵀ — each entry a dot product of two contiguous rows. */
 export function gemmNT(
-  C: Float32Array, cOff: number,
-  A: Float32Array, aOff: number,
-  B: Float32Array, bOff: number,
-  M: number, N: number, K: number, acc: boolean,
+  C: Float32Array,
+  cOff: number,
+  A: Float32Array,
+  aOff: number,
+  B: Float32Array,
+  bOff: number,
+  M: number,
+  N: number,
+  K: number,
+  acc: boolean,
 ): void {
   for (let i = 0; i < M; i++) {
     const a = aOff + i * K;
@@ -84,10 +96,16 @@ export function gemmNT(
 
 /** C[M×N] (+)= A[K×M]ᵀ · B[K×N] */
 export function gemmTN(
-  C: Float32Array, cOff: number,
-  A: Float32Array, aOff: number,
-  B: Float32Array, bOff: number,
-  M: number, N: number, K: number, acc: boolean,
+  C: Float32Array,
+  cOff: number,
+  A: Float32Array,
+  aOff: number,
+  B: Float32Array,
+  bOff: number,
+  M: number,
+  N: number,
+  K: number,
+  acc: boolean,
 ): void {
   if (!acc) C.fill(0, cOff, cOff + M * N);
   for (let k = 0; k < K; k++) {

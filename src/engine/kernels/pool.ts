@@ -3,9 +3,13 @@
 // to exactly one input (the first maximum on ties, as PyTorch does).
 
 export interface PoolGeometry {
-  C: number; H: number; W: number;
-  size: number; stride: number;
-  OH: number; OW: number;
+  C: number;
+  H: number;
+  W: number;
+  size: number;
+  stride: number;
+  OH: number;
+  OW: number;
 }
 
 /** y (n, C, OH, OW) ← max over windows of x (n, C, H, W); argmax gets input indices. */

@@ -30,7 +30,7 @@ export class Activation implements Layer {
   init(): void {}
   constrain(): void {}
 
-  forward(x: Float32Array, n: number): Float32Array {
+  forward(x: Float32Array, n: number, _training = false): Float32Array {
     const y = this.out.get(n);
     const len = n * this.size;
     switch (this.fn) {

@@ -86,7 +86,7 @@ export class Conv2D implements Layer {
     for (let oc = 0; oc < this.mask.length; oc++) if (!this.mask[oc]) this.w.fill(0, oc * k2, oc * k2 + k2);
   }
 
-  forward(x: Float32Array, n: number): Float32Array {
+  forward(x: Float32Array, n: number, _training = false): Float32Array {
     const y = this.out.get(n);
     const cols = this.cols.get(n);
     const OC = this.outShape[0];

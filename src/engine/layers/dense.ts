@@ -54,7 +54,7 @@ export class Dense implements Layer {
 
   constrain(): void {}
 
-  forward(x: Float32Array, n: number): Float32Array {
+  forward(x: Float32Array, n: number, _training = false): Float32Array {
     this.x = x;
     const y = this.out.get(n);
     gemmNT(y, 0, x, 0, this.w, 0, n, this.O, this.I, false); // y (n×O) = x (n×I) · Wᵀ

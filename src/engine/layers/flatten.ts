@@ -16,10 +16,10 @@ export class Flatten implements Layer {
   bind(): void {}
   init(): void {}
   constrain(): void {}
-  forward(x: Float32Array): Float32Array {
+  forward(x: Float32Array, _n = 0, _training = false): Float32Array {
     return x;
   }
-  backward(dy: Float32Array): Float32Array {
+  backward(dy: Float32Array, _n = 0, _needDx = true): Float32Array {
     return dy;
   }
 }

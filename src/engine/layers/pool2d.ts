@@ -34,7 +34,7 @@ export class Pool2D implements Layer {
   init(): void {}
   constrain(): void {}
 
-  forward(x: Float32Array, n: number): Float32Array {
+  forward(x: Float32Array, n: number, _training = false): Float32Array {
     const y = this.out.get(n);
     if (this.mode === 'max') {
       if (this.argmax.length < y.length) this.argmax = new Int32Array(y.length);

@@ -35,13 +35,13 @@ function breakTiesLikeReference(model: Model, g: ReturnType<typeof loadGolden>, 
     const x = outs[i - 1].data;
     const refGrad = g.layers.find((l) => l.name === model.layers[i - 1].name)!.grad_output.data;
     const { H, W, size, stride, OH, OW } = layer.geom;
-    for (let o = 0; o < x.length / (H * W) * OH * OW; o++) {
+    for (let o = 0; o < (x.length / (H * W)) * OH * OW; o++) {
       const w = layer.argmax[o];
       if (refGrad[w] !== 0) continue;
       const m = Math.floor(o / (OH * OW));
       const oh = Math.floor((o % (OH * OW)) / OW);
       const ow = o % OW;
-      for (let a = 0; a < size; a++)
+      for (let a = 0; a < size; a++) {
         for (let b = 0; b < size; b++) {
           const j = m * H * W + (oh * stride + a) * W + ow * stride + b;
           if (j !== w && refGrad[j] !== 0 && Math.abs(x[j] - x[w]) <= 1e-6 * Math.abs(x[w])) {
@@ -49,6 +49,7 @@ function breakTiesLikeReference(model: Model, g: ReturnType<typeof loadGolden>, 
             switched++;
           }
         }
+      }
     }
   });
   return switched;

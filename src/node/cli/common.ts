@@ -1,0 +1,120 @@
+// What every command-line tool shares: flag parsing with clear errors, one-line error reports
+// for user mistakes (stack traces only for bugs), and number formatting.
+
+import { readFile } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EngineError } from '../../engine/errors';
+import { decodeModelFile, type LoadedModel } from '../../engine/formats/modelfile';
+import type { ModelSpec } from '../../engine/spec';
+import { FileWriteError } from '../files';
+
+/** A mistake in how the command was called: reported with a pointer to --help. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parseFlags<T extends Options>(argv: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (e) {
+    // node's messages are good but long; keep the first sentence.
+    throw new UsageError((e as Error).message.split('\n')[0].replace(/\. To specify.*$/, ''));
+  }
+}
+
+export function intFlag(value: string | undefined, flag: string, lo: number, hi: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < lo || n > hi)
+    {throw new UsageError(`${flag} must be an integer in ${lo}..${hi}, got "${value}"`);}
+  return n;
+}
+
+export function numFlag(value: string | undefined, flag: string, lo: number, hi: number, loOpen = false): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n > hi || n < lo || (loOpen && n === lo)) {
+    throw new UsageError(`${flag} must be a number ${loOpen ? '>' : '≥'} ${lo} and ≤ ${hi}, got "${value}"`);
+  }
+  return n;
+}
+
+/** Runs a CLI main: user errors become one line on stderr and exit code 1 (usage: 2). */
+export async function runCli(name: string, main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${name}: ${e.message}\nTry '${name} --help'.\n`);
+      process.exitCode = 2;
+    } else if (e instanceof EngineError || e instanceof FileWriteError) {
+      process.stderr.write(`${name}: ${e.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`${name}: internal error, please report it:\n${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 70;
+    }
+  }
+}
+
+export async function readModel(path: string, fallbackSpec?: ModelSpec): Promise<LoadedModel> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `model file ${path} does not exist` : `cannot read model file ${path}: ${(e as Error).message}`);
+  }
+  return decodeModelFile(bytes, path, fallbackSpec);
+}
+
+export function pct(x: number, digits = 2): string {
+  return `${(100 * x).toFixed(digits)}%`;
+}
+
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--:--';
+  const s = Math.max(0, Math.round(seconds));
+  const m = Math.floor(s / 60);
+  const h = Math.floor(m / 60);
+  const pad = (v: number): string => String(v).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m % 60)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+export function thousands(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** A one-line progress bar on a terminal's stderr, redrawn at most ~10 times a second. */
+export class ProgressBar {
+  private last = 0;
+  private readonly enabled: boolean;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
+    this.enabled = Boolean(stream.isTTY);
+  }
+
+  update(text: () => string, force = false): void {
+    if (!this.enabled) return;
+    const now = performance.now();
+    if (!force && now - this.last < 100) return;
+    this.last = now;
+    const width = this.stream.columns || 100;
+    this.stream.write(
+      `\r${text()
+        .slice(0, width - 1)
+        .padEnd(width - 1)}`,
+    );
+  }
+
+  clear(): void {
+    if (this.enabled) this.stream.write(`\r${' '.repeat((this.stream.columns || 100) - 1)}\r`);
+  }
+}
+
+export function bar(fraction: number, width = 24): string {
+  const full = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
+}

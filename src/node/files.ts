@@ -1,0 +1,167 @@
+// File I/O shared by main, the trainer and the CLI: crash-safe writes and dataset reads
+// (plain or gzip) with size caps, turning OS errors into errors that name the file.
+
+import { randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { DatasetError } from '../engine/errors';
+
+// ---------------------------------------------------------------- atomic writes
+
+/** The handful of file operations an atomic write needs; injectable so tests can make them fail. */
+export interface FsHandle {
+  /** Writes all of `data` at the current position. */
+  write(data: Uint8Array): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FsLayer {
+  /** `flags` is 'wx' for the temp file (must not exist yet) or 'r' for the directory fsync. */
+  open(path: string, flags: 'wx' | 'r'): Promise<FsHandle>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+}
+
+export const nodeFs: FsLayer = {
+  async open(path, flags) {
+    const fh = await fsp.open(path, flags);
+    return {
+      write: async (data) => {
+        await fh.writeFile(data);
+      },
+      sync: () => fh.sync(),
+      close: () => fh.close(),
+    };
+  },
+  rename: (from, to) => fsp.rename(from, to),
+  unlink: (path) => fsp.unlink(path),
+};
+
+export class FileWriteError extends Error {
+  override readonly name = 'FileWriteError';
+  constructor(
+    /** errno code of the cause (`ENOSPC`, `EACCES`, ...), or `EUNKNOWN`. */
+    readonly code: string,
+    /** The target path, not the temp file. */
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface WriteFileAtomicOptions {
+  /** Test hook: runs after the temp file is written and synced, before the rename. */
+  beforeRename?: () => Promise<void>;
+}
+
+function errnoCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Writes `data` to `path` so that a crash or a full disk leaves either the old file or the new
+ * one, never half of either: temp file in the same folder (same filesystem, so the rename is
+ * atomic), fsync, rename over the target, then fsync the folder so the rename itself is durable.
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, fsl: FsLayer = nodeFs, options: WriteFileAtomicOptions = {}): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  let handle: FsHandle | undefined;
+  let created = false;
+  try {
+    handle = await fsl.open(tmp, 'wx');
+    created = true;
+    await handle.write(bytes);
+    await handle.sync();
+    const h = handle;
+    handle = undefined;
+    await h.close();
+    if (options.beforeRename) await options.beforeRename();
+    await fsl.rename(tmp, path);
+    created = false;
+  } catch (err) {
+    if (handle) await handle.close().catch(() => undefined);
+    if (created) await fsl.unlink(tmp).catch(() => undefined);
+    throw new FileWriteError(errnoCode(err) ?? 'EUNKNOWN', path, `could not write ${path}: ${errMessage(err)}`, { cause: err });
+  }
+  // The new content is in place; a folder fsync only hardens the rename against power loss and
+  // is unsupported on some platforms (Windows: EPERM/EISDIR), so its failure is not an error.
+  try {
+    const d = await fsl.open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    // see above
+  }
+}
+
+// ---------------------------------------------------------------- dataset reads
+
+/** Real MNIST is 47 MB uncompressed; 256 MiB leaves room for larger IDX sets. */
+export const DEFAULT_MAX_DATA_BYTES = 256 * 1024 * 1024;
+
+const gunzipAsync = promisify(gunzip);
+
+function showSize(n: number): string {
+  const MiB = 1024 * 1024;
+  return n % MiB === 0 ? `${n / MiB} MiB` : `${n} bytes`;
+}
+
+/**
+ * Reads a dataset file. Gzip (detected by its 1f 8b magic, not by the name) is inflated with
+ * the output capped at `maxBytes`, so a small bomb cannot exhaust memory.
+ */
+export async function readDataFile(path: string, opts: { maxBytes?: number } = {}): Promise<Uint8Array> {
+  const cap = opts.maxBytes ?? DEFAULT_MAX_DATA_BYTES;
+  let raw: Uint8Array;
+  try {
+    const st = await fsp.stat(path);
+    if (!st.isFile()) {
+      throw new DatasetError('DATASET_UNREADABLE', `${path}: not a regular file`);
+    }
+    if (st.size > cap) {
+      throw new DatasetError('IDX_TOO_LARGE', `${path}: the file is ${st.size} bytes, above the cap of ${showSize(cap)}`);
+    }
+    const buf = await fsp.readFile(path);
+    // The file may have grown between stat and read.
+    if (buf.length > cap) {
+      throw new DatasetError('IDX_TOO_LARGE', `${path}: the file is ${buf.length} bytes, above the cap of ${showSize(cap)}`);
+    }
+    raw = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (err) {
+    if (err instanceof DatasetError) throw err;
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new DatasetError('DATASET_NOT_FOUND', `${path}: no such file`);
+    }
+    throw new DatasetError('DATASET_UNREADABLE', `${path}: could not read the file: ${errMessage(err)}`);
+  }
+
+  if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+  try {
+    const out = await gunzipAsync(raw, { maxOutputLength: cap });
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch (err) {
+    if (errnoCode(err) === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DatasetError('GZIP_TOO_LARGE', `${path}: the gzip data inflates to more than the cap of ${showSize(cap)}`);
+    }
+    throw new DatasetError('GZIP_CORRUPT', `${path}: the gzip data is corrupt: ${errMessage(err)}`);
+  }
+}

@@ -1,0 +1,7 @@
+import type { StudioApi } from './api';
+
+declare global {
+  interface Window {
+    studio: StudioApi;
+  }
+}
