@@ -12,6 +12,7 @@ import type { Layer } from './layers/layer';
 import { Pool2D } from './layers/pool2d';
 import { argmax, lossGrad, lossSum, softmaxCrossEntropyGrad } from './loss';
 import { ModelFileError } from './errors';
+import { K } from './kernels/backend';
 import { Rng } from './rng';
 import { resolveLayers, validateSpec, type ModelSpec, type ResolvedLayer } from './spec';
 import { BatchBuffer, formatShape, shapeSize, type Shape } from './tensor';
@@ -114,9 +115,10 @@ export class Model {
         bOff += length;
       }
     }
-    this.params = new Float32Array(pOff);
-    this.grads = new Float32Array(pOff);
-    this.buffers = new Float32Array(bOff);
+    // In the kernels' memory (wasm when active), so kernels read weights in place.
+    this.params = K.alloc(pOff);
+    this.grads = K.alloc(pOff);
+    this.buffers = K.alloc(bOff);
     this.bindAll();
     this.macs = this.layers.reduce((a, l) => a + l.macs, 0);
   }

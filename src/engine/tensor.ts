@@ -1,3 +1,5 @@
+import { K } from './kernels/backend';
+
 // Shapes are per sample, without the batch dimension: [C, H, W] for maps, [F] for vectors.
 // Batched data is a flat Float32Array in NCHW order plus a batch size, so layers never
 // allocate tensor objects in the training loop.
@@ -32,7 +34,7 @@ export class BatchBuffer {
   get(n: number): Float32Array {
     if (n === this.viewN) return this.view;
     const len = n * this.perSample;
-    if (this.store.length < len) this.store = new Float32Array(len);
+    if (this.store.length < len) this.store = K.alloc(len);
     this.view = this.store.subarray(0, len);
     this.viewN = n;
     return this.view;

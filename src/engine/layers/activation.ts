@@ -1,6 +1,7 @@
 // Pointwise activations and softmax. Backward uses the cached output y, since every one of
 // these has a derivative expressible in y: tanh' = 1−y², σ' = y(1−y), relu' = [y>0].
 
+import { K } from '../kernels/backend';
 import type { ActivationFn } from '../spec';
 import { BatchBuffer, shapeSize, type Shape } from '../tensor';
 import { EMPTY, type Layer, type ParamSpec } from './layer';
@@ -38,7 +39,7 @@ export class Activation implements Layer {
         for (let i = 0; i < len; i++) y[i] = Math.tanh(x[i]);
         break;
       case 'relu':
-        for (let i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : 0;
+        K.reluForward(y, x, len);
         break;
       case 'sigmoid':
         for (let i = 0; i < len; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
@@ -61,7 +62,7 @@ export class Activation implements Layer {
         for (let i = 0; i < len; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
         break;
       case 'relu':
-        for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+        K.reluBackward(dx, dy, y, len);
         break;
       case 'sigmoid':
         for (let i = 0; i < len; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);

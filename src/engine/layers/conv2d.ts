@@ -2,8 +2,8 @@
 // conv1 6×25×784, conv2 16×150×100). An optional connection table (LeCun 1998, Table 1)
 // masks conv.weight: masked weights stay zero and receive zero gradient.
 
-import { gemmNN, gemmNT, gemmTN } from '../kernels/gemm';
-import { col2im, im2col, type ConvGeometry } from '../kernels/conv';
+import { K } from '../kernels/backend';
+import type { ConvGeometry } from '../kernels/conv';
 import { initWeights } from '../init';
 import type { Rng } from '../rng';
 import type { ConvSpec, InitName } from '../spec';
@@ -58,7 +58,7 @@ export class Conv2D implements Layer {
     this.out = new BatchBuffer(shapeSize(outShape));
     this.cols = new BatchBuffer(this.kSize * this.P);
     this.dxBuf = new BatchBuffer(shapeSize(inShape));
-    this.dcol = new Float32Array(this.kSize * this.P);
+    this.dcol = K.alloc(this.kSize * this.P);
   }
 
   bind(p: Views, g: Views): void {
@@ -94,15 +94,11 @@ export class Conv2D implements Layer {
     const inSize = shapeSize(this.inShape);
     for (let s = 0; s < n; s++) {
       const colOff = s * kSize * P;
-      im2col(cols, colOff, x, s * inSize, this.geom);
-      // y_s (OC×P) = W (OC×K) · col_s (K×P); masked weights are zero, so the GEMM skips them.
-      gemmNN(y, s * OC * P, this.w, 0, cols, colOff, OC, P, kSize, false);
-      for (let o = 0; o < OC; o++) {
-        const bo = this.b[o];
-        const base = s * OC * P + o * P;
-        for (let p = 0; p < P; p++) y[base + p] += bo;
-      }
+      K.im2col(cols, colOff, x, s * inSize, this.geom);
+      // y_s (OC×P) = W (OC×K) · col_s (K×P)
+      K.gemmNN(y, s * OC * P, this.w, 0, cols, colOff, OC, P, kSize, false);
     }
+    K.addBias(y, this.b, n, OC, P);
     return y;
   }
 
@@ -117,7 +113,7 @@ export class Conv2D implements Layer {
       const dyOff = s * OC * P;
       const colOff = s * kSize * P;
       // dW (OC×K) += dY_s (OC×P) · col_sᵀ
-      gemmNT(this.dw, 0, dy, dyOff, cols, colOff, OC, kSize, P, true);
+      K.gemmNT(this.dw, 0, dy, dyOff, cols, colOff, OC, kSize, P, true);
       for (let o = 0; o < OC; o++) {
         let sum = 0;
         const base = dyOff + o * P;
@@ -126,8 +122,8 @@ export class Conv2D implements Layer {
       }
       if (needDx) {
         // dcol (K×P) = Wᵀ · dY_s, then scattered back to the pixels it came from.
-        gemmTN(this.dcol, 0, this.w, 0, dy, dyOff, kSize, P, OC, false);
-        col2im(dx, s * inSize, this.dcol, 0, this.geom);
+        K.gemmTN(this.dcol, 0, this.w, 0, dy, dyOff, kSize, P, OC, false);
+        K.col2im(dx, s * inSize, this.dcol, 0, this.geom);
       }
     }
     if (this.mask) {

@@ -1,6 +1,6 @@
 // Fully connected layer, PyTorch's nn.Linear: y = x·Wᵀ + b with W [out, in].
 
-import { gemmNN, gemmNT, gemmTN } from '../kernels/gemm';
+import { K } from '../kernels/backend';
 import { initWeights } from '../init';
 import type { Rng } from '../rng';
 import type { InitName } from '../spec';
@@ -57,23 +57,20 @@ export class Dense implements Layer {
   forward(x: Float32Array, n: number, _training = false): Float32Array {
     this.x = x;
     const y = this.out.get(n);
-    gemmNT(y, 0, x, 0, this.w, 0, n, this.O, this.I, false); // y (n×O) = x (n×I) · Wᵀ
-    for (let s = 0; s < n; s++) {
-      const base = s * this.O;
-      for (let o = 0; o < this.O; o++) y[base + o] += this.b[o];
-    }
+    K.gemmNT(y, 0, x, 0, this.w, 0, n, this.O, this.I, false); // y (n×O) = x (n×I) · Wᵀ
+    K.addBias(y, this.b, n, this.O, 1);
     return y;
   }
 
   backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {
-    gemmTN(this.dw, 0, dy, 0, this.x, 0, this.O, this.I, n, true); // dW (O×I) += dYᵀ · x
+    K.gemmTN(this.dw, 0, dy, 0, this.x, 0, this.O, this.I, n, true); // dW (O×I) += dYᵀ · x
     for (let s = 0; s < n; s++) {
       const base = s * this.O;
       for (let o = 0; o < this.O; o++) this.db[o] += dy[base + o];
     }
     if (!needDx) return EMPTY;
     const dx = this.dxBuf.get(n);
-    gemmNN(dx, 0, dy, 0, this.w, 0, n, this.I, this.O, false); // dx (n×I) = dY · W
+    K.gemmNN(dx, 0, dy, 0, this.w, 0, n, this.I, this.O, false); // dx (n×I) = dY · W
     return dx;
   }
 }

@@ -1,6 +1,7 @@
 // Average and max pooling (window, stride; no padding).
 
-import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward, type PoolGeometry } from '../kernels/pool';
+import { K } from '../kernels/backend';
+import type { PoolGeometry } from '../kernels/pool';
 import type { PoolSpec } from '../spec';
 import { BatchBuffer, shapeSize, type Shape } from '../tensor';
 import { EMPTY, type Layer, type ParamSpec } from './layer';
@@ -37,10 +38,10 @@ export class Pool2D implements Layer {
   forward(x: Float32Array, n: number, _training = false): Float32Array {
     const y = this.out.get(n);
     if (this.mode === 'max') {
-      if (this.argmax.length < y.length) this.argmax = new Int32Array(y.length);
-      maxPoolForward(y, this.argmax, x, n, this.geom);
+      if (this.argmax.length < y.length) this.argmax = K.allocI32(y.length);
+      K.maxPoolForward(y, this.argmax, x, n, this.geom);
     } else {
-      avgPoolForward(y, x, n, this.geom);
+      K.avgPoolForward(y, x, n, this.geom);
     }
     return y;
   }
@@ -49,8 +50,8 @@ export class Pool2D implements Layer {
     if (!needDx) return EMPTY;
     const dx = this.dxBuf.get(n);
     dx.fill(0);
-    if (this.mode === 'max') maxPoolBackward(dx, dy, this.argmax, n * shapeSize(this.outShape));
-    else avgPoolBackward(dx, dy, n, this.geom);
+    if (this.mode === 'max') K.maxPoolBackward(dx, dy, this.argmax, n * shapeSize(this.outShape));
+    else K.avgPoolBackward(dx, dy, n, this.geom);
     return dx;
   }
 }

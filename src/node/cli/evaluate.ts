@@ -3,6 +3,7 @@
 
 import { evaluate } from '../../engine/evaluate';
 import { loadMnist } from '../datasets';
+import { installKernels } from '../kernels';
 import { UsageError, parseFlags, pct, readModel, runCli, thousands } from './common';
 
 const NAME = 'evaluate';
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<void> {
   if (positionals.length !== 1)
     {throw new UsageError(positionals.length === 0 ? 'name the model file to evaluate' : `expected one model file, got ${positionals.length}`);}
   const file = positionals[0];
+  installKernels();
   const loaded = await readModel(file);
   const data = await loadMnist(f.data);
   const model = loaded.model;

@@ -10,6 +10,7 @@ import { formatSchedule, parseSchedule } from '../../engine/schedule';
 import { Trainer, type TrainConfig } from '../../engine/train';
 import { loadMnist } from '../datasets';
 import { writeFileAtomic } from '../files';
+import { installKernels } from '../kernels';
 import { ProgressBar, UsageError, bar, duration, intFlag, numFlag, parseFlags, pct, readModel, runCli, thousands } from './common';
 
 const NAME = 'train';
@@ -105,6 +106,7 @@ async function main(argv: string[]): Promise<void> {
     if (!json) process.stdout.write(`${line}\n`);
   };
 
+  const kernels = installKernels();
   const data = await loadMnist(f.data);
   const train = limitSet(data.train, limit);
   const model = new Model(preset.spec).init(config.seed);
@@ -121,6 +123,7 @@ async function main(argv: string[]): Promise<void> {
     `epochs ${config.epochs}, batch ${config.batchSize}, lr ${config.lr} (${formatSchedule(config.schedule)}), momentum ${config.momentum}, ` +
       `decay ${config.decay}, seed ${config.seed}${config.shuffle ? '' : ', no shuffle'}${f.init ? `, init from ${f.init}` : ''}`,
   );
+  log(`kernels: ${kernels.name}${kernels.reason ? ` (${kernels.reason})` : ''}`);
 
   const progress = new ProgressBar();
   const history: EpochRecord[] = [];

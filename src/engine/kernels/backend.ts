@@ -1,0 +1,69 @@
+// The kernel interface the layers call, and the switch between implementations:
+//   'js'        plain TypeScript (gemm.ts, conv.ts, pool.ts): the reference-tested fallback
+//   'wasm-simd' WebAssembly SIMD (wasm/kernels.as.ts), installed by `useWasmKernels`
+// Layers read the live binding `K` at call time, so switching affects every model. Tensors are
+// allocated through `K.alloc`, which for wasm hands out views of the wasm memory itself, so the
+// hot path passes byte offsets and copies nothing.
+
+import { col2im, im2col, type ConvGeometry } from './conv';
+import { gemmNN, gemmNT, gemmTN } from './gemm';
+import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward, type PoolGeometry } from './pool';
+
+export type KernelName = 'js' | 'wasm-simd';
+
+export interface Kernels {
+  readonly name: KernelName;
+  /** A zeroed Float32Array; for wasm, inside wasm memory while there is room. */
+  alloc(length: number): Float32Array;
+  allocI32(length: number): Int32Array;
+  gemmNN(C: Float32Array, cOff: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, M: number, N: number, K: number, acc: boolean): void;
+  gemmNT(C: Float32Array, cOff: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, M: number, N: number, K: number, acc: boolean): void;
+  gemmTN(C: Float32Array, cOff: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, M: number, N: number, K: number, acc: boolean): void;
+  im2col(col: Float32Array, colOff: number, x: Float32Array, xOff: number, g: ConvGeometry): void;
+  col2im(dx: Float32Array, dxOff: number, dcol: Float32Array, colOff: number, g: ConvGeometry): void;
+  maxPoolForward(y: Float32Array, argmax: Int32Array, x: Float32Array, n: number, g: PoolGeometry): void;
+  maxPoolBackward(dx: Float32Array, dy: Float32Array, argmax: Int32Array, count: number): void;
+  avgPoolForward(y: Float32Array, x: Float32Array, n: number, g: PoolGeometry): void;
+  avgPoolBackward(dx: Float32Array, dy: Float32Array, n: number, g: PoolGeometry): void;
+  reluForward(y: Float32Array, x: Float32Array, len: number): void;
+  reluBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, len: number): void;
+  /** y[s,c,p] += bias[c] for n samples of C channels × P positions. */
+  addBias(y: Float32Array, bias: Float32Array, n: number, C: number, P: number): void;
+}
+
+export const jsKernels: Kernels = {
+  name: 'js',
+  alloc: (length) => new Float32Array(length),
+  allocI32: (length) => new Int32Array(length),
+  gemmNN,
+  gemmNT,
+  gemmTN,
+  im2col,
+  col2im,
+  maxPoolForward,
+  maxPoolBackward,
+  avgPoolForward,
+  avgPoolBackward,
+  reluForward(y, x, len) {
+    for (let i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : 0;
+  },
+  reluBackward(dx, dy, y, len) {
+    for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+  },
+  addBias(y, bias, n, C, P) {
+    let o = 0;
+    for (let s = 0; s < n; s++) {
+      for (let c = 0; c < C; c++) {
+        const b = bias[c];
+        for (let p = 0; p < P; p++) y[o++] += b;
+      }
+    }
+  },
+};
+
+/** The active kernels (an ES live binding: importers see changes). */
+export let K: Kernels = jsKernels;
+
+export function setKernels(k: Kernels): void {
+  K = k;
+}

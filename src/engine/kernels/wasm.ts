@@ -1,0 +1,235 @@
+// The WebAssembly SIMD backend: instantiates wasm/kernels.as.ts's module over a memory this file
+// owns and manages. The host supplies the compiled module (Node reads the .wasm file, the
+// renderer fetches it), so the engine itself touches neither fs nor fetch.
+//
+// Memory is reserved once and never grown: growing would detach every Float32Array view the
+// models hold. Blocks are handed out first-fit and returned when the view that owns them is
+// garbage collected (FinalizationRegistry). Whoever allocates keeps the returned array alive for
+// as long as any subarray of it is used — Model and BatchBuffer do. When the memory is full,
+// `alloc` falls back to ordinary arrays, which the kernels then copy in and out: slower, never wrong.
+
+import type { ConvGeometry } from './conv';
+import { jsKernels, type Kernels } from './backend';
+import type { PoolGeometry } from './pool';
+
+interface WasmExports {
+  gemm_xn(c: number, a: number, b: number, M: number, N: number, K: number, rsA: number, csA: number, acc: number): void;
+  gemm_nt(c: number, a: number, b: number, M: number, N: number, K: number, acc: number): void;
+  im2col(col: number, x: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number): void;
+  col2im(dx: number, col: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number): void;
+  maxpool_fwd(y: number, argmax: number, x: number, nC: number, H: number, W: number, size: number, stride: number, OH: number, OW: number): void;
+  maxpool_bwd(dx: number, dy: number, argmax: number, count: number): void;
+  avgpool_fwd(y: number, x: number, nC: number, H: number, W: number, size: number, stride: number, OH: number, OW: number): void;
+  avgpool_bwd(dx: number, dy: number, nC: number, H: number, W: number, size: number, stride: number, OH: number, OW: number): void;
+  relu_fwd(y: number, x: number, len: number): void;
+  relu_bwd(dx: number, dy: number, y: number, len: number): void;
+  add_bias(y: number, bias: number, n: number, C: number, P: number): void;
+}
+
+const PAGE = 65536;
+const HEAP_START = 65536; // the module has no static data; keep its first page free anyway
+const ALIGN = 64;
+
+/** First-fit allocator over [start, end) with coalescing free list. */
+class Heap {
+  private free: { at: number; size: number }[];
+  constructor(start: number, end: number) {
+    this.free = [{ at: start, size: end - start }];
+  }
+
+  take(bytes: number): number {
+    const size = Math.ceil(bytes / ALIGN) * ALIGN || ALIGN;
+    for (let i = 0; i < this.free.length; i++) {
+      const f = this.free[i];
+      if (f.size < size) continue;
+      const at = f.at;
+      f.at += size;
+      f.size -= size;
+      if (f.size === 0) this.free.splice(i, 1);
+      return at;
+    }
+    return -1;
+  }
+
+  give(at: number, bytes: number): void {
+    const size = Math.ceil(bytes / ALIGN) * ALIGN || ALIGN;
+    let i = 0;
+    while (i < this.free.length && this.free[i].at < at) i++;
+    this.free.splice(i, 0, { at, size });
+    // merge with neighbours
+    if (i + 1 < this.free.length && this.free[i].at + this.free[i].size === this.free[i + 1].at) {
+      this.free[i].size += this.free[i + 1].size;
+      this.free.splice(i + 1, 1);
+    }
+    if (i > 0 && this.free[i - 1].at + this.free[i - 1].size === this.free[i].at) {
+      this.free[i - 1].size += this.free[i].size;
+      this.free.splice(i, 1);
+    }
+  }
+
+  get freeBytes(): number {
+    return this.free.reduce((a, f) => a + f.size, 0);
+  }
+}
+
+export interface WasmKernels extends Kernels {
+  readonly memory: WebAssembly.Memory;
+  /** Bytes of wasm memory not handed out. */
+  freeBytes(): number;
+}
+
+/** Whether this runtime can compile WebAssembly SIMD at all. */
+export function wasmSimdSupported(): boolean {
+  // (module (func (result v128) i32.const 0 i8x16.splat)): 29 bytes that only validate with SIMD
+  const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(probe);
+  } catch {
+    return false;
+  }
+}
+
+export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 * 1024 * 1024): WasmKernels {
+  const pages = Math.ceil(memoryBytes / PAGE);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const w = instance.exports as unknown as WasmExports;
+  const buffer = memory.buffer;
+  const heap = new Heap(HEAP_START, pages * PAGE);
+  const registry = new FinalizationRegistry<[number, number]>(([at, bytes]) => heap.give(at, bytes));
+  const f32 = new Float32Array(buffer);
+  const i32 = new Int32Array(buffer);
+
+  function alloc(length: number): Float32Array {
+    const at = heap.take(length * 4);
+    if (at < 0) return new Float32Array(length);
+    const view = new Float32Array(buffer, at, length);
+    view.fill(0);
+    registry.register(view, [at, length * 4]);
+    return view;
+  }
+
+  function allocI32(length: number): Int32Array {
+    const at = heap.take(length * 4);
+    if (at < 0) return new Int32Array(length);
+    const view = new Int32Array(buffer, at, length);
+    view.fill(0);
+    registry.register(view, [at, length * 4]);
+    return view;
+  }
+
+  // Arrays outside wasm memory (a caller's own buffer, or the allocator's fallback) go through
+  // a scratch copy. `scratch` hands out temporary blocks that `release` returns after the call.
+  const temps: [number, number][] = [];
+  function ptr(a: Float32Array | Int32Array, off: number, len: number): number {
+    if (a.buffer === buffer) return a.byteOffset + off * 4;
+    const at = heap.take(len * 4);
+    if (at < 0) throw new RangeError('wasm kernels: out of memory for a scratch copy');
+    temps.push([at, len * 4]);
+    if (a instanceof Float32Array) f32.set(a.subarray(off, off + len), at / 4);
+    else i32.set(a.subarray(off, off + len), at / 4);
+    return at;
+  }
+  function out(a: Float32Array | Int32Array, off: number, len: number, p: number): void {
+    if (a.buffer === buffer) return;
+    if (a instanceof Float32Array) a.set(f32.subarray(p / 4, p / 4 + len), off);
+    else a.set(i32.subarray(p / 4, p / 4 + len), off);
+  }
+  function release(): void {
+    while (temps.length) {
+      const [at, bytes] = temps.pop()!;
+      heap.give(at, bytes);
+    }
+  }
+
+  const k: WasmKernels = {
+    name: 'wasm-simd',
+    memory,
+    freeBytes: () => heap.freeBytes,
+    alloc,
+    allocI32,
+    gemmNN(C, cOff, A, aOff, B, bOff, M, N, Kd, acc) {
+      const pc = ptr(C, cOff, M * N);
+      w.gemm_xn(pc, ptr(A, aOff, M * Kd), ptr(B, bOff, Kd * N), M, N, Kd, Kd, 1, acc ? 1 : 0);
+      out(C, cOff, M * N, pc);
+      release();
+    },
+    gemmTN(C, cOff, A, aOff, B, bOff, M, N, Kd, acc) {
+      const pc = ptr(C, cOff, M * N);
+      w.gemm_xn(pc, ptr(A, aOff, Kd * M), ptr(B, bOff, Kd * N), M, N, Kd, 1, M, acc ? 1 : 0);
+      out(C, cOff, M * N, pc);
+      release();
+    },
+    gemmNT(C, cOff, A, aOff, B, bOff, M, N, Kd, acc) {
+      const pc = ptr(C, cOff, M * N);
+      w.gemm_nt(pc, ptr(A, aOff, M * Kd), ptr(B, bOff, N * Kd), M, N, Kd, acc ? 1 : 0);
+      out(C, cOff, M * N, pc);
+      release();
+    },
+    im2col(col, colOff, x, xOff, g: ConvGeometry) {
+      const colLen = g.C * g.KH * g.KW * g.OH * g.OW;
+      const pc = ptr(col, colOff, colLen);
+      w.im2col(pc, ptr(x, xOff, g.C * g.H * g.W), g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW);
+      out(col, colOff, colLen, pc);
+      release();
+    },
+    col2im(dx, dxOff, dcol, colOff, g: ConvGeometry) {
+      const dxLen = g.C * g.H * g.W;
+      const pd = ptr(dx, dxOff, dxLen);
+      w.col2im(pd, ptr(dcol, colOff, g.C * g.KH * g.KW * g.OH * g.OW), g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW);
+      out(dx, dxOff, dxLen, pd);
+      release();
+    },
+    maxPoolForward(y, argmax, x, n, g: PoolGeometry) {
+      const yl = n * g.C * g.OH * g.OW;
+      const py = ptr(y, 0, yl);
+      const pa = ptr(argmax, 0, yl);
+      w.maxpool_fwd(py, pa, ptr(x, 0, n * g.C * g.H * g.W), n * g.C, g.H, g.W, g.size, g.stride, g.OH, g.OW);
+      out(y, 0, yl, py);
+      out(argmax, 0, yl, pa);
+      release();
+    },
+    maxPoolBackward(dx, dy, argmax, count) {
+      if (dx.buffer !== buffer) {
+        jsKernels.maxPoolBackward(dx, dy, argmax, count); // dx length is not known here; scatter in JS
+        return;
+      }
+      w.maxpool_bwd(dx.byteOffset, ptr(dy, 0, count), ptr(argmax, 0, count), count);
+      release();
+    },
+    avgPoolForward(y, x, n, g: PoolGeometry) {
+      const yl = n * g.C * g.OH * g.OW;
+      const py = ptr(y, 0, yl);
+      w.avgpool_fwd(py, ptr(x, 0, n * g.C * g.H * g.W), n * g.C, g.H, g.W, g.size, g.stride, g.OH, g.OW);
+      out(y, 0, yl, py);
+      release();
+    },
+    avgPoolBackward(dx, dy, n, g: PoolGeometry) {
+      const xl = n * g.C * g.H * g.W;
+      const pd = ptr(dx, 0, xl);
+      w.avgpool_bwd(pd, ptr(dy, 0, n * g.C * g.OH * g.OW), n * g.C, g.H, g.W, g.size, g.stride, g.OH, g.OW);
+      out(dx, 0, xl, pd);
+      release();
+    },
+    reluForward(y, x, len) {
+      const py = ptr(y, 0, len);
+      w.relu_fwd(py, ptr(x, 0, len), len);
+      out(y, 0, len, py);
+      release();
+    },
+    reluBackward(dx, dy, y, len) {
+      const pd = ptr(dx, 0, len);
+      w.relu_bwd(pd, ptr(dy, 0, len), ptr(y, 0, len), len);
+      out(dx, 0, len, pd);
+      release();
+    },
+    addBias(y, bias, n, C, P) {
+      const yl = n * C * P;
+      const py = ptr(y, 0, yl);
+      w.add_bias(py, ptr(bias, 0, C), n, C, P);
+      out(y, 0, yl, py);
+      release();
+    },
+  };
+  return k;
+}

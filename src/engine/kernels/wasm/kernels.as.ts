@@ -1,0 +1,507 @@
+// WebAssembly SIMD kernels, written in AssemblyScript and compiled at build time by
+// `scripts/build-wasm.mjs` (asc --enable simd -O3 --runtime stub --importMemory).
+// Every pointer is a byte offset into the memory the engine allocates tensors from, so JS keeps
+// Float32Array views on the same bytes and nothing is copied per call. The plain TypeScript
+// kernels (gemm.ts, conv.ts, pool.ts) define what each function computes; tests compare.
+
+// ---------------------------------------------------------------------------------------------
+// GEMM with A read through strides: element A(i,k) at a + 4·(i·rsA + k·csA).
+//   NN: C (M×N) (+)= A (M×K) · B (K×N)      rsA = K, csA = 1
+//   TN: C (M×N) (+)= Aᵀ, A stored (K×M)      rsA = 1, csA = M
+// Register block: 4 rows × 8 columns of C in eight f32x4 accumulators; each B load serves 4 rows.
+
+// @ts-ignore: decorator
+@inline function splat(p: usize): v128 {
+  return f32x4.splat(load<f32>(p));
+}
+
+export function gemm_xn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, rsA: i32, csA: i32, acc: i32): void {
+  const rowB = <usize>N << 2;
+  const sa = <usize>rsA << 2;
+  const ca = <usize>csA << 2;
+  let i = 0;
+  for (; i + 4 <= M; i += 4) {
+    const c0 = c + (<usize>(i * N) << 2);
+    const a0 = a + <usize>i * sa;
+    let j = 0;
+    for (; j + 8 <= N; j += 8) {
+      const cj = c0 + (<usize>j << 2);
+      let x00 = f32x4.splat(0), x01 = f32x4.splat(0), x10 = f32x4.splat(0), x11 = f32x4.splat(0);
+      let x20 = f32x4.splat(0), x21 = f32x4.splat(0), x30 = f32x4.splat(0), x31 = f32x4.splat(0);
+      let pb = b + (<usize>j << 2);
+      let pa = a0;
+      for (let k = 0; k < K; k++) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        const v0 = splat(pa);
+        const v1 = splat(pa + sa);
+        const v2 = splat(pa + 2 * sa);
+        const v3 = splat(pa + 3 * sa);
+        x00 = f32x4.add(x00, f32x4.mul(v0, b0));
+        x01 = f32x4.add(x01, f32x4.mul(v0, b1));
+        x10 = f32x4.add(x10, f32x4.mul(v1, b0));
+        x11 = f32x4.add(x11, f32x4.mul(v1, b1));
+        x20 = f32x4.add(x20, f32x4.mul(v2, b0));
+        x21 = f32x4.add(x21, f32x4.mul(v2, b1));
+        x30 = f32x4.add(x30, f32x4.mul(v3, b0));
+        x31 = f32x4.add(x31, f32x4.mul(v3, b1));
+        pb += rowB;
+        pa += ca;
+      }
+      const r = rowB;
+      if (acc) {
+        x00 = f32x4.add(x00, v128.load(cj));
+        x01 = f32x4.add(x01, v128.load(cj, 16));
+        x10 = f32x4.add(x10, v128.load(cj + r));
+        x11 = f32x4.add(x11, v128.load(cj + r, 16));
+        x20 = f32x4.add(x20, v128.load(cj + 2 * r));
+        x21 = f32x4.add(x21, v128.load(cj + 2 * r, 16));
+        x30 = f32x4.add(x30, v128.load(cj + 3 * r));
+        x31 = f32x4.add(x31, v128.load(cj + 3 * r, 16));
+      }
+      v128.store(cj, x00);
+      v128.store(cj, x01, 16);
+      v128.store(cj + r, x10);
+      v128.store(cj + r, x11, 16);
+      v128.store(cj + 2 * r, x20);
+      v128.store(cj + 2 * r, x21, 16);
+      v128.store(cj + 3 * r, x30);
+      v128.store(cj + 3 * r, x31, 16);
+    }
+    for (; j + 4 <= N; j += 4) {
+      const cj = c0 + (<usize>j << 2);
+      let x0 = f32x4.splat(0), x1 = f32x4.splat(0), x2 = f32x4.splat(0), x3 = f32x4.splat(0);
+      let pb = b + (<usize>j << 2);
+      let pa = a0;
+      for (let k = 0; k < K; k++) {
+        const b0 = v128.load(pb);
+        x0 = f32x4.add(x0, f32x4.mul(splat(pa), b0));
+        x1 = f32x4.add(x1, f32x4.mul(splat(pa + sa), b0));
+        x2 = f32x4.add(x2, f32x4.mul(splat(pa + 2 * sa), b0));
+        x3 = f32x4.add(x3, f32x4.mul(splat(pa + 3 * sa), b0));
+        pb += rowB;
+        pa += ca;
+      }
+      if (acc) {
+        x0 = f32x4.add(x0, v128.load(cj));
+        x1 = f32x4.add(x1, v128.load(cj + rowB));
+        x2 = f32x4.add(x2, v128.load(cj + 2 * rowB));
+        x3 = f32x4.add(x3, v128.load(cj + 3 * rowB));
+      }
+      v128.store(cj, x0);
+      v128.store(cj + rowB, x1);
+      v128.store(cj + 2 * rowB, x2);
+      v128.store(cj + 3 * rowB, x3);
+    }
+    for (; j < N; j++) {
+      for (let r = 0; r < 4; r++) {
+        let s: f32 = 0;
+        let pa = a0 + <usize>r * sa;
+        let pb = b + (<usize>j << 2);
+        for (let k = 0; k < K; k++) {
+          s += load<f32>(pa) * load<f32>(pb);
+          pa += ca;
+          pb += rowB;
+        }
+        const pc = c0 + <usize>r * rowB + (<usize>j << 2);
+        store<f32>(pc, acc ? load<f32>(pc) + s : s);
+      }
+    }
+  }
+  // Leftover rows, one at a time.
+  for (; i < M; i++) {
+    const c0 = c + (<usize>(i * N) << 2);
+    const a0 = a + <usize>i * sa;
+    let j = 0;
+    for (; j + 8 <= N; j += 8) {
+      const cj = c0 + (<usize>j << 2);
+      let x0 = f32x4.splat(0), x1 = f32x4.splat(0);
+      let pb = b + (<usize>j << 2);
+      let pa = a0;
+      for (let k = 0; k < K; k++) {
+        const v = splat(pa);
+        x0 = f32x4.add(x0, f32x4.mul(v, v128.load(pb)));
+        x1 = f32x4.add(x1, f32x4.mul(v, v128.load(pb, 16)));
+        pb += rowB;
+        pa += ca;
+      }
+      if (acc) {
+        x0 = f32x4.add(x0, v128.load(cj));
+        x1 = f32x4.add(x1, v128.load(cj, 16));
+      }
+      v128.store(cj, x0);
+      v128.store(cj, x1, 16);
+    }
+    for (; j < N; j++) {
+      let s: f32 = 0;
+      let pa = a0;
+      let pb = b + (<usize>j << 2);
+      for (let k = 0; k < K; k++) {
+        s += load<f32>(pa) * load<f32>(pb);
+        pa += ca;
+        pb += rowB;
+      }
+      const pc = c0 + (<usize>j << 2);
+      store<f32>(pc, acc ? load<f32>(pc) + s : s);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// NT: C (M×N) (+)= A (M×K) · Bᵀ, B stored (N×K). Every entry is a dot product of two contiguous
+// rows; blocks of 2×4 entries share loads, the K loop runs 4 lanes wide.
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+function dotTail(pa: usize, pb: usize, k0: i32, K: i32): f32 {
+  let s: f32 = 0;
+  for (let k = k0; k < K; k++) s += load<f32>(pa + (<usize>k << 2)) * load<f32>(pb + (<usize>k << 2));
+  return s;
+}
+
+export function gemm_nt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
+  const rk = <usize>K << 2;
+  const K4 = K & ~3;
+  let i = 0;
+  for (; i + 2 <= M; i += 2) {
+    const a0 = a + <usize>i * rk;
+    const a1 = a0 + rk;
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const b0 = b + <usize>j * rk;
+      const b1 = b0 + rk;
+      const b2 = b1 + rk;
+      const b3 = b2 + rk;
+      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+      let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
+      for (let k = 0; k < K4; k += 4) {
+        const o = <usize>k << 2;
+        const va0 = v128.load(a0 + o);
+        const va1 = v128.load(a1 + o);
+        const vb0 = v128.load(b0 + o);
+        const vb1 = v128.load(b1 + o);
+        const vb2 = v128.load(b2 + o);
+        const vb3 = v128.load(b3 + o);
+        s00 = f32x4.add(s00, f32x4.mul(va0, vb0));
+        s01 = f32x4.add(s01, f32x4.mul(va0, vb1));
+        s02 = f32x4.add(s02, f32x4.mul(va0, vb2));
+        s03 = f32x4.add(s03, f32x4.mul(va0, vb3));
+        s10 = f32x4.add(s10, f32x4.mul(va1, vb0));
+        s11 = f32x4.add(s11, f32x4.mul(va1, vb1));
+        s12 = f32x4.add(s12, f32x4.mul(va1, vb2));
+        s13 = f32x4.add(s13, f32x4.mul(va1, vb3));
+      }
+      const c0 = c + (<usize>(i * N + j) << 2);
+      const c1 = c0 + (<usize>N << 2);
+      let r00 = hsum(s00) + dotTail(a0, b0, K4, K);
+      let r01 = hsum(s01) + dotTail(a0, b1, K4, K);
+      let r02 = hsum(s02) + dotTail(a0, b2, K4, K);
+      let r03 = hsum(s03) + dotTail(a0, b3, K4, K);
+      let r10 = hsum(s10) + dotTail(a1, b0, K4, K);
+      let r11 = hsum(s11) + dotTail(a1, b1, K4, K);
+      let r12 = hsum(s12) + dotTail(a1, b2, K4, K);
+      let r13 = hsum(s13) + dotTail(a1, b3, K4, K);
+      if (acc) {
+        r00 += load<f32>(c0);
+        r01 += load<f32>(c0, 4);
+        r02 += load<f32>(c0, 8);
+        r03 += load<f32>(c0, 12);
+        r10 += load<f32>(c1);
+        r11 += load<f32>(c1, 4);
+        r12 += load<f32>(c1, 8);
+        r13 += load<f32>(c1, 12);
+      }
+      store<f32>(c0, r00);
+      store<f32>(c0, r01, 4);
+      store<f32>(c0, r02, 8);
+      store<f32>(c0, r03, 12);
+      store<f32>(c1, r10);
+      store<f32>(c1, r11, 4);
+      store<f32>(c1, r12, 8);
+      store<f32>(c1, r13, 12);
+    }
+    for (; j < N; j++) {
+      const b0 = b + <usize>j * rk;
+      ntSingle(c + (<usize>(i * N + j) << 2), a0, b0, K, K4, acc);
+      ntSingle(c + (<usize>((i + 1) * N + j) << 2), a1, b0, K, K4, acc);
+    }
+  }
+  for (; i < M; i++) {
+    const a0 = a + <usize>i * rk;
+    for (let j = 0; j < N; j++) ntSingle(c + (<usize>(i * N + j) << 2), a0, b + <usize>j * rk, K, K4, acc);
+  }
+}
+
+function ntSingle(pc: usize, pa: usize, pb: usize, K: i32, K4: i32, acc: i32): void {
+  let s = f32x4.splat(0);
+  for (let k = 0; k < K4; k += 4) {
+    const o = <usize>k << 2;
+    s = f32x4.add(s, f32x4.mul(v128.load(pa + o), v128.load(pb + o)));
+  }
+  const r = hsum(s) + dotTail(pa, pb, K4, K);
+  store<f32>(pc, acc ? load<f32>(pc) + r : r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// im2col / col2im for one sample (see conv.ts for the definition).
+
+export function im2col(col: usize, x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OH: i32, OW: i32): void {
+  let o = col;
+  const rowBytes = <usize>OW << 2;
+  for (let c = 0; c < C; c++) {
+    const xc = x + (<usize>(c * H * W) << 2);
+    for (let ki = 0; ki < KH; ki++) {
+      for (let kj = 0; kj < KW; kj++) {
+        const iw0 = kj - pad;
+        // Output columns whose input column lies inside the image (stride 1): [lo, hi).
+        const lo = iw0 < 0 ? -iw0 : 0;
+        const hi = min(OW, W - iw0);
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * stride + ki - pad;
+          if (ih < 0 || ih >= H) {
+            memory.fill(o, 0, rowBytes);
+            o += rowBytes;
+            continue;
+          }
+          const xr = xc + (<usize>(ih * W) << 2);
+          if (stride == 1) {
+            if (lo > 0) memory.fill(o, 0, <usize>lo << 2);
+            if (hi > lo) memory.copy(o + (<usize>lo << 2), xr + (<usize>(lo + iw0) << 2), <usize>(hi - lo) << 2);
+            if (hi < OW) memory.fill(o + (<usize>max(hi, lo) << 2), 0, <usize>(OW - max(hi, lo)) << 2);
+            o += rowBytes;
+            continue;
+          }
+          let iw = iw0;
+          for (let ow = 0; ow < OW; ow++) {
+            store<f32>(o, iw >= 0 && iw < W ? load<f32>(xr + (<usize>iw << 2)) : 0);
+            o += 4;
+            iw += stride;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dx += col2im(dcol); dx zeroed by the caller. */
+export function col2im(dx: usize, col: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OH: i32, OW: i32): void {
+  let o = col;
+  const rowBytes = <usize>OW << 2;
+  for (let c = 0; c < C; c++) {
+    const xc = dx + (<usize>(c * H * W) << 2);
+    for (let ki = 0; ki < KH; ki++) {
+      for (let kj = 0; kj < KW; kj++) {
+        const iw0 = kj - pad;
+        const lo = iw0 < 0 ? -iw0 : 0;
+        const hi = min(OW, W - iw0);
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * stride + ki - pad;
+          if (ih < 0 || ih >= H) {
+            o += rowBytes;
+            continue;
+          }
+          const xr = xc + (<usize>(ih * W) << 2);
+          if (stride == 1) {
+            let p = xr + (<usize>(lo + iw0) << 2);
+            let q = o + (<usize>lo << 2);
+            let ow = lo;
+            for (; ow + 4 <= hi; ow += 4) {
+              v128.store(p, f32x4.add(v128.load(p), v128.load(q)));
+              p += 16;
+              q += 16;
+            }
+            for (; ow < hi; ow++) {
+              store<f32>(p, load<f32>(p) + load<f32>(q));
+              p += 4;
+              q += 4;
+            }
+            o += rowBytes;
+            continue;
+          }
+          let iw = iw0;
+          for (let ow = 0; ow < OW; ow++) {
+            if (iw >= 0 && iw < W) {
+              const p = xr + (<usize>iw << 2);
+              store<f32>(p, load<f32>(p) + load<f32>(o));
+            }
+            o += 4;
+            iw += stride;
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pooling over nC maps of H×W (see pool.ts).
+
+export function maxpool_fwd(y: usize, argmax: usize, x: usize, nC: i32, H: i32, W: i32, size: i32, stride: i32, OH: i32, OW: i32): void {
+  if (size == 2 && stride == 2) {
+    maxpool2(y, argmax, x, nC, H, W, OH, OW);
+    return;
+  }
+  let o: usize = 0;
+  for (let m = 0; m < nC; m++) {
+    const base = m * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const h0 = oh * stride;
+        const w0 = ow * stride;
+        let best: f32 = -Infinity;
+        let bi = base + h0 * W + w0;
+        for (let i = 0; i < size; i++) {
+          const r = base + (h0 + i) * W + w0;
+          for (let j = 0; j < size; j++) {
+            const v = load<f32>(x + (<usize>(r + j) << 2));
+            if (v > best) {
+              best = v;
+              bi = r + j;
+            }
+          }
+        }
+        store<f32>(y + (o << 2), best);
+        store<i32>(argmax + (o << 2), bi);
+        o++;
+      }
+    }
+  }
+}
+
+/** The common 2×2 stride-2 case; same winners as the general loop (first maximum in scan order). */
+function maxpool2(y: usize, argmax: usize, x: usize, nC: i32, H: i32, W: i32, OH: i32, OW: i32): void {
+  let py = y;
+  let pa = argmax;
+  for (let m = 0; m < nC; m++) {
+    const base = m * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      let i0 = base + 2 * oh * W;
+      for (let ow = 0; ow < OW; ow++) {
+        const p = x + (<usize>i0 << 2);
+        const q = p + (<usize>W << 2);
+        let best = load<f32>(p);
+        let bi = i0;
+        const b = load<f32>(p, 4);
+        if (b > best) {
+          best = b;
+          bi = i0 + 1;
+        }
+        const c = load<f32>(q);
+        if (c > best) {
+          best = c;
+          bi = i0 + W;
+        }
+        const d = load<f32>(q, 4);
+        if (d > best) {
+          best = d;
+          bi = i0 + W + 1;
+        }
+        store<f32>(py, best);
+        store<i32>(pa, bi);
+        py += 4;
+        pa += 4;
+        i0 += 2;
+      }
+    }
+  }
+}
+
+export function maxpool_bwd(dx: usize, dy: usize, argmax: usize, count: i32): void {
+  for (let o = 0; o < count; o++) {
+    const p = dx + (<usize>load<i32>(argmax + (<usize>o << 2)) << 2);
+    store<f32>(p, load<f32>(p) + load<f32>(dy + (<usize>o << 2)));
+  }
+}
+
+export function avgpool_fwd(y: usize, x: usize, nC: i32, H: i32, W: i32, size: i32, stride: i32, OH: i32, OW: i32): void {
+  const inv: f32 = 1.0 / <f32>(size * size);
+  let o = y;
+  for (let m = 0; m < nC; m++) {
+    const base = x + (<usize>(m * H * W) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        let s: f32 = 0;
+        for (let i = 0; i < size; i++) {
+          const r = base + (<usize>((oh * stride + i) * W + ow * stride) << 2);
+          for (let j = 0; j < size; j++) s += load<f32>(r + (<usize>j << 2));
+        }
+        store<f32>(o, s * inv);
+        o += 4;
+      }
+    }
+  }
+}
+
+export function avgpool_bwd(dx: usize, dy: usize, nC: i32, H: i32, W: i32, size: i32, stride: i32, OH: i32, OW: i32): void {
+  const inv: f32 = 1.0 / <f32>(size * size);
+  let o = dy;
+  for (let m = 0; m < nC; m++) {
+    const base = dx + (<usize>(m * H * W) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const v = load<f32>(o) * inv;
+        o += 4;
+        for (let i = 0; i < size; i++) {
+          const r = base + (<usize>((oh * stride + i) * W + ow * stride) << 2);
+          for (let j = 0; j < size; j++) {
+            const p = r + (<usize>j << 2);
+            store<f32>(p, load<f32>(p) + v);
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pointwise: ReLU forward/backward (tanh and sigmoid stay in JS, where Math.tanh is native).
+
+export function relu_fwd(y: usize, x: usize, len: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.max(v128.load(x + o), z));
+  }
+  for (; i < len; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    store<f32>(y + (<usize>i << 2), v > 0 ? v : 0);
+  }
+}
+
+export function relu_bwd(dx: usize, dy: usize, y: usize, len: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    const mask = f32x4.gt(v128.load(y + o), z);
+    v128.store(dx + o, v128.and(v128.load(dy + o), mask));
+  }
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, load<f32>(y + o) > 0 ? load<f32>(dy + o) : 0);
+  }
+}
+
+/** y[s, c, p] += bias[c] over n samples of C channels × P positions. */
+export function add_bias(y: usize, bias: usize, n: i32, C: i32, P: i32): void {
+  let o = y;
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < C; c++) {
+      const v = f32x4.splat(load<f32>(bias + (<usize>c << 2)));
+      const b = load<f32>(bias + (<usize>c << 2));
+      let p = 0;
+      for (; p + 4 <= P; p += 4) {
+        v128.store(o, f32x4.add(v128.load(o), v));
+        o += 16;
+      }
+      for (; p < P; p++) {
+        store<f32>(o, load<f32>(o) + b);
+        o += 4;
+      }
+    }
+  }
+}
