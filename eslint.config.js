@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 const NODE_BUILTINS = ['node:*', 'fs', 'fs/*', 'path', 'os', 'zlib', 'crypto', 'child_process', 'worker_threads', 'util', 'stream'];
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'build/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['src/engine/kernels/wasm/**', 'out/**', 'dist/**', 'build/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
