@@ -76,3 +76,11 @@ export function argmax(y: Float32Array, offset: number, K: number): number {
   for (let k = 1; k < K; k++) if (y[offset + k] > y[offset + best]) best = k;
   return best;
 }
+
+/**
+ * The loss of a network that knows nothing: uniform probabilities for cross-entropy (ln K),
+ * all-zero outputs for mse (½). Divergence is judged against it.
+ */
+export function chanceLoss(loss: LossName, K: number): number {
+  return loss === 'cross-entropy' ? Math.log(K) : 0.5;
+}

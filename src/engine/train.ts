@@ -6,6 +6,7 @@ import type { ImageSet } from './data';
 import { DivergedError, SpecError } from './errors';
 import type { Model } from './model';
 import { Sgd } from './optim';
+import { chanceLoss } from './loss';
 import { Rng, type RngState } from './rng';
 import { learningRate, type Schedule } from './schedule';
 
@@ -48,6 +49,9 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   return c;
 }
 
+/** Smoothed loss above this multiple of the chance loss counts as divergence. */
+export const DIVERGENCE_FACTOR = 5;
+
 export class Trainer {
   readonly opt: Sgd;
   private readonly rng: Rng;
@@ -55,6 +59,9 @@ export class Trainer {
   private epochIndex = 0;
   private position = 0;
   private readonly labels: Uint8Array;
+  /** Exponential moving average of the batch loss, for spotting a run that blew up. */
+  private smoothedLoss = NaN;
+  private batchesSeen = 0;
 
   constructor(
     readonly model: Model,
@@ -118,6 +125,14 @@ export class Trainer {
     const loss = model.lossSum(labels) / n;
     const correct = model.correct(labels);
     if (!Number.isFinite(loss)) throw this.diverged(`loss is ${loss}`);
+    // A finite loss can still mean a blown-up run (saturated softmax or tanh, or batch norm
+    // hiding exploding weights): a smoothed loss far above what an untrained net scores.
+    this.smoothedLoss = Number.isNaN(this.smoothedLoss) ? loss : 0.9 * this.smoothedLoss + 0.1 * loss;
+    this.batchesSeen++;
+    const limit = DIVERGENCE_FACTOR * chanceLoss(model.spec.loss, model.classes);
+    if (this.batchesSeen >= 5 && this.smoothedLoss > limit) {
+      throw this.diverged(`the smoothed loss ${this.smoothedLoss.toFixed(2)} is over ${DIVERGENCE_FACTOR}× that of an untrained network (${limit.toFixed(2)})`);
+    }
     model.zeroGrad();
     model.backward(labels);
     const g = model.grads;

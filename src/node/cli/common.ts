@@ -13,6 +13,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** A user-level failure that is not about how the command was called (a missing file, say). */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 export function parseFlags<T extends Options>(argv: string[], options: T, allowPositionals = false) {
@@ -49,7 +54,7 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
     if (e instanceof UsageError) {
       process.stderr.write(`${name}: ${e.message}\nTry '${name} --help'.\n`);
       process.exitCode = 2;
-    } else if (e instanceof EngineError || e instanceof FileWriteError) {
+    } else if (e instanceof EngineError || e instanceof FileWriteError || e instanceof CliError) {
       process.stderr.write(`${name}: ${e.message}\n`);
       process.exitCode = 1;
     } else {
@@ -65,7 +70,7 @@ export async function readModel(path: string, fallbackSpec?: ModelSpec): Promise
     bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `model file ${path} does not exist` : `cannot read model file ${path}: ${(e as Error).message}`);
+    throw new CliError(code === 'ENOENT' ? `model file ${path} does not exist` : `cannot read model file ${path}: ${(e as Error).message}`);
   }
   return decodeModelFile(bytes, path, fallbackSpec);
 }
