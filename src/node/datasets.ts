@@ -3,9 +3,10 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { DatasetError } from '../engine/errors';
 import { type LabelledImages, pairImagesLabels, parseIdxImages, parseIdxLabels } from '../engine/formats/idx';
+import type { DatasetInfo } from '../preload/api';
 import { readDataFile } from './files';
 
 export interface MnistFiles {
@@ -104,4 +105,17 @@ export async function loadMnist(dir: string = defaultMnistDir()): Promise<MnistD
   const hash = createHash('sha256');
   for (const b of [trainImagesBytes, trainLabelsBytes, testImagesBytes, testLabelsBytes]) hash.update(b);
   return { dir, train, test, fingerprint: hash.digest('hex').slice(0, 16) };
+}
+
+/** What the app shows and records about a loaded dataset. `path` null means the embedded MNIST. */
+export function describeDataset(data: MnistData, path: string | null): DatasetInfo {
+  return {
+    path,
+    name: path === null ? 'MNIST (embedded)' : basename(data.dir) || data.dir,
+    trainCount: data.train.count,
+    testCount: data.test.count,
+    rows: data.train.rows,
+    cols: data.train.cols,
+    fingerprint: data.fingerprint,
+  };
 }

@@ -1,11 +1,56 @@
-// Exposes `window.studio`: one function per API method, nothing from Node, no raw ipcRenderer.
+// Exposes `window.studio`: one function per API method, each a single ipcRenderer.invoke on its
+// own channel. Nothing from Node and no raw ipcRenderer reaches the page; event listeners get the
+// event payload only, never the IpcRendererEvent (which would hand out `sender`).
 
-import { contextBridge, ipcRenderer } from 'electron';
-import type { StudioApi } from './api';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
+import type { StudioApi, StudioEvent } from './api';
+import { EVENT_CHANNEL, channel, type StudioMethod } from './channels';
+
+type Args<M extends StudioMethod> = Parameters<StudioApi[M]>;
+type Result<M extends StudioMethod> = ReturnType<StudioApi[M]>;
+
+function invoke<M extends StudioMethod>(method: M, ...args: Args<M>): Result<M> {
+  return ipcRenderer.invoke(channel(method), ...args) as Result<M>;
+}
 
 const api: StudioApi = {
-  appInfo: () => ipcRenderer.invoke('studio:appInfo'),
-  presets: () => ipcRenderer.invoke('studio:presets'),
+  appInfo: () => invoke('appInfo'),
+  presets: () => invoke('presets'),
+
+  dataset: () => invoke('dataset'),
+  openDatasetDialog: () => invoke('openDatasetDialog'),
+  openRecentDataset: (path) => invoke('openRecentDataset', path),
+  useEmbeddedDataset: () => invoke('useEmbeddedDataset'),
+  datasetImages: (split, start, count) => invoke('datasetImages', split, start, count),
+
+  startRun: (preset, settings) => invoke('startRun', preset, settings),
+  pauseRun: (runId) => invoke('pauseRun', runId),
+  resumeRun: (runId) => invoke('resumeRun', runId),
+  cancelRun: (runId) => invoke('cancelRun', runId),
+  continueRun: (runId) => invoke('continueRun', runId),
+  listRuns: () => invoke('listRuns'),
+  getRun: (runId) => invoke('getRun', runId),
+  runModel: (runId, which) => invoke('runModel', runId, which),
+
+  openModelDialog: () => invoke('openModelDialog'),
+  openModelPath: (path) => invoke('openModelPath', path),
+  // The path comes from Electron for a File the user dropped; the page cannot choose it.
+  openDroppedModel: (file) => {
+    const path = file instanceof File ? webUtils.getPathForFile(file) : '';
+    if (!path) return Promise.reject(new Error('only a file dropped from disk can be opened'));
+    return ipcRenderer.invoke(channel('openDroppedModel'), path) as ReturnType<StudioApi['openDroppedModel']>;
+  },
+  saveModel: (model, saveAs) => invoke('saveModel', model, saveAs),
+  recent: () => invoke('recent'),
+  evaluateModel: (model) => invoke('evaluateModel', model),
+
+  onEvent: (listener) => {
+    const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);
+    ipcRenderer.on(EVENT_CHANNEL, wrapped);
+    return () => {
+      ipcRenderer.removeListener(EVENT_CHANNEL, wrapped);
+    };
+  },
 };
 
 contextBridge.exposeInMainWorld('studio', api);

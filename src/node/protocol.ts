@@ -1,0 +1,206 @@
+// The messages between the main process (or any host: the test host, a test) and the trainer
+// process. One file: the types, discriminated on `type`, and their validators. Both sides validate
+// what they receive (`parseTrainerRequest` in the trainer, `parseTrainerEvent` in the host), so a
+// confused or compromised peer produces an error, never undefined behaviour.
+//
+// Flow: the trainer posts `ready` first (like VS Code's IPC `Initialize`). Every request carries
+// an `id` and gets exactly one `reply`. A run started by `train` then streams `status`,
+// `progress` (at most ~10 a second), `epoch` and `snapshot` events, and ends with one `finished`.
+// The run folder (src/node/runs.ts) is the durable record; these messages are the live view.
+
+import type { EpochMetrics, EvaluationResult } from '../preload/api';
+import { arr, bool, f32, int, json, literal, num, obj, optional, str, tagged, u8, type Schema, ValidationError } from './schema';
+
+export const PROTOCOL_VERSION = 1;
+
+/** An Error as it crosses a process boundary (Error objects do not survive structured clone intact). */
+export interface WireError {
+  name: string;
+  /** EngineError code (`IDX_BAD_MAGIC`, `DIVERGED`, …), errno (`ENOSPC`) or `ERROR`. */
+  code: string;
+  message: string;
+  stack?: string;
+}
+
+// ---------------------------------------------------------------- host → trainer
+
+export type TrainerRequest =
+  /** Train the run whose folder (run.json, written by the host) is `runDir`; `resume` continues from its checkpoint. */
+  | { type: 'train'; id: number; runId: string; runDir: string; datasetDir: string; resume: boolean }
+  | { type: 'pause'; id: number; runId: string }
+  | { type: 'resume'; id: number; runId: string }
+  | { type: 'cancel'; id: number; runId: string }
+  /** Evaluate a model on the test set of `datasetDir`; the reply carries `evaluation`. */
+  | { type: 'evaluate'; id: number; spec: unknown; params: Float32Array; buffers: Float32Array; datasetDir: string }
+  /** Cancel any run (checkpointing it), reply, and exit. */
+  | { type: 'shutdown'; id: number };
+
+export type TrainerRequestType = TrainerRequest['type'];
+/** A request before the host numbers it. */
+export type TrainerRequestBody = TrainerRequest extends infer R ? (R extends TrainerRequest ? Omit<R, 'id'> : never) : never;
+
+// ---------------------------------------------------------------- trainer → host
+
+export type FinishReason = 'done' | 'cancelled' | 'diverged' | 'error';
+
+export interface ProgressEvent {
+  type: 'progress';
+  runId: string;
+  /** Epoch in progress, from 1. */
+  epoch: number;
+  /** Batches done in this epoch, and per epoch. */
+  step: number;
+  steps: number;
+  /** Mean batch loss since the previous progress event. */
+  loss: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+  lr: number;
+  /** Images trained on since the run began (the loss chart's x axis). */
+  imagesSeen: number;
+}
+
+export type TrainerEvent =
+  | { type: 'ready'; version: number; pid: number; kernels: string; threads: number }
+  | { type: 'reply'; id: number; ok: true; runId?: string; evaluation?: EvaluationResult }
+  | { type: 'reply'; id: number; ok: false; error: WireError }
+  | ProgressEvent
+  | { type: 'epoch'; runId: string; metrics: EpochMetrics; confusion: number[][] }
+  | { type: 'snapshot'; runId: string; epoch: number; params: Float32Array; buffers: Float32Array }
+  | { type: 'status'; runId: string; status: 'running' | 'paused' }
+  | { type: 'finished'; runId: string; reason: FinishReason; error?: WireError };
+
+// ---------------------------------------------------------------- validators
+
+/** Run ids are folder names: no separators, no dots at the start, bounded length. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const runId = str({ pattern: RUN_ID_PATTERN, max: 128 });
+const id = int(0, Number.MAX_SAFE_INTEGER);
+const path = str({ min: 1, max: 4096 });
+const count = int(0, 1e9);
+const MAX_PARAMS = 16_000_000;
+
+export const wireErrorSchema: Schema<WireError> = obj<WireError>({
+  name: str({ max: 200 }),
+  code: str({ max: 100 }),
+  message: str({ max: 20_000 }),
+  stack: optional(str({ max: 50_000 })),
+});
+
+export const epochMetricsSchema: Schema<EpochMetrics> = obj<EpochMetrics>({
+  epoch: int(1, 10_000),
+  trainLoss: num(),
+  trainAccuracy: num({ min: 0, max: 1 }),
+  testLoss: num(),
+  testAccuracy: num({ min: 0, max: 1 }),
+  seconds: num({ min: 0 }),
+  imagesPerSecond: num({ min: 0 }),
+  lr: num({ min: 0 }),
+  validationLoss: optional(num()),
+  validationAccuracy: optional(num({ min: 0, max: 1 })),
+});
+
+export const confusionSchema: Schema<number[][]> = arr(arr(count, { max: 1000 }), { max: 1000 });
+
+export const evaluationSchema: Schema<EvaluationResult> = obj<EvaluationResult>({
+  count,
+  loss: num(),
+  accuracy: num({ min: 0, max: 1 }),
+  confusion: confusionSchema,
+  predictions: u8(),
+  scores: f32({ max: 100_000_000 }),
+});
+
+const requestSchema: Schema<TrainerRequest> = tagged<TrainerRequest>('type', {
+  train: obj({ type: literal('train'), id, runId, runDir: path, datasetDir: path, resume: bool() }),
+  pause: obj({ type: literal('pause'), id, runId }),
+  resume: obj({ type: literal('resume'), id, runId }),
+  cancel: obj({ type: literal('cancel'), id, runId }),
+  evaluate: obj({
+    type: literal('evaluate'),
+    id,
+    spec: json(),
+    params: f32({ max: MAX_PARAMS }),
+    buffers: f32({ max: MAX_PARAMS }),
+    datasetDir: path,
+  }),
+  shutdown: obj({ type: literal('shutdown'), id }),
+});
+
+type Reply = Extract<TrainerEvent, { type: 'reply' }>;
+const replyOk = obj<Extract<Reply, { ok: true }>>({
+  type: literal('reply'),
+  id,
+  ok: literal(true),
+  runId: optional(runId),
+  evaluation: optional(evaluationSchema),
+});
+const replyErr = obj<Extract<Reply, { ok: false }>>({ type: literal('reply'), id, ok: literal(false), error: wireErrorSchema });
+const replySchema: Schema<Reply> = {
+  parse: (v, p) => ((v as { ok?: unknown } | null)?.ok === true ? replyOk.parse(v, p) : replyErr.parse(v, p)),
+};
+
+const eventSchema: Schema<TrainerEvent> = tagged<TrainerEvent>('type', {
+  ready: obj({ type: literal('ready'), version: int(0, 1e6), pid: int(0, 1e9), kernels: str({ max: 40 }), threads: int(1, 1024) }),
+  reply: replySchema,
+  progress: obj<ProgressEvent>({
+    type: literal('progress'),
+    runId,
+    epoch: int(1, 10_000),
+    step: count,
+    steps: count,
+    loss: num(),
+    imagesPerSecond: num({ min: 0 }),
+    etaSeconds: num({ min: 0 }),
+    lr: num({ min: 0 }),
+    imagesSeen: num({ min: 0, max: 1e15, int: true }),
+  }),
+  epoch: obj({ type: literal('epoch'), runId, metrics: epochMetricsSchema, confusion: confusionSchema }),
+  snapshot: obj({ type: literal('snapshot'), runId, epoch: int(0, 10_000), params: f32({ max: MAX_PARAMS }), buffers: f32({ max: MAX_PARAMS }) }),
+  status: obj({ type: literal('status'), runId, status: literal('running', 'paused') }),
+  finished: obj({ type: literal('finished'), runId, reason: literal('done', 'cancelled', 'diverged', 'error'), error: optional(wireErrorSchema) }),
+});
+
+/** Validates a message the trainer received. Throws ValidationError naming the bad field. */
+export function parseTrainerRequest(raw: unknown): TrainerRequest {
+  return eventOrRequest(requestSchema, raw, 'trainer request');
+}
+
+/** Validates a message the host received from the trainer. */
+export function parseTrainerEvent(raw: unknown): TrainerEvent {
+  return eventOrRequest(eventSchema, raw, 'trainer event');
+}
+
+function eventOrRequest<T>(s: Schema<T>, raw: unknown, what: string): T {
+  try {
+    return s.parse(raw, '');
+  } catch (e) {
+    if (e instanceof ValidationError) throw new ValidationError(`invalid ${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The `id` of a message that failed validation, when it has a usable one (so it can still get its reply). */
+export function requestIdOf(raw: unknown): number | undefined {
+  const v = (raw as { id?: unknown } | null)?.id;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+}
+
+export function toWireError(e: unknown): WireError {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return { name: e.name, code: typeof code === 'string' ? code : 'ERROR', message: e.message, stack: e.stack };
+  }
+  return { name: 'Error', code: 'ERROR', message: String(e) };
+}
+
+/** An Error rebuilt on the receiving side, keeping name and code. */
+export class RemoteError extends Error {
+  override readonly name: string;
+  readonly code: string;
+  constructor(w: WireError) {
+    super(w.message);
+    this.name = w.name;
+    this.code = w.code;
+  }
+}

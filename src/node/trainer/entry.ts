@@ -1,0 +1,202 @@
+// The trainer process: Electron forks it as a utility process (main/trainer-host.ts), tests and
+// the browser-test host fork it with Node. It loads the dataset itself from the folder it is
+// given, runs one training session at a time (session.ts), evaluates models on request, and
+// speaks only the messages of ../protocol.ts, validating every one it receives.
+
+import { evaluate } from '../../engine/evaluate';
+import { Model } from '../../engine/model';
+import { loadMnist, type MnistData } from '../datasets';
+import { collectGarbage } from '../gc';
+import { DEFAULT_WASM_PATH, installKernels } from '../kernels';
+import { PROTOCOL_VERSION, parseTrainerRequest, requestIdOf, toWireError, type TrainerEvent, type TrainerRequest } from '../protocol';
+import { readRunConfig, RunFolderError } from '../runs';
+import { connectParentPort } from './port';
+import { EVAL_BATCH, TrainingSession } from './session';
+
+const port = connectParentPort();
+// The host passes the compiled kernels' path (`--wasm=PATH`): it differs between a dev tree and a
+// packaged app. Without it, or when it cannot load, the plain TypeScript kernels run.
+const wasmArg = process.argv.find((a) => a.startsWith('--wasm='));
+const kernels = installKernels(wasmArg ? wasmArg.slice('--wasm='.length) : DEFAULT_WASM_PATH);
+if (kernels.reason) process.stderr.write(`trainer: using the ${kernels.name} kernels: ${kernels.reason}\n`);
+
+function post(e: TrainerEvent): void {
+  port.postMessage(e);
+}
+
+function replyOk(id: number, extra: { runId?: string } = {}): void {
+  post({ type: 'reply', id, ok: true, ...extra });
+}
+
+function replyError(id: number, e: unknown): void {
+  post({ type: 'reply', id, ok: false, error: toWireError(e) });
+}
+
+// Datasets by folder: the embedded MNIST is read once per process, not once per run.
+const datasets = new Map<string, Promise<MnistData>>();
+function dataset(dir: string): Promise<MnistData> {
+  let p = datasets.get(dir);
+  if (!p) {
+    p = loadMnist(dir);
+    datasets.set(dir, p);
+    p.catch(() => datasets.delete(dir));
+  }
+  return p;
+}
+
+interface ActiveRun {
+  runId: string;
+  session: TrainingSession | null;
+  /** Requests that arrived while the session was still loading. */
+  pending: { pause: boolean; cancel: boolean };
+  finished: Promise<void>;
+}
+let active: ActiveRun | null = null;
+
+async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<void> {
+  const { id, runId, runDir, datasetDir, resume } = req;
+  if (active) {
+    replyError(id, new Error(`run ${active.runId} is still in progress; pause or cancel it first`));
+    return;
+  }
+  let release!: () => void;
+  const run: ActiveRun = { runId, session: null, pending: { pause: false, cancel: false }, finished: new Promise<void>((r) => (release = r)) };
+  active = run;
+  let replied = false;
+  try {
+    const config = await readRunConfig(runDir);
+    if (config.id !== runId) throw new RunFolderError('RUN_MISMATCH', `${runDir} holds run ${config.id}, not ${runId}`);
+    const data = await dataset(datasetDir);
+    const session = await TrainingSession.open({
+      run: config,
+      data,
+      dir: runDir,
+      resume,
+      hooks: {
+        progress: (p) =>
+          post({
+            type: 'progress',
+            runId,
+            epoch: p.epoch,
+            step: p.step,
+            steps: p.steps,
+            loss: p.loss,
+            imagesPerSecond: p.imagesPerSecond,
+            etaSeconds: p.etaSeconds,
+            lr: p.lr,
+            imagesSeen: p.imagesSeen,
+          }),
+        epoch: (metrics, confusion) => post({ type: 'epoch', runId, metrics, confusion }),
+        snapshot: (epoch, params, buffers) => post({ type: 'snapshot', runId, epoch, params, buffers }),
+        status: (status) => post({ type: 'status', runId, status }),
+      },
+    });
+    run.session = session;
+    if (run.pending.pause) session.pause();
+    if (run.pending.cancel) session.cancel();
+    replyOk(id, { runId });
+    replied = true;
+    const outcome = await session.run();
+    post(
+      outcome.error
+        ? { type: 'finished', runId, reason: outcome.reason, error: toWireError(outcome.error) }
+        : { type: 'finished', runId, reason: outcome.reason },
+    );
+  } catch (e) {
+    if (!replied) replyError(id, e);
+    else post({ type: 'finished', runId, reason: 'error', error: toWireError(e) });
+  } finally {
+    active = null;
+    await collectGarbage();
+    release();
+  }
+}
+
+function control(req: Extract<TrainerRequest, { type: 'pause' | 'resume' | 'cancel' }>): void {
+  const run = active;
+  if (!run || run.runId !== req.runId) {
+    replyError(req.id, new Error(`run ${req.runId} is not in progress`));
+    return;
+  }
+  const s = run.session;
+  if (req.type === 'pause') {
+    if (s) s.pause();
+    else run.pending.pause = true;
+  } else if (req.type === 'resume') {
+    if (s) s.resume();
+    else run.pending.pause = false;
+  } else if (s) {
+    s.cancel();
+  } else {
+    run.pending.cancel = true;
+  }
+  replyOk(req.id);
+}
+
+async function evaluateRequest(req: Extract<TrainerRequest, { type: 'evaluate' }>): Promise<void> {
+  try {
+    const model = new Model(req.spec);
+    model.restore({ params: req.params, buffers: req.buffers });
+    const data = await dataset(req.datasetDir);
+    const [c, h, w] = model.inShape;
+    if (c !== 1 || h !== data.test.rows || w !== data.test.cols) {
+      throw new RunFolderError(
+        'RUN_MISMATCH',
+        `the model expects ${c}×${h}×${w} inputs but the test images of ${data.dir} are ${data.test.rows}×${data.test.cols}`,
+      );
+    }
+    const r = evaluate(model, data.test, EVAL_BATCH);
+    post({ type: 'reply', id: req.id, ok: true, evaluation: r });
+  } catch (e) {
+    replyError(req.id, e);
+  } finally {
+    await collectGarbage();
+  }
+}
+
+async function shutdown(id: number): Promise<void> {
+  const run = active;
+  if (run) {
+    if (run.session) run.session.cancel();
+    else run.pending.cancel = true;
+    await run.finished;
+  }
+  replyOk(id);
+  // Let the reply leave before the process goes.
+  setTimeout(() => process.exit(0), 50);
+}
+
+function handle(raw: unknown): void {
+  let req: TrainerRequest;
+  try {
+    req = parseTrainerRequest(raw);
+  } catch (e) {
+    const id = requestIdOf(raw);
+    if (id !== undefined) replyError(id, e);
+    else process.stderr.write(`trainer: ignored a message without an id: ${(e as Error).message}\n`);
+    return;
+  }
+  switch (req.type) {
+    case 'train':
+      void train(req);
+      return;
+    case 'pause':
+    case 'resume':
+    case 'cancel':
+      control(req);
+      return;
+    case 'evaluate':
+      void evaluateRequest(req);
+      return;
+    case 'shutdown':
+      void shutdown(req.id);
+      return;
+    default: {
+      const never: never = req;
+      throw new Error(`internal error: unhandled request ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+port.on('message', (e) => handle(e.data));
+post({ type: 'ready', version: PROTOCOL_VERSION, pid: process.pid, kernels: kernels.name, threads: 1 });

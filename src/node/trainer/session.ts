@@ -1,0 +1,380 @@
+// One training run, driven batch by batch: the loop the trainer process and the CLI share. It
+// wraps the engine's step-wise Trainer with what a run needs around it — the validation split,
+// per-epoch evaluation, the best model by validation accuracy, checkpoints in the run folder,
+// pause/resume/cancel between batches, divergence, and progress at a bounded rate — and yields
+// to the event loop every few milliseconds so a host can receive messages while it trains.
+
+import type { ImageSet } from '../../engine/data';
+import { limitSet } from '../../engine/data';
+import { DivergedError } from '../../engine/errors';
+import { evaluate } from '../../engine/evaluate';
+import { Model } from '../../engine/model';
+import { Rng } from '../../engine/rng';
+import { learningRate } from '../../engine/schedule';
+import { Trainer } from '../../engine/train';
+import type { EpochMetrics } from '../../preload/api';
+import type { MnistData } from '../datasets';
+import { nodeFs, type FsLayer } from '../files';
+import type { FinishReason, ProgressEvent } from '../protocol';
+import {
+  LossCurve,
+  RunFolderError,
+  readCheckpoint,
+  writeBestModel,
+  writeCheckpoint,
+  writeRunProgress,
+  writeRunStatus,
+  type CheckpointMeta,
+  type PartialEpoch,
+  type ResumeState,
+  type RunConfig,
+} from '../runs';
+
+// ---------------------------------------------------------------- data
+
+export interface SplitData {
+  train: ImageSet;
+  validation: ImageSet | null;
+  test: ImageSet;
+}
+
+/** A different stream from init (seed) and shuffling (seed ^ 0x5eed5eed), so the split never moves either. */
+const SPLIT_SALT = 0x7a11da7e;
+
+function gather(set: ImageSet, indices: Uint32Array): ImageSet {
+  const per = set.pixels.length / set.count;
+  const pixels = new Uint8Array(indices.length * per);
+  const labels = new Uint8Array(indices.length);
+  indices.forEach((src, i) => {
+    pixels.set(set.pixels.subarray(src * per, (src + 1) * per), i * per);
+    labels[i] = set.labels[src];
+  });
+  return { count: indices.length, rows: set.rows, cols: set.cols, pixels, labels };
+}
+
+/**
+ * The first `limit` training images, minus `validation` of them held out. The held-out images
+ * are the first `validation` of a permutation seeded by `seed`; both parts keep file order, so
+ * `--no-shuffle` still means file order.
+ */
+export function splitData(data: MnistData, limit: number | null, validation: number, seed: number): SplitData {
+  const pool = limitSet(data.train, limit ?? undefined);
+  if (validation <= 0) return { train: pool, validation: null, test: data.test };
+  if (validation >= pool.count) {
+    throw new RunFolderError('RUN_MISMATCH', `cannot hold out ${validation} validation images from ${pool.count} training images`);
+  }
+  const perm = new Uint32Array(pool.count);
+  for (let i = 0; i < perm.length; i++) perm[i] = i;
+  new Rng((seed ^ SPLIT_SALT) >>> 0).shuffle(perm);
+  const held = perm.slice(0, validation).sort();
+  const isHeld = new Uint8Array(pool.count);
+  for (const i of held) isHeld[i] = 1;
+  const kept = new Uint32Array(pool.count - validation);
+  let k = 0;
+  for (let i = 0; i < pool.count; i++) if (!isHeld[i]) kept[k++] = i;
+  return { train: gather(pool, kept), validation: gather(pool, held), test: data.test };
+}
+
+// ---------------------------------------------------------------- session
+
+export type ProgressInfo = Omit<ProgressEvent, 'type' | 'runId'> & {
+  /** Images of this epoch done, of `epochImages`, and the epoch's mean batch loss so far. */
+  epochSeen: number;
+  epochImages: number;
+  epochLoss: number;
+};
+
+export interface SessionHooks {
+  progress?(p: ProgressInfo): void;
+  /** Awaited: the CLI writes its --out file here. */
+  epoch?(metrics: EpochMetrics, confusion: number[][], model: Model): void | Promise<void>;
+  snapshot?(epoch: number, params: Float32Array, buffers: Float32Array): void;
+  status?(status: 'running' | 'paused'): void;
+}
+
+export interface SessionOptions {
+  run: RunConfig;
+  data: MnistData;
+  /** The run folder; without it nothing is written (a plain CLI run). */
+  dir?: string;
+  /** Continue from the folder's checkpoint (a fresh start when it has none). */
+  resume?: boolean;
+  /** Start from these weights instead of the seeded init (CLI --init). */
+  model?: Model;
+  hooks?: SessionHooks;
+  fs?: FsLayer;
+  /** Minimum time between progress events (default 100 ms: at most ~10 a second). */
+  progressIntervalMs?: number;
+  /** Longest stretch of training without yielding to the event loop (default 10 ms). */
+  yieldEveryMs?: number;
+  /** Clock in milliseconds; injectable for tests. */
+  now?: () => number;
+}
+
+export interface SessionOutcome {
+  reason: FinishReason;
+  error?: Error;
+  history: EpochMetrics[];
+}
+
+/**
+ * Evaluation batch: the model's activation buffers grow to the largest batch they see, and with
+ * the wasm kernels they live in a fixed wasm memory; 100 keeps that small at no cost in speed.
+ */
+export const EVAL_BATCH = 100;
+
+const emptyPartial = (): PartialEpoch => ({ seen: 0, lossSum: 0, correct: 0, batches: 0, seconds: 0 });
+
+export class TrainingSession {
+  readonly model: Model;
+  readonly trainer: Trainer;
+  readonly data: SplitData;
+  history: EpochMetrics[] = [];
+  confusion: number[][] | null = null;
+  best: ResumeState['best'] = null;
+  imagesSeen = 0;
+  private partial: PartialEpoch = emptyPartial();
+  private curve = new LossCurve();
+  private paused = false;
+  private cancelled = false;
+  private wake: (() => void) | null = null;
+  private readonly meta: CheckpointMeta;
+  private readonly fsl: FsLayer;
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly opts: SessionOptions,
+    data: SplitData,
+    model: Model,
+  ) {
+    const { run } = opts;
+    this.data = data;
+    this.model = model;
+    this.trainer = new Trainer(model, data.train, run.config);
+    this.fsl = opts.fs ?? nodeFs;
+    this.now = opts.now ?? (() => performance.now());
+    this.meta = { preset: run.preset, config: run.config, dataset: run.dataset, limit: run.limit, validation: run.validation, runId: run.id };
+  }
+
+  /** Builds the run: splits the data, creates or restores the model and the trainer state. */
+  static async open(opts: SessionOptions): Promise<TrainingSession> {
+    const { run, data } = opts;
+    if (data.fingerprint !== run.dataset.fingerprint) {
+      throw new RunFolderError(
+        'RUN_MISMATCH',
+        `the run was trained on dataset "${run.dataset.name}" (fingerprint ${run.dataset.fingerprint}) but ${data.dir} has fingerprint ${data.fingerprint}`,
+      );
+    }
+    const split = splitData(data, run.limit, run.validation, run.config.seed);
+    if (split.train.count !== run.trainCount) {
+      throw new RunFolderError('RUN_MISMATCH', `the run trains on ${run.trainCount} images but the split gives ${split.train.count}`);
+    }
+    const model = opts.model ?? new Model(run.spec).init(run.config.seed);
+    const s = new TrainingSession(opts, split, model);
+    const cp = opts.dir && opts.resume ? await readCheckpoint(opts.dir, split.train.count) : null;
+    if (cp) {
+      s.model.restore(cp.loaded.model.snapshot());
+      const r = cp.resume;
+      s.trainer.restore({ epoch: r.epoch, position: r.position, order: r.order, rng: r.rng, velocity: r.velocity });
+      s.partial = { ...r.partial };
+      s.history = r.history.slice();
+      s.curve = new LossCurve(r.curve);
+      s.best = r.best;
+      s.confusion = r.confusion;
+      s.imagesSeen = r.imagesSeen;
+    } else if (opts.dir) {
+      // Epoch 0: a kill or a divergence in the first epoch still leaves a loadable checkpoint.
+      await s.checkpoint();
+    }
+    return s;
+  }
+
+  get epochsDone(): number {
+    return this.history.length;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.wake?.();
+  }
+
+  private resumeState(): ResumeState {
+    const t = this.trainer.state();
+    return {
+      epoch: t.epoch,
+      position: t.position,
+      order: t.order,
+      rng: t.rng,
+      velocity: t.velocity,
+      imagesSeen: this.imagesSeen,
+      partial: { ...this.partial },
+      history: this.history,
+      curve: this.curve.state,
+      best: this.best,
+      confusion: this.confusion,
+    };
+  }
+
+  private async checkpoint(): Promise<void> {
+    if (this.opts.dir) await writeCheckpoint(this.opts.dir, this.model, this.meta, this.resumeState(), this.fsl);
+  }
+
+  private async setStatus(status: 'running' | 'paused' | 'done' | 'cancelled' | 'diverged' | 'failed', reason?: string): Promise<void> {
+    if (this.opts.dir) await writeRunStatus(this.opts.dir, reason === undefined ? { status } : { status, reason }, this.fsl);
+    if (status === 'running' || status === 'paused') this.opts.hooks?.status?.(status);
+  }
+
+  private emitSnapshot(): void {
+    const { params, buffers } = this.model.snapshot();
+    this.opts.hooks?.snapshot?.(this.history.length, params, buffers);
+  }
+
+  /** Trains until done, cancelled, diverged or failed. Never throws: the outcome says what happened. */
+  async run(): Promise<SessionOutcome> {
+    try {
+      return await this.loop();
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      if (error instanceof DivergedError) {
+        // The weights in memory may be poisoned; the checkpoint on disk is the last good one.
+        await this.setStatus('diverged', error.message).catch(() => undefined);
+        return { reason: 'diverged', error, history: this.history };
+      }
+      await this.setStatus('failed', error.message).catch(() => undefined);
+      return { reason: 'error', error, history: this.history };
+    }
+  }
+
+  private async loop(): Promise<SessionOutcome> {
+    const { hooks = {}, progressIntervalMs = 100, yieldEveryMs = 10 } = this.opts;
+    const t = this.trainer;
+    const count = this.data.train.count;
+    await this.setStatus('running');
+    this.emitSnapshot();
+    let stretch = this.now(); // start of the current uninterrupted stretch of training
+    let lastYield = stretch;
+    let lastProgress = stretch;
+    let sinceLoss = 0;
+    let sinceBatches = 0;
+    const banked = (): number => this.partial.seconds + (this.now() - stretch) / 1000;
+
+    while (!t.done) {
+      if (this.cancelled) break;
+      if (this.paused) {
+        this.partial.seconds = banked();
+        await this.setStatus('paused');
+        while (this.paused && !this.cancelled) await new Promise<void>((r) => (this.wake = r));
+        this.wake = null;
+        if (this.cancelled) {
+          stretch = this.now();
+          break;
+        }
+        await this.setStatus('running');
+        stretch = lastYield = lastProgress = this.now();
+        continue;
+      }
+      const r = t.step();
+      if (r === null) {
+        this.partial.seconds = banked();
+        await this.endEpoch(hooks);
+        stretch = lastYield = lastProgress = this.now();
+        sinceLoss = sinceBatches = 0;
+        continue;
+      }
+      this.partial.seen += r.n;
+      this.partial.lossSum += r.loss;
+      this.partial.correct += r.correct;
+      this.partial.batches++;
+      this.imagesSeen += r.n;
+      this.curve.add(this.imagesSeen, r.loss);
+      sinceLoss += r.loss;
+      sinceBatches++;
+      const now = this.now();
+      if (hooks.progress && now - lastProgress >= progressIntervalMs) {
+        lastProgress = now;
+        const secs = banked();
+        const rate = secs > 0 ? this.partial.seen / secs : 0;
+        const remaining = (this.opts.run.config.epochs - t.epoch - 1) * count + (count - t.epochPosition);
+        hooks.progress({
+          epoch: t.epoch + 1,
+          step: this.partial.batches,
+          steps: t.batchesPerEpoch,
+          loss: sinceLoss / sinceBatches,
+          imagesPerSecond: rate,
+          etaSeconds: rate > 0 ? remaining / rate : 0,
+          lr: t.lr,
+          imagesSeen: this.imagesSeen,
+          epochSeen: this.partial.seen,
+          epochImages: count,
+          epochLoss: this.partial.lossSum / this.partial.batches,
+        });
+        sinceLoss = sinceBatches = 0;
+      }
+      if (now - lastYield >= yieldEveryMs) {
+        this.partial.seconds = banked();
+        await new Promise<void>((r) => setImmediate(r));
+        stretch = lastYield = this.now();
+      }
+    }
+
+    if (this.cancelled && !t.done) {
+      this.partial.seconds = banked();
+      await this.checkpoint();
+      await this.writeProgressFiles();
+      await this.setStatus('cancelled');
+      return { reason: 'cancelled', history: this.history };
+    }
+    await this.setStatus('done');
+    return { reason: 'done', history: this.history };
+  }
+
+  private async writeProgressFiles(): Promise<void> {
+    if (this.opts.dir) await writeRunProgress(this.opts.dir, { history: this.history, curve: this.curve.state, confusion: this.confusion }, this.fsl);
+  }
+
+  private async endEpoch(hooks: SessionHooks): Promise<void> {
+    const p = this.partial;
+    const { config } = this.opts.run;
+    const epochIndex = this.trainer.epoch - 1; // step() has already moved to the next epoch
+    const metrics: EpochMetrics = {
+      epoch: epochIndex + 1,
+      trainLoss: p.lossSum / p.batches,
+      trainAccuracy: p.correct / p.seen,
+      testLoss: 0,
+      testAccuracy: 0,
+      seconds: p.seconds,
+      imagesPerSecond: p.seconds > 0 ? p.seen / p.seconds : 0,
+      lr: learningRate(config.lr, config.schedule, epochIndex, config.epochs),
+    };
+    let improved = false;
+    if (this.data.validation) {
+      const v = evaluate(this.model, this.data.validation, EVAL_BATCH);
+      metrics.validationLoss = v.loss;
+      metrics.validationAccuracy = v.accuracy;
+      improved = this.best === null || v.accuracy > this.best.validationAccuracy;
+      if (improved) this.best = { epoch: metrics.epoch, validationAccuracy: v.accuracy };
+    }
+    const test = evaluate(this.model, this.data.test, EVAL_BATCH);
+    metrics.testLoss = test.loss;
+    metrics.testAccuracy = test.accuracy;
+    this.history.push(metrics);
+    this.confusion = test.confusion;
+    this.partial = emptyPartial();
+    // best.lenet before the checkpoint: if we die between them, the resumed run redoes this epoch
+    // identically and rewrites the same best model.
+    if (improved && this.opts.dir) await writeBestModel(this.opts.dir, this.model, this.meta, this.history, this.fsl);
+    await this.checkpoint();
+    await this.writeProgressFiles();
+    await hooks.epoch?.(metrics, test.confusion, this.model);
+    this.emitSnapshot();
+  }
+}

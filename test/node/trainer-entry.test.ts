@@ -1,0 +1,218 @@
+// The real trainer entry (src/node/trainer/entry.ts) in a child process, driven through the
+// same TrainerHost main uses: ready → train → progress → epoch → pause/resume → cancel, a
+// SIGKILL mid-epoch (reported; the checkpoint loads and the run resumes), and bad requests.
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeModelFile } from '../../src/engine/formats/modelfile';
+import { Model } from '../../src/engine/model';
+import { PRESETS } from '../../src/engine/presets';
+import { describeDataset, loadMnist, type MnistData } from '../../src/node/datasets';
+import { PROTOCOL_VERSION, RemoteError, type TrainerEvent } from '../../src/node/protocol';
+import { buildRunConfig, createRun, readCheckpoint, readRunStatus, RUN_FILES, type RunConfig } from '../../src/node/runs';
+import { TrainerHost, type RunEvent } from '../../src/node/trainer/host';
+import type { TrainSettings } from '../../src/preload/api';
+import { forkTrainer, type ForkedTrainer } from '../helpers/fork-trainer';
+import { mnistSubset } from '../helpers/mnist-subset';
+
+let dataDir: string;
+let data: MnistData;
+let root: string;
+const hosts: TrainerHost[] = [];
+
+beforeAll(async () => {
+  dataDir = await mnistSubset(1500, 200);
+  data = await loadMnist(dataDir);
+  root = await mkdtemp(join(tmpdir(), 'lenet-trainer-'));
+});
+afterEach(async () => {
+  for (const h of hosts.splice(0)) await h.stop(2000);
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const SETTINGS: TrainSettings = { epochs: 5, batchSize: 16, lr: 0.02, momentum: 0.9, decay: 0, schedule: { type: 'constant' }, seed: 3, validation: 100 };
+
+async function newRun(id: string, settings: Partial<TrainSettings> = {}): Promise<{ dir: string; run: RunConfig }> {
+  const dir = join(root, id);
+  const run = buildRunConfig({ id, preset: PRESETS['lenet5-relu-ce'], settings: { ...SETTINGS, ...settings }, dataset: describeDataset(data, dataDir) });
+  await createRun(dir, run);
+  return { dir, run };
+}
+
+/** A host over the forked entry, recording every run event, with a way to wait for one. */
+function harness() {
+  const events: RunEvent[] = [];
+  const waiters: { pred: (e: RunEvent) => boolean; resolve: (e: RunEvent) => void }[] = [];
+  const children: ForkedTrainer[] = [];
+  const host = new TrainerHost(
+    () => {
+      const c = forkTrainer();
+      children.push(c);
+      return c;
+    },
+    {
+      onEvent: (e) => {
+        events.push(e);
+        for (const w of waiters.splice(0)) {
+          if (w.pred(e)) w.resolve(e);
+          else waiters.push(w);
+        }
+      },
+      onProtocolError: (m) => {
+        throw new Error(m);
+      },
+    },
+  );
+  hosts.push(host);
+  const next = <T extends RunEvent['type']>(
+    type: T,
+    pred: (e: Extract<RunEvent, { type: T }>) => boolean = () => true,
+  ): Promise<Extract<RunEvent, { type: T }>> =>
+    new Promise((resolve) =>
+      waiters.push({ pred: (e) => e.type === type && pred(e as Extract<RunEvent, { type: T }>), resolve: resolve as (e: RunEvent) => void }),
+    );
+  return { host, events, next, children };
+}
+
+describe('trainer process', () => {
+  it('ready → train → progress → epoch + snapshot → pause/resume → cancel, with a loadable checkpoint', async () => {
+    const { host, events, next } = harness();
+    const ready = await host.start();
+    expect(ready.version).toBe(PROTOCOL_VERSION);
+    expect(['wasm-simd', 'js']).toContain(ready.kernels);
+
+    const { dir, run } = await newRun('flow');
+    const firstProgress = next('progress');
+    const firstEpoch = next('epoch');
+    const firstSnapshot = next('snapshot', (x) => x.epoch === 1);
+    const reply = await host.request({ type: 'train', runId: run.id, runDir: dir, datasetDir: dataDir, resume: false });
+    expect(reply.runId).toBe(run.id);
+
+    const p = await firstProgress;
+    expect(p.runId).toBe(run.id);
+    expect(p.epoch).toBe(1);
+    expect(p.steps).toBe(Math.ceil(run.trainCount / 16));
+    expect(Number.isFinite(p.loss)).toBe(true);
+
+    const e = await firstEpoch;
+    expect(e.metrics.epoch).toBe(1);
+    expect(e.metrics.validationAccuracy).toBeGreaterThan(0.2);
+    expect(e.confusion.flat().reduce((a, b) => a + b, 0)).toBe(200); // the whole test set
+    const snap = await firstSnapshot;
+    expect(snap.params).toBeInstanceOf(Float32Array);
+    expect(snap.params.length).toBe(new Model(run.spec).params.length);
+    expect(events.some((x) => x.type === 'snapshot' && x.epoch === 0)).toBe(true); // the initial weights, at start
+
+    const paused = next('status', (s) => s.status === 'paused');
+    await host.request({ type: 'pause', runId: run.id });
+    await paused;
+    const countAtPause = events.filter((x) => x.type === 'progress').length;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(events.filter((x) => x.type === 'progress').length).toBe(countAtPause);
+    expect((await readRunStatus(dir)).status).toBe('paused');
+
+    const running = next('status', (s) => s.status === 'running');
+    const moreProgress = next('progress');
+    await host.request({ type: 'resume', runId: run.id });
+    await running;
+    await moreProgress;
+
+    const finished = next('finished');
+    await host.request({ type: 'cancel', runId: run.id });
+    const f = await finished;
+    expect(f.reason).toBe('cancelled');
+    expect((await readRunStatus(dir)).status).toBe('cancelled');
+    const cp = await readCheckpoint(dir, run.trainCount);
+    expect(cp!.resume.history.length).toBeGreaterThanOrEqual(1);
+    expect(cp!.loaded.model.isFinite()).toBe(true);
+    expect(host.activeRuns()).toEqual([]);
+  });
+
+  it('SIGKILL mid-epoch is reported as a failed run; the checkpoint loads and the run resumes to the end', async () => {
+    const { host, next, children } = harness();
+    await host.start();
+    const { dir, run } = await newRun('killed', { epochs: 3 });
+    const epoch1 = next('epoch');
+    await host.request({ type: 'train', runId: run.id, runDir: dir, datasetDir: dataDir, resume: false });
+    await epoch1;
+    await next('progress', (p) => p.epoch === 2);
+    const finished = next('finished');
+    children[0].process.kill('SIGKILL');
+    const f = await finished;
+    expect(f.reason).toBe('error');
+    expect(f.error?.message).toMatch(/SIGKILL/);
+    expect(host.activeRuns()).toEqual([]);
+
+    // The checkpoint is an ordinary model file and holds the finished epoch.
+    const bytes = await readFile(join(dir, RUN_FILES.checkpoint));
+    expect(decodeModelFile(bytes, 'checkpoint.lenet').model.params.length).toBe(new Model(run.spec).params.length);
+    const cp = await readCheckpoint(dir, run.trainCount);
+    expect(cp!.resume.epoch).toBeGreaterThanOrEqual(1);
+
+    // A new request starts a fresh trainer process, which resumes from that checkpoint.
+    const done = next('finished');
+    await host.request({ type: 'train', runId: run.id, runDir: dir, datasetDir: dataDir, resume: true });
+    expect((await done).reason).toBe('done');
+    expect(children).toHaveLength(2);
+    const end = await readCheckpoint(dir, run.trainCount);
+    expect(end!.resume.history.map((m) => m.epoch)).toEqual([1, 2, 3]);
+    expect((await readRunStatus(dir)).status).toBe('done');
+  });
+
+  it('evaluates a model sent over the wire, and rejects requests it cannot serve', async () => {
+    const { host } = harness();
+    await host.start();
+    const model = new Model(PRESETS['lenet5-relu-ce'].spec).init(1);
+    const { params, buffers } = model.snapshot();
+    const r = await host.request({ type: 'evaluate', spec: model.spec, params, buffers, datasetDir: dataDir });
+    expect(r.evaluation!.count).toBe(200);
+    expect(r.evaluation!.predictions).toBeInstanceOf(Uint8Array);
+    expect(r.evaluation!.scores.length).toBe(2000);
+
+    await expect(host.request({ type: 'pause', runId: 'no-such-run' })).rejects.toThrow(/not in progress/);
+    await expect(
+      host.request({ type: 'evaluate', spec: { input: [1, 28, 28], layers: [], loss: 'mse' }, params, buffers, datasetDir: dataDir }),
+    ).rejects.toThrow(/layers/);
+    const err = await host.request({ type: 'evaluate', spec: model.spec, params: params.subarray(1), buffers, datasetDir: dataDir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect((err as RemoteError).code).toBe('MODEL_MISMATCH');
+    await expect(host.request({ type: 'train', runId: 'missing', runDir: join(root, 'missing'), datasetDir: dataDir, resume: false })).rejects.toThrow(
+      /not a run folder/,
+    );
+  });
+
+  it('validates raw messages: a bad field gets an error reply naming it; the process carries on', async () => {
+    const child = forkTrainer();
+    const got: TrainerEvent[] = [];
+    const wait = (pred: (m: TrainerEvent) => boolean) =>
+      new Promise<TrainerEvent>((resolve) => {
+        const t = setInterval(() => {
+          const m = got.find(pred);
+          if (m) {
+            clearInterval(t);
+            resolve(m);
+          }
+        }, 10);
+      });
+    child.onMessage((m) => got.push(m as TrainerEvent));
+    await wait((m) => m.type === 'ready');
+    child.process.send({ type: 'pause', id: 7, runId: '../../etc' });
+    child.process.send({ type: 'evaluate', id: 8, spec: {}, params: [1, 2, 3], buffers: new Float32Array(0), datasetDir: dataDir });
+    child.process.send({ type: 'launch-missiles', id: 9 });
+    child.process.send({ type: 'train', id: 10, runId: 'x', runDir: '/tmp', datasetDir: dataDir, resume: false, extra: 1 });
+    const r7 = await wait((m) => m.type === 'reply' && m.id === 7);
+    const r8 = await wait((m) => m.type === 'reply' && m.id === 8);
+    const r9 = await wait((m) => m.type === 'reply' && m.id === 9);
+    const r10 = await wait((m) => m.type === 'reply' && m.id === 10);
+    const msg = (r: TrainerEvent) => (r.type === 'reply' && !r.ok ? r.error.message : 'ok');
+    expect(msg(r7)).toMatch(/runId/);
+    expect(msg(r8)).toMatch(/params: expected a Float32Array/);
+    expect(msg(r9)).toMatch(/type: expected one of/);
+    expect(msg(r10)).toMatch(/no key "extra"/);
+    child.kill();
+  });
+});
