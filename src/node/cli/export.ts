@@ -41,7 +41,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (positionals.length !== 1) {
-    throw new UsageError(positionals.length === 0 ? 'name the model file to export' : `expected one model file, got ${positionals.length}: ${positionals.join(' ')}`);
+    throw new UsageError(
+      positionals.length === 0 ? 'name the model file to export' : `expected one model file, got ${positionals.length}: ${positionals.join(' ')}`,
+    );
   }
   const file = positionals[0];
   const format = f.format ?? 'onnx';
