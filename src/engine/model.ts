@@ -262,7 +262,15 @@ export class Model {
   loadTensors(tensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, source: string): void {
     for (const e of this.index) {
       const t = tensors.get(e.name);
-      if (!t) throw new ModelFileError('MODEL_MISMATCH', `${source}: tensor ${e.name} (${formatShape(e.shape)}) is missing`);
+      if (!t) {
+        // Names the file has and the model lacks usually explain a missing one (another naming
+        // scheme, another architecture): show the first few.
+        const foreign = [...tensors.keys()].filter((n) => !this.entry(n));
+        const hint = foreign.length
+          ? `; the file has ${foreign.length} tensor${foreign.length > 1 ? 's' : ''} this model does not, e.g. ${foreign.slice(0, 3).join(', ')}`
+          : '';
+        throw new ModelFileError('MODEL_MISMATCH', `${source}: tensor ${e.name} (${formatShape(e.shape)}) is missing${hint}`);
+      }
       if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) {
         throw new ModelFileError('MODEL_MISMATCH', `${source}: tensor ${e.name} has shape ${formatShape(t.shape)}, the model needs ${formatShape(e.shape)}`);
       }
