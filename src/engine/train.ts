@@ -36,6 +36,28 @@ export interface TrainerState {
   velocity: Float32Array;
 }
 
+/**
+ * Computes the gradient of one batch: forward and backward in training mode over the images
+ * `idx`, leaving in `model.grads` (zeroed first) the gradient of the batch-mean loss and updating
+ * batch norm running statistics. Local by default; the Node side plugs in a data-parallel one.
+ */
+export interface BatchGradients {
+  compute(idx: Uint32Array, labels: Uint8Array, n: number): { lossSum: number; correct: number };
+}
+
+export function localGradients(model: Model, data: ImageSet): BatchGradients {
+  return {
+    compute(idx, labels, n) {
+      model.forwardPixels(data.pixels, idx, n, true);
+      const lossSum = model.lossSum(labels);
+      const correct = model.correct(labels);
+      model.zeroGrad();
+      if (Number.isFinite(lossSum)) model.backward(labels);
+      return { lossSum, correct };
+    },
+  };
+}
+
 export function validateTrainConfig(c: TrainConfig): TrainConfig {
   const bad = (m: string): never => {
     throw new SpecError('CONFIG_INVALID', m);
@@ -62,13 +84,16 @@ export class Trainer {
   /** Exponential moving average of the batch loss, for spotting a run that blew up. */
   private smoothedLoss = NaN;
   private batchesSeen = 0;
+  private readonly gradients: BatchGradients;
 
   constructor(
     readonly model: Model,
     readonly data: ImageSet,
     readonly config: TrainConfig,
+    gradients?: BatchGradients,
   ) {
     validateTrainConfig(config);
+    this.gradients = gradients ?? localGradients(model, data);
     this.opt = new Sgd(model, { momentum: config.momentum, decay: config.decay });
     // The shuffle stream is separate from initialisation so loading weights doesn't change it.
     this.rng = new Rng((config.seed ^ 0x5eed5eed) >>> 0);
@@ -121,9 +146,8 @@ export class Trainer {
     const idx = this.order.subarray(this.position, this.position + n);
     const labels = this.labels.subarray(0, n);
     for (let s = 0; s < n; s++) labels[s] = data.labels[idx[s]];
-    model.forwardPixels(data.pixels, idx, n, true);
-    const loss = model.lossSum(labels) / n;
-    const correct = model.correct(labels);
+    const { lossSum, correct } = this.gradients.compute(idx, labels, n);
+    const loss = lossSum / n;
     if (!Number.isFinite(loss)) throw this.diverged(`loss is ${loss}`);
     // A finite loss can still mean a blown-up run (saturated softmax or tanh, or batch norm
     // hiding exploding weights): a smoothed loss far above what an untrained net scores.
@@ -133,8 +157,6 @@ export class Trainer {
     if (this.batchesSeen >= 5 && this.smoothedLoss > limit) {
       throw this.diverged(`the smoothed loss ${this.smoothedLoss.toFixed(2)} is over ${DIVERGENCE_FACTOR}× that of an untrained network (${limit.toFixed(2)})`);
     }
-    model.zeroGrad();
-    model.backward(labels);
     const g = model.grads;
     for (let i = 0; i < g.length; i++) if (!Number.isFinite(g[i])) throw this.diverged('a gradient is not finite');
     this.opt.step(this.lr);

@@ -1,16 +1,17 @@
 // `npm run train`: train a preset on MNIST from the command line.
 
 import { basename } from 'node:path';
-import { limitSet } from '../../engine/data';
+import { limitSet, type ImageSet } from '../../engine/data';
 import { encodeModelFile } from '../../engine/formats/modelfile';
 import { evaluate } from '../../engine/evaluate';
 import { Model } from '../../engine/model';
 import { DEFAULT_PRESET, PRESETS, presetNames } from '../../engine/presets';
 import { formatSchedule, parseSchedule } from '../../engine/schedule';
 import { Trainer, type TrainConfig } from '../../engine/train';
-import { loadMnist } from '../datasets';
+import { loadMnist, type MnistData } from '../datasets';
 import { writeFileAtomic } from '../files';
 import { installKernels } from '../kernels';
+import { ParallelGradients, defaultThreads } from '../parallel/gradients';
 import { ProgressBar, UsageError, bar, duration, intFlag, numFlag, parseFlags, pct, readModel, runCli, thousands } from './common';
 
 const NAME = 'train';
@@ -38,6 +39,8 @@ Options:
   --init FILE.lenet  start from a saved model's weights (same architecture as the preset)
   --no-shuffle       keep the training set in file order
   --limit N          train on the first N training images only
+  --threads N        data-parallel threads (default: all cores, here ${defaultThreads()}); a given
+                     thread count reproduces bit for bit, different counts differ slightly
   --json             print one JSON object per epoch on stdout and nothing else (use npm run -s)
   -h, --help         show this help
 
@@ -78,6 +81,7 @@ async function main(argv: string[]): Promise<void> {
     init: { type: 'string' },
     'no-shuffle': { type: 'boolean' },
     limit: { type: 'string' },
+    threads: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -100,6 +104,7 @@ async function main(argv: string[]): Promise<void> {
     shuffle: !f['no-shuffle'],
   };
   const limit = intFlag(f.limit, '--limit', 1, 100_000_000);
+  const threads = intFlag(f.threads, '--threads', 1, 64) ?? defaultThreads();
   if (f.out !== undefined && !f.out.endsWith('.lenet')) throw new UsageError(`--out must name a .lenet file, got "${f.out}"`);
   const json = Boolean(f.json);
   const log = (line: string): void => {
@@ -114,7 +119,32 @@ async function main(argv: string[]): Promise<void> {
     const loaded = await readModel(f.init, preset.spec);
     model.loadTensors(new Map(loaded.model.namedTensors().map((t) => [t.name, t])), f.init);
   }
-  const trainer = new Trainer(model, train, config);
+  const parallel = await ParallelGradients.create(model, train, threads, config.batchSize);
+  try {
+    await trainLoop(model, train, data, config, parallel, { f, preset, limit, json, log, kernels: kernels.name });
+  } finally {
+    await parallel.close();
+  }
+}
+
+interface LoopContext {
+  f: { out?: string; init?: string };
+  preset: (typeof PRESETS)[string];
+  limit: number | undefined;
+  json: boolean;
+  log: (line: string) => void;
+  kernels: string;
+}
+
+async function trainLoop(
+  model: Model,
+  train: ImageSet,
+  data: MnistData,
+  config: TrainConfig,
+  parallel: ParallelGradients,
+  { f, preset, limit, json, log, kernels }: LoopContext,
+): Promise<void> {
+  const trainer = new Trainer(model, train, config, parallel);
   log(
     `${preset.name}: ${thousands(model.parameterCount)} parameters, ${thousands(model.macs)} multiply-adds per image; ` +
       `${thousands(train.count)} training / ${thousands(data.test.count)} test images from ${data.dir}`,
@@ -123,7 +153,7 @@ async function main(argv: string[]): Promise<void> {
     `epochs ${config.epochs}, batch ${config.batchSize}, lr ${config.lr} (${formatSchedule(config.schedule)}), momentum ${config.momentum}, ` +
       `decay ${config.decay}, seed ${config.seed}${config.shuffle ? '' : ', no shuffle'}${f.init ? `, init from ${f.init}` : ''}`,
   );
-  log(`kernels: ${kernels.name}${kernels.reason ? ` (${kernels.reason})` : ''}`);
+  log(`kernels: ${kernels}, threads: ${parallel.threads}`);
 
   const progress = new ProgressBar();
   const history: EpochRecord[] = [];

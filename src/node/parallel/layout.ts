@@ -1,0 +1,44 @@
+// Shared-memory layout between the coordinating thread and its shard workers. Control words
+// are Int32 for Atomics; every worker owns one slot of gradients, buffers and results.
+
+export const CTRL = {
+  /** Bumped by the coordinator for each command; workers wait on it. */
+  GEN: 0,
+  /** Workers that finished the current command. */
+  DONE: 1,
+  /** 1 = step, 2 = exit. */
+  CMD: 2,
+  /** Images in the batch. */
+  N: 3,
+  /** Set to 1 by a worker that failed. */
+  ERROR: 4,
+  SIZE: 8,
+} as const;
+
+export const CMD_STEP = 1;
+export const CMD_EXIT = 2;
+
+export interface SharedSetup {
+  spec: unknown;
+  /** Total shards including the coordinator's own (shard 0). */
+  shards: number;
+  maxBatch: number;
+  ctrl: SharedArrayBuffer;
+  idx: SharedArrayBuffer;
+  pixels: SharedArrayBuffer;
+  labels: SharedArrayBuffer;
+  params: SharedArrayBuffer;
+  buffers: SharedArrayBuffer;
+  /** (shards−1) × params.length floats. */
+  grads: SharedArrayBuffer;
+  /** (shards−1) × buffers.length floats. */
+  shardBuffers: SharedArrayBuffer;
+  /** (shards−1) × 2 float64: loss sum, correct count. */
+  results: SharedArrayBuffer;
+  wasmPath?: string;
+}
+
+/** Images [start, end) of a batch of n that shard t of T computes. */
+export function shardRange(t: number, T: number, n: number): [number, number] {
+  return [Math.floor((t * n) / T), Math.floor(((t + 1) * n) / T)];
+}

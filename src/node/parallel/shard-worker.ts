@@ -1,0 +1,66 @@
+// A data-parallel shard: a replica of the model that, on each step command, loads the shared
+// weights, runs forward and backward over its slice of the batch and leaves its gradient (of
+// its own slice's mean loss), its batch norm running statistics and its loss in its slot.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { Model } from '../../engine/model';
+import { localGradients } from '../../engine/train';
+import { installKernels } from '../kernels';
+import { CMD_EXIT, CMD_STEP, CTRL, shardRange, type SharedSetup } from './layout';
+
+const setup = workerData as SharedSetup & { shard: number };
+installKernels(setup.wasmPath);
+const ctrl = new Int32Array(setup.ctrl);
+const idx = new Uint32Array(setup.idx);
+const labelsAll = new Uint8Array(setup.labels);
+const model = new Model(setup.spec);
+const P = model.params.length;
+const B = model.buffers.length;
+const slot = setup.shard - 1;
+// Explicit lengths: shared buffers are never smaller than 8 bytes, even for a model with none.
+const sharedParams = new Float32Array(setup.params, 0, P);
+const sharedBuffers = new Float32Array(setup.buffers, 0, B);
+const myGrads = new Float32Array(setup.grads, slot * P * 4, P);
+const myBuffers = new Float32Array(setup.shardBuffers, slot * B * 4, B);
+const results = new Float64Array(setup.results, slot * 16, 2);
+const pixels = new Uint8Array(setup.pixels);
+const gradients = localGradients(model, { count: labelsAll.length, rows: 0, cols: 0, pixels, labels: labelsAll });
+const labels = new Uint8Array(setup.maxBatch);
+const myIdx = new Uint32Array(setup.maxBatch);
+
+// Read the generation before announcing readiness: the first command may follow at once.
+let seen = Atomics.load(ctrl, CTRL.GEN);
+parentPort!.postMessage({ type: 'ready' });
+for (;;) {
+  Atomics.wait(ctrl, CTRL.GEN, seen);
+  seen = Atomics.load(ctrl, CTRL.GEN);
+  const cmd = Atomics.load(ctrl, CTRL.CMD);
+  if (cmd === CMD_EXIT) break;
+  if (cmd !== CMD_STEP) continue;
+  try {
+    const n = Atomics.load(ctrl, CTRL.N);
+    const [start, end] = shardRange(setup.shard, setup.shards, n);
+    const m = end - start;
+    if (m > 0) {
+      model.params.set(sharedParams);
+      model.buffers.set(sharedBuffers);
+      for (let s = 0; s < m; s++) {
+        myIdx[s] = idx[start + s];
+        labels[s] = labelsAll[myIdx[s]];
+      }
+      const r = gradients.compute(myIdx.subarray(0, m), labels.subarray(0, m), m);
+      myGrads.set(model.grads);
+      myBuffers.set(model.buffers);
+      results[0] = r.lossSum;
+      results[1] = r.correct;
+    } else {
+      results[0] = 0;
+      results[1] = 0;
+    }
+  } catch (e) {
+    Atomics.store(ctrl, CTRL.ERROR, 1);
+    parentPort!.postMessage({ type: 'error', message: (e as Error).message });
+  }
+  Atomics.add(ctrl, CTRL.DONE, 1);
+  Atomics.notify(ctrl, CTRL.DONE);
+}

@@ -1,0 +1,71 @@
+// Data-parallel gradients over worker threads: the combined gradient of the shards is the
+// batch gradient (for models without batch norm, up to float rounding), a given thread count
+// reproduces bit for bit, and batch norm running statistics combine as documented.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limitSet } from '../../src/engine/data';
+import { Model } from '../../src/engine/model';
+import { PRESETS } from '../../src/engine/presets';
+import { Trainer, localGradients } from '../../src/engine/train';
+import { loadMnist, type MnistData } from '../../src/node/datasets';
+import { ParallelGradients } from '../../src/node/parallel/gradients';
+import { compareTensors } from '../helpers/close';
+
+let data: MnistData;
+beforeAll(async () => {
+  data = await loadMnist();
+});
+
+const pools: ParallelGradients[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+async function pool(model: Model, threads: number): Promise<ParallelGradients> {
+  const p = await ParallelGradients.create(model, limitSet(data.train, 512), threads, 64);
+  pools.push(p);
+  return p;
+}
+
+const idx = Uint32Array.from({ length: 33 }, (_, i) => i * 7); // an odd batch: shards of 16 and 17
+const labels = (): Uint8Array => Uint8Array.from(idx, (i) => data.train.labels[i]);
+
+describe('ParallelGradients', () => {
+  it('2 threads: gradient and loss of lenet5-relu-ce equal the one-thread batch gradient', async () => {
+    const a = new Model(PRESETS['lenet5-relu-ce'].spec).init(3);
+    const b = new Model(PRESETS['lenet5-relu-ce'].spec).init(3);
+    const ra = localGradients(a, data.train).compute(idx, labels(), idx.length);
+    const rb = (await pool(b, 2)).compute(idx, labels(), idx.length);
+    expect(rb.correct).toBe(ra.correct);
+    expect(rb.lossSum).toBeCloseTo(ra.lossSum, 3);
+    const r = compareTensors('grads', b.grads, a.grads, 1e-4, 1e-6);
+    expect(r.ok, r.message).toBe(true);
+  });
+
+  it('batch norm: running statistics are the shard-size-weighted mean of the shard updates', async () => {
+    const spec = PRESETS['lenet5-relu-ce-bn'].spec;
+    const m = new Model(spec).init(5);
+    await (await pool(m, 2)).compute(idx, labels(), idx.length);
+    // Shards by hand: 16 then 17 images, each from the same starting statistics.
+    const s0 = new Model(spec).init(5);
+    const s1 = new Model(spec).init(5);
+    localGradients(s0, data.train).compute(idx.subarray(0, 16), labels().subarray(0, 16), 16);
+    localGradients(s1, data.train).compute(idx.subarray(16), labels().subarray(16), 17);
+    const expected = s0.buffers.map((v, i) => (16 / 33) * v + (17 / 33) * s1.buffers[i]);
+    const r = compareTensors('running stats', m.buffers, expected, 1e-5, 1e-6);
+    expect(r.ok, r.message).toBe(true);
+  });
+
+  it('a given thread count reproduces bit for bit over 30 training steps', async () => {
+    const run = async (): Promise<Float32Array> => {
+      const m = new Model(PRESETS['lenet5-relu-ce-bn'].spec).init(9);
+      const set = limitSet(data.train, 512);
+      const t = new Trainer(m, set, { ...PRESETS['lenet5-relu-ce-bn'].defaults, batchSize: 32, seed: 4, shuffle: true }, await pool(m, 2));
+      for (let i = 0; i < 30; i++) t.step();
+      return m.params.slice();
+    };
+    const a = await run();
+    const b = await run();
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+  });
+});
