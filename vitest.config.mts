@@ -1,8 +1,24 @@
-import { defineConfig } from 'vitest/config';
+import { dirname, resolve } from 'node:path';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+// electron-vite turns `import p from './x?modulePath'` into the path of a separately built chunk
+// (main forks the trainer from it); under vitest it is the path of the TypeScript source.
+const modulePath: Plugin = {
+  name: 'lenet:module-path',
+  enforce: 'pre',
+  resolveId(id, importer) {
+    if (!id.endsWith('?modulePath') || !importer) return null;
+    return `\0module-path:${resolve(dirname(importer), id.slice(0, -'?modulePath'.length))}.ts`;
+  },
+  load(id) {
+    return id.startsWith('\0module-path:') ? `export default ${JSON.stringify(id.slice('\0module-path:'.length))};` : null;
+  },
+};
 
 // Two projects: everything with the WebAssembly SIMD kernels (what users run), and the engine
 // tests again with the plain TypeScript kernels, so "fast kernels off" stays correct too.
 export default defineConfig({
+  plugins: [modulePath],
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -14,7 +30,13 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'js', include: ['test/engine/**/*.test.ts'], exclude: ['test/engine/formats/**'], setupFiles: ['test/setup/kernels.ts'], env: { LENET_KERNELS: 'js' } },
+        test: {
+          name: 'js',
+          include: ['test/engine/**/*.test.ts'],
+          exclude: ['test/engine/formats/**'],
+          setupFiles: ['test/setup/kernels.ts'],
+          env: { LENET_KERNELS: 'js' },
+        },
       },
     ],
   },

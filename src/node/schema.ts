@@ -20,6 +20,8 @@ function describe(v: unknown): string {
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of ${(v as unknown as { length?: number }).length ?? v.byteLength}`;
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'object' && !isPlainObject(v))
+    return `an object with prototype ${(Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'null'}`;
   return typeof v;
 }
 
@@ -94,7 +96,7 @@ export function tuple<T extends unknown[]>(...items: { [K in keyof T]: Schema<T[
   });
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || ArrayBuffer.isView(v)) return false;
   const proto = Object.getPrototypeOf(v) as unknown;
   return proto === Object.prototype || proto === null;

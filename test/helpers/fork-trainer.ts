@@ -9,8 +9,8 @@ export const TRAINER_ENTRY = fileURLToPath(new URL('../../src/node/trainer/entry
 export const PARENT_PORT_SHIM = fileURLToPath(new URL('./parent-port-shim.mjs', import.meta.url));
 
 /** child_process.fork of a .ts entry with the parentPort shim; 'advanced' keeps typed arrays intact. */
-export function forkWithShim(entry: string): ChildProcess {
-  return fork(entry, [], {
+export function forkWithShim(entry: string, args: string[] = []): ChildProcess {
+  return fork(entry, args, {
     execArgv: ['--import', 'tsx', '--import', PARENT_PORT_SHIM],
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -1,0 +1,200 @@
+// The Electron main process, wired: single-instance lock, OS file opens (command line,
+// double-click, macOS open-file, a second instance), the hardened window, IPC, menus, dialogs,
+// and the trainer utility process. The logic lives in src/node/backend.ts; this file only
+// connects Electron to it, so it stays thin and testable with vi.mock('electron').
+
+import { join, resolve } from 'node:path';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, type OpenDialogOptions } from 'electron';
+import trainerEntry from '../node/trainer/entry?modulePath';
+import { StudioBackend } from '../node/backend';
+import type { StudioEvent } from '../preload/api';
+import { EVENT_CHANNEL } from '../preload/channels';
+import { registerIpc } from './ipc';
+import { buildMenuTemplate } from './menu';
+import { spawnUtilityTrainer } from './trainer-host';
+import { createMainWindow, type MainWindow } from './window';
+
+export interface AppPaths {
+  /** runs/ and recent.json */
+  dataDir: string;
+  embeddedDatasetDir: string;
+  wasmPath: string;
+  preload: string;
+  rendererFile: string;
+  devServerUrl?: string;
+}
+
+/** Where things are in a dev tree (`npm start`) and in a packaged app (electron-builder's extraResources). */
+export function defaultPaths(): AppPaths {
+  const res = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
+  const paths: AppPaths = {
+    dataDir: app.getPath('userData'),
+    embeddedDatasetDir: join(res, 'mnist'),
+    wasmPath: app.isPackaged ? join(process.resourcesPath, 'kernels.wasm') : join(app.getAppPath(), 'build', 'wasm', 'kernels.wasm'),
+    preload: join(__dirname, '../preload/index.cjs'),
+    rendererFile: join(__dirname, '../renderer/index.html'),
+  };
+  if (!app.isPackaged && process.env.ELECTRON_RENDERER_URL) paths.devServerUrl = process.env.ELECTRON_RENDERER_URL;
+  return paths;
+}
+
+/** `.lenet` files named on a command line (a double-click on Windows and Linux arrives this way). */
+export function lenetFilesIn(argv: readonly string[], cwd: string): string[] {
+  return argv.filter((a) => !a.startsWith('-') && a.toLowerCase().endsWith('.lenet')).map((a) => resolve(cwd, a));
+}
+
+export interface MainApp {
+  backend: StudioBackend;
+  window(): MainWindow | null;
+  /** What quitting does: stop the trainer (checkpointing a run in progress), then exit. */
+  shutdown(): Promise<void>;
+}
+
+const FILTERS = [
+  { name: 'LeNet Studio models', extensions: ['lenet'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
+export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainApp | null> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return null;
+  }
+  let main: MainWindow | null = null;
+  let loaded = false;
+  const pendingOpens = lenetFilesIn(process.argv.slice(1), process.cwd());
+  const log = (m: string): void => console.error(`[main] ${m}`);
+
+  const emit = (e: StudioEvent): void => {
+    const w = main?.window;
+    if (w && !w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, e);
+  };
+  const parent = (): BrowserWindow | undefined => main?.window ?? undefined;
+  const openDialog = async (o: OpenDialogOptions): Promise<string | null> => {
+    const w = parent();
+    const r = w ? await dialog.showOpenDialog(w, o) : await dialog.showOpenDialog(o);
+    return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+  };
+
+  let recent = { datasets: [] as string[], models: [] as string[] };
+  const backend = new StudioBackend({
+    dataDir: paths.dataDir,
+    embeddedDatasetDir: paths.embeddedDatasetDir,
+    app: { name: app.getName(), version: app.getVersion(), platform: process.platform },
+    spawnTrainer: () => spawnUtilityTrainer(trainerEntry, paths.wasmPath),
+    emit,
+    log,
+    hooks: {
+      chooseDatasetFolder: () =>
+        openDialog({ title: 'Open Dataset', message: 'A folder with the four MNIST IDX files (plain or .gz)', properties: ['openDirectory'] }),
+      chooseModelFile: () => openDialog({ title: 'Open Model', properties: ['openFile'], filters: FILTERS }),
+      chooseSaveModelPath: async (name) => {
+        const w = parent();
+        const o = { title: 'Save Model', defaultPath: join(app.getPath('documents'), name), filters: FILTERS };
+        const r = w ? await dialog.showSaveDialog(w, o) : await dialog.showSaveDialog(o);
+        return r.canceled || !r.filePath ? null : r.filePath;
+      },
+      addRecentDocument: (p) => app.addRecentDocument(p),
+      recentChanged: (r) => {
+        recent = r;
+        setMenu();
+      },
+    },
+  });
+
+  const openFromOS = (path: string): void => {
+    if (loaded) void backend.openFromOS(path);
+    else pendingOpens.push(path);
+  };
+  app.on('open-file', (e, path) => {
+    e.preventDefault();
+    openFromOS(path);
+  });
+  app.on('second-instance', (_e, argv, cwd) => {
+    for (const p of lenetFilesIn(argv.slice(1), cwd)) openFromOS(p);
+    const w = main?.window;
+    if (w && !w.isDestroyed()) {
+      if (w.isMinimized()) w.restore();
+      w.focus();
+    }
+  });
+
+  function setMenu(): void {
+    const template = buildMenuTemplate({
+      isMac: process.platform === 'darwin',
+      appName: app.getName(),
+      dev: !app.isPackaged,
+      recent,
+      actions: {
+        send: (action) => emit({ type: 'menu', action }),
+        openRecentModel: (p) => void backend.openFromOS(p),
+        openDataset: (p) => void backend.openDatasetFromMenu(p),
+        about: () => {
+          const w = parent();
+          const o = {
+            type: 'info' as const,
+            title: `About ${app.getName()}`,
+            message: `${app.getName()} ${app.getVersion()}`,
+            detail: 'LeNet-5 on MNIST, trained and inspected with a from-scratch engine.',
+          };
+          void (w ? dialog.showMessageBox(w, o) : dialog.showMessageBox(o));
+        },
+      },
+    });
+    Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+  }
+
+  function createWindow(): void {
+    loaded = false;
+    const m = createMainWindow({ preload: paths.preload, rendererFile: paths.rendererFile, devServerUrl: paths.devServerUrl });
+    main = m;
+    const wc = m.window.webContents;
+    wc.on('did-finish-load', () => {
+      loaded = true;
+      for (const p of pendingOpens.splice(0)) void backend.openFromOS(p);
+    });
+    wc.on('render-process-gone', (_e, d) => {
+      log(`renderer gone (${d.reason}); reloading`);
+      if (!m.window.isDestroyed()) m.window.reload();
+    });
+    m.window.on('closed', () => {
+      if (main === m) main = null;
+    });
+  }
+
+  await app.whenReady();
+  // No page may get a permission (camera, notifications…) or open anything.
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  app.on('web-contents-created', (_e, wc) => {
+    wc.setWindowOpenHandler(() => ({ action: 'deny' }));
+    wc.on('will-navigate', (ev) => ev.preventDefault());
+  });
+
+  registerIpc(ipcMain, backend, (e) => main?.isTrustedSender(e) ?? false, log);
+  await backend.init();
+  recent = await backend.recent();
+  setMenu();
+  createWindow();
+
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  let stopped = false;
+  const shutdown = async (): Promise<void> => {
+    if (!stopped) {
+      stopped = true;
+      await backend.dispose().catch((e: unknown) => log(`stopping the trainer: ${(e as Error).message}`));
+    }
+  };
+  app.on('will-quit', (e) => {
+    if (stopped) return;
+    // Give the trainer its moment to checkpoint a run in progress, then quit for real.
+    e.preventDefault();
+    void shutdown().finally(() => app.quit());
+  });
+  return { backend, window: () => main, shutdown };
+}

@@ -1,0 +1,63 @@
+// What the renderer may send: a schema for the arguments of every StudioApi method, checked by
+// main's IPC handlers and by the browser-test host before anything runs. Paths are only
+// well-formed strings here; whether the app handed them out is the backend's check.
+
+import type { ModelSpec } from '../engine/spec';
+import type { ModelPayload, StudioApi } from '../preload/api';
+import type { StudioMethod } from '../preload/channels';
+import { RUN_ID_PATTERN } from './protocol';
+import { trainSettingsSchema } from './runs';
+import { check, f32, int, json, literal, obj, optional, str, tuple, type Schema } from './schema';
+
+/** Arguments as they arrive over IPC: like the API's, except a drop arrives as the path the preload resolved. */
+export type IpcArgs<M extends StudioMethod> = M extends 'openDroppedModel' ? [path: string] : Parameters<StudioApi[M]>;
+
+const runId = str({ pattern: RUN_ID_PATTERN, max: 128 });
+const path = str({ min: 1, max: 4096 });
+const MAX_VALUES = 16_000_000;
+
+const sourceSchema: Schema<ModelPayload['source']> = {
+  parse(v, p) {
+    if ((v as { kind?: unknown } | null)?.kind === 'run') {
+      return obj<{ kind: 'run'; runId: string; epoch: number }>({ kind: literal('run'), runId, epoch: int(0, 10_000) }).parse(v, p);
+    }
+    return obj<{ kind: 'file'; path: string }>({ kind: literal('file'), path }).parse(v, p);
+  },
+};
+
+export const modelPayloadSchema: Schema<ModelPayload> = obj<ModelPayload>({
+  spec: json() as Schema<ModelSpec>, // validateSpec runs when the backend builds the model
+  params: f32({ max: MAX_VALUES }),
+  buffers: f32({ max: MAX_VALUES }),
+  preset: optional(str({ max: 100 })),
+  source: sourceSchema,
+});
+
+export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
+  appInfo: tuple(),
+  presets: tuple(),
+  dataset: tuple(),
+  openDatasetDialog: tuple(),
+  openRecentDataset: tuple(path),
+  useEmbeddedDataset: tuple(),
+  datasetImages: tuple(literal('train', 'test'), int(0, 1e9), int(1, 1000)),
+  startRun: tuple(str({ min: 1, max: 100 }), trainSettingsSchema),
+  pauseRun: tuple(runId),
+  resumeRun: tuple(runId),
+  cancelRun: tuple(runId),
+  continueRun: tuple(runId),
+  listRuns: tuple(),
+  getRun: tuple(runId),
+  runModel: tuple(runId, literal('latest', 'best')),
+  openModelDialog: tuple(),
+  openModelPath: tuple(path),
+  openDroppedModel: tuple(path),
+  saveModel: tuple(modelPayloadSchema, literal(true, false)),
+  recent: tuple(),
+  evaluateModel: tuple(modelPayloadSchema),
+};
+
+/** Checks raw IPC arguments for `method`; throws ValidationError ("startRun arguments: [1].lr: expected …"). */
+export function parseArgs<M extends StudioMethod>(method: M, raw: unknown[]): IpcArgs<M> {
+  return check(API_ARGS[method], raw, `${method} arguments`);
+}

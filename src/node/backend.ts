@@ -1,0 +1,538 @@
+// The logic behind `window.studio`: datasets, runs, models, recent lists and evaluation. Main
+// wraps it in IPC handlers (plus dialogs, menus and the OS), the browser-test host in a
+// WebSocket; both run this same code. Platform specifics come in as hooks.
+//
+// Trust: the renderer is treated as untrusted. It can name a run by id (checked against the
+// pattern and the runs folder) and a file only if this backend handed that path out — from a
+// dialog, a drop resolved by the preload, the OS (command line, double-click) or the recent
+// lists it keeps itself.
+
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ModelFileError } from '../engine/errors';
+import { decodeModelFile, encodeModelFile, type LoadedModel } from '../engine/formats/modelfile';
+import { Model } from '../engine/model';
+import { PRESETS } from '../engine/presets';
+import type {
+  AppInfo,
+  DatasetInfo,
+  DatasetSlice,
+  EvaluationResult,
+  ModelPayload,
+  PresetInfo,
+  RunDetail,
+  RunStatus,
+  RunSummary,
+  StudioEvent,
+  TrainSettings,
+} from '../preload/api';
+import type { StudioMethod } from '../preload/channels';
+import { parseArgs, type IpcArgs } from './api-schema';
+import { describeDataset, loadMnist, type MnistData } from './datasets';
+import { nodeFs, writeFileAtomic, type FsLayer } from './files';
+import { RUN_ID_PATTERN, type FinishReason } from './protocol';
+import {
+  buildRunConfig,
+  createRun,
+  listRuns,
+  markInterruptedRuns,
+  newRunId,
+  readRunConfig,
+  readRunDetail,
+  readRunModel,
+  readRunSummary,
+  RunFolderError,
+  writeRunStatus,
+} from './runs';
+import { arr, obj, str, type Schema } from './schema';
+import { TrainerHost, type RunEvent, type SpawnTrainer } from './trainer/host';
+
+export interface PlatformHooks {
+  /** A folder picker for File → Open Dataset…; null when cancelled. */
+  chooseDatasetFolder(): Promise<string | null>;
+  /** A file picker for .lenet models; null when cancelled. */
+  chooseModelFile(): Promise<string | null>;
+  /** A save dialog; null when cancelled. */
+  chooseSaveModelPath(defaultName: string): Promise<string | null>;
+  /** The OS's own recent documents (Electron's app.addRecentDocument). */
+  addRecentDocument?(path: string): void;
+  /** The recent lists changed (main rebuilds File → Open Recent). */
+  recentChanged?(recent: { datasets: string[]; models: string[] }): void;
+}
+
+export interface BackendOptions {
+  /** The app's data folder: runs/ and recent.json live here. */
+  dataDir: string;
+  /** Folder of the embedded MNIST (gzip IDX). */
+  embeddedDatasetDir: string;
+  app: { name: string; version: string; platform: string };
+  hooks: PlatformHooks;
+  spawnTrainer: SpawnTrainer;
+  emit(e: StudioEvent): void;
+  fs?: FsLayer;
+  log?(message: string): void;
+}
+
+/** Thrown for requests the backend refuses (an untrusted path, a run that is busy…). */
+export class StudioError extends Error {
+  override readonly name = 'StudioError';
+  constructor(
+    readonly code: 'PATH_NOT_ALLOWED' | 'RUN_BUSY' | 'RUN_STATE' | 'NO_DATASET' | 'UNKNOWN_PRESET' | 'BAD_MODEL' | 'TOO_LARGE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Recent {
+  datasets: string[];
+  models: string[];
+}
+const RECENT_MAX = 10;
+const recentSchema: Schema<Recent> = obj<Recent>({ datasets: arr(str({ max: 4096 }), { max: 100 }), models: arr(str({ max: 4096 }), { max: 100 }) });
+/** Models are ~250 kB; 256 MiB is far beyond any real one and keeps a hostile file from exhausting memory. */
+const MAX_MODEL_BYTES = 256 * 1024 * 1024;
+
+interface CurrentDataset {
+  info: DatasetInfo;
+  data: MnistData;
+  /** The folder the trainer loads. */
+  dir: string;
+}
+
+const FINISH_STATUS: Record<FinishReason, RunStatus> = { done: 'done', cancelled: 'cancelled', diverged: 'diverged', error: 'failed' };
+
+export class StudioBackend {
+  readonly trainer: TrainerHost;
+  readonly runsDir: string;
+  private current: CurrentDataset | null = null;
+  private datasetLoad: Promise<CurrentDataset> | null = null;
+  private recentList: Recent = { datasets: [], models: [] };
+  /** Absolute paths handed out by dialogs, drops and the OS this session. */
+  private readonly trusted = new Set<string>();
+  private readonly fsl: FsLayer;
+
+  constructor(private readonly opts: BackendOptions) {
+    this.runsDir = join(opts.dataDir, 'runs');
+    this.fsl = opts.fs ?? nodeFs;
+    this.trainer = new TrainerHost(opts.spawnTrainer, {
+      onEvent: (e) => void this.onTrainerEvent(e),
+      onProtocolError: (m) => this.log(`trainer protocol error: ${m}`),
+    });
+  }
+
+  private log(message: string): void {
+    this.opts.log?.(message);
+  }
+
+  /** Loads the recent lists, marks runs a dead process left "running" as failed, starts the trainer and the embedded dataset. */
+  async init(): Promise<void> {
+    await mkdir(this.runsDir, { recursive: true });
+    await this.loadRecent();
+    const marked = await markInterruptedRuns(this.runsDir, new Set(this.trainer.activeRuns()), this.fsl).catch((e: unknown) => {
+      this.log(`could not check old runs: ${(e as Error).message}`);
+      return [];
+    });
+    if (marked.length) this.log(`marked interrupted runs as failed: ${marked.join(', ')}`);
+    void this.trainer.start().catch((e: unknown) => this.log(`trainer did not start: ${(e as Error).message}`));
+    void this.useEmbeddedDataset().catch((e: unknown) => this.log(`embedded dataset: ${(e as Error).message}`));
+  }
+
+  async dispose(): Promise<void> {
+    await this.trainer.stop();
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  /** Validates raw arguments for `method` and calls it: the one entry point for IPC and the test host. */
+  async call<M extends StudioMethod>(method: M, raw: unknown[]): Promise<unknown> {
+    const args = parseArgs(method, raw);
+    const table: { [K in StudioMethod]: (...a: IpcArgs<K>) => Promise<unknown> } = {
+      appInfo: () => this.appInfo(),
+      presets: () => this.presets(),
+      dataset: () => this.dataset(),
+      openDatasetDialog: () => this.openDatasetDialog(),
+      openRecentDataset: (p) => this.openRecentDataset(p),
+      useEmbeddedDataset: () => this.useEmbeddedDataset(),
+      datasetImages: (split, start, count) => this.datasetImages(split, start, count),
+      startRun: (preset, settings) => this.startRun(preset, settings),
+      pauseRun: (id) => this.pauseRun(id),
+      resumeRun: (id) => this.resumeRun(id),
+      cancelRun: (id) => this.cancelRun(id),
+      continueRun: (id) => this.continueRun(id),
+      listRuns: () => this.listRuns(),
+      getRun: (id) => this.getRun(id),
+      runModel: (id, which) => this.runModel(id, which),
+      openModelDialog: () => this.openModelDialog(),
+      openModelPath: (p) => this.openModelPath(p),
+      openDroppedModel: (p) => this.openDroppedModel(p),
+      saveModel: (m, saveAs) => this.saveModel(m, saveAs),
+      recent: () => this.recent(),
+      evaluateModel: (m) => this.evaluateModel(m),
+    };
+    return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
+  }
+
+  // ---------------------------------------------------------------- app
+
+  async appInfo(): Promise<AppInfo> {
+    const ready = this.trainer.info ?? (await this.trainer.start().catch(() => null));
+    return { ...this.opts.app, kernels: ready?.kernels ?? 'unavailable', threads: ready?.threads ?? 0 };
+  }
+
+  async presets(): Promise<PresetInfo[]> {
+    return Object.values(PRESETS).map((p) => ({ name: p.name, description: p.description, spec: p.spec, defaults: { ...p.defaults, seed: 1, shuffle: true } }));
+  }
+
+  // ---------------------------------------------------------------- datasets
+
+  private async loadDataset(dir: string, path: string | null): Promise<DatasetInfo> {
+    const load = loadMnist(dir).then((data) => ({ info: describeDataset(data, path), data, dir }));
+    this.datasetLoad = load;
+    const ds = await load.finally(() => {
+      if (this.datasetLoad === load) this.datasetLoad = null;
+    });
+    this.current = ds;
+    if (path !== null) await this.addRecent('datasets', path);
+    this.opts.emit({ type: 'dataset-changed', dataset: ds.info });
+    return ds.info;
+  }
+
+  private async requireDataset(): Promise<CurrentDataset> {
+    if (this.datasetLoad) await this.datasetLoad.catch(() => undefined);
+    if (!this.current) throw new StudioError('NO_DATASET', 'no dataset is loaded; open one with File → Open Dataset…');
+    return this.current;
+  }
+
+  /** The current dataset; rejects with the loading error (naming the file) when there is none. */
+  async dataset(): Promise<DatasetInfo> {
+    if (this.datasetLoad) return (await this.datasetLoad).info;
+    if (this.current) return this.current.info;
+    return this.useEmbeddedDataset();
+  }
+
+  async openDatasetDialog(): Promise<DatasetInfo | null> {
+    const dir = await this.opts.hooks.chooseDatasetFolder();
+    if (dir === null) return null;
+    this.trust(dir);
+    return this.loadDataset(resolve(dir), resolve(dir));
+  }
+
+  async openRecentDataset(path: string): Promise<DatasetInfo> {
+    this.requireTrusted(path, 'datasets');
+    return this.loadDataset(resolve(path), resolve(path));
+  }
+
+  async useEmbeddedDataset(): Promise<DatasetInfo> {
+    return this.loadDataset(this.opts.embeddedDatasetDir, null);
+  }
+
+  async datasetImages(split: 'train' | 'test', start: number, count: number): Promise<DatasetSlice> {
+    const { data } = await this.requireDataset();
+    const set = split === 'train' ? data.train : data.test;
+    const from = Math.min(start, set.count);
+    const n = Math.min(count, set.count - from);
+    const per = set.rows * set.cols;
+    return { split, start: from, count: n, pixels: set.pixels.slice(from * per, (from + n) * per), labels: set.labels.slice(from, from + n) };
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  private runDir(runId: string): string {
+    if (!RUN_ID_PATTERN.test(runId)) throw new StudioError('RUN_STATE', `"${runId}" is not a run id`);
+    return join(this.runsDir, runId);
+  }
+
+  async startRun(presetName: string, settings: TrainSettings): Promise<{ runId: string }> {
+    const preset = Object.hasOwn(PRESETS, presetName) ? PRESETS[presetName] : undefined;
+    if (!preset) throw new StudioError('UNKNOWN_PRESET', `unknown preset "${presetName}"`);
+    const busy = this.trainer.activeRuns();
+    if (busy.length) throw new StudioError('RUN_BUSY', `run ${busy[0]} is still in progress; pause or cancel it first`);
+    const ds = await this.requireDataset();
+    const runId = newRunId(preset.name);
+    const config = buildRunConfig({ id: runId, preset, settings, dataset: ds.info });
+    const dir = this.runDir(runId);
+    await createRun(dir, config, this.fsl);
+    await this.launch(runId, dir, ds.dir, false);
+    return { runId };
+  }
+
+  private async launch(runId: string, dir: string, datasetDir: string, resume: boolean): Promise<void> {
+    try {
+      await this.trainer.request({ type: 'train', runId, runDir: dir, datasetDir, resume });
+    } catch (e) {
+      const reason = `could not start: ${(e as Error).message}`;
+      await writeRunStatus(dir, { status: 'failed', reason }, this.fsl).catch(() => undefined);
+      this.opts.emit({ type: 'run-status', runId, status: 'failed', reason });
+      throw e;
+    }
+    this.opts.emit({ type: 'run-status', runId, status: 'running' });
+  }
+
+  private requireActive(runId: string): void {
+    if (!this.trainer.activeRuns().includes(runId)) throw new StudioError('RUN_STATE', `run ${runId} is not in progress`);
+  }
+
+  async pauseRun(runId: string): Promise<void> {
+    this.requireActive(runId);
+    await this.trainer.request({ type: 'pause', runId });
+  }
+
+  async resumeRun(runId: string): Promise<void> {
+    this.requireActive(runId);
+    await this.trainer.request({ type: 'resume', runId });
+  }
+
+  async cancelRun(runId: string): Promise<void> {
+    this.requireActive(runId);
+    await this.trainer.request({ type: 'cancel', runId });
+  }
+
+  async continueRun(runId: string): Promise<void> {
+    const dir = this.runDir(runId);
+    if (this.trainer.activeRuns().includes(runId)) throw new StudioError('RUN_STATE', `run ${runId} is already in progress`);
+    const busy = this.trainer.activeRuns();
+    if (busy.length) throw new StudioError('RUN_BUSY', `run ${busy[0]} is still in progress; pause or cancel it first`);
+    const [config, summary] = await Promise.all([readRunConfig(dir), readRunSummary(dir)]);
+    if (summary.status === 'done') throw new StudioError('RUN_STATE', `run ${runId} has finished all ${config.config.epochs} epochs`);
+    if (summary.status === 'diverged')
+      throw new StudioError('RUN_STATE', `run ${runId} diverged and would diverge again; start a new run with a smaller learning rate`);
+    const datasetDir = config.dataset.path ?? this.opts.embeddedDatasetDir;
+    await this.launch(runId, dir, datasetDir, true);
+  }
+
+  async listRuns(): Promise<RunSummary[]> {
+    return listRuns(this.runsDir);
+  }
+
+  async getRun(runId: string): Promise<RunDetail> {
+    return readRunDetail(this.runDir(runId));
+  }
+
+  async runModel(runId: string, which: 'latest' | 'best'): Promise<ModelPayload> {
+    const dir = this.runDir(runId);
+    const loaded = await readRunModel(dir, which);
+    if (!loaded) {
+      throw new RunFolderError(
+        'RUN_NOT_FOUND',
+        which === 'best' ? `run ${runId} has no best model yet (it needs a finished epoch and validation images)` : `run ${runId} has no checkpoint yet`,
+      );
+    }
+    const epochsDone = (loaded.metrics as { history?: unknown[] } | undefined)?.history?.length ?? 0;
+    return toPayload(loaded, { kind: 'run', runId, epoch: epochsDone });
+  }
+
+  private async onTrainerEvent(e: RunEvent): Promise<void> {
+    switch (e.type) {
+      case 'progress': {
+        const { type: _t, ...rest } = e;
+        this.opts.emit({ type: 'progress', ...rest });
+        return;
+      }
+      case 'epoch':
+        this.opts.emit({ type: 'epoch', runId: e.runId, metrics: e.metrics, confusion: e.confusion });
+        return;
+      case 'snapshot':
+        this.opts.emit({ type: 'snapshot', runId: e.runId, epoch: e.epoch, params: e.params, buffers: e.buffers });
+        return;
+      case 'status':
+        this.opts.emit({ type: 'run-status', runId: e.runId, status: e.status });
+        return;
+      case 'finished': {
+        const status = FINISH_STATUS[e.reason];
+        const reason = e.error?.message;
+        if (e.reason === 'error') {
+          // The trainer may be gone (crash, OOM, kill): the run folder must still say so.
+          await writeRunStatus(this.runDir(e.runId), { status, reason: reason ?? 'failed' }, this.fsl).catch((err: unknown) =>
+            this.log(`could not mark run ${e.runId} failed: ${(err as Error).message}`),
+          );
+        }
+        this.opts.emit(reason === undefined ? { type: 'run-status', runId: e.runId, status } : { type: 'run-status', runId: e.runId, status, reason });
+        return;
+      }
+      default: {
+        const never: never = e;
+        this.log(`unhandled trainer event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- models
+
+  private trust(path: string): void {
+    this.trusted.add(resolve(path));
+  }
+
+  private isTrusted(path: string, list: keyof Recent): boolean {
+    if (!isAbsolute(path)) return false;
+    const p = resolve(path);
+    return this.trusted.has(p) || this.recentList[list].includes(p);
+  }
+
+  private requireTrusted(path: string, list: keyof Recent): void {
+    if (!this.isTrusted(path, list))
+      throw new StudioError('PATH_NOT_ALLOWED', `refused to open ${path}: the app did not offer this path (use a dialog, a drop or the recent list)`);
+  }
+
+  private async readModelFile(path: string): Promise<LoadedModel> {
+    let bytes: Uint8Array;
+    try {
+      const st = await stat(path);
+      if (!st.isFile()) throw new ModelFileError('MODEL_TRUNCATED', `${path}: not a file`);
+      if (st.size > MAX_MODEL_BYTES) throw new StudioError('TOO_LARGE', `${path}: ${st.size} bytes is too large for a model file`);
+      bytes = await readFile(path);
+    } catch (e) {
+      if (e instanceof ModelFileError || e instanceof StudioError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        await this.removeRecent('models', resolve(path));
+        throw new ModelFileError('MODEL_TRUNCATED', `${path}: the file does not exist (any more)`);
+      }
+      throw new ModelFileError('MODEL_TRUNCATED', `${path}: could not read the file: ${(e as Error).message}`);
+    }
+    return decodeModelFile(bytes, path);
+  }
+
+  private async openTrustedModel(path: string): Promise<ModelPayload> {
+    const p = resolve(path);
+    const payload = toPayload(await this.readModelFile(p), { kind: 'file', path: p });
+    await this.addRecent('models', p);
+    return payload;
+  }
+
+  async openModelDialog(): Promise<ModelPayload | null> {
+    const path = await this.opts.hooks.chooseModelFile();
+    if (path === null) return null;
+    this.trust(path);
+    return this.openTrustedModel(path);
+  }
+
+  async openModelPath(path: string): Promise<ModelPayload> {
+    this.requireTrusted(path, 'models');
+    return this.openTrustedModel(path);
+  }
+
+  /** A path the preload resolved from a dropped File (the page cannot choose it). */
+  async openDroppedModel(path: string): Promise<ModelPayload> {
+    if (!isAbsolute(path)) throw new StudioError('PATH_NOT_ALLOWED', `a dropped file must have an absolute path, got ${path}`);
+    this.trust(path);
+    return this.openTrustedModel(path);
+  }
+
+  /**
+   * A model opened by the OS (command line, double-click forwarded by the single-instance lock,
+   * macOS open-file, File → Open Recent): sent to the window as `model-opened`, or `error`.
+   */
+  async openFromOS(path: string): Promise<void> {
+    this.trust(path);
+    try {
+      this.opts.emit({ type: 'model-opened', model: await this.openTrustedModel(path) });
+    } catch (e) {
+      this.opts.emit({ type: 'error', message: (e as Error).message });
+    }
+  }
+
+  /** A dataset folder chosen outside the window (File → Recent Datasets). */
+  async openDatasetFromMenu(path: string): Promise<void> {
+    try {
+      if (path === '') await this.useEmbeddedDataset();
+      else await this.openRecentDataset(path);
+    } catch (e) {
+      this.opts.emit({ type: 'error', message: (e as Error).message });
+    }
+  }
+
+  private buildModel(m: ModelPayload): Model {
+    let model: Model;
+    try {
+      model = new Model(m.spec);
+      model.restore({ params: m.params, buffers: m.buffers });
+    } catch (e) {
+      throw new StudioError('BAD_MODEL', `the model cannot be used: ${(e as Error).message}`);
+    }
+    return model;
+  }
+
+  async saveModel(m: ModelPayload, saveAs: boolean): Promise<{ path: string } | null> {
+    const model = this.buildModel(m);
+    let path: string | null = null;
+    if (!saveAs && m.source.kind === 'file' && this.isTrusted(m.source.path, 'models')) path = m.source.path;
+    if (path === null) {
+      const suggested = m.source.kind === 'run' ? `${m.source.runId}-epoch${m.source.epoch}.lenet` : `${m.preset ?? 'model'}.lenet`;
+      path = await this.opts.hooks.chooseSaveModelPath(suggested);
+      if (path === null) return null;
+      if (!path.toLowerCase().endsWith('.lenet')) path = `${path}.lenet`;
+    }
+    path = resolve(path);
+    let training: unknown = null;
+    let metrics: unknown = null;
+    let dataset: string | undefined;
+    if (m.source.kind === 'run') {
+      const detail = await readRunDetail(this.runDir(m.source.runId)).catch(() => null);
+      if (detail) {
+        training = { ...detail.settings, runId: detail.id, epochsDone: m.source.epoch };
+        metrics = { history: detail.epochs.slice(0, m.source.epoch) };
+        dataset = detail.dataset.fingerprint;
+      }
+    }
+    await writeFileAtomic(path, encodeModelFile(model, { preset: m.preset, training, metrics, dataset }), this.fsl);
+    this.trust(path);
+    await this.addRecent('models', path);
+    return { path };
+  }
+
+  async evaluateModel(m: ModelPayload): Promise<EvaluationResult> {
+    this.buildModel(m); // refuse a broken model here, with a clear message, before it crosses to the trainer
+    const ds = await this.requireDataset();
+    const reply = await this.trainer.request({ type: 'evaluate', spec: m.spec, params: m.params, buffers: m.buffers, datasetDir: ds.dir });
+    if (!reply.evaluation) throw new Error('internal error: the trainer sent no evaluation');
+    return reply.evaluation;
+  }
+
+  // ---------------------------------------------------------------- recent lists
+
+  private get recentFile(): string {
+    return join(this.opts.dataDir, 'recent.json');
+  }
+
+  private async loadRecent(): Promise<void> {
+    try {
+      const raw: unknown = JSON.parse(await readFile(this.recentFile, 'utf8'));
+      const r = recentSchema.parse(raw, 'recent.json');
+      this.recentList = { datasets: r.datasets.filter(isAbsolute).slice(0, RECENT_MAX), models: r.models.filter(isAbsolute).slice(0, RECENT_MAX) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log(`ignored unreadable ${this.recentFile}: ${(e as Error).message}`);
+    }
+  }
+
+  private async saveRecent(): Promise<void> {
+    this.opts.hooks.recentChanged?.({ datasets: [...this.recentList.datasets], models: [...this.recentList.models] });
+    await writeFileAtomic(this.recentFile, `${JSON.stringify(this.recentList, null, 2)}\n`, this.fsl).catch((e: unknown) =>
+      this.log(`could not save the recent lists: ${(e as Error).message}`),
+    );
+  }
+
+  private async addRecent(list: keyof Recent, path: string): Promise<void> {
+    const p = resolve(path);
+    this.recentList[list] = [p, ...this.recentList[list].filter((x) => x !== p)].slice(0, RECENT_MAX);
+    if (list === 'models') this.opts.hooks.addRecentDocument?.(p);
+    await this.saveRecent();
+  }
+
+  private async removeRecent(list: keyof Recent, path: string): Promise<void> {
+    if (!this.recentList[list].includes(path)) return;
+    this.recentList[list] = this.recentList[list].filter((x) => x !== path);
+    await this.saveRecent();
+  }
+
+  async recent(): Promise<{ datasets: string[]; models: string[] }> {
+    return { datasets: [...this.recentList.datasets], models: [...this.recentList.models] };
+  }
+}
+
+function toPayload(loaded: LoadedModel, source: ModelPayload['source']): ModelPayload {
+  const { params, buffers } = loaded.model.snapshot();
+  const p: ModelPayload = { spec: loaded.model.spec, params, buffers, source };
+  if (loaded.preset !== undefined) p.preset = loaded.preset;
+  return p;
+}
