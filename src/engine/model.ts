@@ -301,10 +301,6 @@ export class Model {
 
   /** True when every parameter and buffer is finite. */
   isFinite(): boolean {
-    const p = this.params;
-    for (let i = 0; i < p.length; i++) if (!Number.isFinite(p[i])) return false;
-    const b = this.buffers;
-    for (let i = 0; i < b.length; i++) if (!Number.isFinite(b[i])) return false;
-    return true;
+    return K.allFinite(this.params, this.params.length) && K.allFinite(this.buffers, this.buffers.length);
   }
 }

@@ -4,6 +4,7 @@
 //   p ← p − lr·v
 // It walks the model's flat arrays through the tensor index, never the layers.
 
+import { K } from './kernels/backend';
 import type { Model } from './model';
 
 export interface SgdOptions {
@@ -20,7 +21,7 @@ export class Sgd {
     private readonly model: Model,
     private readonly opts: SgdOptions,
   ) {
-    this.velocity = new Float32Array(model.params.length);
+    this.velocity = K.alloc(model.params.length);
     this.decayRanges = model.index.filter((e) => e.store === 'param' && e.decay).map((e) => [e.offset, e.length]);
   }
 
@@ -28,17 +29,7 @@ export class Sgd {
     const p = this.model.params;
     const g = this.model.grads;
     const { momentum, decay } = this.opts;
-    if (decay !== 0) {
-      for (const [off, len] of this.decayRanges) for (let i = off; i < off + len; i++) g[i] += decay * p[i];
-    }
-    if (momentum !== 0) {
-      const v = this.velocity;
-      for (let i = 0; i < p.length; i++) {
-        v[i] = momentum * v[i] + g[i];
-        p[i] -= lr * v[i];
-      }
-    } else {
-      for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
-    }
+    if (decay !== 0) for (const [off, len] of this.decayRanges) K.addDecay(g, p, off, len, decay);
+    K.sgdStep(p, g, this.velocity, lr, momentum);
   }
 }

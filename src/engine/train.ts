@@ -6,6 +6,7 @@ import type { ImageSet } from './data';
 import { DivergedError, SpecError } from './errors';
 import type { Model } from './model';
 import { Sgd } from './optim';
+import { K } from './kernels/backend';
 import { chanceLoss } from './loss';
 import { Rng, type RngState } from './rng';
 import { learningRate, type Schedule } from './schedule';
@@ -157,8 +158,7 @@ export class Trainer {
     if (this.batchesSeen >= 5 && this.smoothedLoss > limit) {
       throw this.diverged(`the smoothed loss ${this.smoothedLoss.toFixed(2)} is over ${DIVERGENCE_FACTOR}× that of an untrained network (${limit.toFixed(2)})`);
     }
-    const g = model.grads;
-    for (let i = 0; i < g.length; i++) if (!Number.isFinite(g[i])) throw this.diverged('a gradient is not finite');
+    if (!K.allFinite(model.grads, model.grads.length)) throw this.diverged('a gradient is not finite');
     this.opt.step(this.lr);
     if (!model.isFinite()) throw this.diverged('the weights are no longer finite');
     this.position += n;

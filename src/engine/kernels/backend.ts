@@ -7,6 +7,7 @@
 
 import { col2im, im2col, type ConvGeometry } from './conv';
 import { gemmNN, gemmNT, gemmTN } from './gemm';
+import { addDecay, allFinite, bnBackwardTrain, bnForwardInfer, bnForwardTrain, channelSumAdd, sgdStep } from './norm';
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward, type PoolGeometry } from './pool';
 
 export type KernelName = 'js' | 'wasm-simd';
@@ -29,6 +30,16 @@ export interface Kernels {
   reluBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, len: number): void;
   /** y[s,c,p] += bias[c] for n samples of C channels × P positions. */
   addBias(y: Float32Array, bias: Float32Array, n: number, C: number, P: number): void;
+  /** out[c] += Σ over samples and positions of x[s,c,p] (bias gradients). */
+  channelSumAdd(out: Float32Array, x: Float32Array, n: number, C: number, P: number): void;
+  bnForwardTrain: typeof bnForwardTrain;
+  bnForwardInfer: typeof bnForwardInfer;
+  bnBackwardTrain: typeof bnBackwardTrain;
+  allFinite(x: Float32Array, len: number): boolean;
+  /** g[off..off+len) += λ·p[off..off+len) */
+  addDecay(g: Float32Array, p: Float32Array, off: number, len: number, decay: number): void;
+  /** v = μ·v + g; p −= lr·v over whole arrays */
+  sgdStep(p: Float32Array, g: Float32Array, v: Float32Array, lr: number, momentum: number): void;
 }
 
 export const jsKernels: Kernels = {
@@ -44,6 +55,13 @@ export const jsKernels: Kernels = {
   maxPoolBackward,
   avgPoolForward,
   avgPoolBackward,
+  channelSumAdd,
+  bnForwardTrain,
+  bnForwardInfer,
+  bnBackwardTrain,
+  allFinite,
+  addDecay,
+  sgdStep,
   reluForward(y, x, len) {
     for (let i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : 0;
   },

@@ -24,9 +24,18 @@ interface WasmExports {
   relu_fwd(y: number, x: number, len: number): void;
   relu_bwd(dx: number, dy: number, y: number, len: number): void;
   add_bias(y: number, bias: number, n: number, C: number, P: number): void;
+  channel_sum_add(out: number, x: number, n: number, C: number, P: number): void;
+  bn_fwd_train(y: number, xhat: number, x: number, gamma: number, beta: number, runMean: number, runVar: number, mean: number, invStd: number, scratch: number, n: number, C: number, HW: number, eps: number, momentum: number): void;
+  bn_fwd_infer(y: number, x: number, gamma: number, beta: number, runMean: number, runVar: number, invStd: number, scratch: number, n: number, C: number, HW: number, eps: number): void;
+  bn_bwd_train(dx: number, dgamma: number, dbeta: number, dy: number, xhat: number, gamma: number, invStd: number, scratch: number, n: number, C: number, HW: number, needDx: number): void;
+  all_finite(x: number, len: number): number;
+  add_decay(g: number, p: number, len: number, decay: number): void;
+  sgd_step(p: number, g: number, v: number, len: number, lr: number, momentum: number): void;
 }
 
 const PAGE = 65536;
+/** Thrown inside a kernel call when a scratch copy does not fit; the call then runs in JS. */
+const NO_SCRATCH = Symbol('no scratch memory');
 const HEAP_START = 65536; // the module has no static data; keep its first page free anyway
 const ALIGN = 64;
 
@@ -124,7 +133,7 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
   function ptr(a: Float32Array | Int32Array, off: number, len: number): number {
     if (a.buffer === buffer) return a.byteOffset + off * 4;
     const at = heap.take(len * 4);
-    if (at < 0) throw new RangeError('wasm kernels: out of memory for a scratch copy');
+    if (at < 0) throw NO_SCRATCH;
     temps.push([at, len * 4]);
     if (a instanceof Float32Array) f32.set(a.subarray(off, off + len), at / 4);
     else i32.set(a.subarray(off, off + len), at / 4);
@@ -223,6 +232,69 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
       out(dx, 0, len, pd);
       release();
     },
+    channelSumAdd(o, x, n, C, P) {
+      const po = ptr(o, 0, C);
+      w.channel_sum_add(po, ptr(x, 0, n * C * P), n, C, P);
+      out(o, 0, C, po);
+      release();
+    },
+    bnForwardTrain(y, xhat, x, gamma, beta, runMean, runVar, mean, invStd, scratch, n, C, HW, eps, momentum) {
+      const len = n * C * HW;
+      const py = ptr(y, 0, len);
+      const ph = ptr(xhat, 0, len);
+      const prm = ptr(runMean, 0, C);
+      const prv = ptr(runVar, 0, C);
+      const pm = ptr(mean, 0, C);
+      const pi = ptr(invStd, 0, C);
+      w.bn_fwd_train(py, ph, ptr(x, 0, len), ptr(gamma, 0, C), ptr(beta, 0, C), prm, prv, pm, pi, ptr(scratch, 0, 4 * C), n, C, HW, eps, momentum);
+      out(y, 0, len, py);
+      out(xhat, 0, len, ph);
+      out(runMean, 0, C, prm);
+      out(runVar, 0, C, prv);
+      out(mean, 0, C, pm);
+      out(invStd, 0, C, pi);
+      release();
+    },
+    bnForwardInfer(y, x, gamma, beta, runMean, runVar, invStd, scratch, n, C, HW, eps) {
+      const len = n * C * HW;
+      const py = ptr(y, 0, len);
+      const pi = ptr(invStd, 0, C);
+      w.bn_fwd_infer(py, ptr(x, 0, len), ptr(gamma, 0, C), ptr(beta, 0, C), ptr(runMean, 0, C), ptr(runVar, 0, C), pi, ptr(scratch, 0, 4 * C), n, C, HW, eps);
+      out(y, 0, len, py);
+      out(invStd, 0, C, pi);
+      release();
+    },
+    bnBackwardTrain(dx, dgamma, dbeta, dy, xhat, gamma, invStd, scratch, n, C, HW, needDx) {
+      const len = n * C * HW;
+      const pdx = needDx ? ptr(dx, 0, len) : 0;
+      const pg = ptr(dgamma, 0, C);
+      const pb = ptr(dbeta, 0, C);
+      w.bn_bwd_train(pdx, pg, pb, ptr(dy, 0, len), ptr(xhat, 0, len), ptr(gamma, 0, C), ptr(invStd, 0, C), ptr(scratch, 0, 4 * C), n, C, HW, needDx ? 1 : 0);
+      if (needDx) out(dx, 0, len, pdx);
+      out(dgamma, 0, C, pg);
+      out(dbeta, 0, C, pb);
+      release();
+    },
+    allFinite(x, len) {
+      const r = w.all_finite(ptr(x, 0, len), len) === 1;
+      release();
+      return r;
+    },
+    addDecay(g, p, off, len, decay) {
+      const pg = ptr(g, off, len);
+      w.add_decay(pg, ptr(p, off, len), len, decay);
+      out(g, off, len, pg);
+      release();
+    },
+    sgdStep(p, g, v, lr, momentum) {
+      const len = p.length;
+      const pp = ptr(p, 0, len);
+      const pv = ptr(v, 0, len);
+      w.sgd_step(pp, ptr(g, 0, len), pv, len, lr, momentum);
+      out(p, 0, len, pp);
+      out(v, 0, len, pv);
+      release();
+    },
     addBias(y, bias, n, C, P) {
       const yl = n * C * P;
       const py = ptr(y, 0, yl);
@@ -231,5 +303,23 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
       release();
     },
   };
+  // A call whose operands cannot be copied in (memory full) runs the TypeScript kernel instead:
+  // slower, never wrong. `ptr` throws before the wasm code runs, so no output is half-written.
+  const kernels = k as unknown as Record<string, unknown>;
+  const js = jsKernels as unknown as Record<string, unknown>;
+  for (const name of Object.keys(k)) {
+    const fast = kernels[name];
+    if (typeof fast !== 'function' || name === 'alloc' || name === 'allocI32' || name === 'freeBytes') continue;
+    const slow = js[name] as (...args: unknown[]) => unknown;
+    kernels[name] = (...args: unknown[]): unknown => {
+      try {
+        return (fast as (...a: unknown[]) => unknown)(...args);
+      } catch (e) {
+        if (e !== NO_SCRATCH) throw e;
+        release();
+        return slow(...args);
+      }
+    };
+  }
   return k;
 }

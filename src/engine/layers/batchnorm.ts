@@ -3,6 +3,7 @@
 // variance and updates running statistics with the unbiased variance; inference uses the
 // running statistics.
 
+import { K } from '../kernels/backend';
 import type { Shape } from '../tensor';
 import { BatchBuffer, shapeSize } from '../tensor';
 import { EMPTY, view, type Layer, type ParamSpec, type Views } from './layer';
@@ -25,6 +26,8 @@ export class BatchNorm implements Layer {
   private readonly xhat: BatchBuffer;
   private readonly dxBuf: BatchBuffer;
   private readonly invStd: Float32Array;
+  private readonly mean: Float32Array;
+  private readonly scratch: Float32Array;
   private lastTraining = false;
   /** Input of the last inference-mode forward (backward in that mode needs x̂). */
   private x = EMPTY;
@@ -51,7 +54,9 @@ export class BatchNorm implements Layer {
     this.out = new BatchBuffer(shapeSize(inShape));
     this.xhat = new BatchBuffer(shapeSize(inShape));
     this.dxBuf = new BatchBuffer(shapeSize(inShape));
-    this.invStd = new Float32Array(C);
+    this.invStd = K.alloc(C);
+    this.mean = K.alloc(C);
+    this.scratch = K.alloc(4 * C); // workspace of the wasm kernels: two f64 values per channel
   }
 
   bind(p: Views, g: Views, b: Views): void {
@@ -76,54 +81,11 @@ export class BatchNorm implements Layer {
     const y = this.out.get(n);
     const { C, HW } = this;
     this.lastTraining = training;
-    if (!training) {
+    if (training) {
+      K.bnForwardTrain(y, this.xhat.get(n), x, this.gamma, this.beta, this.runMean, this.runVar, this.mean, this.invStd, this.scratch, n, C, HW, this.eps, this.momentum);
+    } else {
       this.x = x;
-      for (let c = 0; c < C; c++) {
-        const inv = 1 / Math.sqrt(this.runVar[c] + this.eps);
-        const scale = this.gamma[c] * inv;
-        const shift = this.beta[c] - this.runMean[c] * scale;
-        this.invStd[c] = inv;
-        for (let s = 0; s < n; s++) {
-          const b = (s * C + c) * HW;
-          for (let p = 0; p < HW; p++) y[b + p] = x[b + p] * scale + shift;
-        }
-      }
-      return y;
-    }
-    const xhat = this.xhat.get(n);
-    const count = n * HW;
-    for (let c = 0; c < C; c++) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const b = (s * C + c) * HW;
-        for (let p = 0; p < HW; p++) sum += x[b + p];
-      }
-      const mean = sum / count;
-      let sq = 0;
-      for (let s = 0; s < n; s++) {
-        const b = (s * C + c) * HW;
-        for (let p = 0; p < HW; p++) {
-          const d = x[b + p] - mean;
-          sq += d * d;
-        }
-      }
-      const variance = sq / count; // biased: what normalises the batch
-      const inv = 1 / Math.sqrt(variance + this.eps);
-      this.invStd[c] = inv;
-      const g = this.gamma[c];
-      const bt = this.beta[c];
-      for (let s = 0; s < n; s++) {
-        const b = (s * C + c) * HW;
-        for (let p = 0; p < HW; p++) {
-          const h = (x[b + p] - mean) * inv;
-          xhat[b + p] = h;
-          y[b + p] = g * h + bt;
-        }
-      }
-      const m = this.momentum;
-      const unbiased = count > 1 ? (variance * count) / (count - 1) : variance;
-      this.runMean[c] = (1 - m) * this.runMean[c] + m * mean;
-      this.runVar[c] = (1 - m) * this.runVar[c] + m * unbiased;
+      K.bnForwardInfer(y, x, this.gamma, this.beta, this.runMean, this.runVar, this.invStd, this.scratch, n, C, HW, this.eps);
     }
     return y;
   }
@@ -131,49 +93,27 @@ export class BatchNorm implements Layer {
   backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {
     const { C, HW } = this;
     const dx = needDx ? this.dxBuf.get(n) : EMPTY;
-    if (!this.lastTraining) {
-      // Inference mode is an affine map per channel (used for saliency on a trained model).
-      for (let c = 0; c < C; c++) {
-        const inv = this.invStd[c];
-        const scale = this.gamma[c] * inv;
-        const mean = this.runMean[c];
-        let sdy = 0;
-        let sdyx = 0;
-        for (let s = 0; s < n; s++) {
-          const b = (s * C + c) * HW;
-          for (let p = 0; p < HW; p++) {
-            sdy += dy[b + p];
-            sdyx += dy[b + p] * (this.x[b + p] - mean) * inv;
-            if (needDx) dx[b + p] = dy[b + p] * scale;
-          }
-        }
-        this.dbeta[c] += sdy;
-        this.dgamma[c] += sdyx;
-      }
+    if (this.lastTraining) {
+      K.bnBackwardTrain(dx, this.dgamma, this.dbeta, dy, this.xhat.get(n), this.gamma, this.invStd, this.scratch, n, C, HW, needDx);
       return dx;
     }
-    const xhat = this.xhat.get(n);
-    const count = n * HW;
+    // Inference mode is an affine map per channel (used for saliency on a trained model).
     for (let c = 0; c < C; c++) {
+      const inv = this.invStd[c];
+      const scale = this.gamma[c] * inv;
+      const mean = this.runMean[c];
       let sdy = 0;
       let sdyx = 0;
       for (let s = 0; s < n; s++) {
         const b = (s * C + c) * HW;
         for (let p = 0; p < HW; p++) {
           sdy += dy[b + p];
-          sdyx += dy[b + p] * xhat[b + p];
+          sdyx += dy[b + p] * (this.x[b + p] - mean) * inv;
+          if (needDx) dx[b + p] = dy[b + p] * scale;
         }
       }
-      this.dgamma[c] += sdyx;
       this.dbeta[c] += sdy;
-      if (!needDx) continue;
-      // dx = γ·σ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂))
-      const k = (this.gamma[c] * this.invStd[c]) / count;
-      const mdy = sdy;
-      for (let s = 0; s < n; s++) {
-        const b = (s * C + c) * HW;
-        for (let p = 0; p < HW; p++) dx[b + p] = k * (count * dy[b + p] - mdy - xhat[b + p] * sdyx);
-      }
+      this.dgamma[c] += sdyx;
     }
     return dx;
   }

@@ -28,6 +28,9 @@ export class Conv2D implements Layer {
   private readonly cols: BatchBuffer;
   private readonly dxBuf: BatchBuffer;
   private readonly dcol: Float32Array;
+  /** Input of the last forward, and whether its columns were kept for every sample. */
+  private x: Float32Array = EMPTY;
+  private colsOfAll = false;
 
   constructor(
     readonly name: string,
@@ -86,14 +89,17 @@ export class Conv2D implements Layer {
     for (let oc = 0; oc < this.mask.length; oc++) if (!this.mask[oc]) this.w.fill(0, oc * k2, oc * k2 + k2);
   }
 
-  forward(x: Float32Array, n: number, _training = false): Float32Array {
+  forward(x: Float32Array, n: number, training = false): Float32Array {
     const y = this.out.get(n);
-    const cols = this.cols.get(n);
+    this.x = x;
+    this.colsOfAll = training;
+    // Backward needs every sample's columns; inference reuses one sample's worth.
+    const cols = training ? this.cols.get(n) : this.cols.get(1);
     const OC = this.outShape[0];
     const { kSize, P } = this;
     const inSize = shapeSize(this.inShape);
     for (let s = 0; s < n; s++) {
-      const colOff = s * kSize * P;
+      const colOff = training ? s * kSize * P : 0;
       K.im2col(cols, colOff, x, s * inSize, this.geom);
       // y_s (OC×P) = W (OC×K) · col_s (K×P)
       K.gemmNN(y, s * OC * P, this.w, 0, cols, colOff, OC, P, kSize, false);
@@ -103,7 +109,8 @@ export class Conv2D implements Layer {
   }
 
   backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {
-    const cols = this.cols.get(n);
+    // After an inference forward (saliency), columns are rebuilt one sample at a time.
+    const cols = this.colsOfAll ? this.cols.get(n) : this.cols.get(1);
     const OC = this.outShape[0];
     const { kSize, P } = this;
     const dx = needDx ? this.dxBuf.get(n) : EMPTY;
@@ -111,21 +118,17 @@ export class Conv2D implements Layer {
     const inSize = shapeSize(this.inShape);
     for (let s = 0; s < n; s++) {
       const dyOff = s * OC * P;
-      const colOff = s * kSize * P;
+      const colOff = this.colsOfAll ? s * kSize * P : 0;
+      if (!this.colsOfAll) K.im2col(cols, 0, this.x, s * inSize, this.geom);
       // dW (OC×K) += dY_s (OC×P) · col_sᵀ
       K.gemmNT(this.dw, 0, dy, dyOff, cols, colOff, OC, kSize, P, true);
-      for (let o = 0; o < OC; o++) {
-        let sum = 0;
-        const base = dyOff + o * P;
-        for (let p = 0; p < P; p++) sum += dy[base + p];
-        this.db[o] += sum;
-      }
       if (needDx) {
         // dcol (K×P) = Wᵀ · dY_s, then scattered back to the pixels it came from.
         K.gemmTN(this.dcol, 0, this.w, 0, dy, dyOff, kSize, P, OC, false);
         K.col2im(dx, s * inSize, this.dcol, 0, this.geom);
       }
     }
+    K.channelSumAdd(this.db, dy, n, OC, P);
     if (this.mask) {
       const k2 = this.geom.KH * this.geom.KW;
       for (let oc = 0; oc < this.mask.length; oc++) if (!this.mask[oc]) this.dw.fill(0, oc * k2, oc * k2 + k2);

@@ -64,10 +64,7 @@ export class Dense implements Layer {
 
   backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {
     K.gemmTN(this.dw, 0, dy, 0, this.x, 0, this.O, this.I, n, true); // dW (O×I) += dYᵀ · x
-    for (let s = 0; s < n; s++) {
-      const base = s * this.O;
-      for (let o = 0; o < this.O; o++) this.db[o] += dy[base + o];
-    }
+    K.channelSumAdd(this.db, dy, n, this.O, 1);
     if (!needDx) return EMPTY;
     const dx = this.dxBuf.get(n);
     K.gemmNN(dx, 0, dy, 0, this.w, 0, n, this.I, this.O, false); // dx (n×I) = dY · W

@@ -505,3 +505,285 @@ export function add_bias(y: usize, bias: usize, n: i32, C: i32, P: i32): void {
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Batch norm over n samples of C channels × HW positions (HW = 1 after a dense layer).
+// Reductions accumulate in f64 (as the TypeScript reference does): a channel of conv1 spans
+// n·784 values and the backward formula cancels large terms, so f32 sums lose digits.
+// scratch: 4·C floats, used as two f64 arrays of C.
+
+// @ts-ignore: decorator
+@inline function hi2(v: v128): v128 {
+  return v128.shuffle<f32>(v, v, 2, 3, 0, 1);
+}
+
+/** Σ x[0..len) in f64. */
+function sumF64(x: usize, len: i32): f64 {
+  let a = f64x2.splat(0);
+  let b = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    a = f64x2.add(a, f64x2.promote_low_f32x4(v));
+    b = f64x2.add(b, f64x2.promote_low_f32x4(hi2(v)));
+  }
+  let t = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1) + f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1);
+  for (; i < len; i++) t += <f64>load<f32>(x + (<usize>i << 2));
+  return t;
+}
+
+/** Σ (x − m)² over x[0..len) in f64. */
+function sumSqF64(x: usize, len: i32, m: f64): f64 {
+  const M = f64x2.splat(m);
+  let a = f64x2.splat(0);
+  let b = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const lo = f64x2.sub(f64x2.promote_low_f32x4(v), M);
+    const hi = f64x2.sub(f64x2.promote_low_f32x4(hi2(v)), M);
+    a = f64x2.add(a, f64x2.mul(lo, lo));
+    b = f64x2.add(b, f64x2.mul(hi, hi));
+  }
+  let t = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1) + f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1);
+  for (; i < len; i++) {
+    const d = <f64>load<f32>(x + (<usize>i << 2)) - m;
+    t += d * d;
+  }
+  return t;
+}
+
+/** Σ x·y over [0..len) in f64. */
+function dotF64(x: usize, y: usize, len: i32): f64 {
+  let a = f64x2.splat(0);
+  let b = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    const u = v128.load(x + o);
+    const v = v128.load(y + o);
+    a = f64x2.add(a, f64x2.mul(f64x2.promote_low_f32x4(u), f64x2.promote_low_f32x4(v)));
+    b = f64x2.add(b, f64x2.mul(f64x2.promote_low_f32x4(hi2(u)), f64x2.promote_low_f32x4(hi2(v))));
+  }
+  let t = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1) + f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1);
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    t += <f64>load<f32>(x + o) * <f64>load<f32>(y + o);
+  }
+  return t;
+}
+
+// @ts-ignore: decorator
+@inline function f64at(base: usize, c: i32): usize {
+  return base + (<usize>c << 3);
+}
+
+/** x̂ = (x − mean[c])·inv[c], y = γ[c]·x̂ + β[c], with mean and inv f64[C]; x̂ stored when xhat ≠ 0.
+ *  Evaluated in f64 like the reference: with few values per channel x̂ hardly depends on x, and
+ *  rounding the statistics to f32 first would swamp what little it does. */
+function channelNormalize(y: usize, xhat: usize, x: usize, mean: usize, inv: usize, gamma: usize, beta: usize, n: i32, C: i32, HW: i32): void {
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < C; c++) {
+      const co = <usize>c << 2;
+      const off = <usize>((s * C + c) * HW) << 2;
+      const mv = load<f64>(f64at(mean, c));
+      const iv = load<f64>(f64at(inv, c));
+      const gv = <f64>load<f32>(gamma + co);
+      const bv = <f64>load<f32>(beta + co);
+      let i = 0;
+      if (HW >= 4) {
+        const Mv = f64x2.splat(mv), Iv = f64x2.splat(iv), Gv = f64x2.splat(gv), Bv = f64x2.splat(bv);
+        for (; i + 4 <= HW; i += 4) {
+          const o = off + (<usize>i << 2);
+          const v = v128.load(x + o);
+          const hl = f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(v), Mv), Iv);
+          const hh = f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(hi2(v)), Mv), Iv);
+          v128.store(y + o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(hl, Gv), Bv)), f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(hh, Gv), Bv)), 0, 1, 4, 5));
+          if (xhat) v128.store(xhat + o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(hl), f32x4.demote_f64x2_zero(hh), 0, 1, 4, 5));
+        }
+      }
+      for (; i < HW; i++) {
+        const o = off + (<usize>i << 2);
+        const h = (<f64>load<f32>(x + o) - mv) * iv;
+        store<f32>(y + o, <f32>(h * gv + bv));
+        if (xhat) store<f32>(xhat + o, <f32>h);
+      }
+    }
+  }
+}
+
+/**
+ * Training-mode forward: batch mean and biased variance per channel, y = γ·x̂ + β, running
+ * statistics updated with the unbiased variance.
+ */
+export function bn_fwd_train(y: usize, xhat: usize, x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, mean: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, eps: f32, momentum: f32): void {
+  const count = <f64>(n * HW);
+  const sums = scratch; // f64[C]
+  const sqs = scratch + (<usize>C << 3); // f64[C]
+  memory.fill(scratch, 0, <usize>C << 4);
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < C; c++) {
+      const p = f64at(sums, c);
+      store<f64>(p, load<f64>(p) + sumF64(x + (<usize>((s * C + c) * HW) << 2), HW));
+    }
+  }
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < C; c++) {
+      const p = f64at(sqs, c);
+      store<f64>(p, load<f64>(p) + sumSqF64(x + (<usize>((s * C + c) * HW) << 2), HW, load<f64>(f64at(sums, c)) / count));
+    }
+  }
+  const m32 = <f64>momentum;
+  for (let c = 0; c < C; c++) {
+    const o = <usize>c << 2;
+    const m = load<f64>(f64at(sums, c)) / count;
+    const variance = load<f64>(f64at(sqs, c)) / count;
+    const inv = 1.0 / Math.sqrt(variance + <f64>eps);
+    store<f32>(mean + o, <f32>m);
+    store<f32>(invStd + o, <f32>inv);
+    const unbiased = count > 1 ? (variance * count) / (count - 1) : variance;
+    store<f32>(runMean + o, <f32>((1 - m32) * <f64>load<f32>(runMean + o) + m32 * m));
+    store<f32>(runVar + o, <f32>((1 - m32) * <f64>load<f32>(runVar + o) + m32 * unbiased));
+    store<f64>(f64at(sums, c), m); // the sums become the f64 mean and 1/σ for normalising
+    store<f64>(f64at(sqs, c), inv);
+  }
+  channelNormalize(y, xhat, x, sums, sqs, gamma, beta, n, C, HW);
+}
+
+/** Inference: y = γ·(x − μ_run)/√(σ²_run + ε) + β; invStd gets 1/√(σ²_run + ε). */
+export function bn_fwd_infer(y: usize, x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, eps: f32): void {
+  const means = scratch; // f64[C]
+  const invs = scratch + (<usize>C << 3); // f64[C]
+  for (let c = 0; c < C; c++) {
+    const o = <usize>c << 2;
+    const inv = 1.0 / Math.sqrt(<f64>load<f32>(runVar + o) + <f64>eps);
+    store<f32>(invStd + o, <f32>inv);
+    store<f64>(f64at(invs, c), inv);
+    store<f64>(f64at(means, c), <f64>load<f32>(runMean + o));
+  }
+  channelNormalize(y, 0, x, means, invs, gamma, beta, n, C, HW);
+}
+
+/** Training-mode backward: dγ += Σ dy·x̂, dβ += Σ dy; dx = γσ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)). */
+export function bn_bwd_train(dx: usize, dgamma: usize, dbeta: usize, dy: usize, xhat: usize, gamma: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, needDx: i32): void {
+  const sdy = scratch; // f64[C]
+  const sdyx = scratch + (<usize>C << 3); // f64[C]
+  memory.fill(scratch, 0, <usize>C << 4);
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < C; c++) {
+      const off = <usize>((s * C + c) * HW) << 2;
+      const p = f64at(sdy, c);
+      store<f64>(p, load<f64>(p) + sumF64(dy + off, HW));
+      const q = f64at(sdyx, c);
+      store<f64>(q, load<f64>(q) + dotF64(dy + off, xhat + off, HW));
+    }
+  }
+  const count = <f64>(n * HW);
+  for (let c = 0; c < C; c++) {
+    const co = <usize>c << 2;
+    store<f32>(dgamma + co, <f32>(<f64>load<f32>(dgamma + co) + load<f64>(f64at(sdyx, c))));
+    store<f32>(dbeta + co, <f32>(<f64>load<f32>(dbeta + co) + load<f64>(f64at(sdy, c))));
+  }
+  if (!needDx) return;
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < C; c++) {
+      // dx = k·(m·dy − Σdy − x̂·Σ(dy·x̂)) evaluated in f64: the terms cancel, and the sum of dx
+      // over a channel (which is what a conv bias before batch norm receives) must stay ≈ 0.
+      const k = (<f64>load<f32>(gamma + (<usize>c << 2)) * <f64>load<f32>(invStd + (<usize>c << 2))) / count;
+      const a = k * count;
+      const b = k * load<f64>(f64at(sdy, c));
+      const cc = k * load<f64>(f64at(sdyx, c));
+      const off = <usize>((s * C + c) * HW) << 2;
+      let i = 0;
+      if (HW >= 4) {
+        const Av = f64x2.splat(a), Bv = f64x2.splat(b), Cv = f64x2.splat(cc);
+        for (; i + 4 <= HW; i += 4) {
+          const o = off + (<usize>i << 2);
+          const d = v128.load(dy + o);
+          const h = v128.load(xhat + o);
+          const lo = f64x2.sub(f64x2.sub(f64x2.mul(Av, f64x2.promote_low_f32x4(d)), Bv), f64x2.mul(Cv, f64x2.promote_low_f32x4(h)));
+          const hi = f64x2.sub(f64x2.sub(f64x2.mul(Av, f64x2.promote_low_f32x4(hi2(d))), Bv), f64x2.mul(Cv, f64x2.promote_low_f32x4(hi2(h))));
+          v128.store(dx + o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+        }
+      }
+      for (; i < HW; i++) {
+        const o = off + (<usize>i << 2);
+        store<f32>(dx + o, <f32>(a * <f64>load<f32>(dy + o) - b - cc * <f64>load<f32>(xhat + o)));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optimizer and checks over flat parameter arrays.
+
+/** 1 when every value of x[0..len) is finite. */
+export function all_finite(x: usize, len: i32): i32 {
+  // x − x is 0 for finite x and NaN for ±Inf and NaN; NaN ≠ NaN.
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    acc = f32x4.add(acc, f32x4.sub(v, v));
+  }
+  let t = hsum(acc);
+  for (; i < len; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    t += v - v;
+  }
+  return t == t ? 1 : 0;
+}
+
+/** g += λ·p over len values (L2 weight decay). */
+export function add_decay(g: usize, p: usize, len: i32, decay: f32): void {
+  const D = f32x4.splat(decay);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(g + o, f32x4.add(v128.load(g + o), f32x4.mul(D, v128.load(p + o))));
+  }
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    store<f32>(g + o, load<f32>(g + o) + decay * load<f32>(p + o));
+  }
+}
+
+/** v = μ·v + g; p −= lr·v (μ = 0: p −= lr·g, v untouched). */
+export function sgd_step(p: usize, g: usize, v: usize, len: i32, lr: f32, momentum: f32): void {
+  const L = f32x4.splat(lr);
+  const M = f32x4.splat(momentum);
+  let i = 0;
+  if (momentum != 0) {
+    for (; i + 4 <= len; i += 4) {
+      const o = <usize>i << 2;
+      const nv = f32x4.add(f32x4.mul(M, v128.load(v + o)), v128.load(g + o));
+      v128.store(v + o, nv);
+      v128.store(p + o, f32x4.sub(v128.load(p + o), f32x4.mul(L, nv)));
+    }
+    for (; i < len; i++) {
+      const o = <usize>i << 2;
+      const nv = momentum * load<f32>(v + o) + load<f32>(g + o);
+      store<f32>(v + o, nv);
+      store<f32>(p + o, load<f32>(p + o) - lr * nv);
+    }
+    return;
+  }
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(p + o, f32x4.sub(v128.load(p + o), f32x4.mul(L, v128.load(g + o))));
+  }
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    store<f32>(p + o, load<f32>(p + o) - lr * load<f32>(g + o));
+  }
+}
+
+/** out[c] += Σ over n samples and P positions of x[s, c, p] (bias gradients), summed in f64. */
+export function channel_sum_add(out: usize, x: usize, n: i32, C: i32, P: i32): void {
+  for (let c = 0; c < C; c++) {
+    let t: f64 = 0;
+    for (let s = 0; s < n; s++) t += sumF64(x + (<usize>((s * C + c) * P) << 2), P);
+    const o = out + (<usize>c << 2);
+    store<f32>(o, <f32>(<f64>load<f32>(o) + t));
+  }
+}

@@ -1,0 +1,126 @@
+// Batch norm, optimizer and reduction kernels in plain TypeScript: the reference for the wasm
+// versions and the fallback. Batch norm over n samples of C channels × HW positions (HW = 1
+// after a dense layer); `mean`, `invStd` are C floats; `scratch` is 4·C floats of workspace (unused here; the wasm kernels need it).
+
+export function bnForwardTrain(
+  y: Float32Array, xhat: Float32Array, x: Float32Array,
+  gamma: Float32Array, beta: Float32Array, runMean: Float32Array, runVar: Float32Array,
+  mean: Float32Array, invStd: Float32Array, _scratch: Float32Array,
+  n: number, C: number, HW: number, eps: number, momentum: number,
+): void {
+  const count = n * HW;
+  for (let c = 0; c < C; c++) {
+    let sum = 0;
+    for (let s = 0; s < n; s++) {
+      const b = (s * C + c) * HW;
+      for (let p = 0; p < HW; p++) sum += x[b + p];
+    }
+    const m = sum / count;
+    let sq = 0;
+    for (let s = 0; s < n; s++) {
+      const b = (s * C + c) * HW;
+      for (let p = 0; p < HW; p++) {
+        const d = x[b + p] - m;
+        sq += d * d;
+      }
+    }
+    const variance = sq / count; // biased: what normalises the batch
+    const inv = 1 / Math.sqrt(variance + eps);
+    mean[c] = m;
+    invStd[c] = inv;
+    const g = gamma[c];
+    const bt = beta[c];
+    for (let s = 0; s < n; s++) {
+      const b = (s * C + c) * HW;
+      for (let p = 0; p < HW; p++) {
+        const h = (x[b + p] - m) * inv;
+        xhat[b + p] = h;
+        y[b + p] = g * h + bt;
+      }
+    }
+    const unbiased = count > 1 ? (variance * count) / (count - 1) : variance;
+    runMean[c] = (1 - momentum) * runMean[c] + momentum * m;
+    runVar[c] = (1 - momentum) * runVar[c] + momentum * unbiased;
+  }
+}
+
+export function bnForwardInfer(
+  y: Float32Array, x: Float32Array,
+  gamma: Float32Array, beta: Float32Array, runMean: Float32Array, runVar: Float32Array,
+  invStd: Float32Array, _scratch: Float32Array,
+  n: number, C: number, HW: number, eps: number,
+): void {
+  for (let c = 0; c < C; c++) {
+    const inv = 1 / Math.sqrt(runVar[c] + eps);
+    const scale = gamma[c] * inv;
+    const shift = beta[c] - runMean[c] * scale;
+    invStd[c] = inv;
+    for (let s = 0; s < n; s++) {
+      const b = (s * C + c) * HW;
+      for (let p = 0; p < HW; p++) y[b + p] = x[b + p] * scale + shift;
+    }
+  }
+}
+
+/** dγ += Σ dy·x̂, dβ += Σ dy; dx = γσ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)). */
+export function bnBackwardTrain(
+  dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  dy: Float32Array, xhat: Float32Array, gamma: Float32Array, invStd: Float32Array, _scratch: Float32Array,
+  n: number, C: number, HW: number, needDx: boolean,
+): void {
+  const count = n * HW;
+  for (let c = 0; c < C; c++) {
+    let sdy = 0;
+    let sdyx = 0;
+    for (let s = 0; s < n; s++) {
+      const b = (s * C + c) * HW;
+      for (let p = 0; p < HW; p++) {
+        sdy += dy[b + p];
+        sdyx += dy[b + p] * xhat[b + p];
+      }
+    }
+    dgamma[c] += sdyx;
+    dbeta[c] += sdy;
+    if (!needDx) continue;
+    const k = (gamma[c] * invStd[c]) / count;
+    for (let s = 0; s < n; s++) {
+      const b = (s * C + c) * HW;
+      for (let p = 0; p < HW; p++) dx[b + p] = k * (count * dy[b + p] - sdy - xhat[b + p] * sdyx);
+    }
+  }
+}
+
+export function allFinite(x: Float32Array, len: number): boolean {
+  for (let i = 0; i < len; i++) if (!Number.isFinite(x[i])) return false;
+  return true;
+}
+
+/** g[off..off+len) += λ·p[off..off+len) */
+export function addDecay(g: Float32Array, p: Float32Array, off: number, len: number, decay: number): void {
+  for (let i = off; i < off + len; i++) g[i] += decay * p[i];
+}
+
+/** v = μ·v + g; p −= lr·v  (μ = 0: p −= lr·g) */
+export function sgdStep(p: Float32Array, g: Float32Array, v: Float32Array, lr: number, momentum: number): void {
+  const len = p.length;
+  if (momentum !== 0) {
+    for (let i = 0; i < len; i++) {
+      v[i] = momentum * v[i] + g[i];
+      p[i] -= lr * v[i];
+    }
+  } else {
+    for (let i = 0; i < len; i++) p[i] -= lr * g[i];
+  }
+}
+
+/** out[c] += Σ_s Σ_p x[s, c, p] */
+export function channelSumAdd(out: Float32Array, x: Float32Array, n: number, C: number, P: number): void {
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < C; c++) {
+      const b = (s * C + c) * P;
+      let t = 0;
+      for (let p = 0; p < P; p++) t += x[b + p];
+      out[c] += t;
+    }
+  }
+}
