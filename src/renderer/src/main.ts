@@ -1,18 +1,8 @@
-// The renderer's entry. The inspector UI (Vue) arrives with the app issue; for now the window
-// lists the presets the engine offers, built from the engine itself.
+// The renderer's entry: Vue + Pinia. Talks to the app only through api/studio.ts.
 
-import { Model } from '../../engine/model';
-import { PRESETS } from '../../engine/presets';
+import { createPinia } from 'pinia';
+import { createApp } from 'vue';
+import App from './App.vue';
+import './style.css';
 
-const root = document.getElementById('app')!;
-const title = document.createElement('h1');
-title.textContent = 'LeNet Studio';
-root.append(title);
-const list = document.createElement('ul');
-for (const p of Object.values(PRESETS)) {
-  const m = new Model(p.spec);
-  const li = document.createElement('li');
-  li.textContent = `${p.name}: ${p.description} — ${m.parameterCount.toLocaleString('en-US')} parameters`;
-  list.append(li);
-}
-root.append(list);
+createApp(App).use(createPinia()).mount('#app');

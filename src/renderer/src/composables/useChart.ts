@@ -1,0 +1,23 @@
+// A Chart.js chart bound to a canvas for a component's lifetime. The instance is markRaw'd and
+// never put in a store (STYLE.md §5); updates use update('none'): no animation for live data.
+
+import { ArcElement, Chart, Decimation, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
+import { markRaw, onMounted, onUnmounted, shallowRef, type Ref } from 'vue';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation, ArcElement);
+
+export function cssVar(name: string, fallback: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+}
+
+export function useChart(canvas: Ref<HTMLCanvasElement | null>, config: () => ChartConfiguration<'line'>) {
+  const chart = shallowRef<Chart<'line'> | null>(null);
+  onMounted(() => {
+    if (canvas.value) chart.value = markRaw(new Chart(canvas.value, config()));
+  });
+  onUnmounted(() => {
+    chart.value?.destroy();
+    chart.value = null;
+  });
+  return { chart };
+}

@@ -1,0 +1,97 @@
+// The browser-test host: serves the built renderer (out/renderer) over http on 127.0.0.1 and
+// implements window.studio over a WebSocket with the same StudioBackend main uses, backed by
+// the real trainer process. Dialogs answer from a queue the test fills.
+
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { StudioBackend } from '../../../src/node/backend';
+import { STUDIO_METHODS, type StudioMethod } from '../../../src/preload/channels';
+import { forkTrainer } from '../../helpers/fork-trainer';
+import { decode, encode } from './codec';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+export interface TestHost {
+  url: string;
+  backend: StudioBackend;
+  /** Answers for the next dialogs (a path, or null for Cancel). */
+  dialogAnswers: (string | null)[];
+  close(): Promise<void>;
+}
+
+export async function startTestHost(opts: { rendererDir: string; dataDir: string; datasetDir: string }): Promise<TestHost> {
+  const sockets = new Set<WebSocket>();
+  const dialogAnswers: (string | null)[] = [];
+  const answer = async (): Promise<string | null> => dialogAnswers.shift() ?? null;
+  const backend = new StudioBackend({
+    dataDir: opts.dataDir,
+    embeddedDatasetDir: opts.datasetDir,
+    app: { name: 'LeNet Studio', version: 'test-host', platform: process.platform },
+    hooks: { chooseDatasetFolder: answer, chooseModelFile: answer, chooseSaveModelPath: answer },
+    spawnTrainer: forkTrainer,
+    emit: (event) => {
+      const text = encode({ event });
+      for (const s of sockets) s.send(text);
+    },
+    log: (m) => process.stderr.write(`[test host] ${m}\n`),
+  });
+  await backend.init();
+
+  const root = normalize(opts.rendererDir);
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      const file = normalize(join(root, path === '/' ? 'index.html' : path));
+      if (!file.startsWith(root + sep) && file !== root) {
+        res.writeHead(403).end();
+        return;
+      }
+      try {
+        const body = await readFile(file);
+        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+      } catch {
+        res.writeHead(404).end('not found');
+      }
+    })();
+  });
+  const wss = new WebSocketServer({ server, path: '/studio' });
+  wss.on('connection', (ws) => {
+    sockets.add(ws);
+    ws.on('close', () => sockets.delete(ws));
+    ws.on('message', (data) => {
+      void (async () => {
+        const msg = decode(String(data)) as { id: number; method: string; args: unknown[] };
+        try {
+          if (!(STUDIO_METHODS as readonly string[]).includes(msg.method)) throw new Error(`unknown method ${msg.method}`);
+          const result = await backend.call(msg.method as StudioMethod, Array.isArray(msg.args) ? msg.args : []);
+          ws.send(encode({ id: msg.id, ok: true, result: result ?? null }));
+        } catch (e) {
+          ws.send(encode({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) }));
+        }
+      })();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    backend,
+    dialogAnswers,
+    async close() {
+      for (const s of sockets) s.terminate();
+      wss.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      await backend.dispose();
+    },
+  };
+}
