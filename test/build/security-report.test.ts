@@ -1,0 +1,34 @@
+// scripts/security.mjs decides pass/fail from electronegativity's CSV (the tool itself always
+// exits 0): HIGH and MEDIUM fail, except the informational PRELOAD_JS_CHECK.
+
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script without type declarations
+import { blockingFindings, parseCsv } from '../../scripts/security.mjs';
+
+type Finding = { issue: string; severity: string; file: string };
+const HEADER = 'issue, severity, confidence, filename, location, sample, description, url\n';
+
+describe('security report', () => {
+  it('parses quoted fields with commas and quotes', () => {
+    expect(parseCsv('a,"b, c","d ""e"""\n1,2,3\n')).toEqual([
+      ['a', 'b, c', 'd "e"'],
+      ['1', '2', '3'],
+    ]);
+  });
+
+  it('fails on HIGH and MEDIUM, passes LOW and PRELOAD_JS_CHECK', () => {
+    const csv =
+      HEADER +
+      'CSP_GLOBAL_CHECK,"LOW","FIRM","out/renderer/index.html","5:0","default-src \'none\'; script-src \'self\'","weak",https://x\n' +
+      'PRELOAD_JS_CHECK,"MEDIUM","FIRM","src/main/window.ts","20:4","preload: x","review",https://x\n' +
+      'SANDBOX_JS_CHECK,"MEDIUM","FIRM","src/main/window.ts","21:4","sandbox: false","no sandbox, really",https://x\n' +
+      'NODE_INTEGRATION_JS_CHECK,"HIGH","FIRM","src/main/window.ts","22:4","nodeIntegration: true","node",https://x\n';
+    const bad = blockingFindings(csv) as Finding[];
+    expect(bad.map((f) => f.issue)).toEqual(['SANDBOX_JS_CHECK', 'NODE_INTEGRATION_JS_CHECK']);
+    expect(bad[0].file).toBe('src/main/window.ts');
+  });
+
+  it('a clean report has nothing blocking', () => {
+    expect(blockingFindings(HEADER + 'CSP_GLOBAL_CHECK,"LOW","FIRM","a","1:0","s","d",u\n')).toEqual([]);
+  });
+});
