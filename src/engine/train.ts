@@ -2,6 +2,7 @@
 // reports, pause and cancel between batches. Everything it needs to continue exactly where
 // it stopped — epoch, position, shuffle order, RNG, momentum — is in `state()`.
 
+import { TRANSFORM_SIZE, drawTransforms, validateAugment, warpBatch, type AugmentConfig } from './augment';
 import type { ImageSet } from './data';
 import { DivergedError, SpecError } from './errors';
 import type { Model } from './model';
@@ -10,6 +11,7 @@ import { K } from './kernels/backend';
 import { chanceLoss } from './loss';
 import { Rng, type RngState } from './rng';
 import { learningRate, type Schedule } from './schedule';
+import { BatchBuffer, shapeSize } from './tensor';
 
 export interface TrainConfig {
   epochs: number;
@@ -20,6 +22,8 @@ export interface TrainConfig {
   schedule: Schedule;
   seed: number;
   shuffle: boolean;
+  /** Random affine distortions of every training image (see augment.ts); absent or null: none. */
+  augment?: AugmentConfig | null;
 }
 
 export interface BatchResult {
@@ -41,15 +45,25 @@ export interface TrainerState {
  * Computes the gradient of one batch: forward and backward in training mode over the images
  * `idx`, leaving in `model.grads` (zeroed first) the gradient of the batch-mean loss and updating
  * batch norm running statistics. Local by default; the Node side plugs in a data-parallel one.
+ * With augmentation, `transforms` holds image s's distortion at [s·TRANSFORM_SIZE, …) (drawn by
+ * the Trainer, so every shard of a parallel batch warps its images the same way).
  */
 export interface BatchGradients {
-  compute(idx: Uint32Array, labels: Uint8Array, n: number): { lossSum: number; correct: number };
+  compute(idx: Uint32Array, labels: Uint8Array, n: number, transforms?: Float64Array | null): { lossSum: number; correct: number };
 }
 
 export function localGradients(model: Model, data: ImageSet): BatchGradients {
+  let warped: BatchBuffer | null = null;
   return {
-    compute(idx, labels, n) {
-      model.forwardPixels(data.pixels, idx, n, true);
+    compute(idx, labels, n, transforms) {
+      if (transforms) {
+        warped ??= new BatchBuffer(shapeSize(model.inShape));
+        const x = warped.get(n);
+        warpBatch(data.pixels, idx, n, model.inShape, transforms, x);
+        model.forward(x, n, true);
+      } else {
+        model.forwardPixels(data.pixels, idx, n, true);
+      }
       const lossSum = model.lossSum(labels);
       const correct = model.correct(labels);
       model.zeroGrad();
@@ -69,6 +83,7 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   if (!(c.momentum >= 0 && c.momentum < 1)) bad(`momentum must be in [0, 1), got ${c.momentum}`);
   if (!(c.decay >= 0 && c.decay < 1)) bad(`decay must be in [0, 1), got ${c.decay}`);
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) bad(`seed must be an integer in 0..4294967295, got ${c.seed}`);
+  if (c.augment) validateAugment(c.augment);
   return c;
 }
 
@@ -86,6 +101,8 @@ export class Trainer {
   private smoothedLoss = NaN;
   private batchesSeen = 0;
   private readonly gradients: BatchGradients;
+  /** Per-image distortions of the current batch, when augmenting. */
+  private readonly transforms: Float64Array | null;
 
   constructor(
     readonly model: Model,
@@ -101,6 +118,7 @@ export class Trainer {
     this.order = new Uint32Array(data.count);
     for (let i = 0; i < data.count; i++) this.order[i] = i;
     this.labels = new Uint8Array(config.batchSize);
+    this.transforms = config.augment ? new Float64Array(config.batchSize * TRANSFORM_SIZE) : null;
     this.beginEpoch();
   }
 
@@ -147,7 +165,14 @@ export class Trainer {
     const idx = this.order.subarray(this.position, this.position + n);
     const labels = this.labels.subarray(0, n);
     for (let s = 0; s < n; s++) labels[s] = data.labels[idx[s]];
-    const { lossSum, correct } = this.gradients.compute(idx, labels, n);
+    let transforms: Float64Array | null = null;
+    if (this.transforms && this.config.augment) {
+      // From the shuffle stream, after this epoch's shuffle: state() covers it, so a resumed run
+      // draws the same distortions.
+      transforms = this.transforms.subarray(0, n * TRANSFORM_SIZE);
+      drawTransforms(this.rng, this.config.augment, n, transforms);
+    }
+    const { lossSum, correct } = this.gradients.compute(idx, labels, n, transforms);
     const loss = lossSum / n;
     if (!Number.isFinite(loss)) throw this.diverged(`loss is ${loss}`);
     // A finite loss can still mean a blown-up run (saturated softmax or tanh, or batch norm

@@ -20,6 +20,7 @@
 
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AugmentConfig } from '../engine/augment';
 import { EngineError } from '../engine/errors';
 import { decodeModelFile, encodeModelFile, type LoadedModel } from '../engine/formats/modelfile';
 import type { Model } from '../engine/model';
@@ -119,6 +120,8 @@ const trainConfigSchema: Schema<TrainConfig> = obj<TrainConfig>({
   schedule: scheduleSchema,
   seed: int(0, 0xffffffff),
   shuffle: bool(),
+  // Optional: runs without augmentation (every run the app starts) read and write as before.
+  augment: optional(nullable(obj<AugmentConfig>({ shift: num({ min: 0, max: 8 }), rotateDeg: num({ min: 0, max: 45 }), scale: num({ min: 0, max: 0.5 }) }))),
 });
 
 export const datasetInfoSchema: Schema<DatasetInfo> = obj<DatasetInfo>({

@@ -3,6 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_AUGMENT, type AugmentConfig } from '../../engine/augment';
 import { EngineError } from '../../engine/errors';
 import { decodeModelFile, type LoadedModel } from '../../engine/formats/modelfile';
 import type { ModelSpec } from '../../engine/spec';
@@ -122,4 +123,33 @@ export class ProgressBar {
 export function bar(fraction: number, width = 24): string {
   const full = Math.round(Math.min(1, Math.max(0, fraction)) * width);
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
+}
+
+/** The augmentation flags `train` and `experiments` share. */
+export const AUGMENT_OPTIONS = {
+  augment: { type: 'boolean' },
+  shift: { type: 'string' },
+  rotate: { type: 'string' },
+  scale: { type: 'string' },
+} as const satisfies Options;
+
+export const AUGMENT_HELP = `  --augment          distort every training image at random, as LeCun et al. did: a shift, a
+                     rotation and a change of size about the centre, resampled bilinearly
+                     (default ±${DEFAULT_AUGMENT.shift} px, ±${DEFAULT_AUGMENT.rotateDeg}°, ±${100 * DEFAULT_AUGMENT.scale} %); drawn from the run's seed
+  --shift PX         largest shift in pixels, 0..8 (implies --augment)
+  --rotate DEG       largest rotation in degrees, 0..45 (implies --augment)
+  --scale F          largest change of size as a fraction, 0..0.5 (implies --augment)`;
+
+/** null when no augmentation flag is given. */
+export function augmentFromFlags(f: { augment?: boolean; shift?: string; rotate?: string; scale?: string }): AugmentConfig | null {
+  if (!f.augment && f.shift === undefined && f.rotate === undefined && f.scale === undefined) return null;
+  return {
+    shift: numFlag(f.shift, '--shift', 0, 8) ?? DEFAULT_AUGMENT.shift,
+    rotateDeg: numFlag(f.rotate, '--rotate', 0, 45) ?? DEFAULT_AUGMENT.rotateDeg,
+    scale: numFlag(f.scale, '--scale', 0, 0.5) ?? DEFAULT_AUGMENT.scale,
+  };
+}
+
+export function formatAugment(a: AugmentConfig | null | undefined): string {
+  return a ? `±${a.shift} px, ±${a.rotateDeg}°, ±${+(100 * a.scale).toFixed(2)} %` : 'none';
 }

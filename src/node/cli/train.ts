@@ -12,7 +12,23 @@ import { loadMnist, type MnistData } from '../datasets';
 import { writeFileAtomic } from '../files';
 import { installKernels } from '../kernels';
 import { ParallelGradients, defaultThreads } from '../parallel/gradients';
-import { ProgressBar, UsageError, bar, duration, intFlag, numFlag, parseFlags, pct, readModel, runCli, thousands } from './common';
+import {
+  AUGMENT_HELP,
+  AUGMENT_OPTIONS,
+  ProgressBar,
+  UsageError,
+  augmentFromFlags,
+  bar,
+  duration,
+  formatAugment,
+  intFlag,
+  numFlag,
+  parseFlags,
+  pct,
+  readModel,
+  runCli,
+  thousands,
+} from './common';
 
 const NAME = 'train';
 
@@ -38,6 +54,7 @@ Options:
   --out FILE.lenet   save the trained model (after every epoch, atomically)
   --init FILE.lenet  start from a saved model's weights (same architecture as the preset)
   --no-shuffle       keep the training set in file order
+${AUGMENT_HELP}
   --limit N          train on the first N training images only
   --threads N        data-parallel threads (default: all cores, here ${defaultThreads()}); a given
                      thread count reproduces bit for bit, different counts differ slightly
@@ -83,6 +100,7 @@ async function main(argv: string[]): Promise<void> {
     limit: { type: 'string' },
     threads: { type: 'string' },
     json: { type: 'boolean' },
+    ...AUGMENT_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   });
   if (f.help) {
@@ -103,6 +121,8 @@ async function main(argv: string[]): Promise<void> {
     seed: intFlag(f.seed, '--seed', 0, 0xffffffff) ?? 1,
     shuffle: !f['no-shuffle'],
   };
+  const augment = augmentFromFlags(f);
+  if (augment) config.augment = augment;
   const limit = intFlag(f.limit, '--limit', 1, 100_000_000);
   const threads = intFlag(f.threads, '--threads', 1, 64) ?? defaultThreads();
   if (f.out !== undefined && !f.out.endsWith('.lenet')) throw new UsageError(`--out must name a .lenet file, got "${f.out}"`);
@@ -151,7 +171,8 @@ async function trainLoop(
   );
   log(
     `epochs ${config.epochs}, batch ${config.batchSize}, lr ${config.lr} (${formatSchedule(config.schedule)}), momentum ${config.momentum}, ` +
-      `decay ${config.decay}, seed ${config.seed}${config.shuffle ? '' : ', no shuffle'}${f.init ? `, init from ${f.init}` : ''}`,
+      `decay ${config.decay}, seed ${config.seed}${config.shuffle ? '' : ', no shuffle'}${f.init ? `, init from ${f.init}` : ''}` +
+      `${config.augment ? `, augmentation ${formatAugment(config.augment)}` : ''}`,
   );
   log(`kernels: ${kernels}, threads: ${parallel.threads}`);
 

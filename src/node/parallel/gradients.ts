@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ImageSet } from '../../engine/data';
 import type { Model } from '../../engine/model';
+import { TRANSFORM_SIZE } from '../../engine/augment';
 import { localGradients, type BatchGradients } from '../../engine/train';
 import { CMD_EXIT, CMD_STEP, CTRL, shardRange, type SharedSetup } from './layout';
 
@@ -26,6 +27,7 @@ export class ParallelGradients implements BatchGradients {
   private readonly grads: Float32Array;
   private readonly shardBuffers: Float32Array;
   private readonly results: Float64Array;
+  private readonly transforms: Float64Array;
   private readonly local: BatchGradients;
   private closed = false;
   private lastError = '';
@@ -45,6 +47,7 @@ export class ParallelGradients implements BatchGradients {
     this.grads = new Float32Array(setup.grads);
     this.shardBuffers = new Float32Array(setup.shardBuffers);
     this.results = new Float64Array(setup.results);
+    this.transforms = new Float64Array(setup.transforms);
     this.local = localGradients(model, data);
     for (const w of workers) {
       w.on('message', (m: { type: string; message?: string }) => {
@@ -73,6 +76,7 @@ export class ParallelGradients implements BatchGradients {
       grads: sab(W * P * 4),
       shardBuffers: sab(W * B * 4),
       results: sab(W * 16),
+      transforms: sab(W ? maxBatch * TRANSFORM_SIZE * 8 : 0),
       wasmPath: opts.wasmPath,
     };
     if (W) {
@@ -100,14 +104,17 @@ export class ParallelGradients implements BatchGradients {
     return new ParallelGradients(model, data, T, setup, workers);
   }
 
-  compute(idx: Uint32Array, labels: Uint8Array, n: number): { lossSum: number; correct: number } {
+  compute(idx: Uint32Array, labels: Uint8Array, n: number, transforms?: Float64Array | null): { lossSum: number; correct: number } {
     const T = this.threads;
-    if (T === 1) return this.local.compute(idx, labels, n);
+    if (T === 1) return this.local.compute(idx, labels, n, transforms);
     if (this.closed) throw new Error('internal error: ParallelGradients used after close()');
     const { ctrl, model } = this;
     this.idx.set(idx.subarray(0, n));
     this.params.set(model.params);
     this.buffers.set(model.buffers);
+    // Workers warp their images with the coordinator's draws, so the thread count never changes them.
+    if (transforms) this.transforms.set(transforms.subarray(0, n * TRANSFORM_SIZE));
+    Atomics.store(ctrl, CTRL.AUGMENT, transforms ? 1 : 0);
     Atomics.store(ctrl, CTRL.N, n);
     Atomics.store(ctrl, CTRL.CMD, CMD_STEP);
     Atomics.store(ctrl, CTRL.DONE, 0);
@@ -115,7 +122,7 @@ export class ParallelGradients implements BatchGradients {
     Atomics.notify(ctrl, CTRL.GEN);
 
     const [s0, e0] = shardRange(0, T, n);
-    const r0 = this.local.compute(idx.subarray(s0, e0), labels.subarray(s0, e0), e0 - s0);
+    const r0 = this.local.compute(idx.subarray(s0, e0), labels.subarray(s0, e0), e0 - s0, transforms?.subarray(s0 * TRANSFORM_SIZE, e0 * TRANSFORM_SIZE));
     const ownBuffers = model.buffers.slice();
 
     for (let done = Atomics.load(ctrl, CTRL.DONE); done < T - 1; done = Atomics.load(ctrl, CTRL.DONE)) {

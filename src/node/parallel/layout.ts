@@ -12,6 +12,8 @@ export const CTRL = {
   N: 3,
   /** Set to 1 by a worker that failed. */
   ERROR: 4,
+  /** 1 when `transforms` holds this step's per-image distortions (augmentation), else 0. */
+  AUGMENT: 5,
   SIZE: 8,
 } as const;
 
@@ -35,6 +37,8 @@ export interface SharedSetup {
   shardBuffers: SharedArrayBuffer;
   /** (shards−1) × 2 float64: loss sum, correct count. */
   results: SharedArrayBuffer;
+  /** maxBatch × TRANSFORM_SIZE float64: the batch's distortions, drawn by the coordinator. */
+  transforms: SharedArrayBuffer;
   wasmPath?: string;
 }
 

@@ -3,6 +3,7 @@
 // its own slice's mean loss), its batch norm running statistics and its loss in its slot.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { TRANSFORM_SIZE } from '../../engine/augment';
 import { Model } from '../../engine/model';
 import { localGradients } from '../../engine/train';
 import { installKernels } from '../kernels';
@@ -23,6 +24,7 @@ const sharedBuffers = new Float32Array(setup.buffers, 0, B);
 const myGrads = new Float32Array(setup.grads, slot * P * 4, P);
 const myBuffers = new Float32Array(setup.shardBuffers, slot * B * 4, B);
 const results = new Float64Array(setup.results, slot * 16, 2);
+const transforms = new Float64Array(setup.transforms);
 const pixels = new Uint8Array(setup.pixels);
 const gradients = localGradients(model, { count: labelsAll.length, rows: 0, cols: 0, pixels, labels: labelsAll });
 const labels = new Uint8Array(setup.maxBatch);
@@ -48,7 +50,9 @@ for (;;) {
         myIdx[s] = idx[start + s];
         labels[s] = labelsAll[myIdx[s]];
       }
-      const r = gradients.compute(myIdx.subarray(0, m), labels.subarray(0, m), m);
+      const augment = Atomics.load(ctrl, CTRL.AUGMENT) === 1;
+      const t = augment ? transforms.subarray(start * TRANSFORM_SIZE, end * TRANSFORM_SIZE) : null;
+      const r = gradients.compute(myIdx.subarray(0, m), labels.subarray(0, m), m, t);
       myGrads.set(model.grads);
       myBuffers.set(model.buffers);
       results[0] = r.lossSum;

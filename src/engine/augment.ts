@@ -1,0 +1,129 @@
+// Training-time augmentation: small random affine distortions of each training image (shift,
+// rotation, scale about the image centre), the "distortions" LeCun et al. (1998) trained with.
+// Pure and deterministic: the transforms are drawn from a caller's Rng into a flat array (four
+// numbers per image), and the warp reads only that array and the uint8 image, so a worker
+// thread given the same numbers builds the same input, bit for bit.
+
+import { SpecError } from './errors';
+import type { Rng } from './rng';
+
+export interface AugmentConfig {
+  /** Largest shift in pixels along each axis; each shift is uniform in [−shift, shift]. */
+  shift: number;
+  /** Largest rotation in degrees; uniform in [−rotateDeg, rotateDeg]. */
+  rotateDeg: number;
+  /** Largest relative change of size; the factor is uniform in [1 − scale, 1 + scale]. */
+  scale: number;
+}
+
+/** The settings `--augment` uses: ±2 px, ±10°, ±10 %. */
+export const DEFAULT_AUGMENT: Readonly<AugmentConfig> = { shift: 2, rotateDeg: 10, scale: 0.1 };
+
+/** Numbers per image in a transform array: dx, dy (pixels), angle (radians), scale factor. */
+export const TRANSFORM_SIZE = 4;
+
+export function validateAugment(a: AugmentConfig): AugmentConfig {
+  const bad = (m: string): never => {
+    throw new SpecError('CONFIG_INVALID', `augmentation: ${m}`);
+  };
+  if (!(a.shift >= 0 && a.shift <= 8)) bad(`shift must be in 0..8 pixels, got ${a.shift}`);
+  if (!(a.rotateDeg >= 0 && a.rotateDeg <= 45)) bad(`rotation must be in 0..45 degrees, got ${a.rotateDeg}`);
+  if (!(a.scale >= 0 && a.scale <= 0.5)) bad(`scale must be in 0..0.5, got ${a.scale}`);
+  return a;
+}
+
+export function isIdentityAugment(a: AugmentConfig): boolean {
+  return a.shift === 0 && a.rotateDeg === 0 && a.scale === 0;
+}
+
+/**
+ * Draws the transforms of n images into `out` (n × TRANSFORM_SIZE). Always four draws per
+ * image, whatever the settings, so the stream after it does not depend on them.
+ */
+export function drawTransforms(rng: Rng, a: AugmentConfig, n: number, out: Float64Array): void {
+  const maxAngle = (a.rotateDeg * Math.PI) / 180;
+  for (let s = 0; s < n; s++) {
+    const o = s * TRANSFORM_SIZE;
+    out[o] = rng.uniform(-a.shift, a.shift);
+    out[o + 1] = rng.uniform(-a.shift, a.shift);
+    out[o + 2] = rng.uniform(-maxAngle, maxAngle);
+    out[o + 3] = rng.uniform(1 - a.scale, 1 + a.scale);
+  }
+}
+
+/**
+ * Warps one rows×cols image (all `channels` planes) by the transform at `t[tOffset..+4]` and
+ * writes it, scaled to [0, 1], into `dst` at `dstOffset`. The image is rotated by the angle and
+ * scaled about its centre, then shifted by (dx, dy); each output pixel samples the source
+ * bilinearly at the inverse-mapped point, and outside the image counts as 0 (MNIST's
+ * background). The identity transform reproduces `byte / 255` exactly.
+ */
+export function warpImage(
+  src: Uint8Array,
+  srcOffset: number,
+  channels: number,
+  rows: number,
+  cols: number,
+  t: ArrayLike<number>,
+  tOffset: number,
+  dst: Float32Array,
+  dstOffset: number,
+): void {
+  const dx = t[tOffset];
+  const dy = t[tOffset + 1];
+  const angle = t[tOffset + 2];
+  const scale = t[tOffset + 3];
+  const inv = 1 / 255;
+  const cx = (cols - 1) / 2;
+  const cy = (rows - 1) / 2;
+  // Inverse map: p_src = R(−angle)·(p_dst − c − d)/scale + c.
+  const cos = Math.cos(angle) / scale;
+  const sin = Math.sin(angle) / scale;
+  const plane = rows * cols;
+  for (let c = 0; c < channels; c++) {
+    const sBase = srcOffset + c * plane;
+    const dBase = dstOffset + c * plane;
+    for (let y = 0; y < rows; y++) {
+      const Y = y - cy - dy;
+      for (let x = 0; x < cols; x++) {
+        const X = x - cx - dx;
+        const u = cx + X * cos + Y * sin;
+        const v = cy - X * sin + Y * cos;
+        const x0 = Math.floor(u);
+        const y0 = Math.floor(v);
+        const fx = u - x0;
+        const fy = v - y0;
+        let acc = 0;
+        // Skip zero-weight neighbours so no out-of-range read happens and the identity stays exact.
+        if (y0 >= 0 && y0 < rows) {
+          const r = sBase + y0 * cols;
+          if (x0 >= 0 && x0 < cols) acc += (1 - fx) * (1 - fy) * src[r + x0];
+          if (fx > 0 && x0 + 1 >= 0 && x0 + 1 < cols) acc += fx * (1 - fy) * src[r + x0 + 1];
+        }
+        if (fy > 0 && y0 + 1 >= 0 && y0 + 1 < rows) {
+          const r = sBase + (y0 + 1) * cols;
+          if (x0 >= 0 && x0 < cols) acc += (1 - fx) * fy * src[r + x0];
+          if (fx > 0 && x0 + 1 >= 0 && x0 + 1 < cols) acc += fx * fy * src[r + x0 + 1];
+        }
+        dst[dBase + y * cols + x] = acc * inv;
+      }
+    }
+  }
+}
+
+/**
+ * Builds a batch: image `indices[s]` of `pixels` (each channels×rows×cols bytes) warped by
+ * transform s of `transforms`, into `dst` (n × channels×rows×cols floats).
+ */
+export function warpBatch(
+  pixels: Uint8Array,
+  indices: ArrayLike<number>,
+  n: number,
+  shape: readonly [number, number, number] | readonly number[],
+  transforms: ArrayLike<number>,
+  dst: Float32Array,
+): void {
+  const [channels, rows, cols] = shape;
+  const size = channels * rows * cols;
+  for (let s = 0; s < n; s++) warpImage(pixels, indices[s] * size, channels, rows, cols, transforms, s * TRANSFORM_SIZE, dst, s * size);
+}
