@@ -5,7 +5,8 @@ import { defineConfig } from 'electron-vite';
 export default defineConfig({
   main: {
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts') } },
+      // The data-parallel shard worker is its own entry: the trainer starts it as a Worker.
+      rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts'), 'shard-worker': resolve(__dirname, 'src/node/parallel/shard-worker.ts') } },
     },
   },
   preload: {

@@ -3,6 +3,7 @@
 // and the trainer utility process. The logic lives in src/node/backend.ts; this file only
 // connects Electron to it, so it stays thin and testable with vi.mock('electron').
 
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, type OpenDialogOptions } from 'electron';
 import trainerEntry from '../node/trainer/entry?modulePath';
@@ -19,6 +20,10 @@ export interface AppPaths {
   dataDir: string;
   embeddedDatasetDir: string;
   wasmPath: string;
+  /** The bundled data-parallel shard worker (out/main/shard-worker.js); absent: the TypeScript one under tsx. */
+  shardWorker?: string;
+  /** Trainer worker threads. */
+  threads?: number;
   preload: string;
   rendererFile: string;
   devServerUrl?: string;
@@ -31,6 +36,9 @@ export function defaultPaths(): AppPaths {
     dataDir: app.getPath('userData'),
     embeddedDatasetDir: join(res, 'mnist'),
     wasmPath: app.isPackaged ? join(process.resourcesPath, 'kernels.wasm') : join(app.getAppPath(), 'build', 'wasm', 'kernels.wasm'),
+    shardWorker: join(__dirname, 'shard-worker.js'),
+    // Leave a core for the window; one thread on a 2-core machine.
+    threads: Math.max(1, availableParallelism() - 1),
     preload: join(__dirname, '../preload/index.cjs'),
     rendererFile: join(__dirname, '../renderer/index.html'),
   };
@@ -81,7 +89,12 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
     dataDir: paths.dataDir,
     embeddedDatasetDir: paths.embeddedDatasetDir,
     app: { name: app.getName(), version: app.getVersion(), platform: process.platform },
-    spawnTrainer: () => spawnUtilityTrainer(trainerEntry, paths.wasmPath),
+    spawnTrainer: () =>
+      spawnUtilityTrainer(trainerEntry, [
+        `--wasm=${paths.wasmPath}`,
+        ...(paths.shardWorker ? [`--worker=${paths.shardWorker}`] : []),
+        `--threads=${paths.threads ?? 1}`,
+      ]),
     emit,
     log,
     hooks: {

@@ -8,8 +8,9 @@ import type { TrainerChild } from '../node/trainer/host';
 
 export const TRAINER_SERVICE_NAME = 'LeNet Studio trainer';
 
-export function spawnUtilityTrainer(entry: string, wasmPath: string): TrainerChild {
-  const child: UtilityProcess = utilityProcess.fork(entry, [`--wasm=${wasmPath}`], {
+/** `args`: the entry's flags (--wasm=PATH, --worker=PATH, --threads=N; see src/node/trainer/entry.ts). */
+export function spawnUtilityTrainer(entry: string, args: string[]): TrainerChild {
+  const child: UtilityProcess = utilityProcess.fork(entry, args, {
     serviceName: TRAINER_SERVICE_NAME,
     stdio: 'inherit',
   });

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mnistSubset } from '../helpers/mnist-subset';
 import { launch, openApp } from './browser';
-import { startTestHost, type TestHost } from './host/server';
+import { builtTrainer, startTestHost, type TestHost } from './host/server';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results');
@@ -23,7 +23,13 @@ let dataDir: string;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'lenet-e2e-'));
   await mkdir(SHOTS, { recursive: true });
-  host = await startTestHost({ rendererDir: join(ROOT, 'out', 'renderer'), dataDir, datasetDir: await mnistSubset(6000, 1000) });
+  host = await startTestHost({
+    rendererDir: join(ROOT, 'out', 'renderer'),
+    dataDir,
+    datasetDir: await mnistSubset(6000, 1000),
+    // The trainer as built for the app, with two data-parallel threads.
+    spawnTrainer: builtTrainer(join(ROOT, 'out', 'main'), join(ROOT, 'build', 'wasm', 'kernels.wasm'), 2),
+  });
   browser = await launch();
   ({ page, problems } = await openApp(browser, host.url));
 });
@@ -40,6 +46,7 @@ describe('Train view in Chromium', () => {
     await expect.poll(() => page.getByTestId('dataset').textContent()).toMatch(/6,000 train · 1,000 test · 28×28/);
     expect(await page.getByTestId('preset').locator('option').count()).toBe(7);
     expect(await page.getByTestId('preset').inputValue()).toBe('lenet5-relu-ce-bn');
+    await expect.poll(() => page.locator('h1').textContent()).toMatch(/wasm-simd kernels · 2 threads/);
     await expect.poll(() => page.getByTestId('runs').textContent()).toMatch(/No runs yet/);
   });
 

@@ -21,8 +21,8 @@ export interface ForkedTrainer extends TrainerChild {
   process: ChildProcess;
 }
 
-export function forkTrainer(): ForkedTrainer {
-  const child = forkWithShim(TRAINER_ENTRY);
+export function forkTrainer(args: string[] = []): ForkedTrainer {
+  const child = forkWithShim(TRAINER_ENTRY, args);
   return {
     process: child,
     pid: child.pid,

@@ -260,7 +260,7 @@ describe('training through IPC', () => {
     expect((await progress).runId).toBe(runId);
     expect(fake.utilityProcess.fork).toHaveBeenCalledWith(
       expect.stringMatching(/entry\.ts$/),
-      [`--wasm=${DEFAULT_WASM_PATH}`],
+      [`--wasm=${DEFAULT_WASM_PATH}`, '--threads=1'],
       expect.objectContaining({ serviceName: TRAINER_SERVICE_NAME }),
     );
     // A second run while one trains is refused.

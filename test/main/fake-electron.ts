@@ -149,12 +149,13 @@ export class FakeUtilityProcess extends EventEmitter {
     this.child.on('message', (m) => this.emit('message', m));
     this.child.on('exit', (code, signal) => {
       // Electron reports how a utility process died through app's 'child-process-gone'.
-      if (signal)
+      if (signal) {
         app.emit(
           'child-process-gone',
           {},
           { type: 'Utility', reason: signal === 'SIGKILL' ? 'killed' : 'crashed', serviceName: options.serviceName, exitCode: code ?? -1 },
         );
+      }
       this.emit('exit', code ?? 9);
     });
   }

@@ -6,10 +6,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ImageSet } from '../../src/engine/data';
 import { decodeModelFile } from '../../src/engine/formats/modelfile';
+import type { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { describeDataset, loadMnist, type MnistData } from '../../src/node/datasets';
 import { collectGarbage } from '../../src/node/gc';
+import { ParallelGradients } from '../../src/node/parallel/gradients';
 import { buildRunConfig, createRun, readCheckpoint, readRunStatus, readRunSummary, RUN_FILES, type RunConfig } from '../../src/node/runs';
 import { splitData, TrainingSession } from '../../src/node/trainer/session';
 import type { TrainSettings } from '../../src/preload/api';
@@ -179,6 +182,24 @@ describe('TrainingSession', () => {
     expect(times.length).toBeGreaterThan(0);
     expect(times.length).toBeLessThan(batches);
     for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(100);
+  });
+
+  it('with 2 data-parallel threads, a resumed run still matches an uninterrupted one bit for bit', async () => {
+    const threads = async (model: Model, train: ImageSet) => {
+      const p = await ParallelGradients.create(model, train, 2, 32);
+      return { gradients: p, close: () => p.close() };
+    };
+    const a = await newRun('threads-straight', { epochs: 2 });
+    expect((await (await TrainingSession.open({ run: a.run, data, dir: a.dir, gradients: threads })).run()).reason).toBe('done');
+    const b = await newRun('threads-resumed', { epochs: 2 });
+    const hooks = { epoch: () => s1.cancel() };
+    const s1 = await TrainingSession.open({ run: b.run, data, dir: b.dir, gradients: threads, hooks });
+    expect((await s1.run()).reason).toBe('cancelled');
+    expect((await (await TrainingSession.open({ run: b.run, data, dir: b.dir, gradients: threads, resume: true })).run()).reason).toBe('done');
+    const ca = await finalCheckpoint(a.dir, a.run);
+    const cb = await finalCheckpoint(b.dir, b.run);
+    expect(sameBits(cb.loaded.model.params, ca.loaded.model.params)).toBe(true);
+    expect(sameBits(cb.loaded.model.buffers, ca.loaded.model.buffers)).toBe(true);
   });
 
   it('refuses to resume on a different dataset', async () => {

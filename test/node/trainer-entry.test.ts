@@ -44,13 +44,13 @@ async function newRun(id: string, settings: Partial<TrainSettings> = {}): Promis
 }
 
 /** A host over the forked entry, recording every run event, with a way to wait for one. */
-function harness() {
+function harness(args: string[] = []) {
   const events: RunEvent[] = [];
   const waiters: { pred: (e: RunEvent) => boolean; resolve: (e: RunEvent) => void }[] = [];
   const children: ForkedTrainer[] = [];
   const host = new TrainerHost(
     () => {
-      const c = forkTrainer();
+      const c = forkTrainer(args);
       children.push(c);
       return c;
     },
@@ -183,6 +183,17 @@ describe('trainer process', () => {
     await expect(host.request({ type: 'train', runId: 'missing', runDir: join(root, 'missing'), datasetDir: dataDir, resume: false })).rejects.toThrow(
       /not a run folder/,
     );
+  });
+
+  it('trains with data-parallel worker threads when asked (--threads=2)', async () => {
+    const { host, next } = harness(['--threads=2']);
+    expect((await host.start()).threads).toBe(2);
+    const { dir, run } = await newRun('threads', { epochs: 1 });
+    const done = next('finished');
+    await host.request({ type: 'train', runId: run.id, runDir: dir, datasetDir: dataDir, resume: false });
+    expect((await done).reason).toBe('done');
+    const cp = await readCheckpoint(dir, run.trainCount);
+    expect(cp!.resume.history[0].testAccuracy).toBeGreaterThan(0.5);
   });
 
   it('validates raw messages: a bad field gets an error reply naming it; the process carries on', async () => {

@@ -3,6 +3,7 @@
 // given, runs one training session at a time (session.ts), evaluates models on request, and
 // speaks only the messages of ../protocol.ts, validating every one it receives.
 
+import { pathToFileURL } from 'node:url';
 import { evaluate } from '../../engine/evaluate';
 import { Model } from '../../engine/model';
 import { loadMnist, type MnistData } from '../datasets';
@@ -10,14 +11,20 @@ import { collectGarbage } from '../gc';
 import { DEFAULT_WASM_PATH, installKernels } from '../kernels';
 import { PROTOCOL_VERSION, parseTrainerRequest, requestIdOf, toWireError, type TrainerEvent, type TrainerRequest } from '../protocol';
 import { readRunConfig, RunFolderError } from '../runs';
+import { ParallelGradients } from '../parallel/gradients';
 import { connectParentPort } from './port';
 import { EVAL_BATCH, TrainingSession } from './session';
 
 const port = connectParentPort();
 // The host passes the compiled kernels' path (`--wasm=PATH`): it differs between a dev tree and a
 // packaged app. Without it, or when it cannot load, the plain TypeScript kernels run.
-const wasmArg = process.argv.find((a) => a.startsWith('--wasm='));
-const kernels = installKernels(wasmArg ? wasmArg.slice('--wasm='.length) : DEFAULT_WASM_PATH);
+const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const wasmPath = arg('wasm') ?? DEFAULT_WASM_PATH;
+const kernels = installKernels(wasmPath);
+// Data-parallel worker threads (--threads=N, default 1) and, in a bundled app, the pre-built
+// shard worker (--worker=PATH); without it the TypeScript worker runs under tsx.
+const threads = Math.max(1, Math.min(64, Number.parseInt(arg('threads') ?? '1', 10) || 1));
+const workerPath = arg('worker');
 if (kernels.reason) process.stderr.write(`trainer: using the ${kernels.name} kernels: ${kernels.reason}\n`);
 
 function post(e: TrainerEvent): void {
@@ -72,6 +79,16 @@ async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<v
       data,
       dir: runDir,
       resume,
+      gradients:
+        threads > 1
+          ? async (model, train) => {
+              const p = await ParallelGradients.create(model, train, threads, config.config.batchSize, {
+                wasmPath,
+                workerUrl: workerPath ? pathToFileURL(workerPath) : undefined,
+              });
+              return { gradients: p, close: () => p.close() };
+            }
+          : undefined,
       hooks: {
         progress: (p) =>
           post({
@@ -199,4 +216,4 @@ function handle(raw: unknown): void {
 }
 
 port.on('message', (e) => handle(e.data));
-post({ type: 'ready', version: PROTOCOL_VERSION, pid: process.pid, kernels: kernels.name, threads: 1 });
+post({ type: 'ready', version: PROTOCOL_VERSION, pid: process.pid, kernels: kernels.name, threads });

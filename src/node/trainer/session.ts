@@ -11,7 +11,7 @@ import { evaluate } from '../../engine/evaluate';
 import { Model } from '../../engine/model';
 import { Rng } from '../../engine/rng';
 import { learningRate } from '../../engine/schedule';
-import { Trainer } from '../../engine/train';
+import { Trainer, type BatchGradients } from '../../engine/train';
 import type { EpochMetrics } from '../../preload/api';
 import type { MnistData } from '../datasets';
 import { nodeFs, type FsLayer } from '../files';
@@ -101,6 +101,11 @@ export interface SessionOptions {
   resume?: boolean;
   /** Start from these weights instead of the seeded init (CLI --init). */
   model?: Model;
+  /**
+   * How batch gradients are computed (e.g. data-parallel worker threads); local when absent.
+   * The session closes it when the run ends. A given thread count reproduces bit for bit.
+   */
+  gradients?: (model: Model, train: ImageSet) => Promise<GradientsHandle>;
   hooks?: SessionHooks;
   fs?: FsLayer;
   /** Minimum time between progress events (default 100 ms: at most ~10 a second). */
@@ -109,6 +114,12 @@ export interface SessionOptions {
   yieldEveryMs?: number;
   /** Clock in milliseconds; injectable for tests. */
   now?: () => number;
+}
+
+/** Batch gradients and how to release what they hold (worker threads). */
+export interface GradientsHandle {
+  gradients: BatchGradients;
+  close(): Promise<void>;
 }
 
 export interface SessionOutcome {
@@ -146,11 +157,12 @@ export class TrainingSession {
     private readonly opts: SessionOptions,
     data: SplitData,
     model: Model,
+    private readonly gradients: GradientsHandle | null,
   ) {
     const { run } = opts;
     this.data = data;
     this.model = model;
-    this.trainer = new Trainer(model, data.train, run.config);
+    this.trainer = new Trainer(model, data.train, run.config, gradients?.gradients);
     this.fsl = opts.fs ?? nodeFs;
     this.now = opts.now ?? (() => performance.now());
     this.meta = { preset: run.preset, config: run.config, dataset: run.dataset, limit: run.limit, validation: run.validation, runId: run.id };
@@ -170,23 +182,29 @@ export class TrainingSession {
       throw new RunFolderError('RUN_MISMATCH', `the run trains on ${run.trainCount} images but the split gives ${split.train.count}`);
     }
     const model = opts.model ?? new Model(run.spec).init(run.config.seed);
-    const s = new TrainingSession(opts, split, model);
-    const cp = opts.dir && opts.resume ? await readCheckpoint(opts.dir, split.train.count) : null;
-    if (cp) {
-      s.model.restore(cp.loaded.model.snapshot());
-      const r = cp.resume;
-      s.trainer.restore({ epoch: r.epoch, position: r.position, order: r.order, rng: r.rng, velocity: r.velocity });
-      s.partial = { ...r.partial };
-      s.history = r.history.slice();
-      s.curve = new LossCurve(r.curve);
-      s.best = r.best;
-      s.confusion = r.confusion;
-      s.imagesSeen = r.imagesSeen;
-    } else if (opts.dir) {
-      // Epoch 0: a kill or a divergence in the first epoch still leaves a loadable checkpoint.
-      await s.checkpoint();
+    const gradients = opts.gradients ? await opts.gradients(model, split.train) : null;
+    try {
+      const s = new TrainingSession(opts, split, model, gradients);
+      const cp = opts.dir && opts.resume ? await readCheckpoint(opts.dir, split.train.count) : null;
+      if (cp) {
+        s.model.restore(cp.loaded.model.snapshot());
+        const r = cp.resume;
+        s.trainer.restore({ epoch: r.epoch, position: r.position, order: r.order, rng: r.rng, velocity: r.velocity });
+        s.partial = { ...r.partial };
+        s.history = r.history.slice();
+        s.curve = new LossCurve(r.curve);
+        s.best = r.best;
+        s.confusion = r.confusion;
+        s.imagesSeen = r.imagesSeen;
+      } else if (opts.dir) {
+        // Epoch 0: a kill or a divergence in the first epoch still leaves a loadable checkpoint.
+        await s.checkpoint();
+      }
+      return s;
+    } catch (e) {
+      await gradients?.close().catch(() => undefined);
+      throw e;
     }
-    return s;
   }
 
   get epochsDone(): number {
@@ -243,15 +261,21 @@ export class TrainingSession {
     try {
       return await this.loop();
     } catch (e) {
-      const error = e instanceof Error ? e : new Error(String(e));
-      if (error instanceof DivergedError) {
-        // The weights in memory may be poisoned; the checkpoint on disk is the last good one.
-        await this.setStatus('diverged', error.message).catch(() => undefined);
-        return { reason: 'diverged', error, history: this.history };
-      }
-      await this.setStatus('failed', error.message).catch(() => undefined);
-      return { reason: 'error', error, history: this.history };
+      return await this.failed(e);
+    } finally {
+      await this.gradients?.close().catch(() => undefined);
     }
+  }
+
+  private async failed(e: unknown): Promise<SessionOutcome> {
+    const error = e instanceof Error ? e : new Error(String(e));
+    if (error instanceof DivergedError) {
+      // The weights in memory may be poisoned; the checkpoint on disk is the last good one.
+      await this.setStatus('diverged', error.message).catch(() => undefined);
+      return { reason: 'diverged', error, history: this.history };
+    }
+    await this.setStatus('failed', error.message).catch(() => undefined);
+    return { reason: 'error', error, history: this.history };
   }
 
   private async loop(): Promise<SessionOutcome> {

@@ -2,6 +2,8 @@
 // implements window.studio over a WebSocket with the same StudioBackend main uses, backed by
 // the real trainer process. Dialogs answer from a queue the test fills.
 
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +11,8 @@ import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { StudioBackend } from '../../../src/node/backend';
 import { STUDIO_METHODS, type StudioMethod } from '../../../src/preload/channels';
-import { forkTrainer } from '../../helpers/fork-trainer';
+import type { TrainerChild } from '../../../src/node/trainer/host';
+import { PARENT_PORT_SHIM } from '../../helpers/fork-trainer';
 import { decode, encode } from './codec';
 
 const TYPES: Record<string, string> = {
@@ -21,6 +24,38 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
+/**
+ * The trainer as `npm run build` ships it: the entry chunk electron-vite emitted for main's
+ * `?modulePath` import, the bundled shard worker, the compiled kernels; plain Node, no tsx.
+ */
+export function builtTrainer(outMain: string, wasmPath: string, threads: number): () => TrainerChild {
+  const chunk = /chunks\/entry-[A-Za-z0-9_-]+\.js/.exec(readFileSync(join(outMain, 'index.js'), 'utf8'))?.[0];
+  if (!chunk) throw new Error(`${outMain}/index.js names no trainer entry chunk: run npm run build`);
+  const entry = join(outMain, chunk);
+  return () => {
+    const child = fork(entry, [`--wasm=${wasmPath}`, `--worker=${join(outMain, 'shard-worker.js')}`, `--threads=${threads}`], {
+      execArgv: ['--import', PARENT_PORT_SHIM],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    return {
+      pid: child.pid,
+      postMessage: (m) => {
+        child.send(m);
+      },
+      onMessage: (l) => {
+        child.on('message', l);
+      },
+      onExit: (l) => {
+        child.once('exit', (code, signal) => l(signal ? `killed by ${signal}` : `exit code ${code}`));
+      },
+      kill: () => {
+        child.kill('SIGKILL');
+      },
+    };
+  };
+}
+
 export interface TestHost {
   url: string;
   backend: StudioBackend;
@@ -29,7 +64,7 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
-export async function startTestHost(opts: { rendererDir: string; dataDir: string; datasetDir: string }): Promise<TestHost> {
+export async function startTestHost(opts: { rendererDir: string; dataDir: string; datasetDir: string; spawnTrainer: () => TrainerChild }): Promise<TestHost> {
   const sockets = new Set<WebSocket>();
   const dialogAnswers: (string | null)[] = [];
   const answer = async (): Promise<string | null> => dialogAnswers.shift() ?? null;
@@ -38,7 +73,7 @@ export async function startTestHost(opts: { rendererDir: string; dataDir: string
     embeddedDatasetDir: opts.datasetDir,
     app: { name: 'LeNet Studio', version: 'test-host', platform: process.platform },
     hooks: { chooseDatasetFolder: answer, chooseModelFile: answer, chooseSaveModelPath: answer },
-    spawnTrainer: forkTrainer,
+    spawnTrainer: opts.spawnTrainer,
     emit: (event) => {
       const text = encode({ event });
       for (const s of sockets) s.send(text);
