@@ -295,8 +295,9 @@ export class StudioBackend {
     if (busy.length) throw new StudioError('RUN_BUSY', `run ${busy[0]} is still in progress; pause or cancel it first`);
     const [config, summary] = await Promise.all([readRunConfig(dir), readRunSummary(dir)]);
     if (summary.status === 'done') throw new StudioError('RUN_STATE', `run ${runId} has finished all ${config.config.epochs} epochs`);
-    if (summary.status === 'diverged')
+    if (summary.status === 'diverged') {
       throw new StudioError('RUN_STATE', `run ${runId} diverged and would diverge again; start a new run with a smaller learning rate`);
+    }
     const datasetDir = config.dataset.path ?? this.opts.embeddedDatasetDir;
     await this.launch(runId, dir, datasetDir, true);
   }
@@ -370,8 +371,9 @@ export class StudioBackend {
   }
 
   private requireTrusted(path: string, list: keyof Recent): void {
-    if (!this.isTrusted(path, list))
+    if (!this.isTrusted(path, list)) {
       throw new StudioError('PATH_NOT_ALLOWED', `refused to open ${path}: the app did not offer this path (use a dialog, a drop or the recent list)`);
+    }
   }
 
   private async readModelFile(path: string): Promise<LoadedModel> {

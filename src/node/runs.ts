@@ -77,6 +77,8 @@ export interface RunConfig {
   createdAt: string;
   /** Model file the weights started from (CLI --init), if any. */
   init: string | null;
+  /** Data-parallel threads the run was started with (the CLI resumes with the same, for bit-identical results). */
+  threads?: number;
 }
 
 export interface RunStatusFile {
@@ -90,10 +92,12 @@ export interface RunStatusFile {
 const scheduleSchema: Schema<TrainConfig['schedule']> = {
   parse(v, p) {
     const t = (v as { type?: unknown } | null)?.type;
-    if (t === 'step')
+    if (t === 'step') {
       return obj<{ type: 'step'; every: number; gamma: number }>({ type: literal('step'), every: int(1, 10_000), gamma: num({ min: 0 }) }).parse(v, p);
-    if (t === 'cosine')
+    }
+    if (t === 'cosine') {
       return obj<{ type: 'cosine'; minFactor?: number }>({ type: literal('cosine'), minFactor: optional(num({ min: 0, max: 1 })) }).parse(v, p);
+    }
     return obj<{ type: 'constant' }>({ type: literal('constant') }).parse(v, p);
   },
 };
@@ -147,6 +151,7 @@ const runConfigSchema: Schema<RunConfig> = obj<RunConfig>({
   dataset: datasetInfoSchema,
   createdAt: str({ max: 40 }),
   init: nullable(str({ max: 4096 })),
+  threads: optional(int(1, 64)),
 });
 
 const runStatusSchema: Schema<RunStatusFile> = obj<RunStatusFile>({
@@ -330,8 +335,9 @@ export async function readCheckpoint(dir: string, trainCount: number): Promise<C
   }
   const order = fromBase64(r.order, (b) => new Uint32Array(b), 'order', file);
   const velocity = fromBase64(r.velocity, (b) => new Float32Array(b), 'velocity', file);
-  if (order.length !== trainCount)
+  if (order.length !== trainCount) {
     throw new RunFolderError('RUN_MISMATCH', `${file}: the shuffle order has ${order.length} entries, the run trains on ${trainCount} images`);
+  }
   const seen = new Uint8Array(trainCount);
   for (const i of order) {
     if (i >= trainCount || seen[i]) throw new RunFolderError('RUN_INVALID', `${file}: the shuffle order is not a permutation of 0..${trainCount - 1}`);
@@ -431,8 +437,9 @@ export function newRunId(preset: string, now = new Date(), suffix = Math.floor(M
 
 function bestOf(history: EpochMetrics[]): { epoch: number; acc: number } | null {
   let best: { epoch: number; acc: number } | null = null;
-  for (const m of history)
+  for (const m of history) {
     if (m.validationAccuracy !== undefined && (!best || m.validationAccuracy > best.acc)) best = { epoch: m.epoch, acc: m.validationAccuracy };
+  }
   return best;
 }
 
@@ -543,6 +550,9 @@ export interface NewRun {
   dataset: DatasetInfo;
   init?: string | null;
   createdAt?: Date;
+  /** Training-time augmentation (CLI --augment); the app starts runs without. */
+  augment?: AugmentConfig | null;
+  threads?: number;
 }
 
 /**
@@ -561,6 +571,7 @@ export function buildRunConfig(r: NewRun): RunConfig {
     schedule: s.schedule,
     seed: s.seed ?? 1,
     shuffle: s.shuffle ?? true,
+    ...(r.augment ? { augment: r.augment } : {}),
   });
   const pool = Math.min(s.limit ?? r.dataset.trainCount, r.dataset.trainCount);
   const validation = s.validation ?? defaultValidation(pool);
@@ -583,5 +594,6 @@ export function buildRunConfig(r: NewRun): RunConfig {
     dataset: r.dataset,
     createdAt: (r.createdAt ?? new Date()).toISOString(),
     init: r.init ?? null,
+    ...(r.threads !== undefined ? { threads: r.threads } : {}),
   };
 }

@@ -29,8 +29,9 @@ export async function mnistSubset(train: number, test: number): Promise<string> 
       () => true,
       () => false,
     )
-  )
+  ) {
     return dir;
+  }
   full ??= loadMnist();
   const m = await full;
   await mkdir(dir, { recursive: true });

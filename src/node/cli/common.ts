@@ -8,6 +8,7 @@ import { EngineError } from '../../engine/errors';
 import { decodeModelFile, type LoadedModel } from '../../engine/formats/modelfile';
 import type { ModelSpec } from '../../engine/spec';
 import { FileWriteError } from '../files';
+import { RunFolderError } from '../runs';
 
 /** A mistake in how the command was called: reported with a pointer to --help. */
 export class UsageError extends Error {
@@ -33,8 +34,9 @@ export function parseFlags<T extends Options>(argv: string[], options: T, allowP
 export function intFlag(value: string | undefined, flag: string, lo: number, hi: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < lo || n > hi)
-    {throw new UsageError(`${flag} must be an integer in ${lo}..${hi}, got "${value}"`);}
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < lo || n > hi) {
+    throw new UsageError(`${flag} must be an integer in ${lo}..${hi}, got "${value}"`);
+  }
   return n;
 }
 
@@ -55,7 +57,7 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
     if (e instanceof UsageError) {
       process.stderr.write(`${name}: ${e.message}\nTry '${name} --help'.\n`);
       process.exitCode = 2;
-    } else if (e instanceof EngineError || e instanceof FileWriteError || e instanceof CliError) {
+    } else if (e instanceof EngineError || e instanceof FileWriteError || e instanceof CliError || e instanceof RunFolderError) {
       process.stderr.write(`${name}: ${e.message}\n`);
       process.exitCode = 1;
     } else {

@@ -1,17 +1,19 @@
 // `npm run train`: train a preset on MNIST from the command line.
 
-import { basename } from 'node:path';
-import { limitSet, type ImageSet } from '../../engine/data';
+import { basename, resolve } from 'node:path';
 import { encodeModelFile } from '../../engine/formats/modelfile';
-import { evaluate } from '../../engine/evaluate';
 import { Model } from '../../engine/model';
 import { DEFAULT_PRESET, PRESETS, presetNames } from '../../engine/presets';
 import { formatSchedule, parseSchedule } from '../../engine/schedule';
-import { Trainer, type TrainConfig } from '../../engine/train';
-import { loadMnist, type MnistData } from '../datasets';
+import type { TrainConfig } from '../../engine/train';
+import type { TrainSettings } from '../../preload/api';
+import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { writeFileAtomic } from '../files';
 import { installKernels } from '../kernels';
 import { ParallelGradients, defaultThreads } from '../parallel/gradients';
+import { RUN_ID_PATTERN } from '../protocol';
+import { buildRunConfig, createRun, defaultValidation, newRunId, readRunConfig, RunFolderError, type RunConfig } from '../runs';
+import { TrainingSession } from '../trainer/session';
 import {
   AUGMENT_HELP,
   AUGMENT_OPTIONS,
@@ -59,6 +61,15 @@ ${AUGMENT_HELP}
   --threads N        data-parallel threads (default: all cores, here ${defaultThreads()}); a given
                      thread count reproduces bit for bit, different counts differ slightly
   --json             print one JSON object per epoch on stdout and nothing else (use npm run -s)
+  --run-dir DIR      keep the run in DIR, the app's run-folder format: run.json, status.json,
+                     metrics.json, loss.json, confusion.json, checkpoint.lenet (everything resuming
+                     needs, written at the start, after every epoch and on Ctrl+C) and best.lenet
+                     (the epoch with the best validation accuracy). DIR must be new or empty
+  --validation N     hold out N of the training images (seeded by --seed) to choose the best model;
+                     default 5000 (at most a twelfth of the images) with --run-dir, else 0
+  --resume DIR       continue the run in DIR from its checkpoint with its own settings and dataset
+                     (--data may point at a copy; --out, --json and --threads still apply). With the
+                     same --threads, an epoch-boundary resume ends bit-identical to an unbroken run
   -h, --help         show this help
 
 Presets and their defaults:
@@ -69,7 +80,8 @@ ${Object.values(PRESETS)
   })
   .join('\n')}
 
-Exit status: 0 on success, 1 on bad data, files or divergence, 2 on bad options.
+Exit status: 0 on success, 1 on bad data, files or divergence, 2 on bad options, 130 when Ctrl+C
+stopped a --run-dir run (its checkpoint is saved).
 `;
 
 export interface EpochRecord {
@@ -81,6 +93,36 @@ export interface EpochRecord {
   seconds: number;
   imagesPerSecond: number;
   lr: number;
+}
+
+/** Flags that describe a new run; --resume takes the run's own and refuses these. */
+const RUN_FLAGS = [
+  'preset',
+  'epochs',
+  'batch',
+  'lr',
+  'decay',
+  'momentum',
+  'schedule',
+  'seed',
+  'init',
+  'no-shuffle',
+  'limit',
+  'validation',
+  'run-dir',
+  'augment',
+  'shift',
+  'rotate',
+  'scale',
+] as const;
+
+/** A run id from a folder name (run ids are folder-name safe; see RUN_ID_PATTERN). */
+function runIdFor(dir: string, preset: string): string {
+  const id = basename(resolve(dir))
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
+  return RUN_ID_PATTERN.test(id) ? id : newRunId(preset);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -100,6 +142,9 @@ async function main(argv: string[]): Promise<void> {
     limit: { type: 'string' },
     threads: { type: 'string' },
     json: { type: 'boolean' },
+    'run-dir': { type: 'string' },
+    resume: { type: 'string' },
+    validation: { type: 'string' },
     ...AUGMENT_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   });
@@ -107,6 +152,27 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  if (f.out !== undefined && !f.out.endsWith('.lenet')) throw new UsageError(`--out must name a .lenet file, got "${f.out}"`);
+  const json = Boolean(f.json);
+  const log = (line: string): void => {
+    if (!json) process.stdout.write(`${line}\n`);
+  };
+  const threadsFlag = intFlag(f.threads, '--threads', 1, 64);
+
+  if (f.resume !== undefined) {
+    const given = RUN_FLAGS.filter((k) => f[k] !== undefined);
+    if (given.length) throw new UsageError(`--resume continues a run with its own settings; drop ${given.map((k) => `--${k}`).join(', ')}`);
+    const dir = resolve(f.resume);
+    const run = await readRunConfig(dir);
+    const kernels = installKernels();
+    // The dataset the run was trained on, unless --data points at a copy (the fingerprint must match).
+    const data = await loadMnist(f.data ?? run.dataset.path ?? undefined);
+    const threads = threadsFlag ?? run.threads ?? defaultThreads();
+    const preset = PRESETS[run.preset];
+    await train({ run, dir, resume: true, data, threads, json, log, kernels: kernels.name, out: f.out, presetLabel: preset ? preset.name : run.preset });
+    return;
+  }
+
   const presetName = f.preset ?? DEFAULT_PRESET;
   const preset = PRESETS[presetName];
   if (!preset) throw new UsageError(`unknown preset "${presetName}"; choose one of ${presetNames().join(', ')}`);
@@ -124,111 +190,166 @@ async function main(argv: string[]): Promise<void> {
   const augment = augmentFromFlags(f);
   if (augment) config.augment = augment;
   const limit = intFlag(f.limit, '--limit', 1, 100_000_000);
-  const threads = intFlag(f.threads, '--threads', 1, 64) ?? defaultThreads();
-  if (f.out !== undefined && !f.out.endsWith('.lenet')) throw new UsageError(`--out must name a .lenet file, got "${f.out}"`);
-  const json = Boolean(f.json);
-  const log = (line: string): void => {
-    if (!json) process.stdout.write(`${line}\n`);
-  };
+  const validationFlag = intFlag(f.validation, '--validation', 0, 100_000_000);
+  const threads = threadsFlag ?? defaultThreads();
+  const runDir = f['run-dir'] !== undefined ? resolve(f['run-dir']) : undefined;
 
   const kernels = installKernels();
   const data = await loadMnist(f.data);
-  const train = limitSet(data.train, limit);
   const model = new Model(preset.spec).init(config.seed);
   if (f.init !== undefined) {
     const loaded = await readModel(f.init, preset.spec);
     model.loadTensors(new Map(loaded.model.namedTensors().map((t) => [t.name, t])), f.init);
   }
-  const parallel = await ParallelGradients.create(model, train, threads, config.batchSize);
+  // Plain runs hold nothing out (they train on every image, as they always have); a run folder
+  // holds out a validation set by default to choose best.lenet.
+  const pool = Math.min(limit ?? data.train.count, data.train.count);
+  const settings: TrainSettings = {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    lr: config.lr,
+    momentum: config.momentum,
+    decay: config.decay,
+    schedule: config.schedule,
+    seed: config.seed,
+    shuffle: config.shuffle,
+    validation: validationFlag ?? (runDir ? defaultValidation(pool) : 0),
+  };
+  if (limit !== undefined) settings.limit = limit;
+  let run: RunConfig;
   try {
-    await trainLoop(model, train, data, config, parallel, { f, preset, limit, json, log, kernels: kernels.name });
-  } finally {
-    await parallel.close();
+    run = buildRunConfig({
+      id: runDir ? runIdFor(runDir, preset.name) : 'cli',
+      preset,
+      settings,
+      dataset: describeDataset(data, f.data !== undefined ? resolve(f.data) : null),
+      init: f.init !== undefined ? resolve(f.init) : null,
+      augment,
+      threads,
+    });
+  } catch (e) {
+    if (e instanceof RunFolderError) throw new UsageError(e.message.replace('the validation count', '--validation'));
+    throw e;
   }
+  if (runDir) await createRun(runDir, run);
+  await train({ run, dir: runDir, resume: false, data, threads, json, log, kernels: kernels.name, out: f.out, presetLabel: preset.name, model, init: f.init });
 }
 
-interface LoopContext {
-  f: { out?: string; init?: string };
-  preset: (typeof PRESETS)[string];
-  limit: number | undefined;
+interface TrainContext {
+  run: RunConfig;
+  dir: string | undefined;
+  resume: boolean;
+  data: MnistData;
+  threads: number;
   json: boolean;
   log: (line: string) => void;
   kernels: string;
+  out: string | undefined;
+  presetLabel: string;
+  model?: Model;
+  init?: string;
 }
 
-async function trainLoop(
-  model: Model,
-  train: ImageSet,
-  data: MnistData,
-  config: TrainConfig,
-  parallel: ParallelGradients,
-  { f, preset, limit, json, log, kernels }: LoopContext,
-): Promise<void> {
-  const trainer = new Trainer(model, train, config, parallel);
+async function train(c: TrainContext): Promise<void> {
+  const { run, data, log, json } = c;
+  const config = run.config;
+  const session = await TrainingSession.open({
+    run,
+    data,
+    dir: c.dir,
+    resume: c.resume,
+    model: c.model,
+    // The CLI always evaluated in batches of 500; keep its numbers as they were.
+    evalBatch: 500,
+    gradients: async (model, train) => {
+      const p = await ParallelGradients.create(model, train, c.threads, config.batchSize);
+      return { gradients: p, close: () => p.close() };
+    },
+    hooks: {
+      progress: (p) =>
+        progress.update(
+          () =>
+            `epoch ${p.epoch}/${config.epochs} ${bar(p.epochSeen / p.epochImages)} ${pct(p.epochSeen / p.epochImages, 0)} ${thousands(p.imagesPerSecond)} img/s ` +
+            `ETA ${duration((p.epochImages - p.epochSeen) / p.imagesPerSecond)} loss ${p.epochLoss.toFixed(4)}`,
+        ),
+      epoch: async (m, _confusion, model) => {
+        progress.clear();
+        const rec: EpochRecord = {
+          epoch: m.epoch,
+          trainLoss: m.trainLoss,
+          trainAccuracy: m.trainAccuracy,
+          testLoss: m.testLoss,
+          testAccuracy: m.testAccuracy,
+          seconds: m.seconds,
+          imagesPerSecond: m.imagesPerSecond,
+          lr: m.lr,
+        };
+        history.push(rec);
+        if (json) process.stdout.write(`${JSON.stringify(rec)}\n`);
+        log(
+          `epoch ${String(m.epoch).padStart(String(config.epochs).length)}/${config.epochs}  train loss ${rec.trainLoss.toFixed(4)} acc ${pct(rec.trainAccuracy)}  ` +
+            (m.validationAccuracy !== undefined ? `val acc ${pct(m.validationAccuracy)}  ` : '') +
+            `test loss ${rec.testLoss.toFixed(4)} acc ${pct(rec.testAccuracy)}  ${rec.seconds.toFixed(1)} s  ${thousands(rec.imagesPerSecond)} img/s  lr ${rec.lr.toPrecision(3)}`,
+        );
+        if (c.out !== undefined) {
+          const bytes = encodeModelFile(model, {
+            preset: run.preset,
+            training: { ...config, epochsDone: m.epoch, limit: run.limit, data: basename(data.dir) },
+            metrics: { final: rec, history },
+            dataset: data.fingerprint,
+          });
+          await writeFileAtomic(c.out, bytes);
+        }
+      },
+    },
+  });
+  const progress = new ProgressBar();
+  const history: EpochRecord[] = [];
+  const model = session.model;
   log(
-    `${preset.name}: ${thousands(model.parameterCount)} parameters, ${thousands(model.macs)} multiply-adds per image; ` +
-      `${thousands(train.count)} training / ${thousands(data.test.count)} test images from ${data.dir}`,
+    `${c.presetLabel}: ${thousands(model.parameterCount)} parameters, ${thousands(model.macs)} multiply-adds per image; ` +
+      `${thousands(session.data.train.count)} training / ${thousands(data.test.count)} test images from ${data.dir}`,
   );
   log(
     `epochs ${config.epochs}, batch ${config.batchSize}, lr ${config.lr} (${formatSchedule(config.schedule)}), momentum ${config.momentum}, ` +
-      `decay ${config.decay}, seed ${config.seed}${config.shuffle ? '' : ', no shuffle'}${f.init ? `, init from ${f.init}` : ''}` +
+      `decay ${config.decay}, seed ${config.seed}${config.shuffle ? '' : ', no shuffle'}${c.init ? `, init from ${c.init}` : ''}` +
       `${config.augment ? `, augmentation ${formatAugment(config.augment)}` : ''}`,
   );
-  log(`kernels: ${kernels}, threads: ${parallel.threads}`);
-
-  const progress = new ProgressBar();
-  const history: EpochRecord[] = [];
-  for (let epoch = 1; epoch <= config.epochs; epoch++) {
-    const lr = trainer.lr;
-    const t0 = performance.now();
-    let seen = 0;
-    let lossSum = 0;
-    let correct = 0;
-    let batches = 0;
-    for (let r = trainer.step(); r !== null; r = trainer.step()) {
-      seen += r.n;
-      lossSum += r.loss;
-      correct += r.correct;
-      batches++;
-      progress.update(() => {
-        const secs = (performance.now() - t0) / 1000;
-        const rate = seen / secs;
-        return `epoch ${epoch}/${config.epochs} ${bar(seen / train.count)} ${pct(seen / train.count, 0)} ${thousands(rate)} img/s ETA ${duration((train.count - seen) / rate)} loss ${(lossSum / batches).toFixed(4)}`;
-      });
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    progress.clear();
-    const test = evaluate(model, data.test);
-    const rec: EpochRecord = {
-      epoch,
-      trainLoss: lossSum / batches,
-      trainAccuracy: correct / seen,
-      testLoss: test.loss,
-      testAccuracy: test.accuracy,
-      seconds,
-      imagesPerSecond: seen / seconds,
-      lr,
-    };
-    history.push(rec);
-    if (json) process.stdout.write(`${JSON.stringify(rec)}\n`);
+  log(`kernels: ${c.kernels}, threads: ${c.threads}`);
+  if (c.dir) {
     log(
-      `epoch ${String(epoch).padStart(String(config.epochs).length)}/${config.epochs}  train loss ${rec.trainLoss.toFixed(4)} acc ${pct(rec.trainAccuracy)}  ` +
-        `test loss ${rec.testLoss.toFixed(4)} acc ${pct(rec.testAccuracy)}  ${seconds.toFixed(1)} s  ${thousands(rec.imagesPerSecond)} img/s  lr ${lr.toPrecision(3)}`,
+      c.resume
+        ? `resuming ${c.dir} after epoch ${session.epochsDone} of ${config.epochs}`
+        : `run folder ${c.dir}; ${thousands(run.validation)} training images held out to choose best.lenet`,
     );
-    if (f.out !== undefined) {
-      const bytes = encodeModelFile(model, {
-        preset: preset.name,
-        training: { ...config, epochsDone: epoch, limit: limit ?? null, data: basename(data.dir) },
-        metrics: { final: rec, history },
-        dataset: data.fingerprint,
-      });
-      await writeFileAtomic(f.out, bytes);
-    }
   }
-  const last = history[history.length - 1];
+
+  // Ctrl+C on a run folder checkpoints first, so --resume can continue exactly there.
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+    session.cancel();
+  };
+  if (c.dir) process.once('SIGINT', onSigint);
+  const outcome = await session.run();
+  process.removeListener('SIGINT', onSigint);
+  progress.clear();
+  if (outcome.reason === 'diverged' || outcome.reason === 'error') throw outcome.error ?? new Error(`training ${outcome.reason}`);
+  if (outcome.reason === 'cancelled') {
+    process.stderr.write(`${NAME}: interrupted; checkpoint saved, continue with --resume ${c.dir}\n`);
+    process.exitCode = interrupted ? 130 : 1;
+    return;
+  }
+  const last = session.history[session.history.length - 1];
+  if (!last) return;
   log(
-    `final test accuracy ${pct(last.testAccuracy)} (error ${pct(1 - last.testAccuracy)})${f.out ? `; model saved to ${f.out}` : '; use --out FILE.lenet to save the model'}`,
+    `final test accuracy ${pct(last.testAccuracy)} (error ${pct(1 - last.testAccuracy)})${c.out ? `; model saved to ${c.out}` : c.dir ? '' : '; use --out FILE.lenet to save the model'}`,
   );
+  if (c.dir) {
+    log(
+      `run folder ${c.dir}: checkpoint.lenet${session.best ? `, best.lenet (epoch ${session.best.epoch}, validation ${pct(session.best.validationAccuracy)})` : ''}`,
+    );
+  }
 }
 
 await runCli(NAME, () => main(process.argv.slice(2)));

@@ -114,6 +114,8 @@ export interface SessionOptions {
   yieldEveryMs?: number;
   /** Clock in milliseconds; injectable for tests. */
   now?: () => number;
+  /** Images per evaluation batch (default EVAL_BATCH). */
+  evalBatch?: number;
 }
 
 /** Batch gradients and how to release what they hold (worker threads). */
@@ -381,13 +383,13 @@ export class TrainingSession {
     };
     let improved = false;
     if (this.data.validation) {
-      const v = evaluate(this.model, this.data.validation, EVAL_BATCH);
+      const v = evaluate(this.model, this.data.validation, this.opts.evalBatch ?? EVAL_BATCH);
       metrics.validationLoss = v.loss;
       metrics.validationAccuracy = v.accuracy;
       improved = this.best === null || v.accuracy > this.best.validationAccuracy;
       if (improved) this.best = { epoch: metrics.epoch, validationAccuracy: v.accuracy };
     }
-    const test = evaluate(this.model, this.data.test, EVAL_BATCH);
+    const test = evaluate(this.model, this.data.test, this.opts.evalBatch ?? EVAL_BATCH);
     metrics.testLoss = test.loss;
     metrics.testAccuracy = test.accuracy;
     this.history.push(metrics);
