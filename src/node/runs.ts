@@ -200,8 +200,10 @@ export class LossCurve {
     s.points.push([imagesSeen, s.ema]);
     s.nextAt = imagesSeen + s.every;
     if (s.points.length >= LossCurve.MAX) {
+      // MAX is even, so the newest point is among those kept.
       s.points = s.points.filter((_, i) => i % 2 === 1);
       s.every *= 2;
+      s.nextAt = s.points[s.points.length - 1][0] + s.every;
     }
   }
 }
