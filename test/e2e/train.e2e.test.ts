@@ -2,7 +2,7 @@
 // shows the dataset, validates settings, trains a short run with live progress, pauses and
 // resumes, and lists the finished run. Screenshots go to test-results/.
 
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +98,27 @@ describe('Train view in Chromium', () => {
   it('evaluates the model on screen through the trainer', async () => {
     await page.getByTestId('evaluate').click();
     await expect.poll(() => page.getByTestId('evaluation').textContent(), { timeout: 60_000 }).toMatch(/test accuracy \d+\.\d\d% on 1,000/);
+  });
+
+  it('saves the model with Save As…, opens it again with Open…', async () => {
+    const target = join(dataDir, 'saved-from-browser');
+    host.dialogAnswers.push(target);
+    await page.getByTestId('model').getByRole('button', { name: 'Save As…' }).click();
+    await expect.poll(() => page.getByTestId('notices').textContent()).toMatch(/Saved .*saved-from-browser\.lenet/);
+    host.dialogAnswers.push(`${target}.lenet`);
+    await page.getByTestId('model').getByRole('button', { name: 'Open…' }).click();
+    await expect.poll(() => page.getByTestId('model-label').textContent()).toMatch(/saved-from-browser\.lenet/);
+  });
+
+  it('shows a broken dataset folder with the file and the reason, keeping the current dataset', async () => {
+    const bad = join(dataDir, 'not-mnist');
+    await mkdir(bad);
+    await writeFile(join(bad, 'train-images-idx3-ubyte'), 'hello');
+    host.dialogAnswers.push(bad);
+    await page.getByTestId('dataset').getByRole('button', { name: 'Open…' }).click();
+    await expect.poll(() => page.getByTestId('dataset-error').textContent()).toMatch(/not-mnist .*missing train-labels-idx1-ubyte/);
+    expect(await page.getByTestId('dataset').textContent()).toMatch(/MNIST \(embedded\)/);
+    await page.screenshot({ path: join(SHOTS, 'dataset-error.png') });
   });
 
   it('ran under the strict CSP with no console errors', () => {
