@@ -31,10 +31,12 @@ import {
   runCli,
   thousands,
 } from './common';
+import { CSV_HELP, trainCsv, wantsCsv } from './train-csv';
 
 const NAME = 'train';
 
 export const HELP = `Usage: npm run train -- [options]
+       npm run train -- --csv FILE --label COLUMN [--hidden 16,16] [--test-fraction 0.2] [options]
 
 Trains a LeNet-5 preset (or the MLP) on MNIST and evaluates it on the test set after every epoch.
 With no options: preset ${DEFAULT_PRESET}, its default settings, the MNIST files bundled with the
@@ -71,6 +73,8 @@ ${AUGMENT_HELP}
                      (--data may point at a copy; --out, --json and --threads still apply). With the
                      same --threads, an epoch-boundary resume ends bit-identical to an unbroken run
   -h, --help         show this help
+
+${CSV_HELP}
 
 Presets and their defaults:
 ${Object.values(PRESETS)
@@ -126,6 +130,7 @@ function runIdFor(dir: string, preset: string): string {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (wantsCsv(argv) && !argv.includes('--help') && !argv.includes('-h')) return trainCsv(argv);
   const { values: f } = parseFlags(argv, {
     preset: { type: 'string' },
     epochs: { type: 'string' },

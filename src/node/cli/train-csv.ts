@@ -1,0 +1,175 @@
+// `npm run train -- --csv FILE --label COLUMN`: an MLP on a CSV table of numeric features and one
+// label column (numbers or names). The .lenet it saves records what it needs to be used on new
+// rows: the feature columns in order, the class names and the standardisation.
+
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { CsvError, MAX_CSV_CHARS, parseCsv } from '../../engine/formats/csv';
+import { encodeModelFile } from '../../engine/formats/modelfile';
+import { formatSchedule, parseSchedule } from '../../engine/schedule';
+import { tabularFromCsv, trainTabular, type TabularEpoch } from '../../engine/tabular';
+import type { TrainConfig } from '../../engine/train';
+import { writeFileAtomic } from '../files';
+import { CliError, UsageError, intFlag, numFlag, parseFlags, pct, thousands } from './common';
+
+export const CSV_DEFAULTS = {
+  hidden: [16, 16],
+  testFraction: 0.2,
+  epochs: 100,
+  batchSize: 16,
+  lr: 0.05,
+  momentum: 0.9,
+  // Chosen by mean held-out accuracy over ten seeded Iris splits (0.95 without decay, 0.957 with).
+  decay: 0.01,
+  schedule: { type: 'cosine' },
+} as const;
+
+export const CSV_HELP = `CSV tables instead of MNIST:
+  --csv FILE         train a ReLU MLP (softmax + cross-entropy) on FILE: a header line, numeric
+                     feature columns and one label column (numbers or names); quoted fields, CRLF
+                     and blank lines are fine. Features are standardised with statistics of the
+                     training rows only
+  --label COLUMN     the label column, by name or 1-based number (required with --csv)
+  --hidden A,B,…     hidden layer sizes (default ${CSV_DEFAULTS.hidden.join(',')})
+  --test-fraction F  share of each class held out for testing, drawn with --seed (default ${CSV_DEFAULTS.testFraction})
+  With --csv the defaults are --epochs ${CSV_DEFAULTS.epochs} --batch ${CSV_DEFAULTS.batchSize} --lr ${CSV_DEFAULTS.lr} --momentum ${CSV_DEFAULTS.momentum} --decay ${CSV_DEFAULTS.decay}
+  --schedule ${CSV_DEFAULTS.schedule.type} --seed 1, and --out saves a .lenet whose metadata "x-csv" records the
+  column names, the class names and the standardisation (mean and std per feature).`;
+
+/** MNIST-only flags: refused with --csv rather than silently ignored. */
+const MNIST_ONLY = ['preset', 'data', 'init', 'limit', 'threads', 'augment', 'shift', 'rotate', 'scale', 'no-shuffle', 'run-dir', 'resume', 'validation'];
+
+export function wantsCsv(argv: string[]): boolean {
+  return argv.some((a) => a === '--csv' || a.startsWith('--csv='));
+}
+
+/** Reads a CSV file as UTF-8 text; missing, unreadable, huge or non-text files are clear errors. */
+export async function readCsvText(path: string): Promise<{ text: string; fingerprint: string }> {
+  let bytes: Uint8Array;
+  try {
+    const s = await stat(path);
+    if (s.isDirectory()) throw new CliError(`${path} is a folder, not a CSV file`);
+    if (s.size > MAX_CSV_CHARS * 2) throw new CsvError(path, 0, 0, `${s.size} bytes is more than a CSV file may have`);
+    bytes = await readFile(path);
+  } catch (e) {
+    if (e instanceof CliError || e instanceof CsvError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(code === 'ENOENT' ? `CSV file ${path} does not exist` : `cannot read CSV file ${path}: ${(e as Error).message}`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new CsvError(path, 0, 0, 'not UTF-8 text (save the table as CSV UTF-8)');
+  }
+  return { text, fingerprint: createHash('sha256').update(bytes).digest('hex').slice(0, 16) };
+}
+
+function parseHidden(text: string | undefined): number[] {
+  if (text === undefined) return [...CSV_DEFAULTS.hidden];
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.length > 8 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 4096)) {
+    throw new UsageError(`--hidden must be up to 8 comma-separated layer sizes in 1..4096 (e.g. 16,16), got "${text}"`);
+  }
+  return parts.map(Number);
+}
+
+export async function trainCsv(argv: string[]): Promise<void> {
+  for (const flag of MNIST_ONLY) {
+    if (argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`))) {
+      throw new UsageError(`--${flag} is for MNIST training and does not apply with --csv`);
+    }
+  }
+  const { values: f } = parseFlags(argv, {
+    csv: { type: 'string' },
+    label: { type: 'string' },
+    hidden: { type: 'string' },
+    'test-fraction': { type: 'string' },
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    decay: { type: 'string' },
+    momentum: { type: 'string' },
+    schedule: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  const file = f.csv;
+  if (file === undefined || file === '') throw new UsageError('--csv needs a file name');
+  if (f.label === undefined || f.label.trim() === '') throw new UsageError('--csv needs --label COLUMN: the name (or 1-based number) of the label column');
+  if (f.out !== undefined && !f.out.endsWith('.lenet')) throw new UsageError(`--out must name a .lenet file, got "${f.out}"`);
+  const hidden = parseHidden(f.hidden);
+  const testFraction = numFlag(f['test-fraction'], '--test-fraction', 0, 0.9, true) ?? CSV_DEFAULTS.testFraction;
+  const config: TrainConfig = {
+    epochs: intFlag(f.epochs, '--epochs', 1, 100_000) ?? CSV_DEFAULTS.epochs,
+    batchSize: intFlag(f.batch, '--batch', 1, 4096) ?? CSV_DEFAULTS.batchSize,
+    lr: numFlag(f.lr, '--lr', 0, 1e6, true) ?? CSV_DEFAULTS.lr,
+    momentum: numFlag(f.momentum, '--momentum', 0, 0.999) ?? CSV_DEFAULTS.momentum,
+    decay: numFlag(f.decay, '--decay', 0, 0.999) ?? CSV_DEFAULTS.decay,
+    schedule: f.schedule !== undefined ? parseSchedule(f.schedule) : { ...CSV_DEFAULTS.schedule },
+    seed: intFlag(f.seed, '--seed', 0, 0xffffffff) ?? 1,
+    shuffle: true,
+  };
+  const json = Boolean(f.json);
+  const log = (line: string): void => {
+    if (!json) process.stdout.write(`${line}\n`);
+  };
+
+  const { text, fingerprint } = await readCsvText(file);
+  const table = parseCsv(text, file);
+  const data = tabularFromCsv(table, f.label, file);
+  log(
+    `${basename(file)}: ${thousands(data.count)} rows, ${data.features.length} features (${data.features.join(', ')}); ` +
+      `label "${data.label}": ${data.classNames.length} classes (${data.classNames.join(', ')})`,
+  );
+  const every = Math.max(1, Math.ceil(config.epochs / 10));
+  let split: { train: number; test: number } | null = null;
+  const result = trainTabular(data, {
+    hidden,
+    testFraction,
+    config,
+    onEpoch: (e: TabularEpoch) => {
+      if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
+      else if (e.epoch === 1 || e.epoch % every === 0 || e.epoch === config.epochs) {
+        log(
+          `epoch ${String(e.epoch).padStart(String(config.epochs).length)}/${config.epochs}  train loss ${e.trainLoss.toFixed(4)} acc ${pct(e.trainAccuracy)}  ` +
+            `test loss ${e.testLoss.toFixed(4)} acc ${pct(e.testAccuracy)}  lr ${e.lr.toPrecision(3)}`,
+        );
+      }
+    },
+  });
+  split = { train: result.split.train.length, test: result.split.test.length };
+  const last = result.history[result.history.length - 1];
+  log(
+    `MLP ${[data.features.length, ...hidden, data.classNames.length].join('-')}, ${split.train} training / ${split.test} test rows (stratified, seed ${config.seed}); ` +
+      `epochs ${config.epochs}, batch ${config.batchSize}, lr ${config.lr} (${formatSchedule(config.schedule)}), momentum ${config.momentum}, decay ${config.decay}`,
+  );
+  log(
+    `final test accuracy ${pct(last.testAccuracy)} (${Math.round(last.testAccuracy * split.test)}/${split.test} held-out rows)` +
+      `${f.out ? `; model saved to ${f.out}` : '; use --out FILE.lenet to save the model'}`,
+  );
+  if (f.out !== undefined) {
+    const bytes = encodeModelFile(result.model, {
+      preset: '',
+      training: { ...config, epochsDone: result.history.length, hidden, testFraction, data: basename(file) },
+      metrics: { final: last, history: result.history },
+      dataset: fingerprint,
+      extra: {
+        csv: {
+          file: basename(file),
+          columns: table.header,
+          features: data.features,
+          label: data.label,
+          labelKind: data.labelKind,
+          classes: data.classNames,
+          standardization: result.standardization,
+          split: { testFraction, seed: config.seed, train: split.train, test: split.test },
+        },
+      },
+    });
+    await writeFileAtomic(f.out, bytes);
+  }
+}
