@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { K, jsKernels, setKernels, type KernelName } from '../engine/kernels/backend';
-import { createWasmKernels, wasmSimdSupported } from '../engine/kernels/wasm';
+import { createWasmKernels, wasmSimdSupported } from '../engine/kernels/wasm-backend';
 
 export const DEFAULT_WASM_PATH = fileURLToPath(new URL('../../build/wasm/kernels.wasm', import.meta.url));
 

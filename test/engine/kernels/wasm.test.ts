@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jsKernels } from '../../../src/engine/kernels/backend';
 import { convOutSize, type ConvGeometry } from '../../../src/engine/kernels/conv';
-import { createWasmKernels, wasmSimdSupported } from '../../../src/engine/kernels/wasm';
+import { createWasmKernels, wasmSimdSupported } from '../../../src/engine/kernels/wasm-backend';
 import { DEFAULT_WASM_PATH } from '../../../src/node/kernels';
 import { compareTensors } from '../../helpers/close';
 import { mulberry32 } from '../../helpers/prng';
