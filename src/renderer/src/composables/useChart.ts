@@ -1,8 +1,10 @@
 // A Chart.js chart bound to a canvas for a component's lifetime. The instance is markRaw'd and
 // never put in a store (STYLE.md §5); updates use update('none'): no animation for live data.
+// When the OS switches between dark and light, the chart is rebuilt so its colours follow.
 
 import { ArcElement, Chart, Decimation, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
-import { markRaw, onMounted, onUnmounted, shallowRef, type Ref } from 'vue';
+import { markRaw, onMounted, onUnmounted, shallowRef, watch, type Ref } from 'vue';
+import { useTheme } from './useTheme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation, ArcElement);
 
@@ -18,6 +20,11 @@ export function useChart(canvas: Ref<HTMLCanvasElement | null>, config: () => Ch
   onUnmounted(() => {
     chart.value?.destroy();
     chart.value = null;
+  });
+  watch(useTheme().dark, () => {
+    if (!canvas.value || !chart.value) return;
+    chart.value.destroy();
+    chart.value = markRaw(new Chart(canvas.value, config()));
   });
   return { chart };
 }

@@ -1,0 +1,69 @@
+// The engine's WebAssembly SIMD kernels in the renderer, with the plain TypeScript kernels as
+// the fallback. The .wasm (built by scripts/build-wasm.mjs) is inlined into the bundle as
+// base64 rather than fetched: the packaged app loads the page from file://, where Chromium's
+// fetch() is not available, and the module is small (~10 kB). It is compiled asynchronously
+// (Chromium refuses synchronous compiles of larger modules on the main thread; the CSP allows
+// it through 'wasm-unsafe-eval'), and checked against the TypeScript GEMM before it is used.
+
+import wasmDataUrl from '../../../../build/wasm/kernels.wasm?url&inline';
+import { jsKernels, setKernels, type Kernels, type KernelName } from '../../../engine/kernels/backend';
+import { createWasmKernels, wasmSimdSupported } from '../../../engine/kernels/wasm-backend';
+
+export interface KernelStatus {
+  name: KernelName;
+  /** Why the fast kernels are not in use, when they aren't. */
+  reason?: string;
+  /** Largest difference between the wasm and TypeScript GEMM on a small random problem. */
+  checkDiff?: number;
+  /** Time to decode, compile, instantiate and check, in ms. */
+  loadMs: number;
+}
+
+/** Wasm memory the renderer reserves: single images and test-set batches fit easily. */
+const MEMORY_BYTES = 64 * 1024 * 1024;
+
+function decodeDataUrl(url: string): Uint8Array<ArrayBuffer> {
+  const comma = url.indexOf(',');
+  if (!url.startsWith('data:') || comma < 0) throw new Error('the kernels were not inlined as a data URL');
+  const bin = atob(url.slice(comma + 1));
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+/** max |C_wasm − C_js| for C = A·B with A 7×13 and B 13×9 (odd sizes exercise the SIMD tails). */
+export function selfCheck(k: Kernels): number {
+  const M = 7;
+  const N = 9;
+  const Kd = 13;
+  const a = k.alloc(M * Kd);
+  const b = k.alloc(Kd * N);
+  const c = k.alloc(M * N);
+  let seed = 12345;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  for (let i = 0; i < a.length; i++) a[i] = rnd();
+  for (let i = 0; i < b.length; i++) b[i] = rnd();
+  const ref = new Float32Array(M * N);
+  jsKernels.gemmNN(ref, 0, a, 0, b, 0, M, N, Kd, false);
+  k.gemmNN(c, 0, a, 0, b, 0, M, N, Kd, false);
+  let diff = 0;
+  for (let i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(ref[i] - c[i]));
+  return diff;
+}
+
+/** Installs the wasm kernels when this browser can run them; otherwise keeps the TypeScript ones. */
+export async function installRendererKernels(): Promise<KernelStatus> {
+  const t0 = performance.now();
+  if (!wasmSimdSupported()) return { name: 'js', reason: 'this browser has no WebAssembly SIMD', loadMs: performance.now() - t0 };
+  try {
+    const module = await WebAssembly.compile(decodeDataUrl(wasmDataUrl));
+    const k = createWasmKernels(module, MEMORY_BYTES);
+    const checkDiff = selfCheck(k);
+    if (!(checkDiff < 1e-4)) throw new Error(`the wasm GEMM differs from the reference by ${checkDiff}`);
+    setKernels(k);
+    return { name: 'wasm-simd', checkDiff, loadMs: performance.now() - t0 };
+  } catch (e) {
+    setKernels(jsKernels);
+    return { name: 'js', reason: `the wasm kernels could not load: ${e instanceof Error ? e.message : String(e)}`, loadMs: performance.now() - t0 };
+  }
+}

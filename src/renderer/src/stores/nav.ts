@@ -1,0 +1,40 @@
+// Which view is on screen, and cross-view requests (open this layer in the inspector).
+
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+
+export type ViewName = 'data' | 'model' | 'train' | 'inspect' | 'evaluate' | 'compare';
+
+export interface ViewEntry {
+  name: ViewName;
+  label: string;
+  /** The digit of its Ctrl/Cmd shortcut. */
+  key: string;
+  hint: string;
+}
+
+export const VIEWS: readonly ViewEntry[] = [
+  { name: 'data', label: 'Data', key: '1', hint: 'The dataset by class' },
+  { name: 'model', label: 'Model', key: '2', hint: 'Layers, shapes, parameters, the C3 table' },
+  { name: 'train', label: 'Train', key: '3', hint: 'Hyper-parameters, live curves, runs' },
+  { name: 'inspect', label: 'Inspect', key: '4', hint: 'One digit through every layer; draw your own' },
+  { name: 'evaluate', label: 'Evaluate', key: '5', hint: 'Confusion matrix, mistakes, per-class scores' },
+  { name: 'compare', label: 'Compare', key: '6', hint: 'Two or more runs side by side' },
+];
+
+export const useNavStore = defineStore('nav', () => {
+  const view = ref<ViewName>('train');
+  /** A layer the inspector should scroll to (set by the Model view). */
+  const focusLayer = ref<string | null>(null);
+
+  function go(v: ViewName): void {
+    view.value = v;
+  }
+
+  function inspectLayer(name: string): void {
+    focusLayer.value = name;
+    view.value = 'inspect';
+  }
+
+  return { view, focusLayer, go, inspectLayer };
+});

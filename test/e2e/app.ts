@@ -1,0 +1,95 @@
+// Shared set-up for the inspector's browser tests: the test host (real backend and trainer) on
+// a small MNIST, Chromium at 1280×800, screenshots under test-results/, and short training runs
+// started through the backend the UI talks to (for tests whose subject is not training itself).
+
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import type { ModelPayload, RunSummary, TrainSettings } from '../../src/preload/api';
+import { mnistSubset } from '../helpers/mnist-subset';
+import { launch, openApp } from './browser';
+import { builtTrainer, startTestHost, type TestHost } from './host/server';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const SHOTS = join(ROOT, 'test-results');
+
+export interface App {
+  host: TestHost;
+  browser: Browser;
+  page: Page;
+  /** Console errors and page errors seen so far. */
+  problems: string[];
+  dataDir: string;
+  shot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startApp(opts: { train?: number; test?: number; colorScheme?: 'light' | 'dark' } = {}): Promise<App> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'lenet-e2e-'));
+  await mkdir(SHOTS, { recursive: true });
+  const host = await startTestHost({
+    rendererDir: join(ROOT, 'out', 'renderer'),
+    dataDir,
+    datasetDir: await mnistSubset(opts.train ?? 6000, opts.test ?? 1000),
+    // The trainer as built for the app; one thread (the tests' runs are tiny).
+    spawnTrainer: builtTrainer(join(ROOT, 'out', 'main'), join(ROOT, 'build', 'wasm', 'kernels.wasm'), 1),
+  });
+  const browser = await launch();
+  const { page, problems } = await openApp(browser, host.url);
+  if (opts.colorScheme) await page.emulateMedia({ colorScheme: opts.colorScheme });
+  await page.getByTestId('dataset').and(page.locator('[data-state="ready"]')).waitFor();
+  return {
+    host,
+    browser,
+    page,
+    problems,
+    dataDir,
+    shot: async (name) => {
+      await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+    },
+    close: async () => {
+      await browser.close();
+      await host.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const QUICK: TrainSettings = {
+  epochs: 1,
+  batchSize: 32,
+  lr: 0.05,
+  momentum: 0.9,
+  decay: 0,
+  schedule: { type: 'constant' },
+  seed: 1,
+  shuffle: true,
+  limit: 3000,
+  validation: 300,
+};
+
+/** Starts a run through the backend (as the Start button does) and waits for it to finish. */
+export async function trainRun(host: TestHost, preset: string, settings: Partial<TrainSettings> = {}, timeoutMs = 180_000): Promise<RunSummary> {
+  const { runId } = await host.backend.startRun(preset, { ...QUICK, ...settings });
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const run = (await host.backend.listRuns()).find((r) => r.id === runId);
+    if (run && run.status !== 'running' && run.status !== 'paused') {
+      if (run.status !== 'done') throw new Error(`run ${runId} ended ${run.status}: ${run.reason ?? ''}`);
+      return run;
+    }
+    if (Date.now() > end) throw new Error(`run ${runId} did not finish in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Saves a run's final model as a .lenet file, as File → Save As… does, and returns its path. */
+export async function saveRunModel(app: App, runId: string, name: string): Promise<{ path: string; model: ModelPayload }> {
+  const model = await app.host.backend.runModel(runId, 'latest');
+  app.host.dialogAnswers.push(join(app.dataDir, name));
+  const saved = await app.host.backend.saveModel(model, true);
+  if (!saved) throw new Error('the save dialog was cancelled');
+  return { path: saved.path, model };
+}
