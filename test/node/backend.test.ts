@@ -150,8 +150,9 @@ describe('datasets', () => {
   it('starts on the embedded dataset; a broken folder is refused naming the file, the old one stays', async () => {
     const bad = join(root, 'bad-data');
     await mkdir(bad);
-    for (const n of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'])
+    for (const n of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
       await writeFile(join(bad, n), new Uint8Array([0, 0, 8, 3, 0, 0]));
+    }
     const { b, events } = make(join(root, 'ds'), { chooseDatasetFolder: async () => bad });
     await b.init();
     expect(await b.dataset()).toMatchObject({ path: null, trainCount: 600, testCount: 100 });
