@@ -3,7 +3,7 @@
 // SVG charts with one line per run; the report's numbers are computed as documented.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -111,6 +111,30 @@ describe('npm run experiments -- seed-study (tiny configuration)', () => {
     }
     // The table goes to stdout.
     expect(r.stdout).toContain('| `mlp-500-150` |');
+
+    // merge: one report from this folder and a second study (here: the same runs marked as
+    // augmented), runs in the seed's order, both commands recorded.
+    const other = join(tmp, 'other');
+    await mkdir(other);
+    const second: StudyResult = {
+      ...results,
+      command: 'npm run experiments -- seed-study --augment',
+      runs: results.runs.map((x) => ({ ...x, augment: { shift: 2, rotateDeg: 10, scale: 0.1 } })),
+    };
+    await writeFile(join(other, 'results.json'), JSON.stringify(second));
+    const merged = join(tmp, 'merged');
+    const mr = await experiments(['merge', '--out', merged, out, other]);
+    expect(mr.code, mr.stderr).toBe(0);
+    const m = JSON.parse(await readFile(join(merged, 'results.json'), 'utf8')) as StudyResult;
+    expect(m.runs.map((x) => `${x.preset}${x.augment ? '+' : ''}`)).toEqual(['lenet5-relu-ce', 'lenet5-relu-ce+', 'mlp-500-150', 'mlp-500-150+']);
+    const mreport = await readFile(join(merged, 'report.md'), 'utf8');
+    expect(mreport).toContain('- Commands:');
+    expect(mreport).toContain('`npm run experiments -- seed-study --augment`');
+    expect(mreport).toContain('| `lenet5-relu-ce + augmentation` |');
+    expect(await readFile(join(merged, 'test-error.svg'), 'utf8')).toContain('>mlp-500-150 + augmentation</text>');
+    const bad = await experiments(['merge', '--out', merged, join(tmp, 'nowhere')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/results\.json: not found/);
   });
 
   it('refuses an unknown preset or experiment with exit status 2 and a pointer to --help', async () => {
@@ -120,7 +144,7 @@ describe('npm run experiments -- seed-study (tiny configuration)', () => {
     expect(a.stderr).toMatch(/--help/);
     const b = await experiments(['seed-sutdy']);
     expect(b.code).toBe(2);
-    expect(b.stderr).toMatch(/unknown experiment "seed-sutdy"/);
+    expect(b.stderr).toMatch(/unknown experiment "seed-sutdy"; choose seed-study or merge/);
     const h = await experiments(['seed-study', '--help']);
     expect(h.code).toBe(0);
     for (const flag of ['--epochs', '--presets', '--limit', '--out', '--threads', '--augment']) expect(h.stdout).toContain(flag);

@@ -8,10 +8,22 @@ import { parseSchedule, formatSchedule } from '../../engine/schedule';
 import { loadMnist } from '../datasets';
 import { installKernels } from '../kernels';
 import { defaultThreads } from '../parallel/gradients';
-import { STUDY_PRESETS, gitCommit, describeMachine, resultsTable, runStudy, studyEpochs, writeStudyReport, type StudyResult } from '../experiments/seed-study';
+import {
+  STUDY_PRESETS,
+  describeMachine,
+  gitCommit,
+  mergeStudies,
+  readStudy,
+  resultsTable,
+  runStudy,
+  studyEpochs,
+  writeStudyReport,
+  type StudyResult,
+} from '../experiments/seed-study';
 import {
   AUGMENT_HELP,
   AUGMENT_OPTIONS,
+  CliError,
   ProgressBar,
   UsageError,
   augmentFromFlags,
@@ -28,6 +40,7 @@ import {
 const NAME = 'experiments';
 
 export const HELP = `Usage: npm run experiments -- seed-study [options]
+       npm run experiments -- merge --out DIR STUDY_DIR…
 
 Reproduces the seed project's comparison: the six LeNet-5 variants and the 784-500-150-10 MLP,
 trained on MNIST with the same seed, one after the other. Each preset uses its documented default
@@ -53,6 +66,10 @@ Options:
   --data DIR         folder with the MNIST IDX files (default: the bundled MNIST)
 ${AUGMENT_HELP}
   -h, --help         show this help
+
+merge writes one report (report.md, results.json, charts) into --out from the results.json of
+several study folders: a study split over processes, or a study and an augmented run. It trains
+nothing; the run folders stay where they are.
 
 Example: npm run experiments -- seed-study --presets lenet5-relu-ce,mlp-500-150 --limit 2000 --epochs 2
 
@@ -158,6 +175,29 @@ async function seedStudy(argv: string[]): Promise<void> {
   if (runs.some((r) => r.status !== 'done')) process.exitCode = 1;
 }
 
+async function merge(argv: string[]): Promise<void> {
+  const { values: f, positionals } = parseFlags(argv, { out: { type: 'string' }, title: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
+  if (f.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (f.out === undefined) throw new UsageError('merge needs --out DIR for the combined report');
+  if (positionals.length === 0) throw new UsageError('merge needs at least one study folder');
+  const parts: StudyResult[] = [];
+  for (const dir of positionals) {
+    try {
+      parts.push(await readStudy(dir));
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+  }
+  const out = resolve(f.out);
+  await mkdir(out, { recursive: true });
+  const study = mergeStudies(parts, f.title);
+  await writeStudyReport(out, study);
+  process.stdout.write(`${resultsTable(study.runs)}\n\nReport: ${resolve(out, 'report.md')}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -165,7 +205,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'seed-study') return seedStudy(rest);
-  throw new UsageError(`unknown experiment "${command}"; the one there is: seed-study`);
+  if (command === 'merge') return merge(rest);
+  throw new UsageError(`unknown experiment "${command}"; choose seed-study or merge`);
 }
 
 await runCli(NAME, () => main(process.argv.slice(2)));

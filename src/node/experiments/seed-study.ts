@@ -5,6 +5,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AugmentConfig } from '../../engine/augment';
 import type { ImageSet } from '../../engine/data';
@@ -252,9 +253,15 @@ export function formatAugmentShort(a: AugmentConfig | null): string {
   return a ? `±${a.shift} px, ±${a.rotateDeg}°, ±${+(100 * a.scale).toFixed(2)} %` : 'none';
 }
 
+/** How tables and legends name a run: the preset, marked when it trained on distorted images. */
+export function runLabel(r: Pick<RunResult, 'preset' | 'augment'>): string {
+  return r.augment ? `${r.preset} + augmentation` : r.preset;
+}
+
 function settingsText(r: RunResult): string {
   const s = r.settings;
-  return `${s.epochs} epochs, batch ${s.batchSize}, lr ${s.lr} ${formatSchedule(s.schedule)}, momentum ${s.momentum}, decay ${s.decay}`;
+  const aug = r.augment ? `, augmentation ${formatAugmentShort(r.augment)}` : '';
+  return `${s.epochs} epochs, batch ${s.batchSize}, lr ${s.lr} ${formatSchedule(s.schedule)}, momentum ${s.momentum}, decay ${s.decay}${aug}; ${r.trainCount.toLocaleString('en-US')} training / ${r.validationCount.toLocaleString('en-US')} validation images`;
 }
 
 /** The results table, one row per run. */
@@ -264,7 +271,7 @@ export function resultsTable(runs: RunResult[]): string {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
   const rows = runs.map((r) => {
     const note = r.status === 'done' ? '' : ` (${r.status} after ${r.history.length} epoch${r.history.length === 1 ? '' : 's'})`;
-    return `| \`${r.preset}\`${note} | ${pc(r.finalTrainError)} | ${pc(r.finalTestError)} | ${r.bestEpoch ?? '—'} | ${pc(r.testErrorAtBest)} | ${r.epochsTo99 ?? '—'} | ${num(r.secondsTo99, 0)} | ${num(r.secondsPerEpoch)} | ${int(r.imagesPerSecond)} |`;
+    return `| \`${runLabel(r)}\`${note} | ${pc(r.finalTrainError)} | ${pc(r.finalTestError)} | ${r.bestEpoch ?? '—'} | ${pc(r.testErrorAtBest)} | ${r.epochsTo99 ?? '—'} | ${num(r.secondsTo99, 0)} | ${num(r.secondsPerEpoch)} | ${int(r.imagesPerSecond)} |`;
   });
   return [head, ...rows].join('\n');
 }
@@ -272,7 +279,7 @@ export function resultsTable(runs: RunResult[]): string {
 /** Per-epoch test errors, one column per run (a compact record of the curves). */
 export function epochTable(runs: RunResult[]): string {
   const epochs = Math.max(0, ...runs.map((r) => r.history.length));
-  const head = `| epoch | ${runs.map((r) => `\`${r.preset}\``).join(' | ')} |\n| ---: | ${runs.map(() => '---:').join(' | ')} |`;
+  const head = `| epoch | ${runs.map((r) => `\`${runLabel(r)}\``).join(' | ')} |\n| ---: | ${runs.map(() => '---:').join(' | ')} |`;
   const rows: string[] = [];
   for (let e = 0; e < epochs; e++) rows.push(`| ${e + 1} | ${runs.map((r) => (r.history[e] ? pc(1 - r.history[e].testAccuracy) : '')).join(' | ')} |`);
   return [head, ...rows].join('\n');
@@ -281,7 +288,7 @@ export function epochTable(runs: RunResult[]): string {
 export const CHART_FILES = { testError: 'test-error.svg', trainLoss: 'train-loss.svg' } as const;
 
 export function testErrorChart(runs: RunResult[], title: string): string {
-  const series: Series[] = runs.map((r) => ({ name: r.preset, points: r.history.map((m) => [m.epoch, 100 * (1 - m.testAccuracy)]) }));
+  const series: Series[] = runs.map((r) => ({ name: runLabel(r), points: r.history.map((m) => [m.epoch, 100 * (1 - m.testAccuracy)]) }));
   return renderLineChart({
     title: `${title}: test error per epoch`,
     xLabel: 'epoch',
@@ -297,7 +304,7 @@ export function testErrorChart(runs: RunResult[], title: string): string {
 }
 
 export function trainLossChart(runs: RunResult[], title: string): string {
-  const series: Series[] = runs.map((r) => ({ name: r.preset, points: r.history.map((m) => [m.epoch, m.trainLoss]) }));
+  const series: Series[] = runs.map((r) => ({ name: runLabel(r), points: r.history.map((m) => [m.epoch, m.trainLoss]) }));
   return renderLineChart({
     title: `${title}: training loss per epoch`,
     xLabel: 'epoch',
@@ -310,10 +317,17 @@ export function trainLossChart(runs: RunResult[], title: string): string {
 export function renderReport(s: StudyResult): string {
   const m = s.machine;
   const runs = s.runs;
-  const settings = runs.map((r) => `- \`${r.preset}\` (run \`${r.runId}\`): ${settingsText(r)}${r.reason ? ` — ${r.status}: ${r.reason}` : ''}`).join('\n');
+  const settings = runs.map((r) => `- \`${runLabel(r)}\` (run \`${r.runId}\`): ${settingsText(r)}${r.reason ? ` — ${r.status}: ${r.reason}` : ''}`).join('\n');
   return `# ${s.title}
 
-- Command: \`${s.command}\`
+${
+  s.command.includes('\n')
+    ? `- Commands:\n${s.command
+        .split('\n')
+        .map((c) => `  - \`${c}\``)
+        .join('\n')}`
+    : `- Command: \`${s.command}\``
+}
 - Commit: \`${s.commit}\`
 - Started ${s.startedAt}; ${(s.wallSeconds / 60).toFixed(1)} minutes of wall time.
 - Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, kernels ${m.kernels}, ${s.options.threads} thread${s.options.threads > 1 ? 's' : ''} per run; load average ${m.loadAverage.start.join(' / ')} at the start, ${m.loadAverage.end.join(' / ')} at the end.
@@ -352,4 +366,53 @@ export async function writeStudyReport(dir: string, s: StudyResult): Promise<voi
   await writeFileAtomic(join(dir, CHART_FILES.testError), testErrorChart(s.runs, s.title));
   await writeFileAtomic(join(dir, CHART_FILES.trainLoss), trainLossChart(s.runs, s.title));
   await writeFileAtomic(join(dir, 'report.md'), renderReport(s));
+}
+
+/**
+ * One report from several study folders (a study split over processes, or the study plus the
+ * augmented run): runs in the seed's order, every command, the span of wall time.
+ */
+export function mergeStudies(parts: StudyResult[], title?: string): StudyResult {
+  if (parts.length === 0) throw new Error('internal error: nothing to merge');
+  const order = (r: RunResult): number => {
+    const k = (STUDY_PRESETS as readonly string[]).indexOf(r.preset);
+    return (k < 0 ? STUDY_PRESETS.length : k) + (r.augment ? 0.5 : 0);
+  };
+  const runs = parts.flatMap((p) => p.runs).sort((a, b) => order(a) - order(b));
+  const starts = parts.map((p) => Date.parse(p.startedAt));
+  const start = Math.min(...starts);
+  const end = Math.max(...parts.map((p, i) => starts[i] + p.wallSeconds * 1000));
+  const commits = [...new Set(parts.map((p) => p.commit))];
+  const byStart = parts.map((p, i) => ({ p, t: starts[i] })).sort((a, b) => a.t - b.t);
+  const first = byStart[0].p;
+  const last = byStart.reduce((a, b) => (a.t + a.p.wallSeconds >= b.t + b.p.wallSeconds ? a : b)).p;
+  return {
+    title: title ?? first.title,
+    command: parts.map((p) => p.command).join('\n'),
+    commit: commits.join(', '),
+    startedAt: new Date(start).toISOString(),
+    wallSeconds: (end - start) / 1000,
+    machine: { ...first.machine, loadAverage: { start: first.machine.loadAverage.start, end: last.machine.loadAverage.end } },
+    options: { ...first.options, threads: Math.max(...parts.map((p) => p.options.threads)) },
+    dataset: first.dataset,
+    runs,
+  };
+}
+
+/** Reads a study folder's results.json. */
+export async function readStudy(dir: string): Promise<StudyResult> {
+  const file = join(dir, 'results.json');
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(
+      `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (is this a study folder?)' : `unreadable: ${(e as Error).message}`}`,
+    );
+  }
+  const s = value as Partial<StudyResult> | null;
+  if (!s || typeof s !== 'object' || !Array.isArray(s.runs) || typeof s.command !== 'string' || typeof s.startedAt !== 'string' || !s.machine || !s.options) {
+    throw new Error(`${file}: not a study result (expected runs, command, startedAt, machine and options)`);
+  }
+  return s as StudyResult;
 }
