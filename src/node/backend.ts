@@ -29,7 +29,7 @@ import type {
 import type { StudioMethod } from '../preload/channels';
 import { parseArgs, type IpcArgs } from './api-schema';
 import { describeDataset, loadMnist, type MnistData } from './datasets';
-import { nodeFs, writeFileAtomic, type FsLayer } from './files';
+import { nodeFs, writeFileAtomic, type FsLayer, removeStaleTempFiles } from './files';
 import { RUN_ID_PATTERN, type FinishReason } from './protocol';
 import {
   buildRunConfig,
@@ -299,6 +299,7 @@ export class StudioBackend {
       throw new StudioError('RUN_STATE', `run ${runId} diverged and would diverge again; start a new run with a smaller learning rate`);
     }
     const datasetDir = config.dataset.path ?? this.opts.embeddedDatasetDir;
+    await removeStaleTempFiles(dir); // left by a trainer killed mid-save
     await this.launch(runId, dir, datasetDir, true);
   }
 

@@ -91,6 +91,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, f
     handle = undefined;
     await h.close();
     if (options.beforeRename) await options.beforeRename();
+    await crashTestPause(path);
     await fsl.rename(tmp, path);
     created = false;
   } catch (err) {
@@ -109,6 +110,49 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, f
     }
   } catch {
     // see above
+  }
+}
+
+/**
+ * Crash-test hook, off unless LENET_TEST_PAUSE_BEFORE_RENAME is set to `NAME#N`: the N-th atomic
+ * write of a file called NAME announces itself on stderr (`pause-before-rename PATH`) and then
+ * waits, its temp file complete and the target untouched, so a test can kill the process mid-save.
+ */
+const pauseCounts = new Map<string, number>();
+async function crashTestPause(path: string): Promise<void> {
+  const spec = process.env.LENET_TEST_PAUSE_BEFORE_RENAME;
+  if (!spec) return;
+  const [name, nth] = spec.split('#');
+  if (basename(path) !== name) return;
+  const count = (pauseCounts.get(name) ?? 0) + 1;
+  pauseCounts.set(name, count);
+  if (count !== Number(nth ?? 1)) return;
+  process.stderr.write(`pause-before-rename ${path}\n`);
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
+}
+
+/** Temp files an atomic write leaves behind when its process is killed mid-save (`.NAME.PID.HEX.tmp`). */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  const { readdir, unlink } = await import('node:fs/promises');
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    await unlink(join(dir, name)).then(
+      () => removed.push(name),
+      () => undefined,
+    );
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

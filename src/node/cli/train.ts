@@ -8,7 +8,7 @@ import { formatSchedule, parseSchedule } from '../../engine/schedule';
 import type { TrainConfig } from '../../engine/train';
 import type { TrainSettings } from '../../preload/api';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
-import { writeFileAtomic } from '../files';
+import { writeFileAtomic, removeStaleTempFiles } from '../files';
 import { installKernels } from '../kernels';
 import { ParallelGradients, defaultThreads } from '../parallel/gradients';
 import { RUN_ID_PATTERN } from '../protocol';
@@ -169,6 +169,7 @@ async function main(argv: string[]): Promise<void> {
     if (given.length) throw new UsageError(`--resume continues a run with its own settings; drop ${given.map((k) => `--${k}`).join(', ')}`);
     const dir = resolve(f.resume);
     const run = await readRunConfig(dir);
+    await removeStaleTempFiles(dir); // left by a process killed mid-save
     const kernels = installKernels();
     // The dataset the run was trained on, unless --data points at a copy (the fingerprint must match).
     const data = await loadMnist(f.data ?? run.dataset.path ?? undefined);
