@@ -119,22 +119,28 @@ interface TfLeNet {
 export function buildTfLeNet(tf: Tf, preset: keyof typeof PEER_PRESETS, seed: number): TfLeNet {
   const { act, bn } = PEER_PRESETS[preset];
   let s = seed;
+  // A variable from a fresh tensor, which is then released (the variable keeps the data).
+  const variable = (init: TF.Tensor, trainable = true): TF.Variable => {
+    const v = tf.variable(init, trainable);
+    init.dispose();
+    return v;
+  };
   const weight = (shape: number[], fanIn: number): TF.Variable => {
     // lecun-uniform for tanh, kaiming-uniform for relu, as the presets.
     const lim = act === 'tanh' ? Math.sqrt(3 / fanIn) : Math.sqrt(6 / fanIn);
-    return tf.variable(tf.randomUniform(shape, -lim, lim, 'float32', s++));
+    return variable(tf.randomUniform(shape, -lim, lim, 'float32', s++));
   };
-  const zeros = (n: number): TF.Variable => tf.variable(tf.zeros([n]));
+  const zeros = (n: number): TF.Variable => variable(tf.zeros([n]));
   const conv1 = { w: weight([5, 5, 1, 6], 25), b: zeros(6) };
   const conv2 = { w: weight([5, 5, 6, 16], 150), b: zeros(16) };
   const fc1 = { w: weight([400, 120], 400), b: zeros(120) };
   const fc2 = { w: weight([120, 84], 120), b: zeros(84) };
   const fc3 = { w: weight([84, 10], 84), b: zeros(10) };
   const norm = (n: number): Norm => ({
-    gamma: tf.variable(tf.ones([n])),
+    gamma: variable(tf.ones([n])),
     beta: zeros(n),
-    mean: tf.variable(tf.zeros([n]), false),
-    variance: tf.variable(tf.ones([n]), false),
+    mean: variable(tf.zeros([n]), false),
+    variance: variable(tf.ones([n]), false),
   });
   const norms = bn ? [norm(6), norm(16), norm(120), norm(84), norm(10)] : [];
   const trainable = [conv1.w, conv1.b, conv2.w, conv2.b, fc1.w, fc1.b, fc2.w, fc2.b, fc3.w, fc3.b, ...norms.flatMap((n) => [n.gamma, n.beta])];
