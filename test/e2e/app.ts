@@ -76,7 +76,8 @@ export async function trainRun(host: TestHost, preset: string, settings: Partial
   const end = Date.now() + timeoutMs;
   for (;;) {
     const run = (await host.backend.listRuns()).find((r) => r.id === runId);
-    if (run && run.status !== 'running' && run.status !== 'paused') {
+    // Finished on disk, and the trainer has let go of it (so the next run may start).
+    if (run && run.status !== 'running' && run.status !== 'paused' && !host.backend.trainer.activeRuns().includes(runId)) {
       if (run.status !== 'done') throw new Error(`run ${runId} ended ${run.status}: ${run.reason ?? ''}`);
       return run;
     }

@@ -12,10 +12,13 @@ import { randomArray } from '../helpers/gradcheck';
 function inspectorFor(act: 'tanh' | 'relu', bn: boolean, seed: number): Inspector {
   const m = new Model(lenet5Spec({ act, bn })).init(seed);
   // Non-trivial running statistics, so inference-mode batch norm is not the identity.
-  if (bn)
-    for (const e of m.index)
-      if (e.store === 'buffer')
+  if (bn) {
+    for (const e of m.index) {
+      if (e.store === 'buffer') {
         m.tensor(e.name).set(randomArray(new Rng(seed + 7), e.length, -0.5, 0.5).map((v) => (e.local === 'running_var' ? 1 + Math.abs(v) : v)));
+      }
+    }
+  }
   const { params, buffers } = m.snapshot();
   return new Inspector({ spec: m.spec, params, buffers });
 }
@@ -94,9 +97,11 @@ describe('Inspector.inspect', () => {
     expect(c2).toMatchObject({ layer: 'conv2', out: 16, in: 6 });
     expect(c2.mask!.reduce((a, v) => a + v, 0)).toBe(60);
     // Masked kernels are zero.
-    for (let o = 0; o < 16; o++)
-      for (let c = 0; c < 6; c++)
+    for (let o = 0; o < 16; o++) {
+      for (let c = 0; c < 6; c++) {
         if (!LECUN_C3_TABLE[c][o]) expect(c2.weight.subarray((o * 6 + c) * 25, (o * 6 + c + 1) * 25).every((v) => v === 0)).toBe(true);
+      }
+    }
   });
 });
 

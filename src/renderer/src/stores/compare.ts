@@ -102,6 +102,10 @@ export const useCompareStore = defineStore('compare', () => {
     }
   }
 
+  // Picking B's run as A swaps the two (A and B are never the same run).
+  watch(a, (now, before) => {
+    if (now !== null && b.value === now) b.value = before !== null && before !== now ? before : (ids.value.find((id) => id !== now) ?? null);
+  });
   watch([a, b], () => {
     diffStatus.value = a.value && b.value && evals.value[a.value] && evals.value[b.value] ? 'ready' : 'idle';
   });

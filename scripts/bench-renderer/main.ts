@@ -1,0 +1,85 @@
+// The renderer benchmark's page: the inspector's code as the app runs it (lib/kernels.ts,
+// lib/inspector.ts, lib/preprocess.ts over src/engine), timed in Chromium. Publishes the
+// results as window.benchResult for scripts/bench-renderer/run.ts.
+
+import { jsKernels, setKernels } from '../../src/engine/kernels/backend';
+import { Model } from '../../src/engine/model';
+import { PRESETS } from '../../src/engine/presets';
+import { Rng } from '../../src/engine/rng';
+import { Inspector } from '../../src/renderer/src/lib/inspector';
+import { installRendererKernels } from '../../src/renderer/src/lib/kernels';
+import { mnistPreprocess, type GrayImage } from '../../src/renderer/src/lib/preprocess';
+
+export interface Row {
+  what: string;
+  kernels: string;
+  runs: number;
+  medianMs: number;
+  p95Ms: number;
+  meanMs: number;
+}
+
+declare global {
+  interface Window {
+    benchResult?: { rows: Row[]; kernels: string; userAgent: string } | { error: string };
+  }
+}
+
+const WARMUP = 30;
+const SAMPLES = 200;
+/** Calls per sample: performance.now() is coarsened to 0.1 ms here, so each sample times a few. */
+const PER_SAMPLE = 5;
+
+function time(what: string, kernels: string, f: () => void): Row {
+  for (let i = 0; i < WARMUP; i++) f();
+  const ms: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now();
+    for (let j = 0; j < PER_SAMPLE; j++) f();
+    ms.push((performance.now() - t0) / PER_SAMPLE);
+  }
+  ms.sort((a, b) => a - b);
+  return {
+    what,
+    kernels,
+    runs: SAMPLES * PER_SAMPLE,
+    medianMs: ms[SAMPLES >> 1],
+    p95Ms: ms[Math.floor(SAMPLES * 0.95)],
+    meanMs: ms.reduce((a, b) => a + b, 0) / SAMPLES,
+  };
+}
+
+/** A digit-like input: a thick ring, so activations are not all zero. */
+function digit(): Float32Array {
+  const x = new Float32Array(784);
+  for (let y = 0; y < 28; y++) for (let c = 0; c < 28; c++) x[y * 28 + c] = Math.max(0, 1 - Math.abs(Math.hypot((c - 14) / 5, (y - 14) / 8) - 1) * 3);
+  return x;
+}
+
+/** A 224×224 drawing (the pad's size): a slanted bar. */
+function drawing(): GrayImage {
+  const img: GrayImage = { width: 224, height: 224, data: new Float32Array(224 * 224) };
+  for (let y = 20; y < 200; y++) for (let x = 0; x < 224; x++) if (Math.abs(x - (100 + (y - 20) * 0.15)) < 9) img.data[y * 224 + x] = 1;
+  return img;
+}
+
+async function main(): Promise<void> {
+  const status = await installRendererKernels();
+  const rows: Row[] = [];
+  const x = digit();
+  for (const name of ['lenet5-relu-ce-bn', 'lenet5-tanh-mse']) {
+    for (const k of [status.name, 'js'] as const) {
+      if (k === 'js') setKernels(jsKernels);
+      // Random weights: the time does not depend on their values.
+      const m = new Model(PRESETS[name].spec).init(new Rng(1));
+      const ins = new Inspector({ spec: m.spec, ...m.snapshot() });
+      rows.push(time(`inspect ${name} (forward, all activations, saliency)`, k, () => ins.inspect(x)));
+    }
+    await installRendererKernels();
+  }
+  const pad = drawing();
+  rows.push(time('preprocess a 224×224 drawing to 28×28', 'n/a', () => mnistPreprocess(pad)));
+  window.benchResult = { rows, kernels: status.name, userAgent: navigator.userAgent };
+}
+
+main().catch((e: unknown) => (window.benchResult = { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }));

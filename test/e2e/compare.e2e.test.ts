@@ -1,0 +1,89 @@
+// The Compare view as a person uses it: pick two runs, see their curves overlaid, the settings
+// that differ and nothing else, the final test error of each, and the test digits B fixed or
+// broke relative to A — checked against the backend's evaluations of the two final models.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMnist } from '../../src/node/datasets';
+import type { RunSummary } from '../../src/preload/api';
+import { fixedBroken } from '../../src/renderer/src/lib/metrics';
+import { mnistSubset } from '../helpers/mnist-subset';
+import { startApp, trainRun, type App } from './app';
+
+let app: App;
+let a: RunSummary;
+let b: RunSummary;
+
+beforeAll(async () => {
+  app = await startApp();
+  a = await trainRun(app.host, 'lenet5-relu-ce', { lr: 0.01, limit: 2000, validation: 200 });
+  b = await trainRun(app.host, 'lenet5-relu-ce', { lr: 0.05, limit: 2000, validation: 200, epochs: 2 });
+});
+afterAll(async () => app?.close());
+
+describe('Compare view in Chromium', () => {
+  it('asks for two runs until two are picked', async () => {
+    const { page } = app;
+    await page.getByTestId('nav-compare').click();
+    await page.getByTestId(`pick-${a.id}`).check();
+    await page.getByTestId('state-empty').getByText('Pick two or more runs').waitFor();
+  });
+
+  it('two runs: overlaid curves, only the settings that differ, final test errors', async () => {
+    const { page } = app;
+    await page.getByTestId(`pick-${b.id}`).check();
+    await page.getByTestId('config-diff').waitFor();
+    const detailA = await app.host.backend.getRun(a.id);
+    const detailB = await app.host.backend.getRun(b.id);
+    await expect
+      .poll(async () => Number(await page.getByTestId('compare-loss').getAttribute('data-points')))
+      .toBe(detailA.lossCurve.length + detailB.lossCurve.length);
+    expect(Number(await page.getByTestId('compare-accuracy').getAttribute('data-points'))).toBe(3); // 1 + 2 epochs
+
+    const rows = await page
+      .getByTestId('config-diff')
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-testid')));
+    expect(rows).toEqual(['diff-epochs', 'diff-lr']);
+    expect(await page.getByTestId('diff-lr').locator('td').allTextContents()).toEqual(['0.01', '0.05']);
+
+    for (const r of [detailA, detailB]) {
+      const shown = await page.getByTestId(`final-${r.id}`).locator('td.num').textContent();
+      expect(shown).toBe(`${(100 * (1 - r.finalTestAccuracy!)).toFixed(2)}%`);
+    }
+  });
+
+  it('digits B fixed and broke relative to A, as thumbnails', async () => {
+    const { page } = app;
+    await page.getByTestId('fixed-broke-summary').waitFor({ timeout: 60_000 });
+    const labels = (await loadMnist(await mnistSubset(6000, 1000))).test.labels;
+    const pa = (await app.host.backend.evaluateModel(await app.host.backend.runModel(a.id, 'latest'))).predictions;
+    const pb = (await app.host.backend.evaluateModel(await app.host.backend.runModel(b.id, 'latest'))).predictions;
+    const want = fixedBroken(labels, pa, pb);
+    const summary = await page.getByTestId('fixed-broke-summary').textContent();
+    expect(summary).toContain(`B fixed ${want.fixed.length} and broke ${want.broke.length}`);
+    if (want.fixed.length) {
+      const shown = await page
+        .getByTestId('fixed')
+        .locator('[data-cell]')
+        .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index'))));
+      expect(shown).toEqual(want.fixed.slice(0, 120));
+    }
+    if (want.broke.length) {
+      const shown = await page
+        .getByTestId('broke')
+        .locator('[data-cell]')
+        .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index'))));
+      expect(shown).toEqual(want.broke.slice(0, 120));
+    }
+    await app.shot('compare');
+  });
+
+  it('swapping A and B swaps fixed and broke', async () => {
+    const { page } = app;
+    const before = await page.getByTestId('fixed-broke-summary').textContent();
+    const [, fixed, broke] = /B fixed (\d+) and broke (\d+)/.exec(before ?? '')!;
+    await page.getByTestId('select-a').selectOption(b.id);
+    await expect.poll(() => page.getByTestId('fixed-broke-summary').textContent(), { timeout: 30_000 }).toContain(`B fixed ${broke} and broke ${fixed}`);
+    expect(app.problems).toEqual([]);
+  });
+});
