@@ -76,6 +76,8 @@ describe('Compare view in Chromium', () => {
       expect(shown).toEqual(want.broke.slice(0, 120));
     }
     await app.shot('compare');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('.compare-tables').getByTestId('save-png').click()]);
+    expect(download.suggestedFilename()).toBe('final-test-error.png');
   });
 
   it('swapping A and B swaps fixed and broke', async () => {

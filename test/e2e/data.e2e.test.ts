@@ -36,6 +36,8 @@ describe('Data view in Chromium', () => {
       expect(shown).toEqual(first);
     }
     await app.shot('data-train');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('.counts-head').getByTestId('save-png').click()]);
+    expect(download.suggestedFilename()).toBe('train-images-per-class.png');
   });
 
   it('one class as a grid, paged', async () => {

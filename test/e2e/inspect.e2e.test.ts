@@ -100,12 +100,15 @@ describe('Inspect view in Chromium', () => {
     await page.getByTestId('saliency').waitFor();
   });
 
-  it('saves the conv1 feature maps as a PNG', async () => {
+  it('saves the conv1 feature maps and the class scores as PNGs', async () => {
     const { page } = app;
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('layer-row-conv1').getByTestId('save-png').click()]);
-    expect(download.suggestedFilename()).toBe('conv1-activations.png');
-    const bytes = await readFile((await download.path())!);
-    expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+    const [maps] = await Promise.all([page.waitForEvent('download'), page.getByTestId('layer-row-conv1').getByTestId('save-png').click()]);
+    expect(maps.suggestedFilename()).toBe('conv1-activations.png');
+    expect([...(await readFile((await maps.path())!)).subarray(0, 8)]).toEqual(PNG);
+    const [scores] = await Promise.all([page.waitForEvent('download'), page.locator('.scores-card').getByTestId('save-png').click()]);
+    expect(scores.suggestedFilename()).toBe('class-scores.png');
+    expect([...(await readFile((await scores.path())!)).subarray(0, 8)]).toEqual(PNG);
   });
 
   it('draws digits: the prediction is live while drawing and follows the drawing', async () => {
