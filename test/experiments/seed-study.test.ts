@@ -99,6 +99,7 @@ describe('npm run experiments -- seed-study (tiny configuration)', () => {
       expect(row).toContain(testErr);
     }
     expect(report).toContain('best epoch (val)');
+    expect(report).toContain('Seed 1 for every run; augmentation none.');
     expect(report).toContain('![test error per epoch](test-error.svg)');
 
     for (const svgFile of ['test-error.svg', 'train-loss.svg']) {
@@ -131,6 +132,7 @@ describe('npm run experiments -- seed-study (tiny configuration)', () => {
     expect(mreport).toContain('- Commands:');
     expect(mreport).toContain('`npm run experiments -- seed-study --augment`');
     expect(mreport).toContain('| `lenet5-relu-ce + augmentation` |');
+    expect(mreport).toContain('Seed 1 for every run; augmentation as listed per run under Settings.');
     expect(await readFile(join(merged, 'test-error.svg'), 'utf8')).toContain('>mlp-500-150 + augmentation</text>');
     const bad = await experiments(['merge', '--out', merged, join(tmp, 'nowhere')]);
     expect(bad.code).toBe(1);

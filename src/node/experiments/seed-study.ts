@@ -317,6 +317,11 @@ export function trainLossChart(runs: RunResult[], title: string): string {
 export function renderReport(s: StudyResult): string {
   const m = s.machine;
   const runs = s.runs;
+  // A merged report may mix runs with and without augmentation: then each run's settings say.
+  const augmentation =
+    new Set(runs.map((r) => JSON.stringify(r.augment ?? null))).size > 1
+      ? 'as listed per run under Settings'
+      : formatAugmentShort(runs[0]?.augment ?? s.options.augment);
   const settings = runs.map((r) => `- \`${runLabel(r)}\` (run \`${r.runId}\`): ${settingsText(r)}${r.reason ? ` — ${r.status}: ${r.reason}` : ''}`).join('\n');
   return `# ${s.title}
 
@@ -331,8 +336,8 @@ ${
 - Commit: \`${s.commit}\`
 - Started ${s.startedAt}; ${(s.wallSeconds / 60).toFixed(1)} minutes of wall time.
 - Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, kernels ${m.kernels}, ${s.options.threads} thread${s.options.threads > 1 ? 's' : ''} per run; load average ${m.loadAverage.start.join(' / ')} at the start, ${m.loadAverage.end.join(' / ')} at the end.
-- Data: ${s.dataset.name} (fingerprint ${s.dataset.fingerprint}); ${runs[0] ? `${runs[0].trainCount.toLocaleString('en-US')} training images, ${runs[0].validationCount.toLocaleString('en-US')} held out for validation` : ''}, ${s.dataset.testCount.toLocaleString('en-US')} test images.
-- Seed ${s.options.seed} for every run; augmentation ${formatAugmentShort(s.options.augment)}${s.options.schedule ? `; schedule ${s.options.schedule} for every run` : ''}.
+- Data: ${s.dataset.name}, fingerprint ${s.dataset.fingerprint}; ${runs[0] ? `${runs[0].trainCount.toLocaleString('en-US')} training images, ${runs[0].validationCount.toLocaleString('en-US')} held out for validation` : ''}, ${s.dataset.testCount.toLocaleString('en-US')} test images.
+- Seed ${s.options.seed} for every run; augmentation ${augmentation}${s.options.schedule ? `; schedule ${s.options.schedule} for every run` : ''}.
 
 ## Results
 
