@@ -43,7 +43,11 @@ export function loadGolden(file: string): Golden {
     labels: raw.labels,
     input: tensor(raw.input),
     params: tensors(raw.params),
-    layers: raw.layers.map((l: { name: string; output: RawTensor; grad_output: RawTensor }) => ({ name: l.name, output: tensor(l.output), grad_output: tensor(l.grad_output) })),
+    layers: raw.layers.map((l: { name: string; output: RawTensor; grad_output: RawTensor }) => ({
+      name: l.name,
+      output: tensor(l.output),
+      grad_output: tensor(l.grad_output),
+    })),
     loss: raw.loss,
     grads: tensors(raw.grads),
     grad_input: tensor(raw.grad_input),

@@ -93,16 +93,36 @@ describe('npm run train', () => {
     }
     const ma = decodeModelFile(await readFile(a), a).model;
     const mb = decodeModelFile(await readFile(b), b).model;
-    expect(Buffer.from(ma.params.buffer, ma.params.byteOffset, ma.params.byteLength).equals(Buffer.from(mb.params.buffer, mb.params.byteOffset, mb.params.byteLength))).toBe(true);
+    expect(
+      Buffer.from(ma.params.buffer, ma.params.byteOffset, ma.params.byteLength).equals(
+        Buffer.from(mb.params.buffer, mb.params.byteOffset, mb.params.byteLength),
+      ),
+    ).toBe(true);
   });
 
   it('--help documents every flag and preset', async () => {
     const r = await cli('train', ['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--preset', '--epochs', '--batch', '--lr', '--decay', '--momentum', '--seed', '--data', '--out', '--init', '--no-shuffle', '--limit', '--json', '--schedule']) {
+    for (const flag of [
+      '--preset',
+      '--epochs',
+      '--batch',
+      '--lr',
+      '--decay',
+      '--momentum',
+      '--seed',
+      '--data',
+      '--out',
+      '--init',
+      '--no-shuffle',
+      '--limit',
+      '--json',
+      '--schedule',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
-    for (const p of ['lenet5-tanh-mse', 'lenet5-tanh-mse-l2', 'lenet5-relu-ce', 'lenet5-relu-ce-l2', 'lenet5-tanh-mse-bn', 'lenet5-relu-ce-bn', 'mlp-500-150']) expect(r.stdout).toContain(p);
+    for (const p of ['lenet5-tanh-mse', 'lenet5-tanh-mse-l2', 'lenet5-relu-ce', 'lenet5-relu-ce-l2', 'lenet5-tanh-mse-bn', 'lenet5-relu-ce-bn', 'mlp-500-150'])
+      expect(r.stdout).toContain(p);
   });
 
   it.each([
@@ -135,12 +155,15 @@ describe('npm run train', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it.each(['lenet5-relu-ce', 'lenet5-relu-ce-bn', 'lenet5-tanh-mse'])('divergence of %s (lr 100) stops in the first epoch with "diverged" on stderr, also with --json', async (preset) => {
-    const r = await cli('train', ['--data', data, '--preset', preset, '--lr', '100', '--epochs', '3', '--json']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/diverged at epoch 1/);
-    expect(r.stdout).toBe('');
-  });
+  it.each(['lenet5-relu-ce', 'lenet5-relu-ce-bn', 'lenet5-tanh-mse'])(
+    'divergence of %s (lr 100) stops in the first epoch with "diverged" on stderr, also with --json',
+    async (preset) => {
+      const r = await cli('train', ['--data', data, '--preset', preset, '--lr', '100', '--epochs', '3', '--json']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/diverged at epoch 1/);
+      expect(r.stdout).toBe('');
+    },
+  );
 });
 
 describe('npm run evaluate', () => {

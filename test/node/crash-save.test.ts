@@ -21,7 +21,11 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function train(args: string[], env: Record<string, string> = {}, onStderr?: (text: string, kill: () => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function train(
+  args: string[],
+  env: Record<string, string> = {},
+  onStderr?: (text: string, kill: () => void) => void,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/node/cli/train.ts', ...args], { env: { ...process.env, LENET_KERNELS: 'wasm', ...env } });
     let stderr = '';
@@ -36,7 +40,23 @@ function train(args: string[], env: Record<string, string> = {}, onStderr?: (tex
 
 it('SIGKILL between writing the new checkpoint and renaming it: the old checkpoint and best model load; --resume finishes', async () => {
   const dir = join(root, 'run');
-  const args = ['--preset', 'lenet5-relu-ce', '--data', data, '--epochs', '3', '--batch', '32', '--threads', '1', '--validation', '200', '--run-dir', dir, '--json'];
+  const args = [
+    '--preset',
+    'lenet5-relu-ce',
+    '--data',
+    data,
+    '--epochs',
+    '3',
+    '--batch',
+    '32',
+    '--threads',
+    '1',
+    '--validation',
+    '200',
+    '--run-dir',
+    dir,
+    '--json',
+  ];
   // Pause in the third checkpoint save (one at the start, one per epoch: the end of epoch 2), then kill.
   const r = await train(args, { LENET_TEST_PAUSE_BEFORE_RENAME: 'checkpoint.lenet#3' }, (text, kill) => {
     if (text.includes('pause-before-rename')) kill();

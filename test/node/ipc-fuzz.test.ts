@@ -15,7 +15,13 @@ import { type Prng, mulberry32 } from '../helpers/prng';
 const CASES = 10_000;
 
 const model = new Model(PRESETS['lenet5-relu-ce'].spec).init(1);
-const payload = { spec: model.spec, params: model.params.slice(), buffers: model.buffers.slice(), preset: 'lenet5-relu-ce', source: { kind: 'run', runId: 'r1', epoch: 1 } };
+const payload = {
+  spec: model.spec,
+  params: model.params.slice(),
+  buffers: model.buffers.slice(),
+  preset: 'lenet5-relu-ce',
+  source: { kind: 'run', runId: 'r1', epoch: 1 },
+};
 const settings = { ...PRESETS['lenet5-relu-ce'].defaults, seed: 1, shuffle: true, limit: 100 };
 
 /** One valid argument list per method (the fuzzer mutates these). */
@@ -45,8 +51,33 @@ const EVENTS: unknown[] = [
 ];
 
 const HOSTILE: unknown[] = [
-  null, undefined, true, 0, -1, 0.5, 1e300, NaN, Infinity, -Infinity, '', 'x'.repeat(5000), '../../etc/passwd', [], [1, 2], {}, { __proto__: { polluted: true } },
-  new Float32Array(3), new Float32Array([NaN]), new Uint8Array(2), new Float64Array(2), new ArrayBuffer(8), Object.create(null), new Date(0), () => 1, Symbol('s'), 10n,
+  null,
+  undefined,
+  true,
+  0,
+  -1,
+  0.5,
+  1e300,
+  NaN,
+  Infinity,
+  -Infinity,
+  '',
+  'x'.repeat(5000),
+  '../../etc/passwd',
+  [],
+  [1, 2],
+  {},
+  { __proto__: { polluted: true } },
+  new Float32Array(3),
+  new Float32Array([NaN]),
+  new Uint8Array(2),
+  new Float64Array(2),
+  new ArrayBuffer(8),
+  Object.create(null),
+  new Date(0),
+  () => 1,
+  Symbol('s'),
+  10n,
 ];
 
 function mutate(rng: Prng, v: unknown, depth: number): unknown {

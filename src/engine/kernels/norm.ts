@@ -3,10 +3,21 @@
 // after a dense layer); `mean`, `invStd` are C floats; `scratch` is 4·C floats of workspace (unused here; the wasm kernels need it).
 
 export function bnForwardTrain(
-  y: Float32Array, xhat: Float32Array, x: Float32Array,
-  gamma: Float32Array, beta: Float32Array, runMean: Float32Array, runVar: Float32Array,
-  mean: Float32Array, invStd: Float32Array, _scratch: Float32Array,
-  n: number, C: number, HW: number, eps: number, momentum: number,
+  y: Float32Array,
+  xhat: Float32Array,
+  x: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  runMean: Float32Array,
+  runVar: Float32Array,
+  mean: Float32Array,
+  invStd: Float32Array,
+  _scratch: Float32Array,
+  n: number,
+  C: number,
+  HW: number,
+  eps: number,
+  momentum: number,
 ): void {
   const count = n * HW;
   for (let c = 0; c < C; c++) {
@@ -45,10 +56,18 @@ export function bnForwardTrain(
 }
 
 export function bnForwardInfer(
-  y: Float32Array, x: Float32Array,
-  gamma: Float32Array, beta: Float32Array, runMean: Float32Array, runVar: Float32Array,
-  invStd: Float32Array, _scratch: Float32Array,
-  n: number, C: number, HW: number, eps: number,
+  y: Float32Array,
+  x: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  runMean: Float32Array,
+  runVar: Float32Array,
+  invStd: Float32Array,
+  _scratch: Float32Array,
+  n: number,
+  C: number,
+  HW: number,
+  eps: number,
 ): void {
   for (let c = 0; c < C; c++) {
     const inv = 1 / Math.sqrt(runVar[c] + eps);
@@ -64,9 +83,18 @@ export function bnForwardInfer(
 
 /** dγ += Σ dy·x̂, dβ += Σ dy; dx = γσ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)). */
 export function bnBackwardTrain(
-  dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
-  dy: Float32Array, xhat: Float32Array, gamma: Float32Array, invStd: Float32Array, _scratch: Float32Array,
-  n: number, C: number, HW: number, needDx: boolean,
+  dx: Float32Array,
+  dgamma: Float32Array,
+  dbeta: Float32Array,
+  dy: Float32Array,
+  xhat: Float32Array,
+  gamma: Float32Array,
+  invStd: Float32Array,
+  _scratch: Float32Array,
+  n: number,
+  C: number,
+  HW: number,
+  needDx: boolean,
 ): void {
   const count = n * HW;
   for (let c = 0; c < C; c++) {

@@ -25,9 +25,51 @@ interface WasmExports {
   relu_bwd(dx: number, dy: number, y: number, len: number): void;
   add_bias(y: number, bias: number, n: number, C: number, P: number): void;
   channel_sum_add(out: number, x: number, n: number, C: number, P: number): void;
-  bn_fwd_train(y: number, xhat: number, x: number, gamma: number, beta: number, runMean: number, runVar: number, mean: number, invStd: number, scratch: number, n: number, C: number, HW: number, eps: number, momentum: number): void;
-  bn_fwd_infer(y: number, x: number, gamma: number, beta: number, runMean: number, runVar: number, invStd: number, scratch: number, n: number, C: number, HW: number, eps: number): void;
-  bn_bwd_train(dx: number, dgamma: number, dbeta: number, dy: number, xhat: number, gamma: number, invStd: number, scratch: number, n: number, C: number, HW: number, needDx: number): void;
+  bn_fwd_train(
+    y: number,
+    xhat: number,
+    x: number,
+    gamma: number,
+    beta: number,
+    runMean: number,
+    runVar: number,
+    mean: number,
+    invStd: number,
+    scratch: number,
+    n: number,
+    C: number,
+    HW: number,
+    eps: number,
+    momentum: number,
+  ): void;
+  bn_fwd_infer(
+    y: number,
+    x: number,
+    gamma: number,
+    beta: number,
+    runMean: number,
+    runVar: number,
+    invStd: number,
+    scratch: number,
+    n: number,
+    C: number,
+    HW: number,
+    eps: number,
+  ): void;
+  bn_bwd_train(
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    dy: number,
+    xhat: number,
+    gamma: number,
+    invStd: number,
+    scratch: number,
+    n: number,
+    C: number,
+    HW: number,
+    needDx: number,
+  ): void;
   all_finite(x: number, len: number): number;
   add_decay(g: number, p: number, len: number, decay: number): void;
   sgd_step(p: number, g: number, v: number, len: number, lr: number, momentum: number): void;

@@ -82,7 +82,23 @@ export class BatchNorm implements Layer {
     const { C, HW } = this;
     this.lastTraining = training;
     if (training) {
-      K.bnForwardTrain(y, this.xhat.get(n), x, this.gamma, this.beta, this.runMean, this.runVar, this.mean, this.invStd, this.scratch, n, C, HW, this.eps, this.momentum);
+      K.bnForwardTrain(
+        y,
+        this.xhat.get(n),
+        x,
+        this.gamma,
+        this.beta,
+        this.runMean,
+        this.runVar,
+        this.mean,
+        this.invStd,
+        this.scratch,
+        n,
+        C,
+        HW,
+        this.eps,
+        this.momentum,
+      );
     } else {
       this.x = x;
       K.bnForwardInfer(y, x, this.gamma, this.beta, this.runMean, this.runVar, this.invStd, this.scratch, n, C, HW, this.eps);

@@ -124,9 +124,19 @@ async function main(argv: string[]): Promise<void> {
       for (const threads of threadCounts) {
         const train = await trainRate(preset, batch, threads, data, seconds);
         const evalRateValue = evalRate(preset, batch, data, seconds / 2);
-        const row: Row = { preset, batch, threads, kernels: fast.name, trainImagesPerSecond: Math.round(train), evalImagesPerSecond: Math.round(evalRateValue), referenceRatio: Number((train / reference).toFixed(2)) };
+        const row: Row = {
+          preset,
+          batch,
+          threads,
+          kernels: fast.name,
+          trainImagesPerSecond: Math.round(train),
+          evalImagesPerSecond: Math.round(evalRateValue),
+          referenceRatio: Number((train / reference).toFixed(2)),
+        };
         results.push(row);
-        say(`${preset.padEnd(20)} ${String(batch).padStart(5)} ${String(threads).padStart(7)} ${thousands(train).padStart(12)} ${thousands(evalRateValue).padStart(12)} ${row.referenceRatio.toFixed(1).padStart(12)}`);
+        say(
+          `${preset.padEnd(20)} ${String(batch).padStart(5)} ${String(threads).padStart(7)} ${thousands(train).padStart(12)} ${thousands(evalRateValue).padStart(12)} ${row.referenceRatio.toFixed(1).padStart(12)}`,
+        );
       }
     }
   }

@@ -28,8 +28,9 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  if (positionals.length !== 1)
-    {throw new UsageError(positionals.length === 0 ? 'name the model file to evaluate' : `expected one model file, got ${positionals.length}`);}
+  if (positionals.length !== 1) {
+    throw new UsageError(positionals.length === 0 ? 'name the model file to evaluate' : `expected one model file, got ${positionals.length}`);
+  }
   const file = positionals[0];
   installKernels();
   const loaded = await readModel(file);

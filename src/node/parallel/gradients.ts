@@ -57,7 +57,13 @@ export class ParallelGradients implements BatchGradients {
   }
 
   /** Starts T−1 workers (none for T = 1) and waits until each has its replica ready. */
-  static async create(model: Model, data: ImageSet, threads: number, maxBatch: number, opts: { workerUrl?: URL; wasmPath?: string } = {}): Promise<ParallelGradients> {
+  static async create(
+    model: Model,
+    data: ImageSet,
+    threads: number,
+    maxBatch: number,
+    opts: { workerUrl?: URL; wasmPath?: string } = {},
+  ): Promise<ParallelGradients> {
     const T = Math.max(1, Math.min(threads, 64));
     const W = T - 1;
     const P = model.params.length;

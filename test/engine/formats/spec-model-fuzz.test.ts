@@ -13,10 +13,57 @@ import { type Prng, mulberry32 } from '../../helpers/prng';
 const CASES = 10_000;
 
 const HOSTILE: unknown[] = [
-  null, undefined, true, 0, -1, 1.5, 1e9, -1e9, NaN, Infinity, '', 'x', 'relu', 'softmax', 'max', 'avg', [], [1], [[1]], {}, { type: 'dense' },
-  '__proto__', 2 ** 31, 65536, 1025, 33, 3, 5, 28,
+  null,
+  undefined,
+  true,
+  0,
+  -1,
+  1.5,
+  1e9,
+  -1e9,
+  NaN,
+  Infinity,
+  '',
+  'x',
+  'relu',
+  'softmax',
+  'max',
+  'avg',
+  [],
+  [1],
+  [[1]],
+  {},
+  { type: 'dense' },
+  '__proto__',
+  2 ** 31,
+  65536,
+  1025,
+  33,
+  3,
+  5,
+  28,
 ];
-const KEYS = ['type', 'filters', 'kernel', 'stride', 'padding', 'table', 'init', 'units', 'mode', 'size', 'fn', 'eps', 'momentum', 'name', 'bogus', 'input', 'layers', 'loss', '__proto__'];
+const KEYS = [
+  'type',
+  'filters',
+  'kernel',
+  'stride',
+  'padding',
+  'table',
+  'init',
+  'units',
+  'mode',
+  'size',
+  'fn',
+  'eps',
+  'momentum',
+  'name',
+  'bogus',
+  'input',
+  'layers',
+  'loss',
+  '__proto__',
+];
 
 function mutateValue(rng: Prng, v: unknown, depth: number): unknown {
   if (depth > 6) return v;
@@ -86,7 +133,9 @@ describe('seeded fuzzing', () => {
         const nums = [...text.matchAll(/\d+/g)];
         if (nums.length) {
           const m = rng.pick(nums);
-          const repl = String(rng.pick([0, 1, 7, 99999999, 4294967295])).padStart(m[0].length, '0').slice(0, m[0].length);
+          const repl = String(rng.pick([0, 1, 7, 99999999, 4294967295]))
+            .padStart(m[0].length, '0')
+            .slice(0, m[0].length);
           const t2 = text.slice(0, m.index) + repl + text.slice(m.index! + m[0].length);
           b.set(new TextEncoder().encode(t2), 8);
         }

@@ -32,9 +32,9 @@ it('this Node runtime has WebAssembly SIMD and the module loads', () => {
 
 describe.each([true, false])('wasm kernels (arrays in wasm memory: %s)', (inWasm) => {
   const sizes = [1, 3, 7, 29];
-  for (const M of sizes)
-    {for (const N of [1, 4, 9, 29])
-      {for (const Kd of [1, 5, 29]) {
+  for (const M of sizes) {
+    for (const N of [1, 4, 9, 29]) {
+      for (const Kd of [1, 5, 29]) {
         it(`gemm NN/NT/TN M=${M} N=${N} K=${Kd}`, () => {
           for (const acc of [false, true]) {
             const A = rand(M * Kd + 3, inWasm);
@@ -60,7 +60,9 @@ describe.each([true, false])('wasm kernels (arrays in wasm memory: %s)', (inWasm
             expectClose('TN', Cw, C1);
           }
         });
-      }}}
+      }
+    }
+  }
 
   for (const [C, H, Wd, Kk, stride, pad] of [
     [1, 28, 28, 5, 1, 2],
