@@ -55,14 +55,34 @@ export function logTicks(lo: number, hi: number): number[] {
   return ticks;
 }
 
+const STEPS = [1, 2, 5, 10];
+
+/** The largest 1-2-5 × 10^k value ≤ v (v > 0). */
+function stepBelow(v: number): number {
+  const e = Math.floor(Math.log10(v));
+  const m = v / Math.pow(10, e);
+  const k = [...STEPS].reverse().find((s) => s <= m * (1 + 1e-9)) ?? 1;
+  return Number((k * Math.pow(10, e)).toPrecision(12));
+}
+
+/** The smallest 1-2-5 × 10^k value ≥ v (v > 0). */
+function stepAbove(v: number): number {
+  const e = Math.floor(Math.log10(v));
+  const m = v / Math.pow(10, e);
+  const k = STEPS.find((s) => s >= m * (1 - 1e-9)) ?? 10;
+  return Number((k * Math.pow(10, e)).toPrecision(12));
+}
+
 function defaultFormat(y: number): string {
   return Number(y.toPrecision(4)).toString();
 }
 
 export function renderLineChart(c: LineChart): string {
-  const width = c.width ?? 760;
+  // The legend gets the room its longest name needs (about 6.6 px per character at 12 px).
+  const longest = Math.max(0, ...c.series.map((s) => s.name.length));
+  const legendWidth = Math.max(120, 40 + Math.ceil(longest * 6.6));
+  const width = c.width ?? 570 + legendWidth;
   const height = c.height ?? 440;
-  const legendWidth = 190;
   const m = { left: 70, right: legendWidth + 20, top: 40, bottom: 52 };
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
@@ -81,8 +101,9 @@ export function renderLineChart(c: LineChart): string {
   let y1 = ys.length ? Math.max(...ys) : 1;
   let yTicks: number[];
   if (c.logY) {
-    y0 = Math.pow(10, Math.floor(Math.log10(y0) * 4) / 4);
-    y1 = Math.pow(10, Math.ceil(Math.log10(y1) * 4) / 4);
+    // Ends on 1-2-5 values, so both ends carry a tick.
+    y0 = stepBelow(y0);
+    y1 = stepAbove(y1);
     if (y1 <= y0) y1 = y0 * 10;
     yTicks = logTicks(y0, y1);
   } else {
