@@ -121,8 +121,17 @@ describe('npm run train', () => {
     ]) {
       expect(r.stdout).toContain(flag);
     }
-    for (const p of ['lenet5-tanh-mse', 'lenet5-tanh-mse-l2', 'lenet5-relu-ce', 'lenet5-relu-ce-l2', 'lenet5-tanh-mse-bn', 'lenet5-relu-ce-bn', 'mlp-500-150'])
+    for (const p of [
+      'lenet5-tanh-mse',
+      'lenet5-tanh-mse-l2',
+      'lenet5-relu-ce',
+      'lenet5-relu-ce-l2',
+      'lenet5-tanh-mse-bn',
+      'lenet5-relu-ce-bn',
+      'mlp-500-150',
+    ]) {
       expect(r.stdout).toContain(p);
+    }
   });
 
   it.each([

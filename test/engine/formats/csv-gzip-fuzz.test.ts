@@ -27,12 +27,15 @@ function mutateText(rng: Prng, t: string): string {
   for (let k = 1 + rng.int(4); k > 0; k--) {
     const at = rng.int(s.length + 1);
     const r = rng.next();
-    if (r < 0.4)
-      s = s.slice(0, at) + rng.pick(PIECES) + s.slice(at); // insert
-    else if (r < 0.7)
-      s = s.slice(0, at) + s.slice(at + 1 + rng.int(8)); // delete
-    else if (r < 0.85)
-      s = s.slice(0, at); // truncate
+    if (r < 0.4) {
+      s = s.slice(0, at) + rng.pick(PIECES) + s.slice(at);
+    } // insert
+    else if (r < 0.7) {
+      s = s.slice(0, at) + s.slice(at + 1 + rng.int(8));
+    } // delete
+    else if (r < 0.85) {
+      s = s.slice(0, at);
+    } // truncate
     else s = s.slice(0, at) + rng.pick(PIECES) + s.slice(at + 1); // replace one char
   }
   return s;
