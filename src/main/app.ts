@@ -59,7 +59,7 @@ export interface MainApp {
 }
 
 const FILTERS = [
-  { name: 'LeNet Studio models', extensions: ['lenet'] },
+  { name: 'Models (.lenet, PyTorch .safetensors)', extensions: ['lenet', 'safetensors'] },
   { name: 'All files', extensions: ['*'] },
 ];
 
@@ -104,6 +104,12 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
       chooseSaveModelPath: async (name) => {
         const w = parent();
         const o = { title: 'Save Model', defaultPath: join(app.getPath('documents'), name), filters: FILTERS };
+        const r = w ? await dialog.showSaveDialog(w, o) : await dialog.showSaveDialog(o);
+        return r.canceled || !r.filePath ? null : r.filePath;
+      },
+      chooseExportPath: async (name) => {
+        const w = parent();
+        const o = { title: 'Export ONNX', defaultPath: join(app.getPath('documents'), name), filters: [{ name: 'ONNX models', extensions: ['onnx'] }] };
         const r = w ? await dialog.showSaveDialog(w, o) : await dialog.showSaveDialog(o);
         return r.canceled || !r.filePath ? null : r.filePath;
       },

@@ -36,6 +36,7 @@ export function buildMenuTemplate(opts: {
       { type: 'separator' },
       { label: 'Save Model', accelerator: 'CmdOrCtrl+S', click: () => a.send('save-model') },
       { label: 'Save Model As…', accelerator: 'CmdOrCtrl+Shift+S', click: () => a.send('save-model-as') },
+      { label: 'Export', submenu: [{ label: 'ONNX…', click: () => a.send('export-onnx') }] },
       { type: 'separator' },
       { label: 'Open Dataset…', click: () => a.send('open-dataset') },
       { label: 'Datasets', submenu: recentDatasets },

@@ -49,10 +49,14 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
   listRuns: tuple(),
   getRun: tuple(runId),
   runModel: tuple(runId, literal('latest', 'best')),
-  openModelDialog: tuple(),
+  // [] or [preset name to import a plain safetensors file into]
+  openModelDialog: {
+    parse: (v, p) => (Array.isArray(v) && v.length === 0 ? ([] as []) : tuple(str({ pattern: /^[a-z0-9-]{1,64}$/ })).parse(v, p)),
+  } as Schema<IpcArgs<'openModelDialog'>>,
   openModelPath: tuple(path),
   openDroppedModel: tuple(path),
   saveModel: tuple(modelPayloadSchema, literal(true, false)),
+  exportModel: tuple(modelPayloadSchema, literal('onnx')),
   recent: tuple(),
   evaluateModel: tuple(modelPayloadSchema),
 };

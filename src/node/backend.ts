@@ -8,9 +8,9 @@
 // lists it keeps itself.
 
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve, basename } from 'node:path';
 import { ModelFileError } from '../engine/errors';
-import { decodeModelFile, encodeModelFile, type LoadedModel } from '../engine/formats/modelfile';
+import { decodeModelFile, encodeModelFile, type LoadedModel, importStateDict } from '../engine/formats/modelfile';
 import { Model } from '../engine/model';
 import { PRESETS } from '../engine/presets';
 import type {
@@ -45,6 +45,7 @@ import {
   writeRunStatus,
 } from './runs';
 import { arr, obj, str, type Schema } from './schema';
+import { exportOnnx } from './onnx';
 import { TrainerHost, type RunEvent, type SpawnTrainer } from './trainer/host';
 
 export interface PlatformHooks {
@@ -54,6 +55,8 @@ export interface PlatformHooks {
   chooseModelFile(): Promise<string | null>;
   /** A save dialog; null when cancelled. */
   chooseSaveModelPath(defaultName: string): Promise<string | null>;
+  /** A save dialog for an export (File → Export → ONNX…); null when cancelled. */
+  chooseExportPath(defaultName: string, format: 'onnx'): Promise<string | null>;
   /** The OS's own recent documents (Electron's app.addRecentDocument). */
   addRecentDocument?(path: string): void;
   /** The recent lists changed (main rebuilds File → Open Recent). */
@@ -163,10 +166,11 @@ export class StudioBackend {
       listRuns: () => this.listRuns(),
       getRun: (id) => this.getRun(id),
       runModel: (id, which) => this.runModel(id, which),
-      openModelDialog: () => this.openModelDialog(),
+      openModelDialog: (importAs) => this.openModelDialog(importAs),
       openModelPath: (p) => this.openModelPath(p),
       openDroppedModel: (p) => this.openDroppedModel(p),
       saveModel: (m, saveAs) => this.saveModel(m, saveAs),
+      exportModel: (m, format) => this.exportModel(m, format),
       recent: () => this.recent(),
       evaluateModel: (m) => this.evaluateModel(m),
     };
@@ -393,8 +397,18 @@ export class StudioBackend {
       }
       throw new ModelFileError('MODEL_TRUNCATED', `${path}: could not read the file: ${(e as Error).message}`);
     }
-    return decodeModelFile(bytes, path);
+    try {
+      return decodeModelFile(bytes, path);
+    } catch (e) {
+      // A safetensors file without our metadata (a PyTorch state_dict): import it into the preset
+      // the user has chosen, or the first whose tensors fit.
+      if (!(e instanceof ModelFileError && e.code === 'MODEL_FOREIGN' && /without LeNet Studio metadata/.test(e.message))) throw e;
+      return importStateDict(bytes, path, Object.values(PRESETS), this.importAs);
+    }
   }
+
+  /** The preset a foreign safetensors file is imported into first (the one chosen in the window). */
+  private importAs: string | undefined;
 
   private async openTrustedModel(path: string): Promise<ModelPayload> {
     const p = resolve(path);
@@ -403,7 +417,8 @@ export class StudioBackend {
     return payload;
   }
 
-  async openModelDialog(): Promise<ModelPayload | null> {
+  async openModelDialog(importAs?: string): Promise<ModelPayload | null> {
+    this.importAs = importAs;
     const path = await this.opts.hooks.chooseModelFile();
     if (path === null) return null;
     this.trust(path);
@@ -481,6 +496,17 @@ export class StudioBackend {
     await writeFileAtomic(path, encodeModelFile(model, { preset: m.preset, training, metrics, dataset }), this.fsl);
     this.trust(path);
     await this.addRecent('models', path);
+    return { path };
+  }
+
+  async exportModel(m: ModelPayload, format: 'onnx'): Promise<{ path: string } | null> {
+    const model = this.buildModel(m);
+    const base = m.source.kind === 'run' ? `${m.source.runId}-epoch${m.source.epoch}` : basename(m.source.path).replace(/\.[^.]*$/, '');
+    let path = await this.opts.hooks.chooseExportPath(`${base}.onnx`, format);
+    if (path === null) return null;
+    if (!path.toLowerCase().endsWith('.onnx')) path = `${path}.onnx`;
+    path = resolve(path);
+    await writeFileAtomic(path, exportOnnx(model), this.fsl);
     return { path };
   }
 

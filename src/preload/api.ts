@@ -180,7 +180,11 @@ export interface StudioApi {
   getRun(runId: string): Promise<RunDetail>;
   runModel(runId: string, which: 'latest' | 'best'): Promise<ModelPayload>;
 
-  openModelDialog(): Promise<ModelPayload | null>;
+  /**
+   * File → Open…: a `.lenet`, or a plain safetensors state_dict with LeNet-5 tensor names, imported
+   * into `importAs` (a preset name) when its tensors fit, else into the first preset they fit.
+   */
+  openModelDialog(importAs?: string): Promise<ModelPayload | null>;
   /** A path from the recent list or a drop. */
   openModelPath(path: string): Promise<ModelPayload>;
   /**
@@ -190,6 +194,8 @@ export interface StudioApi {
   openDroppedModel(file: File): Promise<ModelPayload>;
   /** Save (to the model's own file when it has one and saveAs is false) or Save As…; null when cancelled. */
   saveModel(model: ModelPayload, saveAs: boolean): Promise<{ path: string } | null>;
+  /** File → Export → ONNX…: writes the model as ONNX where the user chooses; null when cancelled. */
+  exportModel(model: ModelPayload, format: 'onnx'): Promise<{ path: string } | null>;
   recent(): Promise<{ datasets: string[]; models: string[] }>;
   evaluateModel(model: ModelPayload): Promise<EvaluationResult>;
 

@@ -28,6 +28,7 @@ export const STUDIO_METHODS = [
   'openModelPath',
   'openDroppedModel',
   'saveModel',
+  'exportModel',
   'recent',
   'evaluateModel',
 ] as const satisfies readonly StudioMethod[];

@@ -32,7 +32,7 @@ const api: StudioApi = {
   getRun: (runId) => invoke('getRun', runId),
   runModel: (runId, which) => invoke('runModel', runId, which),
 
-  openModelDialog: () => invoke('openModelDialog'),
+  openModelDialog: (importAs) => (importAs === undefined ? invoke('openModelDialog') : invoke('openModelDialog', importAs)),
   openModelPath: (path) => invoke('openModelPath', path),
   // The path comes from Electron for a File the user dropped; the page cannot choose it.
   openDroppedModel: (file) => {
@@ -41,6 +41,7 @@ const api: StudioApi = {
     return ipcRenderer.invoke(channel('openDroppedModel'), path) as ReturnType<StudioApi['openDroppedModel']>;
   },
   saveModel: (model, saveAs) => invoke('saveModel', model, saveAs),
+  exportModel: (model, format) => invoke('exportModel', model, format),
   recent: () => invoke('recent'),
   evaluateModel: (model) => invoke('evaluateModel', model),
 

@@ -2,7 +2,7 @@
 // shows the dataset, validates settings, trains a short run with live progress, pauses and
 // resumes, and lists the finished run. Screenshots go to test-results/.
 
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,6 +108,16 @@ describe('Train view in Chromium', () => {
     host.dialogAnswers.push(`${target}.lenet`);
     await page.getByTestId('model').getByRole('button', { name: 'Open…' }).click();
     await expect.poll(() => page.getByTestId('model-label').textContent()).toMatch(/saved-from-browser\.lenet/);
+  });
+
+  it('exports the model on screen as ONNX (File → Export → ONNX… / the Export button)', async () => {
+    const target = join(dataDir, 'exported-from-browser');
+    host.dialogAnswers.push(target);
+    await page.getByTestId('export-onnx').click();
+    await expect.poll(() => page.getByTestId('notices').textContent()).toMatch(/Exported .*exported-from-browser\.onnx/);
+    const bytes = await readFile(`${target}.onnx`);
+    expect(bytes.length).toBeGreaterThan(200_000); // ~61k float weights
+    expect(bytes.includes(Buffer.from('LeNet Studio'))).toBe(true); // producer name in the protobuf
   });
 
   it('shows a broken dataset folder with the file and the reason, keeping the current dataset', async () => {

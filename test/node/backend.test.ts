@@ -15,6 +15,7 @@ import { nodeFs, type FsLayer } from '../../src/node/files';
 import { buildRunConfig, createRun, readRunStatus, writeRunStatus } from '../../src/node/runs';
 import type { ModelPayload, StudioEvent } from '../../src/preload/api';
 import { forkTrainer } from '../helpers/fork-trainer';
+import { engineOutputs, maxAbsDiff, runOnnx, scaledPixels, torchStateDict, torchStyleSafetensors } from '../interop/helpers';
 import { mnistSubset } from '../helpers/mnist-subset';
 
 let root: string;
@@ -38,7 +39,13 @@ function make(dataDir: string, hooks: Partial<PlatformHooks> = {}, fs: FsLayer =
     dataDir,
     embeddedDatasetDir: datasetDir,
     app: { name: 'LeNet Studio', version: 'test', platform: 'test' },
-    hooks: { chooseDatasetFolder: async () => null, chooseModelFile: async () => null, chooseSaveModelPath: async () => null, ...hooks },
+    hooks: {
+      chooseDatasetFolder: async () => null,
+      chooseModelFile: async () => null,
+      chooseSaveModelPath: async () => null,
+      chooseExportPath: async () => null,
+      ...hooks,
+    },
     spawnTrainer: forkTrainer,
     emit: (e) => events.push(e),
     fs,
@@ -195,5 +202,53 @@ describe('runs at start', () => {
     await done;
     expect((await b.getRun('left-running')).epochs).toHaveLength(1);
     await expect(b.continueRun('left-running')).rejects.toThrow(/finished all 1 epochs/);
+  });
+});
+
+describe('File → Export → ONNX… and importing a PyTorch state_dict', () => {
+  it('exports the model where the dialog says (adding .onnx); onnxruntime runs it to the engine outputs; cancel writes nothing', async () => {
+    const dataDir = join(root, 'export');
+    const out = join(root, 'exported');
+    const file = await modelFile(join(root, 'to-export.lenet'), 3);
+    const chooseExportPath = vi.fn(async (): Promise<string | null> => out);
+    const { b } = make(dataDir, { chooseModelFile: async () => file, chooseExportPath });
+    await b.init();
+    const m = (await b.openModelDialog())!;
+    expect(await b.exportModel(m, 'onnx')).toEqual({ path: `${out}.onnx` });
+    expect(chooseExportPath).toHaveBeenCalledWith('to-export.onnx', 'onnx');
+    const model = new Model(m.spec);
+    model.restore({ params: m.params, buffers: m.buffers });
+    const data = await loadMnist(datasetDir);
+    const x = scaledPixels(data.test, 20);
+    const engine = engineOutputs(model, x, 20);
+    const onnx = await runOnnx(await readFile(`${out}.onnx`), x, [20, 1, 28, 28]);
+    expect(maxAbsDiff(onnx.output, engine)).toBeLessThan(1e-4);
+
+    chooseExportPath.mockResolvedValueOnce(null);
+    expect(await b.exportModel(m, 'onnx')).toBeNull();
+  });
+
+  it('opens a safetensors state_dict (I64 num_batches_tracked) into the chosen preset, or names the first tensor that does not fit', async () => {
+    const dataDir = join(root, 'import');
+    const source = new Model(PRESETS['lenet5-tanh-mse-bn'].spec).init(4);
+    const good = join(root, 'state_dict.safetensors');
+    await writeFile(good, torchStyleSafetensors(torchStateDict(source)));
+    const bad = join(root, 'wrong.safetensors');
+    const dict = torchStateDict(source).map((t) => (t.name === 'fc2.weight' ? { ...t, shape: [84, 100], values: new Float32Array(8400) } : t));
+    await writeFile(bad, torchStyleSafetensors(dict));
+    const files = [good, good, bad];
+    const { b } = make(dataDir, { chooseModelFile: async () => files.shift()! });
+    await b.init();
+    // tanh and ReLU LeNet-5 have the same tensors: the preset chosen in the window decides.
+    const asTanh = (await b.openModelDialog('lenet5-tanh-mse-bn'))!;
+    expect(asTanh.preset).toBe('lenet5-tanh-mse-bn');
+    expect(
+      Buffer.from(asTanh.params.buffer, asTanh.params.byteOffset, asTanh.params.byteLength).equals(
+        Buffer.from(source.params.buffer, source.params.byteOffset, source.params.byteLength),
+      ),
+    ).toBe(true);
+    const asRelu = (await b.openModelDialog('lenet5-relu-ce-bn'))!;
+    expect(asRelu.preset).toBe('lenet5-relu-ce-bn');
+    await expect(b.openModelDialog('lenet5-tanh-mse-bn')).rejects.toThrow(/wrong\.safetensors: tensor fc2\.weight has shape 84×100, the model needs 84×120/);
   });
 });

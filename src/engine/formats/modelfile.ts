@@ -63,6 +63,38 @@ function parseJsonMeta(value: string | undefined, key: string, fileName: string)
 }
 
 /**
+ * Imports a plain safetensors file (e.g. a PyTorch LeNet-5 state_dict) into the first candidate
+ * spec whose tensors it matches exactly, name for name and shape for shape — `preferred` first,
+ * since weights alone cannot tell tanh from ReLU. When none fits, the error is the one for the
+ * candidate sharing the most tensor names, naming the first tensor that does not fit.
+ */
+export function importStateDict(
+  bytes: Uint8Array,
+  fileName: string,
+  candidates: readonly { name: string; spec: ModelSpec }[],
+  preferred?: string,
+): LoadedModel {
+  const { tensors } = decodeSafetensors(bytes, fileName);
+  const names = new Map(tensors.filter((t) => !(t.dtype === 'I64' && t.name.endsWith('.num_batches_tracked'))).map((t) => [t.name, t.shape]));
+  const ordered = [...candidates].sort((a, b) => Number(b.name === preferred) - Number(a.name === preferred));
+  let best: { name: string; spec: ModelSpec } | null = null;
+  let bestShared = -1;
+  for (const c of ordered) {
+    const index = new Model(c.spec).index;
+    const shared = index.filter((e) => names.has(e.name)).length;
+    const fits = shared === index.length && names.size === index.length && index.every((e) => names.get(e.name)!.join() === e.shape.join());
+    if (fits) return { ...decodeModelFile(bytes, fileName, c.spec), preset: c.name };
+    if (shared > bestShared) {
+      best = c;
+      bestShared = shared;
+    }
+  }
+  if (!best) throw new ModelFileError('MODEL_FOREIGN', `${fileName}: no candidate network to import it into`);
+  decodeModelFile(bytes, fileName, best.spec); // throws the specific mismatch
+  throw new ModelFileError('MODEL_MISMATCH', `${fileName}: its tensors do not fit ${best.name}`);
+}
+
+/**
  * Reads a `.lenet` file, or — when `fallbackSpec` is given — a plain safetensors file whose
  * tensor names fit that spec (e.g. a PyTorch state_dict).
  */

@@ -72,7 +72,7 @@ export async function startTestHost(opts: { rendererDir: string; dataDir: string
     dataDir: opts.dataDir,
     embeddedDatasetDir: opts.datasetDir,
     app: { name: 'LeNet Studio', version: 'test-host', platform: process.platform },
-    hooks: { chooseDatasetFolder: answer, chooseModelFile: answer, chooseSaveModelPath: answer },
+    hooks: { chooseDatasetFolder: answer, chooseModelFile: answer, chooseSaveModelPath: answer, chooseExportPath: answer },
     spawnTrainer: opts.spawnTrainer,
     emit: (event) => {
       const text = encode({ event });

@@ -22,6 +22,7 @@
     'openModelDialog',
     'openModelPath',
     'saveModel',
+    'exportModel',
     'recent',
     'evaluateModel',
   ];

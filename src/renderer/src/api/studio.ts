@@ -41,11 +41,12 @@ export const studio: Methods = {
   listRuns: wrap(() => api().listRuns()),
   getRun: wrap((id: string) => api().getRun(id)),
   runModel: wrap((id: string, which: 'latest' | 'best') => api().runModel(id, which)),
-  openModelDialog: wrap(() => api().openModelDialog()),
+  openModelDialog: wrap((importAs?: string) => api().openModelDialog(importAs)),
   openModelPath: wrap((p: string) => api().openModelPath(p)),
   openDroppedModel: wrap((f: File) => api().openDroppedModel(f)),
   saveModel: wrap((m: Parameters<StudioApi['saveModel']>[0], saveAs: boolean) => api().saveModel(m, saveAs)),
   recent: wrap(() => api().recent()),
+  exportModel: wrap((m: Parameters<StudioApi['exportModel']>[0], format: 'onnx') => api().exportModel(m, format)),
   evaluateModel: wrap((m: Parameters<StudioApi['evaluateModel']>[0]) => api().evaluateModel(m)),
 };
 

@@ -51,7 +51,7 @@ export function useStudioEvents(onMenuRuns: () => void = () => undefined): void 
             onMenuRuns();
             return;
           case 'export-onnx':
-            notices.push('info', 'ONNX export is not available in this version.');
+            void model.exportOnnx();
             return;
         }
     }

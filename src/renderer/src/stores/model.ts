@@ -1,6 +1,7 @@
 // The model on screen: the live run's latest snapshot, a run's saved model, or a .lenet file.
 // Open, save, evaluate. (The inspector adds local inference on it with src/engine.)
 
+import { useSettingsStore } from './settings';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { Model } from '../../../engine/model';
@@ -58,7 +59,8 @@ export const useModelStore = defineStore('model', () => {
 
   const open = () =>
     task(async () => {
-      const m = await studio.openModelDialog();
+      // A plain safetensors state_dict is imported into the preset chosen in the Train form.
+      const m = await studio.openModelDialog(useSettingsStore().presetName || undefined);
       if (m) set(m);
     });
   const openPath = (path: string) => task(async () => set(await studio.openModelPath(path)));
@@ -79,10 +81,21 @@ export const useModelStore = defineStore('model', () => {
       }
     });
 
+  const exportOnnx = () =>
+    task(async () => {
+      const m = current.value;
+      if (!m) {
+        notices.push('info', 'There is no model to export yet: train one or open a .lenet file.');
+        return;
+      }
+      const r = await studio.exportModel(m, 'onnx');
+      if (r) notices.push('info', `Exported ${r.path}`);
+    });
+
   const evaluate = () =>
     task(async () => {
       if (current.value) evaluation.value = await studio.evaluateModel(current.value);
     });
 
-  return { current, evaluation, busy, savedPath, parameterCount, label, set, setSnapshot, open, openPath, openDropped, openRun, save, evaluate };
+  return { current, evaluation, busy, savedPath, parameterCount, label, set, setSnapshot, open, openPath, openDropped, openRun, save, exportOnnx, evaluate };
 });
