@@ -8,7 +8,7 @@ import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { Trainer, localGradients } from '../../src/engine/train';
 import { loadMnist, type MnistData } from '../../src/node/datasets';
-import { ParallelGradients } from '../../src/node/parallel/gradients';
+import { ParallelGradients, threadsFor } from '../../src/node/parallel/gradients';
 import { compareTensors } from '../helpers/close';
 
 let data: MnistData;
@@ -67,5 +67,18 @@ describe('ParallelGradients', () => {
     const a = await run();
     const b = await run();
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+  });
+});
+
+describe('threadsFor', () => {
+  it('a network with batch norm gets only as many threads as keep 32 images per shard; others all they ask for', () => {
+    const bn = PRESETS['lenet5-relu-ce-bn'].spec;
+    const plain = PRESETS['lenet5-relu-ce'].spec;
+    expect(threadsFor(bn, 32, 2)).toBe(1);
+    expect(threadsFor(bn, 20, 8)).toBe(1);
+    expect(threadsFor(bn, 64, 2)).toBe(2);
+    expect(threadsFor(bn, 256, 4)).toBe(4);
+    expect(threadsFor(plain, 32, 2)).toBe(2);
+    expect(threadsFor(plain, 8, 1)).toBe(1);
   });
 });

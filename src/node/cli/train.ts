@@ -10,7 +10,7 @@ import type { TrainSettings } from '../../preload/api';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { writeFileAtomic, removeStaleTempFiles } from '../files';
 import { installKernels } from '../kernels';
-import { ParallelGradients, defaultThreads } from '../parallel/gradients';
+import { MIN_BATCHNORM_SHARD, ParallelGradients, defaultThreads, threadsFor } from '../parallel/gradients';
 import { RUN_ID_PATTERN } from '../protocol';
 import { buildRunConfig, createRun, defaultValidation, newRunId, readRunConfig, RunFolderError, type RunConfig } from '../runs';
 import { TrainingSession } from '../trainer/session';
@@ -60,7 +60,9 @@ Options:
   --no-shuffle       keep the training set in file order
 ${AUGMENT_HELP}
   --limit N          train on the first N training images only
-  --threads N        data-parallel threads (default: all cores, here ${defaultThreads()}); a given
+  --threads N        data-parallel threads (default: all cores, here ${defaultThreads()}, but for a
+                     network with batch norm only as many as keep ${MIN_BATCHNORM_SHARD} images per thread, since
+                     each thread normalises its share of the batch on its own); a given
                      thread count reproduces bit for bit, different counts differ slightly
   --json             print one JSON object per epoch on stdout and nothing else (use npm run -s)
   --run-dir DIR      keep the run in DIR, the app's run-folder format: run.json, status.json,
@@ -173,7 +175,7 @@ async function main(argv: string[]): Promise<void> {
     const kernels = installKernels();
     // The dataset the run was trained on, unless --data points at a copy (the fingerprint must match).
     const data = await loadMnist(f.data ?? run.dataset.path ?? undefined);
-    const threads = threadsFlag ?? run.threads ?? defaultThreads();
+    const threads = threadsFlag ?? run.threads ?? threadsFor(run.spec, run.config.batchSize, defaultThreads());
     const preset = PRESETS[run.preset];
     await train({ run, dir, resume: true, data, threads, json, log, kernels: kernels.name, out: f.out, presetLabel: preset ? preset.name : run.preset });
     return;
@@ -197,7 +199,8 @@ async function main(argv: string[]): Promise<void> {
   if (augment) config.augment = augment;
   const limit = intFlag(f.limit, '--limit', 1, 100_000_000);
   const validationFlag = intFlag(f.validation, '--validation', 0, 100_000_000);
-  const threads = threadsFlag ?? defaultThreads();
+  // Explicit --threads is obeyed; the default keeps batch norm shards large enough.
+  const threads = threadsFlag ?? threadsFor(preset.spec, config.batchSize, defaultThreads());
   const runDir = f['run-dir'] !== undefined ? resolve(f['run-dir']) : undefined;
 
   const kernels = installKernels();

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ImageSet } from '../../engine/data';
 import type { Model } from '../../engine/model';
+import type { ModelSpec } from '../../engine/spec';
 import { TRANSFORM_SIZE } from '../../engine/augment';
 import { localGradients, type BatchGradients } from '../../engine/train';
 import { CMD_EXIT, CMD_STEP, CTRL, shardRange, type SharedSetup } from './layout';
@@ -17,6 +18,20 @@ export const DEFAULT_WORKER_URL = new URL('./shard-worker.mjs', import.meta.url)
 
 export function defaultThreads(): number {
   return availableParallelism();
+}
+
+/** Fewest images a shard normalises with its own batch statistics. */
+export const MIN_BATCHNORM_SHARD = 32;
+
+/**
+ * Threads to train `spec` with, at most `wanted`. Batch norm normalises each shard with the
+ * shard's own statistics, and halves of a 32-image batch hurt: lenet5-tanh-mse-bn ended at
+ * 1.30 % test error with two threads against 0.90 % with one (docs/results/seed-study.md). So a
+ * network with batch norm gets only as many shards as keep MIN_BATCHNORM_SHARD images each.
+ */
+export function threadsFor(spec: ModelSpec, batchSize: number, wanted: number): number {
+  if (!spec.layers.some((l) => l.type === 'batchnorm')) return Math.max(1, wanted);
+  return Math.max(1, Math.min(wanted, Math.floor(batchSize / MIN_BATCHNORM_SHARD)));
 }
 
 export class ParallelGradients implements BatchGradients {

@@ -11,7 +11,7 @@ import { collectGarbage } from '../gc';
 import { DEFAULT_WASM_PATH, installKernels } from '../kernels';
 import { PROTOCOL_VERSION, parseTrainerRequest, requestIdOf, toWireError, type TrainerEvent, type TrainerRequest } from '../protocol';
 import { readRunConfig, RunFolderError } from '../runs';
-import { ParallelGradients } from '../parallel/gradients';
+import { ParallelGradients, threadsFor } from '../parallel/gradients';
 import { connectParentPort } from './port';
 import { EVAL_BATCH, TrainingSession } from './session';
 
@@ -80,9 +80,9 @@ async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<v
       dir: runDir,
       resume,
       gradients:
-        threads > 1
+        threadsFor(config.spec, config.config.batchSize, threads) > 1
           ? async (model, train) => {
-              const p = await ParallelGradients.create(model, train, threads, config.config.batchSize, {
+              const p = await ParallelGradients.create(model, train, threadsFor(config.spec, config.config.batchSize, threads), config.config.batchSize, {
                 wasmPath,
                 workerUrl: workerPath ? pathToFileURL(workerPath) : undefined,
               });
