@@ -44,7 +44,8 @@ export const HELP = `Usage: npm run experiments -- seed-study [options]
 
 Reproduces the seed project's comparison: the six LeNet-5 variants and the 784-500-150-10 MLP,
 trained on MNIST with the same seed, one after the other. Each preset uses its documented default
-settings (see docs/presets.md) for ${studyEpochs('lenet5-relu-ce')} epochs (the MLP: ${studyEpochs('mlp-500-150')} epochs, the seed's settings).
+settings (see docs/presets.md), epochs included: ${studyEpochs('lenet5-tanh-mse')} for the tanh variants, ${studyEpochs('lenet5-relu-ce')} for the ReLU
+ones, ${studyEpochs('mlp-500-150')} for the MLP (the seed's settings).
 The best epoch is chosen on validation images held out of the training set, never on test.
 
 Every run is kept as a run folder under --out (open that folder in the app with File → Open
@@ -52,7 +53,7 @@ Runs… to compare them); the study writes report.md (the results table), result
 test-error.svg and train-loss.svg next to them. Progress goes to stderr; the table to stdout.
 
 Options:
-  --epochs N         epochs for every run (default: ${studyEpochs('lenet5-relu-ce')} for LeNet-5, ${studyEpochs('mlp-500-150')} for the MLP)
+  --epochs N         epochs for every run (default: each preset's own, see above)
   --presets A,B,…    the runs, in order (default: all seven:
                      ${STUDY_PRESETS.join(', ')})
   --limit N          use the first N training images (before the validation hold-out)
