@@ -60,7 +60,8 @@ Options:
   --validation N     training images held out to choose the best epoch (default 5,000, at most
                      a twelfth of the training images)
   --out DIR          folder for the runs and the report (default runs/seed-study-DATE-TIME)
-  --threads N        data-parallel threads per run (default: all cores, here ${defaultThreads()})
+  --threads N        data-parallel threads per run (default: all cores, here ${defaultThreads()}; a network
+                     with batch norm uses only as many as keep 32 images per thread)
   --seed S           seed of every run: initialisation, shuffling, split, distortions (default 1)
   --schedule S       learning-rate schedule for every run instead of the preset's: constant,
                      cosine, step:EVERY:GAMMA
