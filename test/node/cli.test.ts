@@ -7,10 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeIdxImages, encodeIdxLabels } from '../../src/engine/formats/idx';
 import { decodeModelFile } from '../../src/engine/formats/modelfile';
-import { loadMnist } from '../../src/node/datasets';
-import { mulberry32 } from '../helpers/prng';
+import { mnistSubset } from '../helpers/mnist-subset';
 
 const run = promisify(execFile);
 const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
@@ -30,23 +28,8 @@ let data: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lenet-cli-'));
-  data = join(dir, 'data');
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(data);
   // Real digits (the first images of MNIST) so a short run learns something.
-  const mnist = await loadMnist();
-  const rng = mulberry32(3);
-  void rng;
-  const take = (set: typeof mnist.train, n: number): [Uint8Array, Uint8Array] => [
-    encodeIdxImages({ count: n, rows: 28, cols: 28, pixels: set.pixels.subarray(0, n * 784) }),
-    encodeIdxLabels(set.labels.subarray(0, n)),
-  ];
-  const [ti, tl] = take(mnist.train, 600);
-  const [vi, vl] = take(mnist.test, 200);
-  await writeFile(join(data, 'train-images-idx3-ubyte'), ti);
-  await writeFile(join(data, 'train-labels-idx1-ubyte'), tl);
-  await writeFile(join(data, 't10k-images-idx3-ubyte'), vi);
-  await writeFile(join(data, 't10k-labels-idx1-ubyte'), vl);
+  data = await mnistSubset(600, 200);
 });
 
 afterAll(async () => {
