@@ -434,7 +434,7 @@ function fmt(n: number): string {
 }
 
 function times(x: number): string {
-  return `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`;
+  return `${x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2)}×`;
 }
 
 /** The report as the CLI prints it: one table per preset, then the peers' notes. */
