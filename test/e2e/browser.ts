@@ -4,6 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { STUDIO_METHODS } from '../../src/preload/channels';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,6 +27,17 @@ export async function launch(): Promise<Browser> {
   });
 }
 
+/** window.studio over the test host's WebSocket: the method list from channels.ts, then the shim. */
+export async function installStudioShim(page: Page): Promise<void> {
+  await page.addInitScript(
+    (methods) => {
+      (window as unknown as { __STUDIO_METHODS__: string[] }).__STUDIO_METHODS__ = methods;
+    },
+    [...STUDIO_METHODS],
+  );
+  await page.addInitScript({ path: SHIM });
+}
+
 export async function openApp(browser: Browser, url: string): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems: string[] = [];
@@ -33,7 +45,7 @@ export async function openApp(browser: Browser, url: string): Promise<{ page: Pa
     if (m.type() === 'error') problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(e.message));
-  await page.addInitScript({ path: SHIM });
+  await installStudioShim(page);
   await page.goto(url);
   return { page, problems };
 }

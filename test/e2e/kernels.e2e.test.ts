@@ -3,7 +3,6 @@
 // digit with them, getting the same class scores as the TypeScript kernels compute in Node for
 // the same model and digit. Without SIMD the renderer falls back to the TypeScript kernels.
 
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/node/datasets';
 import type { ModelPayload } from '../../src/preload/api';
@@ -12,6 +11,7 @@ import { Inspector } from '../../src/renderer/src/lib/inspector';
 import { toInput } from '../../src/renderer/src/lib/preprocess';
 import { mnistSubset } from '../helpers/mnist-subset';
 import { saveRunModel, startApp, trainRun, type App } from './app';
+import { installStudioShim } from './browser';
 
 let app: App;
 let file: string;
@@ -73,7 +73,7 @@ describe('wasm kernels in Chromium', () => {
     await page.addInitScript(() => {
       WebAssembly.validate = () => false;
     });
-    await page.addInitScript({ path: fileURLToPath(new URL('./host/shim.js', import.meta.url)) });
+    await installStudioShim(page);
     await page.goto(app.host.url);
     await page.getByTestId('dataset').and(page.locator('[data-state="ready"]')).waitFor();
     await page.getByTestId('nav-inspect').click();

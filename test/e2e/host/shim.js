@@ -3,29 +3,9 @@
 // exposes in Electron, one function per method, each a request over a WebSocket to the host,
 // which runs the same StudioBackend main runs. Injected with page.addInitScript.
 (() => {
-  const METHODS = [
-    'appInfo',
-    'presets',
-    'dataset',
-    'openDatasetDialog',
-    'openRecentDataset',
-    'useEmbeddedDataset',
-    'datasetImages',
-    'startRun',
-    'pauseRun',
-    'resumeRun',
-    'cancelRun',
-    'continueRun',
-    'listRuns',
-    'getRun',
-    'runModel',
-    'openModelDialog',
-    'openModelPath',
-    'saveModel',
-    'exportModel',
-    'recent',
-    'evaluateModel',
-  ];
+  // The channel list of src/preload/channels.ts, put on the page by installStudioShim() just before
+  // this script, so the two never drift apart.
+  const METHODS = window.__STUDIO_METHODS__.filter((m) => m !== 'openDroppedModel');
   const b64 = (bytes) => {
     let s = '';
     for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
