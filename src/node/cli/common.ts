@@ -6,7 +6,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../../engine/augment';
 import { EngineError } from '../../engine/errors';
 import { decodeModelFile, type LoadedModel } from '../../engine/formats/modelfile';
+import { parseSchedule, type Schedule } from '../../engine/schedule';
 import type { ModelSpec } from '../../engine/spec';
+import type { TrainConfig } from '../../engine/train';
 import { FileWriteError } from '../files';
 import { RunFolderError } from '../runs';
 
@@ -154,4 +156,32 @@ export function augmentFromFlags(f: { augment?: boolean; shift?: string; rotate?
 
 export function formatAugment(a: AugmentConfig | null | undefined): string {
   return a ? `±${a.shift} px, ±${a.rotateDeg}°, ±${+(100 * a.scale).toFixed(2)} %` : 'none';
+}
+
+/** The hyper-parameter flags `train` and `train --csv` share. */
+export interface HyperFlags {
+  epochs?: string;
+  batch?: string;
+  lr?: string;
+  momentum?: string;
+  decay?: string;
+  schedule?: string;
+  seed?: string;
+}
+
+/** --epochs … --seed over `defaults`; everything but `shuffle`. */
+export function hyperParamsFromFlags(
+  f: HyperFlags,
+  d: { epochs: number; batchSize: number; lr: number; momentum: number; decay: number; schedule: Schedule },
+  maxEpochs: number,
+): Omit<TrainConfig, 'shuffle'> {
+  return {
+    epochs: intFlag(f.epochs, '--epochs', 1, maxEpochs) ?? d.epochs,
+    batchSize: intFlag(f.batch, '--batch', 1, 4096) ?? d.batchSize,
+    lr: numFlag(f.lr, '--lr', 0, 1e6, true) ?? d.lr,
+    momentum: numFlag(f.momentum, '--momentum', 0, 0.999) ?? d.momentum,
+    decay: numFlag(f.decay, '--decay', 0, 0.999) ?? d.decay,
+    schedule: f.schedule !== undefined ? parseSchedule(f.schedule) : { ...d.schedule },
+    seed: intFlag(f.seed, '--seed', 0, 0xffffffff) ?? 1,
+  };
 }

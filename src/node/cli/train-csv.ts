@@ -7,11 +7,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CsvError, MAX_CSV_CHARS, parseCsv } from '../../engine/formats/csv';
 import { encodeModelFile } from '../../engine/formats/modelfile';
-import { formatSchedule, parseSchedule } from '../../engine/schedule';
+import { formatSchedule } from '../../engine/schedule';
 import { tabularFromCsv, trainTabular, type TabularEpoch } from '../../engine/tabular';
 import type { TrainConfig } from '../../engine/train';
 import { writeFileAtomic } from '../files';
-import { CliError, UsageError, intFlag, numFlag, parseFlags, pct, thousands } from './common';
+import { CliError, UsageError, hyperParamsFromFlags, numFlag, parseFlags, pct, thousands } from './common';
 
 export const CSV_DEFAULTS = {
   hidden: [16, 16],
@@ -103,16 +103,7 @@ export async function trainCsv(argv: string[]): Promise<void> {
   if (f.out !== undefined && !f.out.endsWith('.lenet')) throw new UsageError(`--out must name a .lenet file, got "${f.out}"`);
   const hidden = parseHidden(f.hidden);
   const testFraction = numFlag(f['test-fraction'], '--test-fraction', 0, 0.9, true) ?? CSV_DEFAULTS.testFraction;
-  const config: TrainConfig = {
-    epochs: intFlag(f.epochs, '--epochs', 1, 100_000) ?? CSV_DEFAULTS.epochs,
-    batchSize: intFlag(f.batch, '--batch', 1, 4096) ?? CSV_DEFAULTS.batchSize,
-    lr: numFlag(f.lr, '--lr', 0, 1e6, true) ?? CSV_DEFAULTS.lr,
-    momentum: numFlag(f.momentum, '--momentum', 0, 0.999) ?? CSV_DEFAULTS.momentum,
-    decay: numFlag(f.decay, '--decay', 0, 0.999) ?? CSV_DEFAULTS.decay,
-    schedule: f.schedule !== undefined ? parseSchedule(f.schedule) : { ...CSV_DEFAULTS.schedule },
-    seed: intFlag(f.seed, '--seed', 0, 0xffffffff) ?? 1,
-    shuffle: true,
-  };
+  const config: TrainConfig = { ...hyperParamsFromFlags(f, CSV_DEFAULTS, 100_000), shuffle: true };
   const json = Boolean(f.json);
   const log = (line: string): void => {
     if (!json) process.stdout.write(`${line}\n`);

@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { encodeModelFile } from '../../engine/formats/modelfile';
 import { Model } from '../../engine/model';
 import { DEFAULT_PRESET, PRESETS, presetNames } from '../../engine/presets';
-import { formatSchedule, parseSchedule } from '../../engine/schedule';
+import { formatSchedule } from '../../engine/schedule';
 import type { TrainConfig } from '../../engine/train';
 import type { TrainSettings } from '../../preload/api';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
@@ -24,7 +24,7 @@ import {
   duration,
   formatAugment,
   intFlag,
-  numFlag,
+  hyperParamsFromFlags,
   parseFlags,
   pct,
   readModel,
@@ -185,16 +185,7 @@ async function main(argv: string[]): Promise<void> {
   const preset = PRESETS[presetName];
   if (!preset) throw new UsageError(`unknown preset "${presetName}"; choose one of ${presetNames().join(', ')}`);
   const d = preset.defaults;
-  const config: TrainConfig = {
-    epochs: intFlag(f.epochs, '--epochs', 1, 10000) ?? d.epochs,
-    batchSize: intFlag(f.batch, '--batch', 1, 4096) ?? d.batchSize,
-    lr: numFlag(f.lr, '--lr', 0, 1e6, true) ?? d.lr,
-    momentum: numFlag(f.momentum, '--momentum', 0, 0.999) ?? d.momentum,
-    decay: numFlag(f.decay, '--decay', 0, 0.999) ?? d.decay,
-    schedule: f.schedule !== undefined ? parseSchedule(f.schedule) : d.schedule,
-    seed: intFlag(f.seed, '--seed', 0, 0xffffffff) ?? 1,
-    shuffle: !f['no-shuffle'],
-  };
+  const config: TrainConfig = { ...hyperParamsFromFlags(f, d, 10_000), shuffle: !f['no-shuffle'] };
   const augment = augmentFromFlags(f);
   if (augment) config.augment = augment;
   const limit = intFlag(f.limit, '--limit', 1, 100_000_000);
