@@ -60,7 +60,3 @@ export class DivergedError extends EngineError {
 export function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(`internal error: ${message}`);
 }
-
-export function assertNever(value: never): never {
-  throw new Error(`internal error: unexpected value ${JSON.stringify(value)}`);
-}

@@ -270,9 +270,3 @@ export function resolveLayers(spec: ModelSpec): ResolvedLayer[] {
   }
   return out;
 }
-
-/** Number of classes the spec outputs. */
-export function specClasses(spec: ModelSpec): number {
-  const layers = resolveLayers(spec);
-  return layers[layers.length - 1].outShape[0];
-}

@@ -12,10 +12,6 @@ export function shapeSize(shape: Shape): number {
   return n;
 }
 
-export function shapeEquals(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 export function formatShape(shape: Shape): string {
   return shape.join('×');
 }
