@@ -44,6 +44,8 @@ export class ParallelGradients implements BatchGradients {
   private readonly results: Float64Array;
   private readonly transforms: Float64Array;
   private readonly local: BatchGradients;
+  /** Shard 0's batch norm buffers after its step (reused every step: no allocation in the loop). */
+  private readonly ownBuffers: Float32Array;
   private closed = false;
   private lastError = '';
 
@@ -64,6 +66,7 @@ export class ParallelGradients implements BatchGradients {
     this.results = new Float64Array(setup.results);
     this.transforms = new Float64Array(setup.transforms);
     this.local = localGradients(model, data);
+    this.ownBuffers = new Float32Array(model.buffers.length);
     for (const w of workers) {
       w.on('message', (m: { type: string; message?: string }) => {
         if (m.type === 'error') this.lastError = m.message ?? 'unknown error';
@@ -144,7 +147,8 @@ export class ParallelGradients implements BatchGradients {
 
     const [s0, e0] = shardRange(0, T, n);
     const r0 = this.local.compute(idx.subarray(s0, e0), labels.subarray(s0, e0), e0 - s0, transforms?.subarray(s0 * TRANSFORM_SIZE, e0 * TRANSFORM_SIZE));
-    const ownBuffers = model.buffers.slice();
+    const ownBuffers = this.ownBuffers;
+    ownBuffers.set(model.buffers);
 
     for (let done = Atomics.load(ctrl, CTRL.DONE); done < T - 1; done = Atomics.load(ctrl, CTRL.DONE)) {
       if (Atomics.wait(ctrl, CTRL.DONE, done, 30_000) === 'timed-out') throw new Error('a shard worker stopped responding');
