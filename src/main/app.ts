@@ -19,6 +19,7 @@ export interface AppPaths {
   /** runs/ and recent.json */
   dataDir: string;
   embeddedDatasetDir: string;
+  /** The plain SIMD kernels (kernels.wasm); the relaxed-SIMD build sits next to it (kernels-relaxed.wasm). */
   wasmPath: string;
   /** The bundled data-parallel shard worker (out/main/shard-worker.js); absent: the TypeScript one under tsx. */
   shardWorker?: string;

@@ -73,6 +73,7 @@ describe('electron-builder.json', () => {
     const res = config.extraResources;
     expect(res).toContainEqual(expect.objectContaining({ from: 'resources/mnist', to: 'mnist' }));
     expect(res).toContainEqual({ from: 'build/wasm/kernels.wasm', to: 'kernels.wasm' });
+    expect(res).toContainEqual({ from: 'build/wasm/kernels-relaxed.wasm', to: 'kernels-relaxed.wasm' });
     const app = readFileSync(join(ROOT, 'src/main/app.ts'), 'utf8');
     expect(app).toContain("join(res, 'mnist')");
     expect(app).toContain("join(process.resourcesPath, 'kernels.wasm')");

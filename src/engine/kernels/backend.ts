@@ -1,16 +1,20 @@
 // The kernel interface the layers call, and the switch between implementations:
 //   'js'        plain TypeScript (gemm.ts, conv.ts, pool.ts): the reference-tested fallback
-//   'wasm-simd' WebAssembly SIMD (wasm/kernels.as.ts), installed by `useWasmKernels`
+//   'wasm-simd' WebAssembly SIMD (wasm/kernels.as.ts → build/wasm/kernels.wasm), installed by the
+//               hosts (src/node/kernels.ts, src/renderer/src/lib/kernels.ts)
+//   'wasm-relaxed-simd'  the same sources built with relaxed SIMD (kernels-relaxed.wasm: fused
+//               multiply-add in the GEMMs), preferred where the runtime accepts it
 // Layers read the live binding `K` at call time, so switching affects every model. Tensors are
 // allocated through `K.alloc`, which for wasm hands out views of the wasm memory itself, so the
 // hot path passes byte offsets and copies nothing.
 
 import { col2im, im2col, type ConvGeometry } from './conv';
+import { convBackwardInputVia, convBackwardWeightsVia, convForwardVia, type ConvPlan } from './conv-batch';
 import { gemmNN, gemmNT, gemmTN } from './gemm';
 import { addDecay, allFinite, bnBackwardTrain, bnForwardInfer, bnForwardTrain, channelSumAdd, sgdStep } from './norm';
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward, type PoolGeometry } from './pool';
 
-export type KernelName = 'js' | 'wasm-simd';
+export type KernelName = 'js' | 'wasm-simd' | 'wasm-relaxed-simd';
 
 export interface Kernels {
   readonly name: KernelName;
@@ -28,6 +32,12 @@ export interface Kernels {
   avgPoolBackward(dx: Float32Array, dy: Float32Array, n: number, g: PoolGeometry): void;
   reluForward(y: Float32Array, x: Float32Array, len: number): void;
   reluBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, len: number): void;
+  tanhForward(y: Float32Array, x: Float32Array, len: number): void;
+  /** dx = dy·(1 − y²), from the forward output y */
+  tanhBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, len: number): void;
+  sigmoidForward(y: Float32Array, x: Float32Array, len: number): void;
+  /** dx = dy·y·(1 − y), from the forward output y */
+  sigmoidBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, len: number): void;
   /** y[s,c,p] += bias[c] for n samples of C channels × P positions. */
   addBias(y: Float32Array, bias: Float32Array, n: number, C: number, P: number): void;
   /** out[c] += Σ over samples and positions of x[s,c,p] (bias gradients). */
@@ -40,6 +50,12 @@ export interface Kernels {
   addDecay(g: Float32Array, p: Float32Array, off: number, len: number, decay: number): void;
   /** v = μ·v + g; p −= lr·v over whole arrays */
   sgdStep(p: Float32Array, g: Float32Array, v: Float32Array, lr: number, momentum: number): void;
+  /** y (n×OC×OH×OW) = conv(x, w) + bias over a whole batch (conv-batch.ts). */
+  convForward(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array, n: number, g: ConvGeometry, plan: ConvPlan): void;
+  /** dw += Σ over the batch of the weight gradient; entries the plan skips may be left alone. */
+  convBackwardWeights(dw: Float32Array, x: Float32Array, dy: Float32Array, n: number, g: ConvGeometry, plan: ConvPlan): void;
+  /** dx (n×C×H×W) = the input gradient (overwritten). */
+  convBackwardInput(dx: Float32Array, dy: Float32Array, w: Float32Array, n: number, g: ConvGeometry, plan: ConvPlan): void;
 }
 
 export const jsKernels: Kernels = {
@@ -62,11 +78,26 @@ export const jsKernels: Kernels = {
   allFinite,
   addDecay,
   sgdStep,
+  convForward: (y, x, w, bias, n, g, plan) => convForwardVia(jsKernels, y, x, w, bias, n, g, plan),
+  convBackwardWeights: (dw, x, dy, n, g, plan) => convBackwardWeightsVia(jsKernels, dw, x, dy, n, g, plan),
+  convBackwardInput: (dx, dy, w, n, g, plan) => convBackwardInputVia(jsKernels, dx, dy, w, n, g, plan),
   reluForward(y, x, len) {
     for (let i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : 0;
   },
   reluBackward(dx, dy, y, len) {
     for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+  },
+  tanhForward(y, x, len) {
+    for (let i = 0; i < len; i++) y[i] = Math.tanh(x[i]);
+  },
+  tanhBackward(dx, dy, y, len) {
+    for (let i = 0; i < len; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+  },
+  sigmoidForward(y, x, len) {
+    for (let i = 0; i < len; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
+  },
+  sigmoidBackward(dx, dy, y, len) {
+    for (let i = 0; i < len; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
   },
   addBias(y, bias, n, C, P) {
     let o = 0;

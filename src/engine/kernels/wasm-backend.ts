@@ -10,9 +10,12 @@
 
 import type { ConvGeometry } from './conv';
 import { jsKernels, type Kernels } from './backend';
+import { convBackwardInputVia, convBackwardWeightsVia, convForwardVia, type ConvPlan } from './conv-batch';
 import type { PoolGeometry } from './pool';
 
 interface WasmExports {
+  /** 1 in the relaxed-SIMD build, 0 in the plain one (absent in builds that predate it: plain). */
+  relaxed_simd?(): number;
   gemm_xn(c: number, a: number, b: number, M: number, N: number, K: number, rsA: number, csA: number, acc: number): void;
   gemm_nt(c: number, a: number, b: number, M: number, N: number, K: number, acc: number): void;
   im2col(col: number, x: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number): void;
@@ -23,6 +26,10 @@ interface WasmExports {
   avgpool_bwd(dx: number, dy: number, nC: number, H: number, W: number, size: number, stride: number, OH: number, OW: number): void;
   relu_fwd(y: number, x: number, len: number): void;
   relu_bwd(dx: number, dy: number, y: number, len: number): void;
+  tanh_fwd(y: number, x: number, len: number): void;
+  tanh_bwd(dx: number, dy: number, y: number, len: number): void;
+  sigmoid_fwd(y: number, x: number, len: number): void;
+  sigmoid_bwd(dx: number, dy: number, y: number, len: number): void;
   add_bias(y: number, bias: number, n: number, C: number, P: number): void;
   channel_sum_add(out: number, x: number, n: number, C: number, P: number): void;
   bn_fwd_train(
@@ -73,6 +80,8 @@ interface WasmExports {
   all_finite(x: number, len: number): number;
   add_decay(g: number, p: number, len: number, decay: number): void;
   sgd_step(p: number, g: number, v: number, len: number, lr: number, momentum: number): void;
+  conv_fwd(y: number, x: number, w: number, bias: number, plan: number, scratch: number, ...dims: number[]): void;
+  conv_bwd_weights(dw: number, x: number, dy: number, plan: number, scratch: number, ...dims: number[]): void;
 }
 
 const PAGE = 65536;
@@ -80,6 +89,7 @@ const PAGE = 65536;
 const NO_SCRATCH = Symbol('no scratch memory');
 const HEAP_START = 65536; // the module has no static data; keep its first page free anyway
 const ALIGN = 64;
+const TAIL_RESERVE = 256;
 
 /** First-fit allocator over [start, end) with coalescing free list. */
 class Heap {
@@ -146,7 +156,8 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const w = instance.exports as unknown as WasmExports;
   const buffer = memory.buffer;
-  const heap = new Heap(HEAP_START, pages * PAGE);
+  // The last bytes are never handed out: kernels may read (and ignore) a few floats past an array.
+  const heap = new Heap(HEAP_START, pages * PAGE - TAIL_RESERVE);
   const registry = new FinalizationRegistry<[number, number]>(([at, bytes]) => heap.give(at, bytes));
   const f32 = new Float32Array(buffer);
   const i32 = new Int32Array(buffer);
@@ -194,7 +205,7 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
   }
 
   const k: WasmKernels = {
-    name: 'wasm-simd',
+    name: w.relaxed_simd?.() ? 'wasm-relaxed-simd' : 'wasm-simd',
     memory,
     freeBytes: () => heap.freeBytes,
     alloc,
@@ -274,6 +285,30 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
       out(dx, 0, len, pd);
       release();
     },
+    tanhForward(y, x, len) {
+      const py = ptr(y, 0, len);
+      w.tanh_fwd(py, ptr(x, 0, len), len);
+      out(y, 0, len, py);
+      release();
+    },
+    tanhBackward(dx, dy, y, len) {
+      const pd = ptr(dx, 0, len);
+      w.tanh_bwd(pd, ptr(dy, 0, len), ptr(y, 0, len), len);
+      out(dx, 0, len, pd);
+      release();
+    },
+    sigmoidForward(y, x, len) {
+      const py = ptr(y, 0, len);
+      w.sigmoid_fwd(py, ptr(x, 0, len), len);
+      out(y, 0, len, py);
+      release();
+    },
+    sigmoidBackward(dx, dy, y, len) {
+      const pd = ptr(dx, 0, len);
+      w.sigmoid_bwd(pd, ptr(dy, 0, len), ptr(y, 0, len), len);
+      out(dx, 0, len, pd);
+      release();
+    },
     channelSumAdd(o, x, n, C, P) {
       const po = ptr(o, 0, C);
       w.channel_sum_add(po, ptr(x, 0, n * C * P), n, C, P);
@@ -328,6 +363,33 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
       out(g, off, len, pg);
       release();
     },
+    convForward(y, x, wt, bias, n, g: ConvGeometry, plan: ConvPlan) {
+      if (g.stride !== 1) return convForwardVia(k, y, x, wt, bias, n, g, plan);
+      const OC = bias.length;
+      const yl = n * OC * g.OH * g.OW;
+      const py = ptr(y, 0, yl);
+      const pw = ptr(wt, 0, wt.length);
+      const pb = ptr(bias, 0, OC);
+      const pp = ptr(plan.forward, 0, plan.forward.length);
+      const ps = ptr(plan.scratch, 0, plan.scratch.length);
+      w.conv_fwd(py, ptr(x, 0, n * g.C * g.H * g.W), pw, pb, pp, ps, n, g.C, g.H, g.W, OC, g.KH, g.KW, g.pad, g.OH, g.OW);
+      out(y, 0, yl, py);
+      release();
+    },
+    convBackwardWeights(dw, x, dy, n, g: ConvGeometry, plan: ConvPlan) {
+      if (g.stride !== 1) return convBackwardWeightsVia(k, dw, x, dy, n, g, plan);
+      const OC = dw.length / (g.C * g.KH * g.KW);
+      const pd = ptr(dw, 0, dw.length);
+      const px = ptr(x, 0, n * g.C * g.H * g.W);
+      const pdy = ptr(dy, 0, n * OC * g.OH * g.OW);
+      const pp = ptr(plan.forward, 0, plan.forward.length);
+      const ps = ptr(plan.scratch, 0, plan.scratch.length);
+      w.conv_bwd_weights(pd, px, pdy, pp, ps, n, g.C, g.H, g.W, OC, g.KH, g.KW, g.pad, g.OH, g.OW);
+      out(dw, 0, dw.length, pd);
+      release();
+    },
+    // GEMM + col2im measured faster than a direct full correlation (wasm/conv.as.ts).
+    convBackwardInput: (dx, dy, wt, n, g, plan) => convBackwardInputVia(k, dx, dy, wt, n, g, plan),
     sgdStep(p, g, v, lr, momentum) {
       const len = p.length;
       const pp = ptr(p, 0, len);

@@ -36,13 +36,13 @@ export class Activation implements Layer {
     const len = n * this.size;
     switch (this.fn) {
       case 'tanh':
-        for (let i = 0; i < len; i++) y[i] = Math.tanh(x[i]);
+        K.tanhForward(y, x, len);
         break;
       case 'relu':
         K.reluForward(y, x, len);
         break;
       case 'sigmoid':
-        for (let i = 0; i < len; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
+        K.sigmoidForward(y, x, len);
         break;
       case 'softmax':
         softmaxRows(y, x, n, this.size);
@@ -59,13 +59,13 @@ export class Activation implements Layer {
     const len = n * this.size;
     switch (this.fn) {
       case 'tanh':
-        for (let i = 0; i < len; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+        K.tanhBackward(dx, dy, y, len);
         break;
       case 'relu':
         K.reluBackward(dx, dy, y, len);
         break;
       case 'sigmoid':
-        for (let i = 0; i < len; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
+        K.sigmoidBackward(dx, dy, y, len);
         break;
       case 'softmax': {
         // dx = y ⊙ (dy − Σ dy·y), per row

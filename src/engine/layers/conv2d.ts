@@ -1,9 +1,11 @@
-// Conv2D through im2col + GEMM, one sample at a time (per-sample GEMMs are already large:
-// conv1 6×25×784, conv2 16×150×100). An optional connection table (LeCun 1998, Table 1)
-// masks conv.weight: masked weights stay zero and receive zero gradient.
+// Conv2D over whole batches through the kernels' convForward / convBackwardWeights /
+// convBackwardInput: direct convolution in wasm (stride 1), im2col + GEMM in the reference
+// (kernels/conv-batch.ts). An optional connection table (LeCun 1998, Table 1) masks conv.weight:
+// masked weights stay zero and receive zero gradient, and the direct kernels skip most of them.
 
 import { K } from '../kernels/backend';
 import type { ConvGeometry } from '../kernels/conv';
+import { makeConvPlan, type ConvPlan } from '../kernels/conv-batch';
 import { initWeights } from '../init';
 import type { Rng } from '../rng';
 import type { ConvSpec, InitName } from '../spec';
@@ -22,15 +24,12 @@ export class Conv2D implements Layer {
   private b = EMPTY;
   private dw = EMPTY;
   private db = EMPTY;
-  private readonly kSize: number; // C·KH·KW
   private readonly P: number; // OH·OW
   private readonly out: BatchBuffer;
-  private readonly cols: BatchBuffer;
   private readonly dxBuf: BatchBuffer;
-  private readonly dcol: Float32Array;
-  /** Input of the last forward, and whether its columns were kept for every sample. */
+  private readonly plan: ConvPlan;
+  /** Input of the last forward. */
   private x: Float32Array = EMPTY;
-  private colsOfAll = false;
 
   constructor(
     readonly name: string,
@@ -43,7 +42,6 @@ export class Conv2D implements Layer {
     const [C, H, W] = inShape;
     const [OC, OH, OW] = outShape;
     this.geom = { C, H, W, KH: spec.kernel, KW: spec.kernel, stride: spec.stride ?? 1, pad: spec.padding ?? 0, OH, OW };
-    this.kSize = C * spec.kernel * spec.kernel;
     this.P = OH * OW;
     this.params = [
       { name: 'weight', shape: [OC, C, spec.kernel, spec.kernel], decay: true },
@@ -59,9 +57,8 @@ export class Conv2D implements Layer {
     const connections = this.mask ? this.mask.reduce((a, v) => a + v, 0) : OC * C;
     this.macs = connections * spec.kernel * spec.kernel * this.P;
     this.out = new BatchBuffer(shapeSize(outShape));
-    this.cols = new BatchBuffer(this.kSize * this.P);
     this.dxBuf = new BatchBuffer(shapeSize(inShape));
-    this.dcol = K.alloc(this.kSize * this.P);
+    this.plan = makeConvPlan(K, this.geom, OC, this.mask);
   }
 
   bind(p: Views, g: Views): void {
@@ -89,50 +86,25 @@ export class Conv2D implements Layer {
     for (let oc = 0; oc < this.mask.length; oc++) if (!this.mask[oc]) this.w.fill(0, oc * k2, oc * k2 + k2);
   }
 
-  forward(x: Float32Array, n: number, training = false): Float32Array {
+  forward(x: Float32Array, n: number, _training = false): Float32Array {
     const y = this.out.get(n);
     this.x = x;
-    this.colsOfAll = training;
-    // Backward needs every sample's columns; inference reuses one sample's worth.
-    const cols = training ? this.cols.get(n) : this.cols.get(1);
-    const OC = this.outShape[0];
-    const { kSize, P } = this;
-    const inSize = shapeSize(this.inShape);
-    for (let s = 0; s < n; s++) {
-      const colOff = training ? s * kSize * P : 0;
-      K.im2col(cols, colOff, x, s * inSize, this.geom);
-      // y_s (OC×P) = W (OC×K) · col_s (K×P)
-      K.gemmNN(y, s * OC * P, this.w, 0, cols, colOff, OC, P, kSize, false);
-    }
-    K.addBias(y, this.b, n, OC, P);
+    K.convForward(y, x, this.w, this.b, n, this.geom, this.plan);
     return y;
   }
 
   backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {
-    // After an inference forward (saliency), columns are rebuilt one sample at a time.
-    const cols = this.colsOfAll ? this.cols.get(n) : this.cols.get(1);
-    const OC = this.outShape[0];
-    const { kSize, P } = this;
-    const dx = needDx ? this.dxBuf.get(n) : EMPTY;
-    if (needDx) dx.fill(0);
-    const inSize = shapeSize(this.inShape);
-    for (let s = 0; s < n; s++) {
-      const dyOff = s * OC * P;
-      const colOff = this.colsOfAll ? s * kSize * P : 0;
-      if (!this.colsOfAll) K.im2col(cols, 0, this.x, s * inSize, this.geom);
-      // dW (OC×K) += dY_s (OC×P) · col_sᵀ
-      K.gemmNT(this.dw, 0, dy, dyOff, cols, colOff, OC, kSize, P, true);
-      if (needDx) {
-        // dcol (K×P) = Wᵀ · dY_s, then scattered back to the pixels it came from.
-        K.gemmTN(this.dcol, 0, this.w, 0, dy, dyOff, kSize, P, OC, false);
-        K.col2im(dx, s * inSize, this.dcol, 0, this.geom);
-      }
-    }
-    K.channelSumAdd(this.db, dy, n, OC, P);
+    K.convBackwardWeights(this.dw, this.x, dy, n, this.geom, this.plan);
+    K.channelSumAdd(this.db, dy, n, this.outShape[0], this.P);
     if (this.mask) {
+      // Direct kernels visit some masked (o, c) pairs and the reference visits all: masked
+      // weights get zero gradient either way.
       const k2 = this.geom.KH * this.geom.KW;
       for (let oc = 0; oc < this.mask.length; oc++) if (!this.mask[oc]) this.dw.fill(0, oc * k2, oc * k2 + k2);
     }
+    if (!needDx) return EMPTY;
+    const dx = this.dxBuf.get(n);
+    K.convBackwardInput(dx, dy, this.w, n, this.geom, this.plan);
     return dx;
   }
 }

@@ -11,6 +11,7 @@ import type { ImageSet } from '../../engine/data';
 import type { Model } from '../../engine/model';
 import type { ModelSpec } from '../../engine/spec';
 import { TRANSFORM_SIZE } from '../../engine/augment';
+import { K } from '../../engine/kernels/backend';
 import { localGradients, type BatchGradients } from '../../engine/train';
 import { CMD_EXIT, CMD_STEP, CTRL, shardRange, type SharedSetup } from './layout';
 
@@ -102,6 +103,7 @@ export class ParallelGradients implements BatchGradients {
       results: sab(W * 16),
       transforms: sab(W ? maxBatch * TRANSFORM_SIZE * 8 : 0),
       wasmPath: opts.wasmPath,
+      kernels: K.name,
     };
     if (W) {
       // The dataset is copied once into shared memory; it stays uint8.
@@ -114,7 +116,9 @@ export class ParallelGradients implements BatchGradients {
         const w = new Worker(opts.workerUrl ?? DEFAULT_WORKER_URL, { workerData: { ...setup, shard: t } });
         workers.push(w);
         await new Promise<void>((resolve, reject) => {
-          w.once('message', () => resolve());
+          w.once('message', (m: { kernels?: string }) =>
+            m.kernels === setup.kernels ? resolve() : reject(new Error(`shard worker ${t} runs the ${m.kernels} kernels, the coordinator ${setup.kernels}`)),
+          );
           w.once('error', reject);
           w.once('exit', (code) => reject(new Error(`shard worker ${t} exited with code ${code} before it was ready`)));
         });

@@ -1,6 +1,8 @@
 // Shared-memory layout between the coordinating thread and its shard workers. Control words
 // are Int32 for Atomics; every worker owns one slot of gradients, buffers and results.
 
+import type { KernelName } from '../../engine/kernels/backend';
+
 export const CTRL = {
   /** Bumped by the coordinator for each command; workers wait on it. */
   GEN: 0,
@@ -40,6 +42,8 @@ export interface SharedSetup {
   /** maxBatch × TRANSFORM_SIZE float64: the batch's distortions, drawn by the coordinator. */
   transforms: SharedArrayBuffer;
   wasmPath?: string;
+  /** The coordinator's kernels (K.name): every worker installs the same build. */
+  kernels?: KernelName;
 }
 
 /** Images [start, end) of a batch of n that shard t of T computes. */

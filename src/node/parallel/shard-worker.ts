@@ -10,7 +10,8 @@ import { installKernels } from '../kernels';
 import { CMD_EXIT, CMD_STEP, CTRL, shardRange, type SharedSetup } from './layout';
 
 const setup = workerData as SharedSetup & { shard: number };
-installKernels(setup.wasmPath);
+// The coordinator's build (K.name), not whatever LENET_KERNELS would pick: all shards round alike.
+const kernels = installKernels(setup.wasmPath, setup.kernels);
 const ctrl = new Int32Array(setup.ctrl);
 const idx = new Uint32Array(setup.idx);
 const labelsAll = new Uint8Array(setup.labels);
@@ -32,7 +33,7 @@ const myIdx = new Uint32Array(setup.maxBatch);
 
 // Read the generation before announcing readiness: the first command may follow at once.
 let seen = Atomics.load(ctrl, CTRL.GEN);
-parentPort!.postMessage({ type: 'ready' });
+parentPort!.postMessage({ type: 'ready', kernels: kernels.name });
 for (;;) {
   Atomics.wait(ctrl, CTRL.GEN, seen);
   seen = Atomics.load(ctrl, CTRL.GEN);

@@ -16,8 +16,10 @@ import { connectParentPort } from './port';
 import { EVAL_BATCH, TrainingSession } from './session';
 
 const port = connectParentPort();
-// The host passes the compiled kernels' path (`--wasm=PATH`): it differs between a dev tree and a
-// packaged app. Without it, or when it cannot load, the plain TypeScript kernels run.
+// The host passes the compiled kernels' path (`--wasm=PATH`, the plain SIMD build; the relaxed
+// one is its sibling kernels-relaxed.wasm): it differs between a dev tree and a packaged app.
+// The relaxed build runs where the runtime accepts it, else the plain one (src/node/kernels.ts);
+// when neither loads, the plain TypeScript kernels.
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const wasmPath = arg('wasm') ?? DEFAULT_WASM_PATH;
 const kernels = installKernels(wasmPath);

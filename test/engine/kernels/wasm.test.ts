@@ -1,20 +1,25 @@
 // The WebAssembly SIMD kernels against the plain TypeScript ones (themselves tested against
 // reference.ts), over odd sizes, strides and paddings, both with arrays inside wasm memory (the
-// zero-copy path) and with ordinary arrays (the copy path).
+// zero-copy path) and with ordinary arrays (the copy path); for both builds: plain SIMD
+// (kernels.wasm) and relaxed SIMD (kernels-relaxed.wasm, fused multiply-add in the GEMMs).
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jsKernels } from '../../../src/engine/kernels/backend';
 import { convOutSize, type ConvGeometry } from '../../../src/engine/kernels/conv';
-import { createWasmKernels, wasmSimdSupported } from '../../../src/engine/kernels/wasm-backend';
-import { DEFAULT_WASM_PATH } from '../../../src/node/kernels';
+import { createWasmKernels, wasmSimdSupported, type WasmKernels } from '../../../src/engine/kernels/wasm-backend';
+import { compileKernels, DEFAULT_WASM_PATH } from '../../../src/node/kernels';
 import { compareTensors } from '../../helpers/close';
 import { mulberry32 } from '../../helpers/prng';
 
-const W = createWasmKernels(new WebAssembly.Module(readFileSync(DEFAULT_WASM_PATH)), 16 * 1024 * 1024);
+// compileKernels switches on V8's relaxed-SIMD flag when this Node (20) needs it.
+const BUILDS = {
+  'wasm-simd': createWasmKernels(compileKernels('wasm-simd'), 16 * 1024 * 1024),
+  'wasm-relaxed-simd': createWasmKernels(compileKernels('wasm-relaxed-simd'), 16 * 1024 * 1024),
+};
 const rnd = mulberry32(7);
 
-function rand(n: number, inWasm: boolean): Float32Array {
+function randIn(W: WasmKernels, n: number, inWasm: boolean): Float32Array {
   const a = inWasm ? W.alloc(n) : new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rnd.next() * 2 - 1;
   return a;
@@ -25,12 +30,47 @@ function expectClose(name: string, a: Float32Array, b: Float32Array, rtol = 1e-5
   expect(r.ok, r.message).toBe(true);
 }
 
-it('this Node runtime has WebAssembly SIMD and the module loads', () => {
+it('this Node runtime has WebAssembly SIMD and both builds load, each saying which it is', () => {
   expect(wasmSimdSupported()).toBe(true);
-  expect(W.name).toBe('wasm-simd');
+  expect(BUILDS['wasm-simd'].name).toBe('wasm-simd');
+  expect(BUILDS['wasm-relaxed-simd'].name).toBe('wasm-relaxed-simd');
 });
 
-describe.each([true, false])('wasm kernels (arrays in wasm memory: %s)', (inWasm) => {
+it('the two builds agree on LeNet-sized GEMMs within f32 rounding', () => {
+  const plain = BUILDS['wasm-simd'];
+  const relaxed = BUILDS['wasm-relaxed-simd'];
+  // conv1 forward (6×25 · 25×784), conv2 weight gradient (NT, K = 100), f5 backward (TN, K = 120).
+  for (const [M, N, Kd] of [
+    [6, 784, 25],
+    [16, 150, 100],
+    [400, 32, 120],
+  ]) {
+    const A = randIn(plain, M * Kd, true);
+    const B = randIn(plain, Kd * N, true);
+    const Bt = randIn(plain, N * Kd, true);
+    const At = randIn(plain, Kd * M, true);
+    for (const op of ['gemmNN', 'gemmNT', 'gemmTN'] as const) {
+      const [a, b] = op === 'gemmNN' ? [A, B] : op === 'gemmNT' ? [A, Bt] : [At, B];
+      const want = new Float32Array(M * N);
+      jsKernels[op](want, 0, a, 0, b, 0, M, N, Kd, false);
+      const p = plain.alloc(M * N);
+      const r = relaxed.alloc(M * N);
+      plain[op](p, 0, a, 0, b, 0, M, N, Kd, false);
+      relaxed[op](r, 0, a, 0, b, 0, M, N, Kd, false); // copy path: a and b live in the other memory
+      expectClose(`${op} ${M}×${N}×${Kd} relaxed vs plain`, r, p, 1e-5, 1e-5);
+      expectClose(`${op} ${M}×${N}×${Kd} relaxed vs TypeScript`, r, want, 1e-5, 1e-5);
+    }
+  }
+});
+
+describe.each([
+  ['wasm-relaxed-simd', true],
+  ['wasm-relaxed-simd', false],
+  ['wasm-simd', true],
+  ['wasm-simd', false],
+] as const)('%s kernels (arrays in wasm memory: %s)', (variant, inWasm) => {
+  const W = BUILDS[variant];
+  const rand = (n: number, inW: boolean): Float32Array => randIn(W, n, inW);
   const sizes = [1, 3, 7, 29];
   for (const M of sizes) {
     for (const N of [1, 4, 9, 29]) {
@@ -93,6 +133,9 @@ describe.each([true, false])('wasm kernels (arrays in wasm memory: %s)', (inWasm
 
   for (const [C, H, Wd, size, stride] of [
     [6, 28, 28, 2, 2],
+    [16, 10, 10, 2, 2],
+    [3, 14, 22, 2, 2],
+    [2, 9, 17, 2, 2],
     [3, 7, 7, 3, 2],
     [2, 5, 6, 2, 1],
   ] as const) {
@@ -126,6 +169,23 @@ describe.each([true, false])('wasm kernels (arrays in wasm memory: %s)', (inWasm
     });
   }
 
+  it('2×2 max pooling picks the same winner on ties and NaNs as the scalar loop', () => {
+    const g = { C: 2, H: 6, W: 20, size: 2, stride: 2, OH: 3, OW: 10 };
+    const len = 2 * 6 * 20;
+    const x = inWasm ? W.alloc(len) : new Float32Array(len);
+    // values from a small set: many ties; some NaN in every position of a window
+    for (let i = 0; i < len; i++) x[i] = i % 11 === 3 ? Number.NaN : Math.floor(rnd.next() * 3) - 1;
+    const yl = 2 * 3 * 10;
+    const y1 = new Float32Array(yl);
+    const a1 = new Int32Array(yl);
+    const yw = inWasm ? W.alloc(yl) : new Float32Array(yl);
+    const aw = inWasm ? W.allocI32(yl) : new Int32Array(yl);
+    jsKernels.maxPoolForward(y1, a1, x, 1, g);
+    W.maxPoolForward(yw, aw, x, 1, g);
+    expect(Array.from(aw)).toEqual(Array.from(a1));
+    expect(Array.from(yw)).toEqual(Array.from(y1));
+  });
+
   it('relu, relu backward and bias over 2×3×7', () => {
     const len = 2 * 3 * 7;
     const x = rand(len, inWasm);
@@ -144,6 +204,95 @@ describe.each([true, false])('wasm kernels (arrays in wasm memory: %s)', (inWasm
     jsKernels.addBias(y1, bias, 2, 3, 7);
     W.addBias(yw, bias, 2, 3, 7);
     expectClose('bias', yw, y1, 0, 0);
+  });
+});
+
+// tanh and sigmoid are computed differently (polynomial and exp in f32 vs Math.tanh/Math.exp in
+// f64), so they are compared element by element: within 2e-7 absolute and about 4 ulp relative,
+// NaN for NaN, over random, tiny, huge and special inputs and every tail length.
+// Both builds: relaxed SIMD may fuse the polynomials' multiply-adds.
+describe.each([
+  ['wasm-simd', true],
+  ['wasm-simd', false],
+  ['wasm-relaxed-simd', true],
+  ['wasm-relaxed-simd', false],
+] as const)('%s tanh and sigmoid (arrays in wasm memory: %s)', (variant, inWasm) => {
+  const W = createWasmKernels(compileKernels(variant), 4 * 1024 * 1024);
+  const act = mulberry32(11);
+  const nearZero = [0, -0, 1e-45, -1e-40, 1e-30, 1e-8, -1e-8, 1e-5, -1e-5];
+  const special = [...nearZero, 0.625, -0.625, 9, 9.1, -10, 88, -88, -100, 100, -104, 1e30, -1e30, Infinity, -Infinity, NaN];
+  const inputs: number[] = [...special];
+  for (let i = 0; i < 4000; i++) inputs.push(act.next() * 40 - 20);
+  for (let i = 0; i < 1000; i++) inputs.push((act.next() < 0.5 ? -1 : 1) * 10 ** (act.next() * 47 - 45));
+  inputs.push(...special, 1.5, -0.3, 2); // total length not a multiple of 4
+
+  function f32(values: ArrayLike<number>): Float32Array {
+    const a = inWasm ? W.alloc(values.length) : new Float32Array(values.length);
+    a.set(values instanceof Float32Array ? values : Float32Array.from(values));
+    return a;
+  }
+  /** Worst error of got vs want; fails unless |d| ≤ 2e-7 and |d| ≤ 5e-7·|want| (3e-45 for subnormal want). */
+  function expectNear(name: string, got: Float32Array, want: Float32Array, input: Float32Array): void {
+    for (let i = 0; i < want.length; i++) {
+      const at = `${name} at x=${input[i]}: got ${got[i]}, want ${want[i]}`;
+      if (Number.isNaN(want[i])) {
+        expect(Number.isNaN(got[i]), at).toBe(true);
+        continue;
+      }
+      const d = Math.abs(got[i] - want[i]);
+      expect(d <= 2e-7 && d <= Math.max(5e-7 * Math.abs(want[i]), 3e-45), at).toBe(true);
+    }
+  }
+  const fns = [
+    ['tanh', 'tanhForward', 'tanhBackward'],
+    ['sigmoid', 'sigmoidForward', 'sigmoidBackward'],
+  ] as const;
+
+  for (const [name, fwd, bwd] of fns) {
+    it(`${name} forward and backward match the JS reference`, () => {
+      for (const len of [1, 2, 3, 4, 5, 7, inputs.length]) {
+        const x = f32(inputs.slice(inputs.length - len));
+        const want = new Float32Array(len);
+        const got = f32(new Float32Array(len));
+        jsKernels[fwd](want, x, len);
+        W[fwd](got, x, len);
+        expectNear(`${name} n=${len}`, got, want, x);
+        // Backward from the same y, with y values close to the ends of the range too.
+        const y = f32(want);
+        for (let i = 0; i < len; i += 7) y[i] = name === 'tanh' ? (i & 8 ? -1 : 1) * (1 - (act.int(2000) + 1) * 2 ** -24) : act.int(2000) * 2 ** -24;
+        const dy = f32(Array.from({ length: len }, () => act.next() * 4 - 2));
+        if (len > 3) dy[3] = NaN;
+        const dWant = new Float32Array(len);
+        const dGot = f32(new Float32Array(len));
+        jsKernels[bwd](dWant, dy, y, len);
+        W[bwd](dGot, dy, y, len);
+        expectNear(`${name} backward n=${len}`, dGot, dWant, y);
+      }
+    });
+  }
+
+  it('keeps the sign of zero, saturates exactly and never overflows', () => {
+    const x = f32([-0, 0, 1e30, -1e30, 100, -100, -1e30, Infinity, -Infinity]);
+    const t = f32(new Float32Array(x.length));
+    const s = f32(new Float32Array(x.length));
+    W.tanhForward(t, x, x.length);
+    W.sigmoidForward(s, x, x.length);
+    expect(Object.is(t[0], -0)).toBe(true);
+    expect(Object.is(t[1], 0)).toBe(true);
+    expect(Array.from(t.subarray(2))).toEqual([1, -1, 1, -1, -1, 1, -1]);
+    expect(Array.from(s.subarray(0, 3))).toEqual([0.5, 0.5, 1]);
+    expect(s[4]).toBe(1);
+    expect(s[5]).toBeGreaterThan(0);
+    expect(s[5]).toBeLessThan(1e-40);
+    expect(s[6]).toBe(0);
+    expect(s[7]).toBe(1);
+    expect(s[8]).toBe(0);
+    // tanh(1e-5) keeps its relative accuracy near 0
+    const tiny = f32([1e-5, -1e-8, 3e-39]);
+    W.tanhForward(t, tiny, 3);
+    expect(Math.abs(t[0] - tiny[0]) / tiny[0]).toBeLessThanOrEqual(1e-6);
+    expect(t[1]).toBe(tiny[1]);
+    expect(t[2]).toBe(tiny[2]);
   });
 });
 

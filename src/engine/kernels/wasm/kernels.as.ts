@@ -1,8 +1,21 @@
 // WebAssembly SIMD kernels, written in AssemblyScript and compiled at build time by
-// `scripts/build-wasm.mjs` (asc --enable simd -O3 --runtime stub --importMemory).
+// `scripts/build-wasm.mjs` (asc --enable simd -O3 --runtime stub --importMemory) twice: kernels.wasm,
+// and kernels-relaxed.wasm with --enable relaxed-simd, where `madd` (simd.as.ts) is a fused
+// multiply-add. The host picks the relaxed build when its runtime accepts it.
+// This file is the module's entry: it holds GEMM, im2col, pooling, batch norm and the optimizer
+// step, and re-exports the kernels kept in their own files (direct convolution, activations).
 // Every pointer is a byte offset into the memory the engine allocates tensors from, so JS keeps
 // Float32Array views on the same bytes and nothing is copied per call. The plain TypeScript
 // kernels (gemm.ts, conv.ts, pool.ts) define what each function computes; tests compare.
+
+export * from './conv.as';
+export * from './activations.as';
+import { madd } from './simd.as';
+
+/** 1 in the relaxed-SIMD build (kernels-relaxed.wasm), 0 in the plain one: the module says which it is. */
+export function relaxed_simd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
 
 // ---------------------------------------------------------------------------------------------
 // GEMM with A read through strides: element A(i,k) at a + 4·(i·rsA + k·csA).
@@ -37,14 +50,14 @@ export function gemm_xn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, rs
         const v1 = splat(pa + sa);
         const v2 = splat(pa + 2 * sa);
         const v3 = splat(pa + 3 * sa);
-        x00 = f32x4.add(x00, f32x4.mul(v0, b0));
-        x01 = f32x4.add(x01, f32x4.mul(v0, b1));
-        x10 = f32x4.add(x10, f32x4.mul(v1, b0));
-        x11 = f32x4.add(x11, f32x4.mul(v1, b1));
-        x20 = f32x4.add(x20, f32x4.mul(v2, b0));
-        x21 = f32x4.add(x21, f32x4.mul(v2, b1));
-        x30 = f32x4.add(x30, f32x4.mul(v3, b0));
-        x31 = f32x4.add(x31, f32x4.mul(v3, b1));
+        x00 = madd(v0, b0, x00);
+        x01 = madd(v0, b1, x01);
+        x10 = madd(v1, b0, x10);
+        x11 = madd(v1, b1, x11);
+        x20 = madd(v2, b0, x20);
+        x21 = madd(v2, b1, x21);
+        x30 = madd(v3, b0, x30);
+        x31 = madd(v3, b1, x31);
         pb += rowB;
         pa += ca;
       }
@@ -75,10 +88,10 @@ export function gemm_xn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, rs
       let pa = a0;
       for (let k = 0; k < K; k++) {
         const b0 = v128.load(pb);
-        x0 = f32x4.add(x0, f32x4.mul(splat(pa), b0));
-        x1 = f32x4.add(x1, f32x4.mul(splat(pa + sa), b0));
-        x2 = f32x4.add(x2, f32x4.mul(splat(pa + 2 * sa), b0));
-        x3 = f32x4.add(x3, f32x4.mul(splat(pa + 3 * sa), b0));
+        x0 = madd(splat(pa), b0, x0);
+        x1 = madd(splat(pa + sa), b0, x1);
+        x2 = madd(splat(pa + 2 * sa), b0, x2);
+        x3 = madd(splat(pa + 3 * sa), b0, x3);
         pb += rowB;
         pa += ca;
       }
@@ -120,8 +133,8 @@ export function gemm_xn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, rs
       let pa = a0;
       for (let k = 0; k < K; k++) {
         const v = splat(pa);
-        x0 = f32x4.add(x0, f32x4.mul(v, v128.load(pb)));
-        x1 = f32x4.add(x1, f32x4.mul(v, v128.load(pb, 16)));
+        x0 = madd(v, v128.load(pb), x0);
+        x1 = madd(v, v128.load(pb, 16), x1);
         pb += rowB;
         pa += ca;
       }
@@ -185,14 +198,14 @@ export function gemm_nt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, ac
         const vb1 = v128.load(b1 + o);
         const vb2 = v128.load(b2 + o);
         const vb3 = v128.load(b3 + o);
-        s00 = f32x4.add(s00, f32x4.mul(va0, vb0));
-        s01 = f32x4.add(s01, f32x4.mul(va0, vb1));
-        s02 = f32x4.add(s02, f32x4.mul(va0, vb2));
-        s03 = f32x4.add(s03, f32x4.mul(va0, vb3));
-        s10 = f32x4.add(s10, f32x4.mul(va1, vb0));
-        s11 = f32x4.add(s11, f32x4.mul(va1, vb1));
-        s12 = f32x4.add(s12, f32x4.mul(va1, vb2));
-        s13 = f32x4.add(s13, f32x4.mul(va1, vb3));
+        s00 = madd(va0, vb0, s00);
+        s01 = madd(va0, vb1, s01);
+        s02 = madd(va0, vb2, s02);
+        s03 = madd(va0, vb3, s03);
+        s10 = madd(va1, vb0, s10);
+        s11 = madd(va1, vb1, s11);
+        s12 = madd(va1, vb2, s12);
+        s13 = madd(va1, vb3, s13);
       }
       const c0 = c + (<usize>(i * N + j) << 2);
       const c1 = c0 + (<usize>N << 2);
@@ -239,7 +252,7 @@ function ntSingle(pc: usize, pa: usize, pb: usize, K: i32, K4: i32, acc: i32): v
   let s = f32x4.splat(0);
   for (let k = 0; k < K4; k += 4) {
     const o = <usize>k << 2;
-    s = f32x4.add(s, f32x4.mul(v128.load(pa + o), v128.load(pb + o)));
+    s = madd(v128.load(pa + o), v128.load(pb + o), s);
   }
   const r = hsum(s) + dotTail(pa, pb, K4, K);
   store<f32>(pc, acc ? load<f32>(pc) + r : r);
@@ -372,18 +385,55 @@ export function maxpool_fwd(y: usize, argmax: usize, x: usize, nC: i32, H: i32, 
 }
 
 /** The common 2×2 stride-2 case; same winners as the general loop (first maximum in scan order). */
+// Four outputs at a time: two rows of 8 inputs split into even and odd columns, then the
+// general loop's comparisons as lane masks: from −∞, the first strictly greater value wins, so
+// a NaN never does.
 function maxpool2(y: usize, argmax: usize, x: usize, nC: i32, H: i32, W: i32, OH: i32, OW: i32): void {
   let py = y;
   let pa = argmax;
+  const step = i32x4(0, 2, 4, 6);
   for (let m = 0; m < nC; m++) {
     const base = m * H * W;
     for (let oh = 0; oh < OH; oh++) {
       let i0 = base + 2 * oh * W;
-      for (let ow = 0; ow < OW; ow++) {
+      let ow = 0;
+      for (; ow + 4 <= OW; ow += 4) {
         const p = x + (<usize>i0 << 2);
         const q = p + (<usize>W << 2);
-        let best = load<f32>(p);
+        const r0 = v128.load(p);
+        const r1 = v128.load(p, 16);
+        const s0 = v128.load(q);
+        const s1 = v128.load(q, 16);
+        const a = v128.shuffle<f32>(r0, r1, 0, 2, 4, 6);
+        const b = v128.shuffle<f32>(r0, r1, 1, 3, 5, 7);
+        const c = v128.shuffle<f32>(s0, s1, 0, 2, 4, 6);
+        const d = v128.shuffle<f32>(s0, s1, 1, 3, 5, 7);
+        const ia = i32x4.add(i32x4.splat(i0), step);
+        let t = f32x4.gt(a, f32x4.splat(-Infinity));
+        let best = v128.bitselect(a, f32x4.splat(-Infinity), t);
+        let bi = ia;
+        t = f32x4.gt(b, best);
+        best = v128.bitselect(b, best, t);
+        bi = v128.bitselect(i32x4.add(ia, i32x4.splat(1)), bi, t);
+        t = f32x4.gt(c, best);
+        best = v128.bitselect(c, best, t);
+        bi = v128.bitselect(i32x4.add(ia, i32x4.splat(W)), bi, t);
+        t = f32x4.gt(d, best);
+        best = v128.bitselect(d, best, t);
+        bi = v128.bitselect(i32x4.add(ia, i32x4.splat(W + 1)), bi, t);
+        v128.store(py, best);
+        v128.store(pa, bi);
+        py += 16;
+        pa += 16;
+        i0 += 8;
+      }
+      for (; ow < OW; ow++) {
+        const p = x + (<usize>i0 << 2);
+        const q = p + (<usize>W << 2);
+        let best: f32 = -Infinity;
         let bi = i0;
+        const a = load<f32>(p);
+        if (a > best) best = a;
         const b = load<f32>(p, 4);
         if (b > best) {
           best = b;
@@ -418,11 +468,30 @@ export function maxpool_bwd(dx: usize, dy: usize, argmax: usize, count: i32): vo
 
 export function avgpool_fwd(y: usize, x: usize, nC: i32, H: i32, W: i32, size: i32, stride: i32, OH: i32, OW: i32): void {
   const inv: f32 = 1.0 / <f32>(size * size);
+  const fast = size == 2 && stride == 2;
+  const vinv = f32x4.splat(inv);
   let o = y;
   for (let m = 0; m < nC; m++) {
     const base = x + (<usize>(m * H * W) << 2);
     for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
+      let ow = 0;
+      // 2×2, stride 2: four outputs at a time, summed in the scalar loop's order.
+      if (fast) {
+        for (; ow + 4 <= OW; ow += 4) {
+          const p = base + (<usize>(2 * oh * W + 2 * ow) << 2);
+          const q = p + (<usize>W << 2);
+          const r0 = v128.load(p);
+          const r1 = v128.load(p, 16);
+          const s0 = v128.load(q);
+          const s1 = v128.load(q, 16);
+          let t = f32x4.add(v128.shuffle<f32>(r0, r1, 0, 2, 4, 6), v128.shuffle<f32>(r0, r1, 1, 3, 5, 7));
+          t = f32x4.add(t, v128.shuffle<f32>(s0, s1, 0, 2, 4, 6));
+          t = f32x4.add(t, v128.shuffle<f32>(s0, s1, 1, 3, 5, 7));
+          v128.store(o, f32x4.mul(t, vinv));
+          o += 16;
+        }
+      }
+      for (; ow < OW; ow++) {
         let s: f32 = 0;
         for (let i = 0; i < size; i++) {
           const r = base + (<usize>((oh * stride + i) * W + ow * stride) << 2);
@@ -437,11 +506,29 @@ export function avgpool_fwd(y: usize, x: usize, nC: i32, H: i32, W: i32, size: i
 
 export function avgpool_bwd(dx: usize, dy: usize, nC: i32, H: i32, W: i32, size: i32, stride: i32, OH: i32, OW: i32): void {
   const inv: f32 = 1.0 / <f32>(size * size);
+  const fast = size == 2 && stride == 2;
+  const vinv = f32x4.splat(inv);
   let o = dy;
   for (let m = 0; m < nC; m++) {
     const base = dx + (<usize>(m * H * W) << 2);
     for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
+      let ow = 0;
+      // 2×2, stride 2: every input gets one share; four outputs' shares at a time.
+      if (fast) {
+        for (; ow + 4 <= OW; ow += 4) {
+          const v = f32x4.mul(v128.load(o), vinv);
+          o += 16;
+          const lo = v128.shuffle<f32>(v, v, 0, 0, 1, 1);
+          const hi = v128.shuffle<f32>(v, v, 2, 2, 3, 3);
+          const p = base + (<usize>(2 * oh * W + 2 * ow) << 2);
+          const q = p + (<usize>W << 2);
+          v128.store(p, f32x4.add(v128.load(p), lo));
+          v128.store(p, f32x4.add(v128.load(p, 16), hi), 16);
+          v128.store(q, f32x4.add(v128.load(q), lo));
+          v128.store(q, f32x4.add(v128.load(q, 16), hi), 16);
+        }
+      }
+      for (; ow < OW; ow++) {
         const v = load<f32>(o) * inv;
         o += 4;
         for (let i = 0; i < size; i++) {

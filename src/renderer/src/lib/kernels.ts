@@ -1,11 +1,14 @@
 // The engine's WebAssembly SIMD kernels in the renderer, with the plain TypeScript kernels as
-// the fallback. The .wasm (built by scripts/build-wasm.mjs) is inlined into the bundle as
-// base64 rather than fetched: the packaged app loads the page from file://, where Chromium's
-// fetch() is not available, and the module is small (~10 kB). It is compiled asynchronously
-// (Chromium refuses synchronous compiles of larger modules on the main thread; the CSP allows
-// it through 'wasm-unsafe-eval'), and checked against the TypeScript GEMM before it is used.
+// the fallback. Both builds (scripts/build-wasm.mjs) are inlined into the bundle as base64 rather
+// than fetched: the packaged app loads the page from file://, where Chromium's fetch() is not
+// available, and the modules are small (~16 kB each). The relaxed-SIMD build (fused multiply-add)
+// is used when WebAssembly.validate accepts it (Chromium does by default), else the plain SIMD
+// one. The module is compiled asynchronously (Chromium refuses synchronous compiles of larger
+// modules on the main thread; the CSP allows it through 'wasm-unsafe-eval'), and checked against
+// the TypeScript GEMM before it is used.
 
 import wasmDataUrl from '../../../../build/wasm/kernels.wasm?url&inline';
+import relaxedDataUrl from '../../../../build/wasm/kernels-relaxed.wasm?url&inline';
 import { jsKernels, setKernels, type Kernels, type KernelName } from '../../../engine/kernels/backend';
 import { createWasmKernels, wasmSimdSupported } from '../../../engine/kernels/wasm-backend';
 
@@ -56,12 +59,13 @@ export async function installRendererKernels(): Promise<KernelStatus> {
   const t0 = performance.now();
   if (!wasmSimdSupported()) return { name: 'js', reason: 'this browser has no WebAssembly SIMD', loadMs: performance.now() - t0 };
   try {
-    const module = await WebAssembly.compile(decodeDataUrl(wasmDataUrl));
+    const relaxed = decodeDataUrl(relaxedDataUrl);
+    const module = await WebAssembly.compile(WebAssembly.validate(relaxed) ? relaxed : decodeDataUrl(wasmDataUrl));
     const k = createWasmKernels(module, MEMORY_BYTES);
     const checkDiff = selfCheck(k);
     if (!(checkDiff < 1e-4)) throw new Error(`the wasm GEMM differs from the reference by ${checkDiff}`);
     setKernels(k);
-    return { name: 'wasm-simd', checkDiff, loadMs: performance.now() - t0 };
+    return { name: k.name, checkDiff, loadMs: performance.now() - t0 };
   } catch (e) {
     setKernels(jsKernels);
     return { name: 'js', reason: `the wasm kernels could not load: ${e instanceof Error ? e.message : String(e)}`, loadMs: performance.now() - t0 };

@@ -1,0 +1,151 @@
+// Pointwise activations in WebAssembly SIMD. The reference is src/engine/layers/activation.ts.
+// tanh and sigmoid, forward and backward, four lanes at a time.
+//
+// exp(t) = 2ⁿ·e^r with n = round(t/ln2) and r = t − n·ln2 (Cody–Waite: ln2 split in a short high
+// part, so n·LN2_HI is exact, and a low correction), |r| ≤ ln2/2; e^r = 1 + r + r²·P(r) with Cephes'
+// expf polynomial (≈1 ulp). 2ⁿ is built from exponent bits, as 2^⌊n/2⌋ · 2^(n−⌊n/2⌋) so that
+// results down to the subnormals (sigmoid of large negative inputs) are right and not flushed.
+//
+//   tanh(x)    = sign(x)·tanh(|x|): for |x| < 0.625 an odd polynomial (Cephes tanhf, keeps the
+//                relative accuracy near 0), above 1 − 2/(e^{2|x|} + 1); |x| is clamped at 10,
+//                where tanh is 1 in f32.
+//   sigmoid(x) = 1/(1 + e^{−x}) for x ≥ 0, e^{x}/(1 + e^{x}) below, both from E = e^{−|x|} ≤ 1,
+//                so neither overflows and tiny results keep their relative accuracy.
+// A NaN input gives NaN (the trainer's divergence check relies on it). The last len mod 4 elements
+// go through the same vector code one partial vector, so a value's result does not depend on
+// where it sits in the array.
+//
+// Backward uses the cached output y: tanh' = (1 − y)(1 + y) (not 1 − y², which cancels near |y| = 1),
+// σ' = y(1 − y).
+
+import { madd } from './simd.as';
+
+const LOG2E: f32 = 1.44269504089;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+
+// @ts-ignore: decorator
+@inline function k(v: f32): v128 {
+  return f32x4.splat(v);
+}
+
+/** e^t per lane, for t in [−120, 88] (callers clamp); NaN stays NaN. */
+// @ts-ignore: decorator
+@inline function expv(t: v128): v128 {
+  const fn = f32x4.nearest(f32x4.mul(t, k(LOG2E)));
+  let r = f32x4.sub(t, f32x4.mul(fn, k(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(fn, k(LN2_LO)));
+  const z = f32x4.mul(r, r);
+  let p = madd(k(1.9875691500e-4), r, k(1.3981999507e-3));
+  p = madd(p, r, k(8.3334519073e-3));
+  p = madd(p, r, k(4.1665795894e-2));
+  p = madd(p, r, k(1.6666665459e-1));
+  p = madd(p, r, k(5.0000001201e-1));
+  p = madd(p, z, f32x4.add(r, k(1)));
+  const n = i32x4.trunc_sat_f32x4_s(fn);
+  const n1 = i32x4.shr_s(n, 1);
+  const n2 = i32x4.sub(n, n1);
+  const bias = i32x4.splat(127);
+  const s1 = i32x4.shl(i32x4.add(n1, bias), 23);
+  const s2 = i32x4.shl(i32x4.add(n2, bias), 23);
+  return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
+// @ts-ignore: decorator
+@inline function tanhv(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const sign = v128.xor(x, a);
+  // |x| < 0.625: a + a·z·P(z), z = a²
+  const z = f32x4.mul(a, a);
+  let p = madd(k(-5.70498872745e-3), z, k(2.06390887954e-2));
+  p = madd(p, z, k(-5.37397155531e-2));
+  p = madd(p, z, k(1.33314422036e-1));
+  p = madd(p, z, k(-3.33332819422e-1));
+  const small = madd(f32x4.mul(p, z), a, a);
+  // otherwise 1 − 2/(e^{2a} + 1); f32x4.min keeps NaN
+  const e = expv(f32x4.mul(f32x4.min(a, k(10)), k(2)));
+  const large = f32x4.sub(k(1), f32x4.div(k(2), f32x4.add(e, k(1))));
+  const y = v128.or(v128.bitselect(small, large, f32x4.lt(a, k(0.625))), sign);
+  return v128.bitselect(x, y, f32x4.ne(x, x));
+}
+
+// @ts-ignore: decorator
+@inline function sigmoidv(x: v128): v128 {
+  // e^{−|x|}, clamped where it is 0 in f32 anyway; f32x4.max keeps NaN
+  const e = expv(f32x4.max(f32x4.neg(f32x4.abs(x)), k(-120)));
+  const num = v128.bitselect(k(1), e, f32x4.ge(x, k(0)));
+  const y = f32x4.div(num, f32x4.add(e, k(1)));
+  return v128.bitselect(x, y, f32x4.ne(x, x));
+}
+
+/** Loads the last 1–3 floats at p into the low lanes of a vector (the other lanes are filler). */
+// @ts-ignore: decorator
+@inline function loadTail(p: usize, rem: i32): v128 {
+  let v = f32x4.splat(load<f32>(p));
+  if (rem > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (rem > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline function storeTail(p: usize, v: v128, rem: i32): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (rem > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (rem > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+export function tanh_fwd(y: usize, x: usize, len: i32): void {
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, tanhv(v128.load(x + o)));
+  }
+  if (i < len) {
+    const o = <usize>i << 2;
+    storeTail(y + o, tanhv(loadTail(x + o, len - i)), len - i);
+  }
+}
+
+export function sigmoid_fwd(y: usize, x: usize, len: i32): void {
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, sigmoidv(v128.load(x + o)));
+  }
+  if (i < len) {
+    const o = <usize>i << 2;
+    storeTail(y + o, sigmoidv(loadTail(x + o, len - i)), len - i);
+  }
+}
+
+/** dx = dy·(1 − y)(1 + y) */
+export function tanh_bwd(dx: usize, dy: usize, y: usize, len: i32): void {
+  const one = k(1);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(y + o);
+    v128.store(dx + o, f32x4.mul(v128.load(dy + o), f32x4.mul(f32x4.sub(one, v), f32x4.add(one, v))));
+  }
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(y + o);
+    store<f32>(dx + o, load<f32>(dy + o) * ((1 - v) * (1 + v)));
+  }
+}
+
+/** dx = dy·y(1 − y) */
+export function sigmoid_bwd(dx: usize, dy: usize, y: usize, len: i32): void {
+  const one = k(1);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(y + o);
+    v128.store(dx + o, f32x4.mul(v128.load(dy + o), f32x4.mul(v, f32x4.sub(one, v))));
+  }
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(y + o);
+    store<f32>(dx + o, load<f32>(dy + o) * (v * (1 - v)));
+  }
+}

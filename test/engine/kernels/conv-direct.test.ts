@@ -1,0 +1,142 @@
+// The direct convolution kernels (wasm/conv.as.ts: forward and weight gradient over whole
+// batches, output maps in pairs that skip unconnected inputs) against the im2col + GEMM
+// reference (conv-batch.ts through the TypeScript kernels), over the row widths that exercise
+// every block size and partial store, paddings, kernel sizes, odd map counts and masks.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { jsKernels } from '../../../src/engine/kernels/backend';
+import { convOutSize, type ConvGeometry } from '../../../src/engine/kernels/conv';
+import { makeConvPlan, pairRows } from '../../../src/engine/kernels/conv-batch';
+import { createWasmKernels } from '../../../src/engine/kernels/wasm-backend';
+import { LECUN_C3_TABLE } from '../../../src/engine/presets';
+import { DEFAULT_WASM_PATH } from '../../../src/node/kernels';
+import { compareTensors } from '../../helpers/close';
+import { mulberry32 } from '../../helpers/prng';
+
+const W = createWasmKernels(new WebAssembly.Module(readFileSync(DEFAULT_WASM_PATH)), 32 * 1024 * 1024);
+const rnd = mulberry32(11);
+
+function fill(a: Float32Array): Float32Array {
+  for (let i = 0; i < a.length; i++) a[i] = rnd.next() * 2 - 1;
+  return a;
+}
+
+function expectClose(name: string, got: Float32Array, want: Float32Array): void {
+  const r = compareTensors(name, got, want, 1e-5, 1e-5);
+  expect(r.ok, r.message).toBe(true);
+}
+
+function c3Mask(): Uint8Array {
+  const m = new Uint8Array(16 * 6);
+  for (let o = 0; o < 16; o++) for (let c = 0; c < 6; c++) m[o * 6 + c] = LECUN_C3_TABLE[c][o];
+  return m;
+}
+
+function randomMask(OC: number, C: number): Uint8Array {
+  const m = new Uint8Array(OC * C);
+  for (let o = 0; o < OC; o++) {
+    for (let c = 0; c < C; c++) m[o * C + c] = rnd.next() < 0.5 ? 1 : 0;
+    m[o * C + Math.floor(rnd.next() * C)] = 1;
+  }
+  return m;
+}
+
+/** Runs forward and weight gradient through wasm and the reference; masked weights are zero. */
+function check(label: string, C: number, H: number, Wd: number, OC: number, Kk: number, pad: number, n: number, mask: Uint8Array | null): void {
+  const OH = convOutSize(H, Kk, 1, pad);
+  const OW = convOutSize(Wd, Kk, 1, pad);
+  const g: ConvGeometry = { C, H, W: Wd, KH: Kk, KW: Kk, stride: 1, pad, OH, OW };
+  const k2 = Kk * Kk;
+  const x = fill(W.alloc(n * C * H * Wd));
+  const w = fill(W.alloc(OC * C * k2));
+  if (mask) for (let oc = 0; oc < OC * C; oc++) if (!mask[oc]) w.fill(0, oc * k2, oc * k2 + k2);
+  const bias = fill(W.alloc(OC));
+  const dy = fill(W.alloc(n * OC * OH * OW));
+  // Garbage after dy: the kernel reads past a row's end and must ignore what it finds.
+  const dyPadded = W.alloc(dy.length + 8);
+  dyPadded.set(dy);
+  dyPadded.fill(Number.NaN, dy.length);
+  const dyView = dyPadded.subarray(0, dy.length);
+
+  const wantY = new Float32Array(n * OC * OH * OW);
+  const wantDw = fill(new Float32Array(OC * C * k2));
+  const jsPlan = makeConvPlan(jsKernels, g, OC, mask);
+  jsKernels.convForward(wantY, x, w, bias, n, g, jsPlan);
+  const dw0 = wantDw.slice();
+  jsKernels.convBackwardWeights(wantDw, x, dy, n, g, jsPlan);
+
+  const plan = makeConvPlan(W, g, OC, mask);
+  const y = W.alloc(n * OC * OH * OW + 4);
+  y.fill(7);
+  W.convForward(y, x, w, bias, n, g, plan);
+  expectClose(`${label} forward`, y.subarray(0, wantY.length), wantY);
+  expect(Array.from(y.subarray(wantY.length)), `${label}: nothing written past y`).toEqual([7, 7, 7, 7]);
+
+  const dw = W.alloc(OC * C * k2);
+  dw.set(dw0);
+  W.convBackwardWeights(dw, x, dyView, n, g, plan);
+  // Entries of masked connections are left for the layer to zero: compare the connected ones.
+  for (let oc = 0; oc < OC * C; oc++) {
+    if (mask && !mask[oc]) continue;
+    expectClose(`${label} dw[${oc}]`, dw.subarray(oc * k2, oc * k2 + k2), wantDw.subarray(oc * k2, oc * k2 + k2));
+  }
+}
+
+describe('direct convolution (wasm) against im2col + GEMM', () => {
+  it('LeNet-5 conv1 (pad 2, 28 wide) and conv2 with the C3 table, batch 3', () => {
+    check('conv1', 1, 28, 28, 6, 5, 2, 3, null);
+    check('conv2 C3', 6, 14, 14, 16, 5, 0, 3, c3Mask());
+    check('conv2 full', 6, 14, 14, 16, 5, 0, 2, null);
+  });
+
+  // Output widths 1…21 and 28 cover the 16-, 8- and 4-position blocks and every partial store.
+  for (const OW of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 20, 21, 28]) {
+    it(`output width ${OW}, 5×5 and 3×3 kernels, odd map counts`, () => {
+      check(`w${OW} k5`, 2, 6, OW + 4, 3, 5, 0, 2, null);
+      check(`w${OW} k3 pad1`, 3, 4, OW, 5, 3, 1, 1, null);
+    });
+  }
+
+  it('kernel sizes 1, 2, 4, 6, 7 (the one-tap and five-tap weight-gradient paths)', () => {
+    for (const Kk of [1, 2, 4, 6, 7]) check(`k${Kk}`, 2, 9, 11, 4, Kk, Math.floor(Kk / 2), 2, null);
+  });
+
+  it('random connection tables', () => {
+    for (let t = 0; t < 5; t++) {
+      const OC = 3 + t;
+      const C = 2 + (t % 3);
+      check(`mask ${t}`, C, 8, 9, OC, 3, t % 2, 2, randomMask(OC, C));
+    }
+  });
+
+  it('an input that does not live in wasm memory is copied in and gives the same result', () => {
+    const g: ConvGeometry = { C: 1, H: 6, W: 6, KH: 3, KW: 3, stride: 1, pad: 1, OH: 6, OW: 6 };
+    const x = fill(new Float32Array(36));
+    const w = fill(new Float32Array(9 * 2));
+    const bias = fill(new Float32Array(2));
+    const want = new Float32Array(72);
+    jsKernels.convForward(want, x, w, bias, 1, g, makeConvPlan(jsKernels, g, 2, null));
+    const y = new Float32Array(72);
+    W.convForward(y, x, w, bias, 1, g, makeConvPlan(W, g, 2, null));
+    expectClose('copy path', y, want);
+  });
+});
+
+describe('pairRows', () => {
+  it("pairs LeCun's C3 maps into 8 pairs reading 72 of the 96 input maps (36 of the 60 connections need no extra work)", () => {
+    const rows = Array.from({ length: 16 }, (_, o) => [0, 1, 2, 3, 4, 5].filter((c) => LECUN_C3_TABLE[c][o]));
+    const pairs = pairRows(rows);
+    expect(pairs).toHaveLength(8);
+    expect(pairs.flatMap(([a, b]) => [a, b]).sort((p, q) => p - q)).toEqual([...Array(16).keys()]);
+    for (const [a, b, conn] of pairs) for (const c of [...rows[a], ...rows[b]]) expect(conn).toContain(c);
+    expect(pairs.reduce((s, [, , conn]) => s + 2 * conn.length, 0)).toBe(72);
+  });
+
+  it('an odd row out pairs with itself and reads only its own inputs', () => {
+    const pairs = pairRows([[0], [1], [0, 1]]);
+    expect(pairs).toHaveLength(2);
+    const single = pairs.find(([a, b]) => a === b)!;
+    expect(single[2]).toEqual([0, 1].filter((c) => [[0], [1], [0, 1]][single[0]].includes(c)));
+  });
+});
