@@ -56,6 +56,33 @@ describe('ParallelGradients', () => {
     expect(r.ok, r.message).toBe(true);
   });
 
+  it('3 threads (the third shard is added in a pass of its own): gradient equals the one-thread batch gradient', async () => {
+    const a = new Model(PRESETS['lenet5-relu-ce'].spec).init(4);
+    const b = new Model(PRESETS['lenet5-relu-ce'].spec).init(4);
+    const ra = localGradients(a, data.train).compute(idx, labels(), idx.length);
+    const rb = (await pool(b, 3)).compute(idx, labels(), idx.length);
+    expect(rb.correct).toBe(ra.correct);
+    expect(rb.lossSum).toBeCloseTo(ra.lossSum, 3);
+    const r = compareTensors('grads', b.grads, a.grads, 1e-4, 1e-6);
+    expect(r.ok, r.message).toBe(true);
+  });
+
+  it('a batch of one on 2 threads (shard 0 empty): gradient and batch norm statistics are those of shard 1, all finite', async () => {
+    const spec = PRESETS['lenet5-relu-ce-bn'].spec;
+    const a = new Model(spec).init(6);
+    const b = new Model(spec).init(6);
+    const one = Uint32Array.of(idx[3]);
+    const l = Uint8Array.of(data.train.labels[idx[3]]);
+    localGradients(a, data.train).compute(one, l, 1);
+    (await pool(b, 2)).compute(one, l, 1);
+    expect(b.isFinite()).toBe(true);
+    expect(
+      Buffer.from(b.grads.buffer, b.grads.byteOffset, b.grads.byteLength).equals(Buffer.from(a.grads.buffer, a.grads.byteOffset, a.grads.byteLength)),
+    ).toBe(true);
+    const r = compareTensors('running stats', b.buffers, a.buffers, 1e-6, 1e-7);
+    expect(r.ok, r.message).toBe(true);
+  });
+
   it('a given thread count reproduces bit for bit over 30 training steps', async () => {
     const run = async (): Promise<Float32Array> => {
       const m = new Model(PRESETS['lenet5-relu-ce-bn'].spec).init(9);
@@ -71,13 +98,18 @@ describe('ParallelGradients', () => {
 });
 
 describe('threadsFor', () => {
-  it('a network with batch norm gets only as many threads as keep 32 images per shard; others all they ask for', () => {
+  it('a network with batch norm gets only as many threads as keep 16 images per shard (32 with MSE); others all they ask for', () => {
     const bn = PRESETS['lenet5-relu-ce-bn'].spec;
+    const bnMse = PRESETS['lenet5-tanh-mse-bn'].spec;
     const plain = PRESETS['lenet5-relu-ce'].spec;
-    expect(threadsFor(bn, 32, 2)).toBe(1);
+    expect(threadsFor(bn, 32, 2)).toBe(2);
+    expect(threadsFor(bn, 32, 8)).toBe(2);
     expect(threadsFor(bn, 20, 8)).toBe(1);
-    expect(threadsFor(bn, 64, 2)).toBe(2);
-    expect(threadsFor(bn, 256, 4)).toBe(4);
+    expect(threadsFor(bn, 64, 4)).toBe(4);
+    expect(threadsFor(bn, 8, 2)).toBe(1);
+    expect(threadsFor(bnMse, 32, 2)).toBe(1);
+    expect(threadsFor(bnMse, 64, 2)).toBe(2);
+    expect(threadsFor(bnMse, 256, 4)).toBe(4);
     expect(threadsFor(plain, 32, 2)).toBe(2);
     expect(threadsFor(plain, 8, 1)).toBe(1);
   });

@@ -7,7 +7,7 @@ import { PRESETS, presetNames } from '../../engine/presets';
 import { parseSchedule, formatSchedule } from '../../engine/schedule';
 import { loadMnist } from '../datasets';
 import { installKernels } from '../kernels';
-import { defaultThreads } from '../parallel/gradients';
+import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, defaultThreads } from '../parallel/gradients';
 import {
   STUDY_PRESETS,
   describeMachine,
@@ -61,7 +61,7 @@ Options:
                      a twelfth of the training images)
   --out DIR          folder for the runs and the report (default runs/seed-study-DATE-TIME)
   --threads N        data-parallel threads per run (default: all cores, here ${defaultThreads()}; a network
-                     with batch norm uses only as many as keep 32 images per thread)
+                     with batch norm uses only as many as keep ${MIN_BATCHNORM_SHARD} images per thread, ${MIN_BATCHNORM_SHARD_MSE} with MSE)
   --seed S           seed of every run: initialisation, shuffling, split, distortions (default 1)
   --schedule S       learning-rate schedule for every run instead of the preset's: constant,
                      cosine, step:EVERY:GAMMA

@@ -10,7 +10,7 @@ import type { TrainSettings } from '../../preload/api';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { writeFileAtomic, removeStaleTempFiles } from '../files';
 import { installKernels } from '../kernels';
-import { MIN_BATCHNORM_SHARD, ParallelGradients, defaultThreads, threadsFor } from '../parallel/gradients';
+import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, ParallelGradients, defaultThreads, threadsFor } from '../parallel/gradients';
 import { RUN_ID_PATTERN } from '../protocol';
 import { buildRunConfig, createRun, defaultValidation, newRunId, readRunConfig, RunFolderError, type RunConfig } from '../runs';
 import { TrainingSession } from '../trainer/session';
@@ -61,9 +61,10 @@ Options:
 ${AUGMENT_HELP}
   --limit N          train on the first N training images only
   --threads N        data-parallel threads (default: all cores, here ${defaultThreads()}, but for a
-                     network with batch norm only as many as keep ${MIN_BATCHNORM_SHARD} images per thread, since
-                     each thread normalises its share of the batch on its own); a given
-                     thread count reproduces bit for bit, different counts differ slightly
+                     network with batch norm only as many as keep ${MIN_BATCHNORM_SHARD} images per thread,
+                     ${MIN_BATCHNORM_SHARD_MSE} with MSE, since each thread normalises its share of the batch on
+                     its own); a given thread count reproduces bit for bit, different counts
+                     differ slightly
   --json             print one JSON object per epoch on stdout and nothing else (use npm run -s)
   --run-dir DIR      keep the run in DIR, the app's run-folder format: run.json, status.json,
                      metrics.json, loss.json, confusion.json, checkpoint.lenet (everything resuming

@@ -44,9 +44,26 @@ export interface SharedSetup {
   wasmPath?: string;
   /** The coordinator's kernels (K.name): every worker installs the same build. */
   kernels?: KernelName;
+  /** How long a thread spins before it sleeps in Atomics.wait (0 when threads outnumber cores). */
+  spinMs: number;
 }
 
-/** Images [start, end) of a batch of n that shard t of T computes. */
-export function shardRange(t: number, T: number, n: number): [number, number] {
-  return [Math.floor((t * n) / T), Math.floor(((t + 1) * n) / T)];
+/**
+ * Waits while ctrl[i] === value: spins for up to spinMs first, then sleeps in Atomics.wait. Between
+ * two steps a thread waits a fraction of a millisecond, less than a sleep and wake-up costs.
+ * Returns false when timeoutMs (counted after the spin) passed without a change.
+ */
+export function waitWhile(ctrl: Int32Array, i: number, value: number, spinMs: number, timeoutMs: number): boolean {
+  if (spinMs > 0) {
+    const end = performance.now() + spinMs;
+    do {
+      for (let k = 0; k < 64; k++) if (Atomics.load(ctrl, i) !== value) return true;
+    } while (performance.now() < end);
+  }
+  return Atomics.wait(ctrl, i, value, timeoutMs) !== 'timed-out';
+}
+
+/** First image of shard t of T in a batch of n: shard t computes [shardStart(t), shardStart(t + 1)). */
+export function shardStart(t: number, T: number, n: number): number {
+  return Math.floor((t * n) / T);
 }

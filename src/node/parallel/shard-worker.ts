@@ -7,7 +7,7 @@ import { TRANSFORM_SIZE } from '../../engine/augment';
 import { Model } from '../../engine/model';
 import { localGradients } from '../../engine/train';
 import { installKernels } from '../kernels';
-import { CMD_EXIT, CMD_STEP, CTRL, shardRange, type SharedSetup } from './layout';
+import { CMD_EXIT, CMD_STEP, CTRL, shardStart, waitWhile, type SharedSetup } from './layout';
 
 const setup = workerData as SharedSetup & { shard: number };
 // The coordinator's build (K.name), not whatever LENET_KERNELS would pick: all shards round alike.
@@ -28,22 +28,24 @@ const results = new Float64Array(setup.results, slot * 16, 2);
 const transforms = new Float64Array(setup.transforms);
 const pixels = new Uint8Array(setup.pixels);
 const gradients = localGradients(model, { count: labelsAll.length, rows: 0, cols: 0, pixels, labels: labelsAll });
+// This shard's slice of the batch, copied out of the shared arrays into its own (no per-step views).
 const labels = new Uint8Array(setup.maxBatch);
 const myIdx = new Uint32Array(setup.maxBatch);
+const myTransforms = new Float64Array(transforms.length);
 
 // Read the generation before announcing readiness: the first command may follow at once.
 let seen = Atomics.load(ctrl, CTRL.GEN);
 parentPort!.postMessage({ type: 'ready', kernels: kernels.name });
 for (;;) {
-  Atomics.wait(ctrl, CTRL.GEN, seen);
+  waitWhile(ctrl, CTRL.GEN, seen, setup.spinMs, Infinity);
   seen = Atomics.load(ctrl, CTRL.GEN);
   const cmd = Atomics.load(ctrl, CTRL.CMD);
   if (cmd === CMD_EXIT) break;
   if (cmd !== CMD_STEP) continue;
   try {
     const n = Atomics.load(ctrl, CTRL.N);
-    const [start, end] = shardRange(setup.shard, setup.shards, n);
-    const m = end - start;
+    const start = shardStart(setup.shard, setup.shards, n);
+    const m = shardStart(setup.shard + 1, setup.shards, n) - start;
     if (m > 0) {
       model.params.set(sharedParams);
       model.buffers.set(sharedBuffers);
@@ -52,8 +54,8 @@ for (;;) {
         labels[s] = labelsAll[myIdx[s]];
       }
       const augment = Atomics.load(ctrl, CTRL.AUGMENT) === 1;
-      const t = augment ? transforms.subarray(start * TRANSFORM_SIZE, end * TRANSFORM_SIZE) : null;
-      const r = gradients.compute(myIdx.subarray(0, m), labels.subarray(0, m), m, t);
+      if (augment) for (let k = 0, o = start * TRANSFORM_SIZE; k < m * TRANSFORM_SIZE; k++) myTransforms[k] = transforms[o + k];
+      const r = gradients.compute(myIdx, labels, m, augment ? myTransforms : null);
       myGrads.set(model.grads);
       myBuffers.set(model.buffers);
       results[0] = r.lossSum;
