@@ -20,7 +20,9 @@ export const HELP = `Usage: npm run bench -- [--json] [--presets A,B] [--batches
 Measures training and inference images per second of the engine on MNIST (WebAssembly SIMD kernels)
 for each preset × batch × thread count, and the ratio to the plain TypeScript reference kernels
 (same preset and batch, one thread). Default: lenet5-tanh-mse and lenet5-relu-ce-bn, batches 20, 32,
-64, 1 thread and all cores. Run it on a quiet machine: figures are wall-clock.
+64, 1 thread and all cores. Run it on a quiet machine: figures are wall-clock. The kernels are the
+relaxed-SIMD build (fused multiply-add) where the runtime accepts it; LENET_KERNELS=wasm-simd forces
+the plain SIMD build (docs/engine.md).
 
   --json        one JSON object on stdout: {"machine":{…},"results":[{"preset","batch","threads",
                 "trainImagesPerSecond","evalImagesPerSecond","referenceRatio"},…]}
