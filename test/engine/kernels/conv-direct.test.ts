@@ -131,6 +131,10 @@ describe('pairRows', () => {
     expect(pairs.flatMap(([a, b]) => [a, b]).sort((p, q) => p - q)).toEqual([...Array(16).keys()]);
     for (const [a, b, conn] of pairs) for (const c of [...rows[a], ...rows[b]]) expect(conn).toContain(c);
     expect(pairs.reduce((s, [, , conn]) => s + 2 * conn.length, 0)).toBe(72);
+    // conv2's 10×10 outputs: 72 of 96 input maps' worth of multiply-adds, 60 of them real.
+    const g: ConvGeometry = { C: 6, H: 14, W: 14, KH: 5, KW: 5, stride: 1, pad: 0, OH: 10, OW: 10 };
+    expect(makeConvPlan(jsKernels, g, 16, c3Mask()).forwardMacs).toBe(72 * 25 * 100);
+    expect(makeConvPlan(jsKernels, g, 16, null).forwardMacs).toBe(96 * 25 * 100);
   });
 
   it('an odd row out pairs with itself and reads only its own inputs', () => {

@@ -1,9 +1,9 @@
 // Direct convolution (stride 1) in WebAssembly SIMD, forward and weight gradient: no im2col,
-// whole batches per call. The input gradient stays im2col-free's opposite, GEMM + col2im
-// (conv-batch.ts): as a full correlation over a zero-bordered dy it does twice the work, and
-// measured slower. The reference is im2col + GEMM (conv.ts, gemm.ts); tests compare the two.
+// whole batches per call. The input gradient stays GEMM + col2im (conv-batch.ts): as a full
+// correlation over a zero-bordered dy it does twice the work, and measured slower. The
+// reference is im2col + GEMM (conv.ts, gemm.ts); tests compare the two.
 //
-// Output channels are processed in pairs ("plan" entries, built by conv.ts's makeConvPlan): a
+// Output channels are processed in pairs ("plan" entries, built by conv-batch.ts's makeConvPlan): a
 // pair reads only the input channels either of its two maps is connected to, so LeCun's C3 table
 // skips most of the work on masked weights. A plan is an i32 array:
 //   [count, then per entry: oa, ob, nconn, c_0 … c_{nconn−1}]
@@ -61,7 +61,7 @@ function stage(dst: usize, src: usize, C: i32, H: i32, W: i32, pad: i32): void {
 
 // ---------------------------------------------------------------------------------------------
 // Forward core: for each plan entry (oa, ob), out[o][oy][ox] (+ bias[o]) =
-//   Σ_{c ∈ conn} Σ_{ky,kx} w[o·wsO + c·wsC + ky·KW + kx] · src[c][oy+oy0+ky][ox+ox0+kx]
+//   Σ_{c ∈ conn} Σ_{ky,kx} w[o·wsO + c·wsC + ky·KW + kx] · src[c][oy+ky][ox+kx]
 // for oy < OH, ox < OW, src planes Hs×Ws. out planes are OH×OW.
 
 // @ts-ignore: decorator
@@ -81,8 +81,6 @@ function convCore(
   KW: i32,
   wsO: i32,
   wsC: i32,
-  oy0: i32,
-  ox0: i32,
   OH: i32,
   OW: i32,
 ): void {
@@ -105,7 +103,7 @@ function convCore(
     const wB = w + (<usize>(ob * wsO) << 2);
     for (let oy = 0; oy < OH; oy++) {
       const rowOut = <usize>(oy * OW) << 2;
-      const srcRow = src + (<usize>((oy + oy0) * Ws + ox0) << 2);
+      const srcRow = src + (<usize>(oy * Ws) << 2);
       let ox = 0;
       // 16 positions: 4 vectors × 2 maps = 8 accumulators.
       for (; ox + 16 <= OW; ox += 16) {
@@ -227,7 +225,7 @@ export function conv_fwd(y: usize, x: usize, w: usize, bias: usize, plan: usize,
   const outBytes = <usize>(OC * OH * OW) << 2;
   for (let s = 0; s < n; s++) {
     stage(scratch, x + <usize>s * inBytes, C, H, W, pad);
-    convCore(y + <usize>s * outBytes, scratch, w, bias, plan, Hp, Wp, KH, KW, C * KH * KW, KH * KW, 0, 0, OH, OW);
+    convCore(y + <usize>s * outBytes, scratch, w, bias, plan, Hp, Wp, KH, KW, C * KH * KW, KH * KW, OH, OW);
   }
 }
 
