@@ -3,7 +3,7 @@
 //   'wasm-simd' WebAssembly SIMD (wasm/kernels.as.ts → build/wasm/kernels.wasm), installed by the
 //               hosts (src/node/kernels.ts, src/renderer/src/lib/kernels.ts)
 //   'wasm-relaxed-simd'  the same sources built with relaxed SIMD (kernels-relaxed.wasm: fused
-//               multiply-add in the GEMMs), preferred where the runtime accepts it
+//               multiply-add in the GEMMs and convolutions), preferred where the runtime accepts it
 // Layers read the live binding `K` at call time, so switching affects every model. Tensors are
 // allocated through `K.alloc`, which for wasm hands out views of the wasm memory itself, so the
 // hot path passes byte offsets and copies nothing.
