@@ -18,6 +18,8 @@ export interface ConvPlan {
   readonly forward: Int32Array;
   /** Scratch floats for whichever kernels run (staged input planes, or columns). */
   readonly scratch: Float32Array;
+  /** The second half of the columns' scratch, for the input gradient (a view made once). */
+  readonly dcol: Float32Array;
   /** Multiply-adds per sample the direct forward kernel performs, pair unions included. */
   readonly forwardMacs: number;
 }
@@ -83,9 +85,12 @@ export function makeConvPlan(k: Kernels, g: ConvGeometry, OC: number, mask: Uint
   const reads = (o: number, c: number): boolean => !mask || mask[o * g.C + c] === 1;
   const outRows = Array.from({ length: OC }, (_, o) => Array.from({ length: g.C }, (_, c) => c).filter((c) => reads(o, c)));
   const fwd = pairRows(outRows);
+  const scratch = k.alloc(convScratchSize(g));
+  const columns = g.C * g.KH * g.KW * g.OH * g.OW;
   return {
     forward: encode(k, fwd),
-    scratch: k.alloc(convScratchSize(g)),
+    scratch,
+    dcol: scratch.subarray(columns, 2 * columns),
     forwardMacs: fwd.reduce((a, [x, y, conn]) => a + (x === y ? 1 : 2) * conn.length, 0) * g.KH * g.KW * g.OH * g.OW,
   };
 }
@@ -135,7 +140,7 @@ export function convBackwardInputVia(k: Kernels, dx: Float32Array, dy: Float32Ar
   const P = g.OH * g.OW;
   const OC = w.length / kSize;
   const inSize = g.C * g.H * g.W;
-  const dcol = plan.scratch.subarray(kSize * P, 2 * kSize * P);
+  const dcol = plan.dcol;
   dx.fill(0, 0, n * inSize);
   for (let s = 0; s < n; s++) {
     k.gemmTN(dcol, 0, w, 0, dy, s * OC * P, kSize, P, OC, false);

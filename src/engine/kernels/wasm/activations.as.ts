@@ -18,7 +18,7 @@
 // Backward uses the cached output y: tanh' = (1 − y)(1 + y) (not 1 − y², which cancels near |y| = 1),
 // σ' = y(1 − y).
 
-import { madd } from './simd.as';
+import { madd, storeLanes } from './simd.as';
 
 const LOG2E: f32 = 1.44269504089;
 const LN2_HI: f32 = 0.693359375;
@@ -92,12 +92,6 @@ const MAGIC_BITS: i32 = 0x4b400000;
   return v;
 }
 
-// @ts-ignore: decorator
-@inline function storeTail(p: usize, v: v128, rem: i32): void {
-  store<f32>(p, f32x4.extract_lane(v, 0));
-  if (rem > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
-  if (rem > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
-}
 
 export function tanh_fwd(y: usize, x: usize, len: i32): void {
   let i = 0;
@@ -107,7 +101,7 @@ export function tanh_fwd(y: usize, x: usize, len: i32): void {
   }
   if (i < len) {
     const o = <usize>i << 2;
-    storeTail(y + o, tanhv(loadTail(x + o, len - i)), len - i);
+    storeLanes(y + o, tanhv(loadTail(x + o, len - i)), len - i);
   }
 }
 
@@ -119,7 +113,7 @@ export function sigmoid_fwd(y: usize, x: usize, len: i32): void {
   }
   if (i < len) {
     const o = <usize>i << 2;
-    storeTail(y + o, sigmoidv(loadTail(x + o, len - i)), len - i);
+    storeLanes(y + o, sigmoidv(loadTail(x + o, len - i)), len - i);
   }
 }
 

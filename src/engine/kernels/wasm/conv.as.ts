@@ -13,27 +13,10 @@
 // Inputs are staged, one sample at a time, in a zero-bordered copy (the padding, plus zeroed slack
 // after the last row so that reads past a row's end stay finite).
 
-import { madd, splatAt } from './simd.as';
+import { addHsum, madd, splatAt, storeLanes } from './simd.as';
 
 /** Floats of slack after a staged plane set: reads of the last row's last vector stay inside it. */
 const SLACK: i32 = 32;
-
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
-}
-
-/** Stores the first `valid` lanes (1–4) of v at p. */
-// @ts-ignore: decorator
-@inline function storePart(p: usize, v: v128, valid: i32): void {
-  if (valid >= 4) {
-    v128.store(p, v);
-    return;
-  }
-  store<f32>(p, f32x4.extract_lane(v, 0));
-  if (valid >= 2) store<f32>(p, f32x4.extract_lane(v, 1), 4);
-  if (valid >= 3) store<f32>(p, f32x4.extract_lane(v, 2), 8);
-}
 
 /** Zero-fills len floats at p. */
 function zero(p: usize, len: i32): void {
@@ -66,7 +49,7 @@ function stage(dst: usize, src: usize, C: i32, H: i32, W: i32, pad: i32): void {
 
 // @ts-ignore: decorator
 @inline function blockStore(p: usize, acc: v128, bias: v128, valid: i32): void {
-  storePart(p, f32x4.add(acc, bias), valid);
+  storeLanes(p, f32x4.add(acc, bias), valid);
 }
 
 function convCore(
@@ -287,17 +270,17 @@ function dwPair(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xc: usize, KH: i
       }
       const qa = dwA + (<usize>(ky * KW + kx) << 2);
       const qb = dwB + (<usize>(ky * KW + kx) << 2);
-      store<f32>(qa, load<f32>(qa) + hsum(a0));
-      store<f32>(qa, load<f32>(qa, 4) + hsum(a1), 4);
-      store<f32>(qa, load<f32>(qa, 8) + hsum(a2), 8);
-      store<f32>(qa, load<f32>(qa, 12) + hsum(a3), 12);
-      store<f32>(qa, load<f32>(qa, 16) + hsum(a4), 16);
+      addHsum(qa, a0);
+      addHsum(qa + 4, a1);
+      addHsum(qa + 8, a2);
+      addHsum(qa + 12, a3);
+      addHsum(qa + 16, a4);
       if (dwB != dwA) {
-        store<f32>(qb, load<f32>(qb) + hsum(b0));
-        store<f32>(qb, load<f32>(qb, 4) + hsum(b1), 4);
-        store<f32>(qb, load<f32>(qb, 8) + hsum(b2), 8);
-        store<f32>(qb, load<f32>(qb, 12) + hsum(b3), 12);
-        store<f32>(qb, load<f32>(qb, 16) + hsum(b4), 16);
+        addHsum(qb, b0);
+        addHsum(qb + 4, b1);
+        addHsum(qb + 8, b2);
+        addHsum(qb + 12, b3);
+        addHsum(qb + 16, b4);
       }
     }
     for (; kx < KW; kx++) {
@@ -323,12 +306,8 @@ function dwPair(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xc: usize, KH: i
         pdA += rowD;
         pdB += rowD;
       }
-      const qa = dwA + (<usize>(ky * KW + kx) << 2);
-      store<f32>(qa, load<f32>(qa) + hsum(a0));
-      if (dwB != dwA) {
-        const qb = dwB + (<usize>(ky * KW + kx) << 2);
-        store<f32>(qb, load<f32>(qb) + hsum(b0));
-      }
+      addHsum(dwA + (<usize>(ky * KW + kx) << 2), a0);
+      if (dwB != dwA) addHsum(dwB + (<usize>(ky * KW + kx) << 2), b0);
     }
   }
 }

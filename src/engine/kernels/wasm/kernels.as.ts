@@ -10,7 +10,7 @@
 
 export * from './conv.as';
 export * from './activations.as';
-import { madd } from './simd.as';
+import { hsum, madd } from './simd.as';
 
 /** 1 in the relaxed-SIMD build (kernels-relaxed.wasm), 0 in the plain one: the module says which it is. */
 export function relaxed_simd(): i32 {
@@ -163,11 +163,6 @@ export function gemm_xn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, rs
 // ---------------------------------------------------------------------------------------------
 // NT: C (M×N) (+)= A (M×K) · Bᵀ, B stored (N×K). Every entry is a dot product of two contiguous
 // rows; blocks of 2×4 entries share loads, the K loop runs 4 lanes wide.
-
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
-}
 
 function dotTail(pa: usize, pb: usize, k0: i32, K: i32): f32 {
   let s: f32 = 0;
