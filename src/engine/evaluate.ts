@@ -1,7 +1,7 @@
 // Evaluation in inference mode (batch norm uses running statistics).
 
 import type { ImageSet } from './data';
-import { argmax, classScores } from './loss';
+import { argmax, classScores, lossSum } from './loss';
 import type { Model } from './model';
 
 export interface Evaluation {
@@ -16,7 +16,20 @@ export interface Evaluation {
   scores: Float32Array;
 }
 
-export function evaluate(model: Model, data: ImageSet, batchSize = 500): Evaluation {
+/**
+ * Runs a model in inference mode over a batch: the outputs (n × classes, valid until the next
+ * call) for images idx[0..n) of `pixels` (uint8, one image after another). Local by default; the
+ * Node side plugs in one that splits the batch over worker threads.
+ */
+export interface BatchInference {
+  forward(pixels: Uint8Array, idx: Uint32Array, n: number): Float32Array;
+}
+
+export function localInference(model: Model): BatchInference {
+  return { forward: (pixels, idx, n) => model.forwardPixels(pixels, idx, n, false) };
+}
+
+export function evaluate(model: Model, data: ImageSet, batchSize = 500, inference: BatchInference = localInference(model)): Evaluation {
   const K = model.classes;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   const predictions = new Uint8Array(data.count);
@@ -28,8 +41,8 @@ export function evaluate(model: Model, data: ImageSet, batchSize = 500): Evaluat
     const n = Math.min(batchSize, data.count - start);
     for (let s = 0; s < n; s++) idx[s] = start + s;
     const labels = data.labels.subarray(start, start + n);
-    const y = model.forwardPixels(data.pixels, idx, n, false);
-    lossTotal += model.lossSum(labels);
+    const y = inference.forward(data.pixels, idx, n);
+    lossTotal += lossSum(model.spec.loss, y, labels, n, K);
     for (let s = 0; s < n; s++) {
       const p = argmax(y, s * K, K);
       predictions[start + s] = p;

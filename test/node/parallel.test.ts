@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitSet } from '../../src/engine/data';
+import { evaluate } from '../../src/engine/evaluate';
 import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { Trainer, localGradients } from '../../src/engine/train';
@@ -94,6 +95,61 @@ describe('ParallelGradients', () => {
     const a = await run();
     const b = await run();
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+  });
+});
+
+describe('ParallelGradients.inference', () => {
+  /** A lenet5-relu-ce-bn model trained a few steps on the pool (workers hold stale weights), and a local twin. */
+  async function trained(threads: number): Promise<{ m: Model; p: ParallelGradients; twin: Model }> {
+    const m = new Model(PRESETS['lenet5-relu-ce-bn'].spec).init(11);
+    const set = limitSet(data.train, 512);
+    const p = await pool(m, threads);
+    const t = new Trainer(m, set, { ...PRESETS['lenet5-relu-ce-bn'].defaults, batchSize: 64, seed: 2, shuffle: true }, p);
+    for (let i = 0; i < 5; i++) t.step();
+    const twin = new Model(m.spec);
+    twin.restore(m.snapshot());
+    return { m, p, twin };
+  }
+
+  const set = (): ReturnType<typeof limitSet> => limitSet(data.test, 700);
+
+  for (const [threads, batch] of [
+    [2, 100],
+    [3, 100],
+    [2, 700], // one forward longer than a command carries (256 images): three commands
+    [3, 1], // shards 0 and 1 empty
+  ] as const) {
+    it(`${threads} threads, batches of ${batch}: evaluation equals the one-thread evaluation with the same weights`, async () => {
+      const { m, p, twin } = await trained(threads);
+      const a = evaluate(twin, set(), batch);
+      const b = evaluate(m, set(), batch, p.inference());
+      expect(Buffer.from(b.predictions).equals(Buffer.from(a.predictions))).toBe(true);
+      expect(b.confusion).toEqual(a.confusion);
+      expect(b.accuracy).toBe(a.accuracy);
+      expect(b.loss).toBeCloseTo(a.loss, 5);
+      const r = compareTensors('scores', b.scores, a.scores, 1e-5, 1e-6);
+      expect(r.ok, r.message).toBe(true);
+    });
+  }
+
+  it('inference() after the weights change makes the workers load them; the outputs follow', async () => {
+    const { m, p } = await trained(2);
+    const before = evaluate(m, set(), 100, p.inference());
+    m.init(12); // new weights in place, as a restore or an optimizer step leaves them
+    const twin = new Model(m.spec);
+    twin.restore(m.snapshot());
+    const after = evaluate(m, set(), 100, p.inference());
+    const local = evaluate(twin, set(), 100);
+    const r = compareTensors('scores', after.scores, local.scores, 1e-5, 1e-6);
+    expect(r.ok, r.message).toBe(true);
+    // The half computed by the worker (the second of each 100) changed as well.
+    expect(compareTensors('scores', after.scores.subarray(500, 1000), before.scores.subarray(500, 1000), 1e-5, 1e-6).ok).toBe(false);
+  });
+
+  it('one thread: inference is the model itself', async () => {
+    const { p, twin } = await trained(1);
+    const y = p.inference().forward(data.test.pixels, Uint32Array.of(0, 1, 2), 3);
+    expect(Array.from(y)).toEqual(Array.from(twin.forwardPixels(data.test.pixels, Uint32Array.of(0, 1, 2), 3, false)));
   });
 });
 

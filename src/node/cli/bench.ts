@@ -18,7 +18,7 @@ const NAME = 'bench';
 export const HELP = `Usage: npm run bench -- [--json] [--presets A,B] [--batches 20,32,64] [--threads 1,2] [--seconds S]
 
 Measures training and inference images per second of the engine on MNIST (WebAssembly SIMD kernels)
-for each preset × batch × thread count, and the ratio to the plain TypeScript reference kernels
+for each preset × batch × thread count (inference splits each batch over the threads too), and the ratio to the plain TypeScript reference kernels
 (same preset and batch, one thread). Default: lenet5-tanh-mse and lenet5-relu-ce-bn, batches 20, 32,
 64, 1 thread and all cores. Run it on a quiet machine: figures are wall-clock. The kernels are the
 relaxed-SIMD build (fused multiply-add) where the runtime accepts it; LENET_KERNELS=wasm-simd forces
@@ -39,8 +39,18 @@ interface Row {
   referenceRatio: number;
 }
 
-/** Trains for about `seconds` after a warm-up and returns images per second. */
-async function trainRate(preset: string, batch: number, threads: number, data: MnistData, seconds: number): Promise<number> {
+/**
+ * Trains for about `seconds` after a warm-up, then runs inference for `evalSeconds` (0: none) on
+ * the same threads over the test images in batches of `batch`; returns images per second of each.
+ */
+async function measure(
+  preset: string,
+  batch: number,
+  threads: number,
+  data: MnistData,
+  seconds: number,
+  evalSeconds: number,
+): Promise<{ train: number; eval: number }> {
   const p = PRESETS[preset];
   const model = new Model(p.spec).init(1);
   // Speed does not depend on the learning rate; a small one keeps every preset stable at every batch size.
@@ -51,32 +61,35 @@ async function trainRate(preset: string, batch: number, threads: number, data: M
     const trainer = new Trainer(model, set, config, parallel);
     for (let i = 0; i < 20; i++) trainer.step();
     let images = 0;
-    const t0 = performance.now();
+    let t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000) {
       for (let i = 0; i < 10; i++) {
         const r = trainer.step();
         if (r) images += r.n;
       }
     }
-    return images / ((performance.now() - t0) / 1000);
+    const train = images / ((performance.now() - t0) / 1000);
+    if (evalSeconds <= 0) return { train, eval: NaN };
+
+    const inference = parallel.inference();
+    const idx = new Uint32Array(batch);
+    let start = 0;
+    const evalBatch = (): void => {
+      for (let s = 0; s < batch; s++) idx[s] = (start + s) % data.test.count;
+      inference.forward(data.test.pixels, idx, batch);
+      start += batch;
+    };
+    for (let i = 0; i < 20; i++) evalBatch();
+    images = 0;
+    t0 = performance.now();
+    while (performance.now() - t0 < evalSeconds * 1000) {
+      evalBatch();
+      images += batch;
+    }
+    return { train, eval: images / ((performance.now() - t0) / 1000) };
   } finally {
     await parallel.close();
   }
-}
-
-function evalRate(preset: string, batch: number, data: MnistData, seconds: number): number {
-  const model = new Model(PRESETS[preset].spec).init(1);
-  const idx = new Uint32Array(batch);
-  let images = 0;
-  let start = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) {
-    for (let s = 0; s < batch; s++) idx[s] = (start + s) % data.test.count;
-    model.forwardPixels(data.test.pixels, idx, batch, false);
-    images += batch;
-    start += batch;
-  }
-  return images / ((performance.now() - t0) / 1000);
 }
 
 function list(v: string | undefined, flag: string, dflt: number[]): number[] {
@@ -121,11 +134,10 @@ async function main(argv: string[]): Promise<void> {
     for (const batch of batches) {
       // The reference: plain TypeScript kernels, one thread, a shorter measurement.
       setKernels(jsKernels);
-      const reference = await trainRate(preset, batch, 1, data, Math.min(seconds, 1));
+      const reference = (await measure(preset, batch, 1, data, Math.min(seconds, 1), 0)).train;
       setKernels(fast);
       for (const threads of threadCounts) {
-        const train = await trainRate(preset, batch, threads, data, seconds);
-        const evalRateValue = evalRate(preset, batch, data, seconds / 2);
+        const { train, eval: evalRateValue } = await measure(preset, batch, threads, data, seconds, seconds / 2);
         const row: Row = {
           preset,
           batch,

@@ -264,7 +264,7 @@ async function train(c: TrainContext): Promise<void> {
     evalBatch: 500,
     gradients: async (model, train) => {
       const p = await ParallelGradients.create(model, train, c.threads, config.batchSize);
-      return { gradients: p, close: () => p.close() };
+      return { gradients: p, inference: () => p.inference(), close: () => p.close() };
     },
     hooks: {
       progress: (p) =>

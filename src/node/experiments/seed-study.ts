@@ -195,7 +195,7 @@ export async function runStudy(o: StudyOptions, hooks: StudyHooks = {}): Promise
         threadsFor(run.spec, run.config.batchSize, o.threads) > 1
           ? async (model: Model, train: ImageSet) => {
               const p = await ParallelGradients.create(model, train, threadsFor(run.spec, run.config.batchSize, o.threads), run.config.batchSize);
-              return { gradients: p, close: () => p.close() };
+              return { gradients: p, inference: () => p.inference(), close: () => p.close() };
             }
           : undefined,
       hooks: {

@@ -4,16 +4,22 @@
 // batch statistics (like PyTorch's DataParallel without SyncBatchNorm) and the running statistics
 // are the shard-size-weighted mean of the shards' updates — equal to one update with the mean of
 // the shard statistics. With one thread this is exactly the local computation.
+//
+// The same workers run inference (`inference()`): a batch's images are split into shards the
+// same way, each thread runs its shard forward, and the outputs are gathered in order. Outputs
+// do not depend on the other images of a batch, so this needs no combining.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ImageSet } from '../../engine/data';
+import type { BatchInference } from '../../engine/evaluate';
 import type { Model } from '../../engine/model';
 import type { ModelSpec } from '../../engine/spec';
 import { TRANSFORM_SIZE } from '../../engine/augment';
 import { K } from '../../engine/kernels/backend';
 import { localGradients, type BatchGradients } from '../../engine/train';
-import { CMD_EXIT, CMD_STEP, CTRL, shardStart, waitWhile, type SharedSetup } from './layout';
+import { BatchBuffer, shapeSize } from '../../engine/tensor';
+import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, shardStart, waitWhile, type SharedSetup } from './layout';
 
 export const DEFAULT_WORKER_URL = new URL('./shard-worker.mjs', import.meta.url);
 
@@ -51,6 +57,9 @@ export function threadsFor(spec: ModelSpec, batchSize: number, wanted: number): 
   return Math.max(1, Math.min(wanted, Math.floor(batchSize / minBatchNormShard(spec))));
 }
 
+/** Fewest images a forward command carries at most: evaluation batches of 100–500 need one or two. */
+export const MIN_INFER_CHUNK = 256;
+
 export class ParallelGradients implements BatchGradients {
   private readonly ctrl: Int32Array;
   private readonly idx: Uint32Array;
@@ -62,6 +71,14 @@ export class ParallelGradients implements BatchGradients {
   private readonly results: Float64Array;
   private readonly transforms: Float64Array;
   private readonly local: BatchGradients;
+  private readonly inferPixels: Uint8Array;
+  private readonly inferOut: Float32Array;
+  private readonly inferIdx: Uint32Array;
+  /** Outputs of the last forward. */
+  private readonly outputs: BatchBuffer;
+  /** Whether the workers' weights may differ from the model's (they train, or the model changed). */
+  private weightsStale = true;
+  private readonly batchInference: BatchInference = { forward: (pixels, idx, n) => this.forward(pixels, idx, n) };
   private closed = false;
   private lastError = '';
 
@@ -86,6 +103,10 @@ export class ParallelGradients implements BatchGradients {
     this.results = new Float64Array(setup.results);
     this.transforms = new Float64Array(setup.transforms);
     this.local = localGradients(model, data);
+    this.inferPixels = new Uint8Array(setup.inferPixels);
+    this.inferOut = new Float32Array(setup.inferOut);
+    this.inferIdx = new Uint32Array(setup.inferChunk);
+    this.outputs = new BatchBuffer(model.classes);
     for (const w of workers) {
       w.on('message', (m: { type: string; message?: string }) => {
         if (m.type === 'error') this.lastError = m.message ?? 'unknown error';
@@ -106,6 +127,7 @@ export class ParallelGradients implements BatchGradients {
     const P = model.params.length;
     const B = model.buffers.length;
     const sab = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(8, bytes));
+    const inferChunk = Math.max(maxBatch, MIN_INFER_CHUNK);
     const setup: SharedSetup = {
       spec: model.spec,
       shards: T,
@@ -120,6 +142,9 @@ export class ParallelGradients implements BatchGradients {
       shardBuffers: sab(W * B * 4),
       results: sab(W * 16),
       transforms: sab(W ? maxBatch * TRANSFORM_SIZE * 8 : 0),
+      inferChunk,
+      inferPixels: sab(W ? inferChunk * shapeSize(model.inShape) : 0),
+      inferOut: sab(W ? inferChunk * model.classes * 4 : 0),
       wasmPath: opts.wasmPath,
       kernels: K.name,
       // Spinning pays only while every thread has a core of its own.
@@ -157,6 +182,7 @@ export class ParallelGradients implements BatchGradients {
     if (T === 1) return this.local.compute(idx, labels, n, transforms);
     if (this.closed) throw new Error('internal error: ParallelGradients used after close()');
     const { ctrl, model } = this;
+    this.weightsStale = true;
     for (let s = 0; s < n; s++) this.idx[s] = idx[s];
     this.params.set(model.params);
     this.buffers.set(model.buffers);
@@ -173,10 +199,7 @@ export class ParallelGradients implements BatchGradients {
     const n0 = shardStart(1, T, n);
     const r0 = this.local.compute(idx, labels, n0, transforms);
 
-    for (let done = Atomics.load(ctrl, CTRL.DONE); done < T - 1; done = Atomics.load(ctrl, CTRL.DONE)) {
-      if (!waitWhile(ctrl, CTRL.DONE, done, this.setup.spinMs, 30_000)) throw new Error('a shard worker stopped responding');
-    }
-    if (Atomics.load(ctrl, CTRL.ERROR)) throw new Error(`a shard worker failed${this.lastError ? `: ${this.lastError}` : ''}`);
+    this.awaitWorkers();
 
     // Combine in shard order, in place over shard 0's: g = Σ (n_t / n) g_t, running stats likewise.
     // The last shard is never empty, so the first term always gets its weight.
@@ -200,6 +223,62 @@ export class ParallelGradients implements BatchGradients {
       correct += this.results[(t - 1) * 2 + 1];
     }
     return { lossSum, correct };
+  }
+
+  /**
+   * Inference with the model's current weights, split over the threads like training batches.
+   * Call it again after the weights change (an optimizer step, a restore): the workers load the
+   * weights once, at the first forward after this call.
+   */
+  inference(): BatchInference {
+    this.weightsStale = true;
+    return this.batchInference;
+  }
+
+  private forward(pixels: Uint8Array, idx: Uint32Array, n: number): Float32Array {
+    const { ctrl, model, threads: T } = this;
+    if (T === 1) return model.forwardPixels(pixels, idx, n, false);
+    if (this.closed) throw new Error('internal error: ParallelGradients used after close()');
+    const K = model.classes;
+    const size = shapeSize(model.inShape);
+    const out = this.outputs.get(n);
+    for (let c0 = 0; c0 < n; c0 += this.setup.inferChunk) {
+      const m = Math.min(this.setup.inferChunk, n - c0);
+      const m0 = shardStart(1, T, m);
+      // The workers' images, copied into shared memory; shard 0's stay where they are.
+      for (let s = m0; s < m; s++) {
+        const src = idx[c0 + s] * size;
+        const dst = s * size;
+        for (let i = 0; i < size; i++) this.inferPixels[dst + i] = pixels[src + i];
+      }
+      if (this.weightsStale) {
+        this.params.set(model.params);
+        this.buffers.set(model.buffers);
+      }
+      Atomics.store(ctrl, CTRL.LOAD, this.weightsStale ? 1 : 0);
+      this.weightsStale = false;
+      Atomics.store(ctrl, CTRL.N, m);
+      Atomics.store(ctrl, CTRL.CMD, CMD_FORWARD);
+      Atomics.store(ctrl, CTRL.DONE, 0);
+      Atomics.add(ctrl, CTRL.GEN, 1);
+      Atomics.notify(ctrl, CTRL.GEN);
+      if (m0 > 0) {
+        for (let s = 0; s < m0; s++) this.inferIdx[s] = idx[c0 + s];
+        out.set(model.forwardPixels(pixels, this.inferIdx, m0, false), c0 * K);
+      }
+      this.awaitWorkers();
+      for (let i = m0 * K; i < m * K; i++) out[c0 * K + i] = this.inferOut[i];
+    }
+    return out;
+  }
+
+  /** Waits until every worker has finished the current command; throws when one failed. */
+  private awaitWorkers(): void {
+    const { ctrl } = this;
+    for (let done = Atomics.load(ctrl, CTRL.DONE); done < this.threads - 1; done = Atomics.load(ctrl, CTRL.DONE)) {
+      if (!waitWhile(ctrl, CTRL.DONE, done, this.setup.spinMs, 30_000)) throw new Error('a shard worker stopped responding');
+    }
+    if (Atomics.load(ctrl, CTRL.ERROR)) throw new Error(`a shard worker failed${this.lastError ? `: ${this.lastError}` : ''}`);
   }
 
   async close(): Promise<void> {

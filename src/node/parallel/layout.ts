@@ -8,7 +8,7 @@ export const CTRL = {
   GEN: 0,
   /** Workers that finished the current command. */
   DONE: 1,
-  /** 1 = step, 2 = exit. */
+  /** 1 = step, 2 = exit, 3 = forward. */
   CMD: 2,
   /** Images in the batch. */
   N: 3,
@@ -16,11 +16,15 @@ export const CTRL = {
   ERROR: 4,
   /** 1 when `transforms` holds this step's per-image distortions (augmentation), else 0. */
   AUGMENT: 5,
+  /** 1 when a forward command must first load the shared weights and buffers, else 0. */
+  LOAD: 6,
   SIZE: 8,
 } as const;
 
 export const CMD_STEP = 1;
 export const CMD_EXIT = 2;
+/** Inference over the N images in `inferPixels`; each worker writes its shard's outputs to `inferOut`. */
+export const CMD_FORWARD = 3;
 
 export interface SharedSetup {
   spec: unknown;
@@ -41,6 +45,12 @@ export interface SharedSetup {
   results: SharedArrayBuffer;
   /** maxBatch × TRANSFORM_SIZE float64: the batch's distortions, drawn by the coordinator. */
   transforms: SharedArrayBuffer;
+  /** Most images one forward command carries. */
+  inferChunk: number;
+  /** inferChunk × input size bytes: the images of a forward command, shard after shard. */
+  inferPixels: SharedArrayBuffer;
+  /** inferChunk × classes float32: the outputs of a forward command, in the same order. */
+  inferOut: SharedArrayBuffer;
   wasmPath?: string;
   /** The coordinator's kernels (K.name): every worker installs the same build. */
   kernels?: KernelName;

@@ -1,13 +1,14 @@
 // A data-parallel shard: a replica of the model that, on each step command, loads the shared
 // weights, runs forward and backward over its slice of the batch and leaves its gradient (of
-// its own slice's mean loss), its batch norm running statistics and its loss in its slot.
+// its own slice's mean loss), its batch norm running statistics and its loss in its slot. On a
+// forward command it runs inference over its slice of the shared images and writes the outputs.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { TRANSFORM_SIZE } from '../../engine/augment';
 import { Model } from '../../engine/model';
 import { localGradients } from '../../engine/train';
 import { installKernels } from '../kernels';
-import { CMD_EXIT, CMD_STEP, CTRL, shardStart, waitWhile, type SharedSetup } from './layout';
+import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, shardStart, waitWhile, type SharedSetup } from './layout';
 
 const setup = workerData as SharedSetup & { shard: number };
 // The coordinator's build (K.name), not whatever LENET_KERNELS would pick: all shards round alike.
@@ -32,6 +33,49 @@ const gradients = localGradients(model, { count: labelsAll.length, rows: 0, cols
 const labels = new Uint8Array(setup.maxBatch);
 const myIdx = new Uint32Array(setup.maxBatch);
 const myTransforms = new Float64Array(transforms.length);
+const inferPixels = new Uint8Array(setup.inferPixels);
+const inferOut = new Float32Array(setup.inferOut);
+const inferIdx = new Uint32Array(setup.inferChunk);
+
+/** Inference over this shard's slice of the shared images, outputs to the same slice of inferOut. */
+function forward(): void {
+  const n = Atomics.load(ctrl, CTRL.N);
+  const start = shardStart(setup.shard, setup.shards, n);
+  const m = shardStart(setup.shard + 1, setup.shards, n) - start;
+  if (Atomics.load(ctrl, CTRL.LOAD) === 1) {
+    model.params.set(sharedParams);
+    model.buffers.set(sharedBuffers);
+  }
+  if (m === 0) return;
+  for (let s = 0; s < m; s++) inferIdx[s] = start + s;
+  const y = model.forwardPixels(inferPixels, inferIdx, m, false);
+  inferOut.set(y, start * model.classes);
+}
+
+/** Forward and backward over this shard's slice of the batch; gradient, buffers and loss to its slot. */
+function step(): void {
+  const n = Atomics.load(ctrl, CTRL.N);
+  const start = shardStart(setup.shard, setup.shards, n);
+  const m = shardStart(setup.shard + 1, setup.shards, n) - start;
+  if (m === 0) {
+    results[0] = 0;
+    results[1] = 0;
+    return;
+  }
+  model.params.set(sharedParams);
+  model.buffers.set(sharedBuffers);
+  for (let s = 0; s < m; s++) {
+    myIdx[s] = idx[start + s];
+    labels[s] = labelsAll[myIdx[s]];
+  }
+  const augment = Atomics.load(ctrl, CTRL.AUGMENT) === 1;
+  if (augment) for (let k = 0, o = start * TRANSFORM_SIZE; k < m * TRANSFORM_SIZE; k++) myTransforms[k] = transforms[o + k];
+  const r = gradients.compute(myIdx, labels, m, augment ? myTransforms : null);
+  myGrads.set(model.grads);
+  myBuffers.set(model.buffers);
+  results[0] = r.lossSum;
+  results[1] = r.correct;
+}
 
 // Read the generation before announcing readiness: the first command may follow at once.
 let seen = Atomics.load(ctrl, CTRL.GEN);
@@ -41,29 +85,10 @@ for (;;) {
   seen = Atomics.load(ctrl, CTRL.GEN);
   const cmd = Atomics.load(ctrl, CTRL.CMD);
   if (cmd === CMD_EXIT) break;
-  if (cmd !== CMD_STEP) continue;
+  if (cmd !== CMD_STEP && cmd !== CMD_FORWARD) continue;
   try {
-    const n = Atomics.load(ctrl, CTRL.N);
-    const start = shardStart(setup.shard, setup.shards, n);
-    const m = shardStart(setup.shard + 1, setup.shards, n) - start;
-    if (m > 0) {
-      model.params.set(sharedParams);
-      model.buffers.set(sharedBuffers);
-      for (let s = 0; s < m; s++) {
-        myIdx[s] = idx[start + s];
-        labels[s] = labelsAll[myIdx[s]];
-      }
-      const augment = Atomics.load(ctrl, CTRL.AUGMENT) === 1;
-      if (augment) for (let k = 0, o = start * TRANSFORM_SIZE; k < m * TRANSFORM_SIZE; k++) myTransforms[k] = transforms[o + k];
-      const r = gradients.compute(myIdx, labels, m, augment ? myTransforms : null);
-      myGrads.set(model.grads);
-      myBuffers.set(model.buffers);
-      results[0] = r.lossSum;
-      results[1] = r.correct;
-    } else {
-      results[0] = 0;
-      results[1] = 0;
-    }
+    if (cmd === CMD_STEP) step();
+    else forward();
   } catch (e) {
     Atomics.store(ctrl, CTRL.ERROR, 1);
     parentPort!.postMessage({ type: 'error', message: (e as Error).message });

@@ -88,7 +88,7 @@ async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<v
                 wasmPath,
                 workerUrl: workerPath ? pathToFileURL(workerPath) : undefined,
               });
-              return { gradients: p, close: () => p.close() };
+              return { gradients: p, inference: () => p.inference(), close: () => p.close() };
             }
           : undefined,
       hooks: {

@@ -7,7 +7,7 @@
 import type { ImageSet } from '../../engine/data';
 import { limitSet } from '../../engine/data';
 import { DivergedError } from '../../engine/errors';
-import { evaluate } from '../../engine/evaluate';
+import { evaluate, type BatchInference } from '../../engine/evaluate';
 import { Model } from '../../engine/model';
 import { Rng } from '../../engine/rng';
 import { learningRate } from '../../engine/schedule';
@@ -121,6 +121,8 @@ export interface SessionOptions {
 /** Batch gradients and how to release what they hold (worker threads). */
 export interface GradientsHandle {
   gradients: BatchGradients;
+  /** Inference with the model's current weights on the same threads; local when absent. */
+  inference?: () => BatchInference;
   close(): Promise<void>;
 }
 
@@ -382,14 +384,15 @@ export class TrainingSession {
       lr: learningRate(config.lr, config.schedule, epochIndex, config.epochs),
     };
     let improved = false;
+    const inference = this.gradients?.inference?.();
     if (this.data.validation) {
-      const v = evaluate(this.model, this.data.validation, this.opts.evalBatch ?? EVAL_BATCH);
+      const v = evaluate(this.model, this.data.validation, this.opts.evalBatch ?? EVAL_BATCH, inference);
       metrics.validationLoss = v.loss;
       metrics.validationAccuracy = v.accuracy;
       improved = this.best === null || v.accuracy > this.best.validationAccuracy;
       if (improved) this.best = { epoch: metrics.epoch, validationAccuracy: v.accuracy };
     }
-    const test = evaluate(this.model, this.data.test, this.opts.evalBatch ?? EVAL_BATCH);
+    const test = evaluate(this.model, this.data.test, this.opts.evalBatch ?? EVAL_BATCH, inference);
     metrics.testLoss = test.loss;
     metrics.testAccuracy = test.accuracy;
     this.history.push(metrics);
