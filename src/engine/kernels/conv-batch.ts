@@ -72,10 +72,16 @@ function encode(k: Kernels, pairs: [number, number, number[]][]): Int32Array {
   return plan;
 }
 
-/** Scratch floats the direct kernels and the im2col reference need for this geometry. */
+/**
+ * Scratch floats the direct kernels and the im2col reference need for this geometry. The direct
+ * kernels stage a sample's padded planes (when there is padding; then SLACK floats) and KW
+ * shifted copies of each, OW wide (wasm/conv.as.ts, "flat layout"; then OW + SLACK floats).
+ */
 export function convScratchSize(g: ConvGeometry): number {
   const k2 = g.KH * g.KW;
-  const staged = g.C * (g.H + 2 * g.pad) * (g.W + 2 * g.pad) + SLACK;
+  const Hp = g.H + 2 * g.pad;
+  const padded = g.pad ? g.C * Hp * (g.W + 2 * g.pad) + SLACK : 0;
+  const staged = padded + g.C * g.KW * Hp * g.OW + g.OW + SLACK;
   const columns = 2 * g.C * k2 * g.OH * g.OW;
   return Math.max(staged, columns);
 }

@@ -1,6 +1,6 @@
 // The direct convolution kernels (wasm/conv.as.ts: forward and weight gradient over whole
 // batches, output maps in pairs that skip unconnected inputs) against the im2col + GEMM
-// reference (conv-batch.ts through the TypeScript kernels), over the row widths that exercise
+// reference (conv-batch.ts through the TypeScript kernels), over the map sizes that exercise
 // every block size and partial store, paddings, kernel sizes, odd map counts and masks.
 
 import { readFileSync } from 'node:fs';
@@ -67,6 +67,8 @@ function check(label: string, C: number, H: number, Wd: number, OC: number, Kk: 
   jsKernels.convBackwardWeights(wantDw, x, dy, n, g, jsPlan);
 
   const plan = makeConvPlan(W, g, OC, mask);
+  // The kernels must not depend on what the scratch holds: whatever they read, they wrote or zeroed.
+  plan.scratch.fill(Number.NaN);
   const y = W.alloc(n * OC * OH * OW + 4);
   y.fill(7);
   W.convForward(y, x, w, bias, n, g, plan);
@@ -75,6 +77,7 @@ function check(label: string, C: number, H: number, Wd: number, OC: number, Kk: 
 
   const dw = W.alloc(OC * C * k2);
   dw.set(dw0);
+  plan.scratch.fill(Number.NaN);
   W.convBackwardWeights(dw, x, dyView, n, g, plan);
   // Entries of masked connections are left for the layer to zero: compare the connected ones.
   for (let oc = 0; oc < OC * C; oc++) {
@@ -97,6 +100,36 @@ describe('direct convolution (wasm) against im2col + GEMM', () => {
       check(`w${OW} k3 pad1`, 3, 4, OW, 5, 3, 1, 1, null);
     });
   }
+
+  // The kernels run over all OH·OW positions of a map at once: every count mod 16 (blocks of 16
+  // and 4, a partial last vector of 1–3 lanes), with odd kernel heights (a single last kernel row).
+  it('output maps of 1 to 121 positions (OH·OW ≡ every residue mod 16)', () => {
+    for (const [OH, OW] of [
+      [1, 1],
+      [1, 2],
+      [1, 3],
+      [2, 2],
+      [1, 5],
+      [2, 3],
+      [1, 7],
+      [3, 3],
+      [2, 5],
+      [1, 11],
+      [3, 4],
+      [1, 13],
+      [2, 7],
+      [3, 5],
+      [4, 4],
+      [1, 17],
+      [5, 5],
+      [7, 7],
+      [9, 9],
+      [11, 11],
+    ]) {
+      check(`${OH}×${OW} k5`, 2, OH + 4, OW + 4, 3, 5, 0, 2, null);
+      check(`${OH}×${OW} k3 pad1`, 1, OH, OW, 2, 3, 1, 2, null);
+    }
+  });
 
   it('kernel sizes 1, 2, 4, 6, 7 (the one-tap and five-tap weight-gradient paths)', () => {
     for (const Kk of [1, 2, 4, 6, 7]) check(`k${Kk}`, 2, 9, 11, 4, Kk, Math.floor(Kk / 2), 2, null);

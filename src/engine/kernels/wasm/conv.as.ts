@@ -7,15 +7,14 @@
 // pair reads only the input channels either of its two maps is connected to, so LeCun's C3 table
 // skips most of the work on masked weights. A plan is an i32 array:
 //   [count, then per entry: oa, ob, nconn, c_0 … c_{nconn−1}]
-// Output rows are cut into blocks of 16, 8 and 4 positions (4, 2, 1 vectors per map); the last
-// vector of a row may cover positions past its end, which are computed and not stored.
 //
-// Inputs are staged, one sample at a time, in a zero-bordered copy (the padding, plus zeroed slack
-// after the last row so that reads past a row's end stay finite).
+// Each sample's input is staged first: padded (when there is padding) into a zero-bordered copy,
+// then into KW shifted copies of every plane (the "flat layout" below), so that the kernels run
+// over all OH·OW positions of a map as one run of vectors.
 
 import { addHsum, madd, splatAt, storeLanes } from './simd.as';
 
-/** Floats of slack after a staged plane set: reads of the last row's last vector stay inside it. */
+/** Floats of zeroed slack after staged planes: reads of the last vector past their end stay in it. */
 const SLACK: i32 = 32;
 
 /** Zero-fills len floats at p. */
@@ -42,36 +41,59 @@ function stage(dst: usize, src: usize, C: i32, H: i32, W: i32, pad: i32): void {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Forward core: for each plan entry (oa, ob), out[o][oy][ox] (+ bias[o]) =
-//   Σ_{c ∈ conn} Σ_{ky,kx} w[o·wsO + c·wsC + ky·KW + kx] · src[c][oy+ky][ox+kx]
-// for oy < OH, ox < OW, src planes Hs×Ws. out planes are OH×OW.
-
 // @ts-ignore: decorator
 @inline function blockStore(p: usize, acc: v128, bias: v128, valid: i32): void {
   storeLanes(p, f32x4.add(acc, bias), valid);
 }
 
-function convCore(
-  out: usize,
-  src: usize,
-  w: usize,
-  bias: usize,
-  plan: usize,
-  Hs: i32,
-  Ws: i32,
-  KH: i32,
-  KW: i32,
-  wsO: i32,
-  wsC: i32,
-  OH: i32,
-  OW: i32,
-): void {
+// @ts-ignore: decorator
+@inline function laneMask(valid: i32): v128 {
+  // lanes < valid all ones, others zero
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(valid));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flat layout. Output positions are numbered i = oy·OW + ox, 0 ≤ i < P = OH·OW, and each input
+// plane is staged KW times, shifted: xs[c][kx][r·OW + ox] = xpad[c][r][ox + kx] for r < Hp. Then
+// xpad[c][oy + ky][ox + kx] = xs[c][kx][i + ky·OW]: every tap reads a contiguous run of xs, so
+// the kernels run over all P positions at once, without row ends (a 10-wide row wasted 2 of 12
+// lanes) and with one loop instead of one per row.
+
+/**
+ * Stages the shifted copies of C planes of Hp×Wp at src (xpad) into xs, and zeroes the OW + SLACK
+ * floats after them (dwFlat reads up to a row and a vector past a plane). Rows are copied a vector
+ * at a time; a row's last vector may spill up to 3 floats into the next row, which the next copy
+ * overwrites (the last into the slack).
+ */
+function stageShifted(xs: usize, src: usize, C: i32, Hp: i32, Wp: i32, KW: i32, OW: i32): void {
+  const rowOut = <usize>OW << 2;
+  const rowIn = <usize>Wp << 2;
+  let d = xs;
+  for (let c = 0; c < C; c++) {
+    const plane = src + (<usize>(c * Hp * Wp) << 2);
+    for (let kx = 0; kx < KW; kx++) {
+      let s = plane + (<usize>kx << 2);
+      for (let r = 0; r < Hp; r++) {
+        for (let o: usize = 0; o < rowOut; o += 16) v128.store(d + o, v128.load(s + o));
+        d += rowOut;
+        s += rowIn;
+      }
+    }
+  }
+  zero(d, OW + SLACK);
+}
+
+/**
+ * Forward over flat positions: for each plan entry (oa, ob) and 0 ≤ i < P,
+ *   out[o][i] = bias[o] + Σ_{c ∈ conn} Σ_{ky,kx} w[o·wsO + c·wsC + ky·KW + kx] · xs[c][kx][i + ky·OW]
+ * kxS: floats between the shifted copies of a plane (Hp·OW); cS: between planes (KW·kxS).
+ */
+function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH: i32, KW: i32, wsO: i32, wsC: i32, OW: i32, P: i32, kxS: i32, cS: i32): void {
   const count = load<i32>(plan);
   let e = plan + 4;
-  const plane = <usize>(OH * OW) << 2;
-  const srcPlane = <usize>(Hs * Ws) << 2;
-  const rowS = <usize>Ws << 2;
+  const plane = <usize>P << 2;
+  const kxB = <usize>kxS << 2;
+  const rowB = <usize>OW << 2;
   for (let q = 0; q < count; q++) {
     const oa = load<i32>(e);
     const ob = load<i32>(e, 4);
@@ -84,189 +106,143 @@ function convCore(
     const outB = out + <usize>ob * plane;
     const wA = w + (<usize>(oa * wsO) << 2);
     const wB = w + (<usize>(ob * wsO) << 2);
-    for (let oy = 0; oy < OH; oy++) {
-      const rowOut = <usize>(oy * OW) << 2;
-      const srcRow = src + (<usize>(oy * Ws) << 2);
-      let ox = 0;
-      // 16 positions: 4 vectors × 2 maps = 8 accumulators.
-      for (; ox + 16 <= OW; ox += 16) {
-        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-        let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-        const base = srcRow + (<usize>ox << 2);
-        for (let i = 0; i < nconn; i++) {
-          const c = load<i32>(conn + (<usize>i << 2));
-          let ps = base + <usize>c * srcPlane;
-          let pa = wA + (<usize>(c * wsC) << 2);
-          let pb = wB + (<usize>(c * wsC) << 2);
-          for (let ky = 0; ky < KH; ky++) {
-            for (let kx = 0; kx < KW; kx++) {
-              const va = splatAt(pa);
-              const vb = splatAt(pb);
-              const p = ps + (<usize>kx << 2);
-              const x0 = v128.load(p);
-              const x1 = v128.load(p, 16);
-              const x2 = v128.load(p, 32);
-              const x3 = v128.load(p, 48);
-              a0 = madd(va, x0, a0);
-              a1 = madd(va, x1, a1);
-              a2 = madd(va, x2, a2);
-              a3 = madd(va, x3, a3);
-              b0 = madd(vb, x0, b0);
-              b1 = madd(vb, x1, b1);
-              b2 = madd(vb, x2, b2);
-              b3 = madd(vb, x3, b3);
-              pa += 4;
-              pb += 4;
-            }
-            ps += rowS;
+    let i = 0;
+    // 16 positions: 4 vectors × 2 maps = 8 accumulators.
+    for (; i + 16 <= P; i += 16) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      for (let j = 0; j < nconn; j++) {
+        const c = load<i32>(conn + (<usize>j << 2));
+        let ps = xs + (<usize>(c * cS + i) << 2);
+        let pa = wA + (<usize>(c * wsC) << 2);
+        let pb = wB + (<usize>(c * wsC) << 2);
+        for (let ky = 0; ky < KH; ky++) {
+          let p = ps;
+          for (let kx = 0; kx < KW; kx++) {
+            const va = splatAt(pa);
+            const vb = splatAt(pb);
+            const x0 = v128.load(p);
+            const x1 = v128.load(p, 16);
+            const x2 = v128.load(p, 32);
+            const x3 = v128.load(p, 48);
+            a0 = madd(va, x0, a0);
+            a1 = madd(va, x1, a1);
+            a2 = madd(va, x2, a2);
+            a3 = madd(va, x3, a3);
+            b0 = madd(vb, x0, b0);
+            b1 = madd(vb, x1, b1);
+            b2 = madd(vb, x2, b2);
+            b3 = madd(vb, x3, b3);
+            pa += 4;
+            pb += 4;
+            p += kxB;
           }
+          ps += rowB;
         }
-        const qa = outA + rowOut + (<usize>ox << 2);
-        const qb = outB + rowOut + (<usize>ox << 2);
-        v128.store(qa, f32x4.add(a0, ba));
-        v128.store(qa, f32x4.add(a1, ba), 16);
-        v128.store(qa, f32x4.add(a2, ba), 32);
-        v128.store(qa, f32x4.add(a3, ba), 48);
-        v128.store(qb, f32x4.add(b0, bb));
-        v128.store(qb, f32x4.add(b1, bb), 16);
-        v128.store(qb, f32x4.add(b2, bb), 32);
-        v128.store(qb, f32x4.add(b3, bb), 48);
       }
-      // 8 positions (the last may run past the row).
-      for (; ox + 4 < OW; ox += 8) {
-        let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-        let b0 = f32x4.splat(0), b1 = f32x4.splat(0);
-        const base = srcRow + (<usize>ox << 2);
-        for (let i = 0; i < nconn; i++) {
-          const c = load<i32>(conn + (<usize>i << 2));
-          let ps = base + <usize>c * srcPlane;
-          let pa = wA + (<usize>(c * wsC) << 2);
-          let pb = wB + (<usize>(c * wsC) << 2);
-          for (let ky = 0; ky < KH; ky++) {
-            for (let kx = 0; kx < KW; kx++) {
-              const va = splatAt(pa);
-              const vb = splatAt(pb);
-              const p = ps + (<usize>kx << 2);
-              const x0 = v128.load(p);
-              const x1 = v128.load(p, 16);
-              a0 = madd(va, x0, a0);
-              a1 = madd(va, x1, a1);
-              b0 = madd(vb, x0, b0);
-              b1 = madd(vb, x1, b1);
-              pa += 4;
-              pb += 4;
-            }
-            ps += rowS;
+      const qa = outA + (<usize>i << 2);
+      const qb = outB + (<usize>i << 2);
+      v128.store(qa, f32x4.add(a0, ba));
+      v128.store(qa, f32x4.add(a1, ba), 16);
+      v128.store(qa, f32x4.add(a2, ba), 32);
+      v128.store(qa, f32x4.add(a3, ba), 48);
+      v128.store(qb, f32x4.add(b0, bb));
+      v128.store(qb, f32x4.add(b1, bb), 16);
+      v128.store(qb, f32x4.add(b2, bb), 32);
+      v128.store(qb, f32x4.add(b3, bb), 48);
+    }
+    // 4 positions at a time (the last may be partial).
+    for (; i < P; i += 4) {
+      let a0 = f32x4.splat(0);
+      let b0 = f32x4.splat(0);
+      for (let j = 0; j < nconn; j++) {
+        const c = load<i32>(conn + (<usize>j << 2));
+        let ps = xs + (<usize>(c * cS + i) << 2);
+        let pa = wA + (<usize>(c * wsC) << 2);
+        let pb = wB + (<usize>(c * wsC) << 2);
+        for (let ky = 0; ky < KH; ky++) {
+          let p = ps;
+          for (let kx = 0; kx < KW; kx++) {
+            const x0 = v128.load(p);
+            a0 = madd(splatAt(pa), x0, a0);
+            b0 = madd(splatAt(pb), x0, b0);
+            pa += 4;
+            pb += 4;
+            p += kxB;
           }
+          ps += rowB;
         }
-        const qa = outA + rowOut + (<usize>ox << 2);
-        const qb = outB + rowOut + (<usize>ox << 2);
-        const valid = OW - ox - 4;
-        v128.store(qa, f32x4.add(a0, ba));
-        v128.store(qb, f32x4.add(b0, bb));
-        blockStore(qa + 16, a1, ba, valid);
-        blockStore(qb + 16, b1, bb, valid);
       }
-      // 4 positions (or fewer at the row's end).
-      for (; ox < OW; ox += 4) {
-        let a0 = f32x4.splat(0);
-        let b0 = f32x4.splat(0);
-        const base = srcRow + (<usize>ox << 2);
-        for (let i = 0; i < nconn; i++) {
-          const c = load<i32>(conn + (<usize>i << 2));
-          let ps = base + <usize>c * srcPlane;
-          let pa = wA + (<usize>(c * wsC) << 2);
-          let pb = wB + (<usize>(c * wsC) << 2);
-          for (let ky = 0; ky < KH; ky++) {
-            for (let kx = 0; kx < KW; kx++) {
-              const x0 = v128.load(ps + (<usize>kx << 2));
-              a0 = madd(splatAt(pa), x0, a0);
-              b0 = madd(splatAt(pb), x0, b0);
-              pa += 4;
-              pb += 4;
-            }
-            ps += rowS;
-          }
-        }
-        const valid = OW - ox;
-        blockStore(outA + rowOut + (<usize>ox << 2), a0, ba, valid);
-        blockStore(outB + rowOut + (<usize>ox << 2), b0, bb, valid);
-      }
+      const valid = P - i;
+      blockStore(outA + (<usize>i << 2), a0, ba, valid);
+      blockStore(outB + (<usize>i << 2), b0, bb, valid);
     }
   }
 }
 
+/** Where a call's staged input goes: after xpad when there is padding to stage, else at scratch. */
+function shiftedAt(scratch: usize, C: i32, Hp: i32, Wp: i32, pad: i32): usize {
+  return pad ? scratch + (<usize>(C * Hp * Wp + SLACK) << 2) : scratch;
+}
+
 /**
  * y (n×OC×OH×OW) = conv(x (n×C×H×W), w (OC×C×KH×KW), stride 1, padding pad) + bias.
- * scratch: C·(H+2pad)·(W+2pad) + SLACK floats.
+ * scratch: convFlatScratch floats (conv-batch.ts).
  */
 export function conv_fwd(y: usize, x: usize, w: usize, bias: usize, plan: usize, scratch: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32, OH: i32, OW: i32): void {
   const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
-  zero(scratch, C * Hp * Wp + SLACK);
+  const xs = shiftedAt(scratch, C, Hp, Wp, pad);
+  if (pad) zero(scratch, C * Hp * Wp + SLACK);
   const inBytes = <usize>(C * H * W) << 2;
   const outBytes = <usize>(OC * OH * OW) << 2;
+  const kxS = Hp * OW;
   for (let s = 0; s < n; s++) {
-    stage(scratch, x + <usize>s * inBytes, C, H, W, pad);
-    convCore(y + <usize>s * outBytes, scratch, w, bias, plan, Hp, Wp, KH, KW, C * KH * KW, KH * KW, OH, OW);
+    const xsrc = x + <usize>s * inBytes;
+    if (pad) stage(scratch, xsrc, C, H, W, pad);
+    stageShifted(xs, pad ? scratch : xsrc, C, Hp, Wp, KW, OW);
+    convFlat(y + <usize>s * outBytes, xs, w, bias, plan, KH, KW, C * KH * KW, KH * KW, OW, OH * OW, kxS, KW * kxS);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Weight gradient: dw[o][c][ky][kx] += Σ_s Σ_{oy,ox} dy[s][o][oy][ox] · xpad[s][c][oy+ky][ox+kx]
-// for every (o, c) a plan entry visits. Rows of dy are read 4 at a time; lanes past a row's end
-// are masked to zero (the staged x they meet is finite). Taps go 5 at a time (LeNet's kernels),
-// then one at a time.
+// Weight gradient over flat positions: dw[o][c][ky][kx] += Σ_s Σ_i dy[s][o][i] · xs[s][c][kx][i + ky·OW]
+// for every (o, c) a plan entry visits. dy is read 4 positions at a time; when P is not a multiple
+// of 4 the last vector's extra lanes are masked to zero (the staged x they meet is finite).
 
-// @ts-ignore: decorator
-@inline function laneMask(valid: i32): v128 {
-  // lanes < valid all ones, others zero
-  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(valid));
-}
-
-function dwPair(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xc: usize, KH: i32, KW: i32, Ws: i32, OH: i32, OW: i32): void {
-  const rowS = <usize>Ws << 2;
-  const rowD = <usize>OW << 2;
-  const full = OW & ~3;
-  const tail = OW - full;
-  const mask = laneMask(tail);
+function dwFlat(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xsc: usize, KH: i32, KW: i32, OW: i32, P: i32, kxS: i32): void {
+  const kxB = <usize>kxS << 2;
+  const full = <usize>(P & ~3) << 2;
+  const end = <usize>P << 2;
+  const mask = laneMask(P & 3);
   for (let ky = 0; ky < KH; ky++) {
     let kx = 0;
-    for (; kx + 5 <= KW; kx += 5) {
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0);
-      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0), b4 = f32x4.splat(0);
-      let pxRow = xc + (<usize>(ky * Ws + kx) << 2);
-      let pdA = dyA;
-      let pdB = dyB;
-      for (let oy = 0; oy < OH; oy++) {
-        for (let ox = 0; ox < OW; ox += 4) {
-          const o = <usize>ox << 2;
-          let da = v128.load(pdA + o);
-          let db = v128.load(pdB + o);
-          if (ox >= full) {
-            da = v128.and(da, mask);
-            db = v128.and(db, mask);
-          }
-          const p = pxRow + o;
-          const x0 = v128.load(p);
-          const x1 = v128.load(p, 4);
-          const x2 = v128.load(p, 8);
-          const x3 = v128.load(p, 12);
-          const x4 = v128.load(p, 16);
-          a0 = madd(da, x0, a0);
-          a1 = madd(da, x1, a1);
-          a2 = madd(da, x2, a2);
-          a3 = madd(da, x3, a3);
-          a4 = madd(da, x4, a4);
-          b0 = madd(db, x0, b0);
-          b1 = madd(db, x1, b1);
-          b2 = madd(db, x2, b2);
-          b3 = madd(db, x3, b3);
-          b4 = madd(db, x4, b4);
+    // Four taps: 8 accumulators, 2 dy and 4 x vectors fit the 16 registers V8 gives SIMD on x64
+    // (five taps did not: two accumulators went to the stack every iteration).
+    for (; kx + 4 <= KW; kx += 4) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      const px = xsc + (<usize>(ky * OW) << 2) + <usize>kx * kxB;
+      for (let o: usize = 0; o < end; o += 16) {
+        let da = v128.load(dyA + o);
+        let db = v128.load(dyB + o);
+        if (o >= full) {
+          da = v128.and(da, mask);
+          db = v128.and(db, mask);
         }
-        pxRow += rowS;
-        pdA += rowD;
-        pdB += rowD;
+        const p = px + o;
+        const x0 = v128.load(p);
+        const x1 = v128.load(p + kxB);
+        const x2 = v128.load(p + 2 * kxB);
+        const x3 = v128.load(p + 3 * kxB);
+        a0 = madd(da, x0, a0);
+        a1 = madd(da, x1, a1);
+        a2 = madd(da, x2, a2);
+        a3 = madd(da, x3, a3);
+        b0 = madd(db, x0, b0);
+        b1 = madd(db, x1, b1);
+        b2 = madd(db, x2, b2);
+        b3 = madd(db, x3, b3);
       }
       const qa = dwA + (<usize>(ky * KW + kx) << 2);
       const qb = dwB + (<usize>(ky * KW + kx) << 2);
@@ -274,60 +250,70 @@ function dwPair(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xc: usize, KH: i
       addHsum(qa + 4, a1);
       addHsum(qa + 8, a2);
       addHsum(qa + 12, a3);
-      addHsum(qa + 16, a4);
       if (dwB != dwA) {
         addHsum(qb, b0);
         addHsum(qb + 4, b1);
         addHsum(qb + 8, b2);
         addHsum(qb + 12, b3);
-        addHsum(qb + 16, b4);
       }
     }
-    for (; kx < KW; kx++) {
-      let a0 = f32x4.splat(0);
-      let b0 = f32x4.splat(0);
-      let pxRow = xc + (<usize>(ky * Ws + kx) << 2);
-      let pdA = dyA;
-      let pdB = dyB;
-      for (let oy = 0; oy < OH; oy++) {
-        for (let ox = 0; ox < OW; ox += 4) {
-          const o = <usize>ox << 2;
-          let da = v128.load(pdA + o);
-          let db = v128.load(pdB + o);
-          if (ox >= full) {
-            da = v128.and(da, mask);
-            db = v128.and(db, mask);
-          }
-          const x0 = v128.load(pxRow + o);
-          a0 = madd(da, x0, a0);
-          b0 = madd(db, x0, b0);
+  }
+  // The taps left of each kernel row (kx ≥ KW − KW % 4: one for LeNet's 5×5), two rows at a time.
+  const rowB = <usize>OW << 2;
+  for (let kx = KW & ~3; kx < KW; kx++) {
+    let ky = 0;
+    for (; ky < KH; ky += 2) {
+      const two = ky + 1 < KH;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+      const px = xsc + (<usize>(ky * OW) << 2) + <usize>kx * kxB;
+      // A single last row reads the row below too (finite: staged rows or slack) and discards it.
+      for (let o: usize = 0; o < end; o += 16) {
+        let da = v128.load(dyA + o);
+        let db = v128.load(dyB + o);
+        if (o >= full) {
+          da = v128.and(da, mask);
+          db = v128.and(db, mask);
         }
-        pxRow += rowS;
-        pdA += rowD;
-        pdB += rowD;
+        const x0 = v128.load(px + o);
+        const x1 = v128.load(px + rowB + o);
+        a0 = madd(da, x0, a0);
+        a1 = madd(da, x1, a1);
+        b0 = madd(db, x0, b0);
+        b1 = madd(db, x1, b1);
       }
-      addHsum(dwA + (<usize>(ky * KW + kx) << 2), a0);
-      if (dwB != dwA) addHsum(dwB + (<usize>(ky * KW + kx) << 2), b0);
+      const t = ky * KW + kx;
+      addHsum(dwA + (<usize>t << 2), a0);
+      if (two) addHsum(dwA + (<usize>(t + KW) << 2), a1);
+      if (dwB != dwA) {
+        addHsum(dwB + (<usize>t << 2), b0);
+        if (two) addHsum(dwB + (<usize>(t + KW) << 2), b1);
+      }
     }
   }
 }
 
 /**
  * dw (OC×C×KH×KW) += Σ over n samples of dy ⋆ x, for the (o, c) pairs the plan visits (others
- * are left alone). scratch: C·(H+2pad)·(W+2pad) + SLACK floats.
+ * are left alone). scratch: convFlatScratch floats (conv-batch.ts).
  */
 export function conv_bwd_weights(dw: usize, x: usize, dy: usize, plan: usize, scratch: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32, OH: i32, OW: i32): void {
   const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
-  zero(scratch, C * Hp * Wp + SLACK);
+  const xs = shiftedAt(scratch, C, Hp, Wp, pad);
+  if (pad) zero(scratch, C * Hp * Wp + SLACK);
   const inBytes = <usize>(C * H * W) << 2;
   const dyBytes = <usize>(OC * OH * OW) << 2;
-  const plane = <usize>(OH * OW) << 2;
-  const srcPlane = <usize>(Hp * Wp) << 2;
+  const P = OH * OW;
+  const plane = <usize>P << 2;
+  const kxS = Hp * OW;
+  const cB = <usize>(KW * kxS) << 2;
   const k2 = KH * KW;
   const count = load<i32>(plan);
   for (let s = 0; s < n; s++) {
-    stage(scratch, x + <usize>s * inBytes, C, H, W, pad);
+    const xsrc = x + <usize>s * inBytes;
+    if (pad) stage(scratch, xsrc, C, H, W, pad);
+    stageShifted(xs, pad ? scratch : xsrc, C, Hp, Wp, KW, OW);
     const dys = dy + <usize>s * dyBytes;
     let e = plan + 4;
     for (let q = 0; q < count; q++) {
@@ -338,17 +324,17 @@ export function conv_bwd_weights(dw: usize, x: usize, dy: usize, plan: usize, sc
       e = conn + (<usize>nconn << 2);
       for (let i = 0; i < nconn; i++) {
         const c = load<i32>(conn + (<usize>i << 2));
-        dwPair(
+        dwFlat(
           dw + (<usize>((oa * C + c) * k2) << 2),
           dw + (<usize>((ob * C + c) * k2) << 2),
           dys + <usize>oa * plane,
           dys + <usize>ob * plane,
-          scratch + <usize>c * srcPlane,
+          xs + <usize>c * cB,
           KH,
           KW,
-          Wp,
-          OH,
           OW,
+          P,
+          kxS,
         );
       }
     }
