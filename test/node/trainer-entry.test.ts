@@ -85,7 +85,9 @@ describe('trainer process', () => {
     expect(ready.version).toBe(PROTOCOL_VERSION);
     expect(ready.kernels).toBe('wasm-relaxed-simd'); // Node 20 after the V8 flag, newer Node as is
 
-    const { dir, run } = await newRun('flow');
+    // More epochs than the test lets it train (it cancels the run): the pause and resume below must
+    // find the run still going however fast an epoch is.
+    const { dir, run } = await newRun('flow', { epochs: 100 });
     const firstProgress = next('progress');
     const firstEpoch = next('epoch');
     const firstSnapshot = next('snapshot', (x) => x.epoch === 1);
@@ -135,7 +137,9 @@ describe('trainer process', () => {
   it('SIGKILL mid-epoch is reported as a failed run; the checkpoint loads and the run resumes to the end', async () => {
     const { host, next, children } = harness();
     await host.start();
-    const { dir, run } = await newRun('killed', { epochs: 3 });
+    // Batches of one: ~1,400 steps an epoch, so progress events arrive inside epoch 2 however
+    // fast the engine gets (at batch 16 an epoch took less than the 100 ms between events).
+    const { dir, run } = await newRun('killed', { epochs: 3, batchSize: 1, lr: 0.005 });
     const epoch1 = next('epoch');
     await host.request({ type: 'train', runId: run.id, runDir: dir, datasetDir: dataDir, resume: false });
     await epoch1;

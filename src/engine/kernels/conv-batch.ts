@@ -3,12 +3,12 @@
 // The kernel interface has three batch-level conv operations (forward, weight gradient, input
 // gradient). The reference below builds them from im2col + GEMM one sample at a time, through
 // whichever kernels it is given: the TypeScript backend uses it for everything, the wasm backend
-// for the input gradient and for strides other than 1 (its direct convolution, wasm/conv.as.ts,
-// covers forward and weight gradient at stride 1).
+// for strides other than 1 (its direct convolution, wasm/conv.as.ts, covers all three at stride 1).
 //
 // A ConvPlan says which input channels each output map reads (LeCun's C3 table leaves 36 of 96
 // connections out), grouped into pairs of maps that share a register block in the direct kernels,
-// and carries the scratch memory the kernels work in.
+// which output maps each input channel feeds (for the input gradient), and carries the scratch
+// memory the kernels work in.
 
 import type { Kernels } from './backend';
 import type { ConvGeometry } from './conv';
@@ -16,6 +16,8 @@ import type { ConvGeometry } from './conv';
 export interface ConvPlan {
   /** [count, then per entry: oa, ob, nconn, conn…]: output maps in pairs, the inputs each pair reads. */
   readonly forward: Int32Array;
+  /** [C, then per input channel: nconn, o…]: the output maps each input channel feeds (input gradient). */
+  readonly backward: Int32Array;
   /** Scratch floats for whichever kernels run (staged input planes, or columns). */
   readonly scratch: Float32Array;
   /** The second half of the columns' scratch, for the input gradient (a view made once). */
@@ -58,6 +60,19 @@ export function pairRows(rows: number[][]): [number, number, number[]][] {
   return out;
 }
 
+/** [C, then per input channel: nconn, o…] from rows[o] = the input channels o reads. */
+function encodeBackward(k: Kernels, rows: number[][], C: number): Int32Array {
+  const feeds = Array.from({ length: C }, (_, c) => rows.flatMap((r, o) => (r.includes(c) ? [o] : [])));
+  const plan = k.allocI32(1 + C + feeds.reduce((a, f) => a + f.length, 0));
+  let i = 0;
+  plan[i++] = C;
+  for (const f of feeds) {
+    plan[i++] = f.length;
+    for (const o of f) plan[i++] = o;
+  }
+  return plan;
+}
+
 function encode(k: Kernels, pairs: [number, number, number[]][]): Int32Array {
   const len = 1 + pairs.reduce((a, [, , c]) => a + 3 + c.length, 0);
   const plan = k.allocI32(len);
@@ -77,13 +92,18 @@ function encode(k: Kernels, pairs: [number, number, number[]][]): Int32Array {
  * kernels stage a sample's padded planes (when there is padding; then SLACK floats) and KW
  * shifted copies of each, OW wide (wasm/conv.as.ts, "flat layout"; then OW + SLACK floats).
  */
-export function convScratchSize(g: ConvGeometry): number {
+export function convScratchSize(g: ConvGeometry, OC: number): number {
   const k2 = g.KH * g.KW;
   const Hp = g.H + 2 * g.pad;
-  const padded = g.pad ? g.C * Hp * (g.W + 2 * g.pad) + SLACK : 0;
+  const Wp = g.W + 2 * g.pad;
+  const padded = g.pad ? g.C * Hp * Wp + SLACK : 0;
   const staged = padded + g.C * g.KW * Hp * g.OW + g.OW + SLACK;
+  // The input gradient: dy planes with (KH−1)·OW zeros on each side, KW shifted gradient planes,
+  // one padded input plane.
+  const P = g.OH * g.OW;
+  const gradient = OC * (P + 2 * (g.KH - 1) * g.OW + 8) + SLACK + g.KW * (Hp * g.OW + 8) + SLACK + Hp * Wp;
   const columns = 2 * g.C * k2 * g.OH * g.OW;
-  return Math.max(staged, columns);
+  return Math.max(staged, gradient, columns);
 }
 
 /** mask[o·C + c] = 1 when output map o reads input map c; null means every connection. */
@@ -91,10 +111,11 @@ export function makeConvPlan(k: Kernels, g: ConvGeometry, OC: number, mask: Uint
   const reads = (o: number, c: number): boolean => !mask || mask[o * g.C + c] === 1;
   const outRows = Array.from({ length: OC }, (_, o) => Array.from({ length: g.C }, (_, c) => c).filter((c) => reads(o, c)));
   const fwd = pairRows(outRows);
-  const scratch = k.alloc(convScratchSize(g));
+  const scratch = k.alloc(convScratchSize(g, OC));
   const columns = g.C * g.KH * g.KW * g.OH * g.OW;
   return {
     forward: encode(k, fwd),
+    backward: encodeBackward(k, outRows, g.C),
     scratch,
     dcol: scratch.subarray(columns, 2 * columns),
     forwardMacs: fwd.reduce((a, [x, y, conn]) => a + (x === y ? 1 : 2) * conn.length, 0) * g.KH * g.KW * g.OH * g.OW,

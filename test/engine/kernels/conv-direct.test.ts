@@ -1,5 +1,5 @@
-// The direct convolution kernels (wasm/conv.as.ts: forward and weight gradient over whole
-// batches, output maps in pairs that skip unconnected inputs) against the im2col + GEMM
+// The direct convolution kernels (wasm/conv.as.ts: forward, weight gradient and input gradient
+// over whole batches, skipping unconnected maps) against the im2col + GEMM
 // reference (conv-batch.ts through the TypeScript kernels), over the map sizes that exercise
 // every block size and partial store, paddings, kernel sizes, odd map counts and masks.
 
@@ -42,7 +42,7 @@ function randomMask(OC: number, C: number): Uint8Array {
   return m;
 }
 
-/** Runs forward and weight gradient through wasm and the reference; masked weights are zero. */
+/** Runs forward, weight and input gradient through wasm and the reference; masked weights are zero. */
 function check(label: string, C: number, H: number, Wd: number, OC: number, Kk: number, pad: number, n: number, mask: Uint8Array | null): void {
   const OH = convOutSize(H, Kk, 1, pad);
   const OW = convOutSize(Wd, Kk, 1, pad);
@@ -84,6 +84,16 @@ function check(label: string, C: number, H: number, Wd: number, OC: number, Kk: 
     if (mask && !mask[oc]) continue;
     expectClose(`${label} dw[${oc}]`, dw.subarray(oc * k2, oc * k2 + k2), wantDw.subarray(oc * k2, oc * k2 + k2));
   }
+
+  const wantDx = new Float32Array(n * C * H * Wd);
+  jsKernels.convBackwardInput(wantDx, dy, w, n, g, jsPlan);
+  const dx = W.alloc(wantDx.length + 4);
+  dx.fill(Number.NaN, 0, wantDx.length); // overwritten, not accumulated into
+  dx.fill(7, wantDx.length);
+  plan.scratch.fill(Number.NaN);
+  W.convBackwardInput(dx.subarray(0, wantDx.length), dyView, w, n, g, plan);
+  expectClose(`${label} input gradient`, dx.subarray(0, wantDx.length), wantDx);
+  expect(Array.from(dx.subarray(wantDx.length)), `${label}: nothing written past dx`).toEqual([7, 7, 7, 7]);
 }
 
 describe('direct convolution (wasm) against im2col + GEMM', () => {

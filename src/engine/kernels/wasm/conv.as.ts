@@ -1,12 +1,12 @@
-// Direct convolution (stride 1) in WebAssembly SIMD, forward and weight gradient: no im2col,
-// whole batches per call. The input gradient stays GEMM + col2im (conv-batch.ts): as a full
-// correlation over a zero-bordered dy it does twice the work, and measured slower. The
-// reference is im2col + GEMM (conv.ts, gemm.ts); tests compare the two.
+// Direct convolution (stride 1) in WebAssembly SIMD, forward, weight gradient and input gradient:
+// no im2col, whole batches per call. The reference is im2col + GEMM (conv.ts, gemm.ts,
+// conv-batch.ts); tests compare the two.
 //
 // Output channels are processed in pairs ("plan" entries, built by conv-batch.ts's makeConvPlan): a
 // pair reads only the input channels either of its two maps is connected to, so LeCun's C3 table
 // skips most of the work on masked weights. A plan is an i32 array:
 //   [count, then per entry: oa, ob, nconn, c_0 … c_{nconn−1}]
+// The input gradient has a plan of its own, per input channel (see conv_bwd_input).
 //
 // Each sample's input is staged first: padded (when there is padding) into a zero-bordered copy,
 // then into KW shifted copies of every plane (the "flat layout" below), so that the kernels run
@@ -337,6 +337,142 @@ export function conv_bwd_weights(dw: usize, x: usize, dy: usize, plan: usize, sc
           kxS,
         );
       }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input gradient, the transpose of the flat forward. The forward reads xs[c][kx][i + ky·OW], so
+// the gradient reaching the shifted copy xs[c][kx] at j = r·OW + ox is
+//   G[kx][j] = Σ_{o ∋ c} Σ_ky w[o][c][ky][kx] · dy[o][j − ky·OW]   (terms with j − ky·OW ∉ [0, P) are 0)
+// and the padded input's gradient is dxpad[c][r][x] = Σ_kx G[kx][r·OW + x − kx] (0 ≤ x − kx < OW).
+// dy is staged with (KH−1)·OW zeros before and after each plane, so the first sum needs no bounds;
+// each block of 8 positions visits only the ky whose rows it can reach. A backward plan lists, per
+// input channel, the output maps connected to it:
+//   [C, then per channel: nconn, o_0 … o_{nconn−1}]
+
+function gradShifted(G: usize, GS: i32, dyp: usize, Lp: i32, w: usize, conn: usize, nconn: i32, c: i32, C: i32, KH: i32, KW: i32, OH: i32, OW: i32, len: i32): void {
+  const GB = <usize>GS << 2;
+  const rowB = <usize>OW << 2;
+  const kwB = <usize>KW << 2;
+  const planeB = <usize>Lp << 2;
+  const wcB = <usize>(C * KH * KW) << 2; // from w[o][c] to w[o+1][c]
+  const wc = w + (<usize>(c * KH * KW) << 2);
+  for (let j0 = 0; j0 < len; j0 += 8) {
+    const r0 = j0 / OW;
+    const kyLo = max(0, r0 - OH + 1);
+    const nky = min(KH - 1, (j0 + 7) / OW) - kyLo + 1;
+    // dy at row offset (KH − 1 − ky)·OW for ky = kyLo, then one row less per ky.
+    const d0 = dyp + (<usize>(j0 + (KH - 1 - kyLo) * OW) << 2);
+    const w0 = wc + (<usize>(kyLo * KW) << 2);
+    let kx0 = 0;
+    // Four taps of a kernel row: 8 accumulators, 2 dy and 4 splat vectors. V8 loads all the splats
+    // first, so five taps (10 accumulators) spilled two to the stack every iteration.
+    for (; kx0 + 4 <= KW; kx0 += 4) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      for (let q = 0; q < nconn; q++) {
+        const o = <usize>load<i32>(conn + (<usize>q << 2));
+        let pd = d0 + o * planeB;
+        let pw = w0 + o * wcB + (<usize>kx0 << 2);
+        for (let t = nky; t > 0; t--) {
+          const e0 = v128.load(pd);
+          const e1 = v128.load(pd, 16);
+          const s0 = splatAt(pw);
+          const s1 = splatAt(pw + 4);
+          const s2 = splatAt(pw + 8);
+          const s3 = splatAt(pw + 12);
+          a0 = madd(s0, e0, a0);
+          b0 = madd(s0, e1, b0);
+          a1 = madd(s1, e0, a1);
+          b1 = madd(s1, e1, b1);
+          a2 = madd(s2, e0, a2);
+          b2 = madd(s2, e1, b2);
+          a3 = madd(s3, e0, a3);
+          b3 = madd(s3, e1, b3);
+          pd -= rowB;
+          pw += kwB;
+        }
+      }
+      const g = G + <usize>kx0 * GB + (<usize>j0 << 2);
+      v128.store(g, a0);
+      v128.store(g, b0, 16);
+      v128.store(g + GB, a1);
+      v128.store(g + GB, b1, 16);
+      v128.store(g + 2 * GB, a2);
+      v128.store(g + 2 * GB, b2, 16);
+      v128.store(g + 3 * GB, a3);
+      v128.store(g + 3 * GB, b3, 16);
+    }
+    for (; kx0 < KW; kx0++) {
+      let a0 = f32x4.splat(0);
+      let b0 = f32x4.splat(0);
+      for (let q = 0; q < nconn; q++) {
+        const o = <usize>load<i32>(conn + (<usize>q << 2));
+        let pd = d0 + o * planeB;
+        let pw = w0 + o * wcB + (<usize>kx0 << 2);
+        for (let t = nky; t > 0; t--) {
+          const s = splatAt(pw);
+          a0 = madd(s, v128.load(pd), a0);
+          b0 = madd(s, v128.load(pd, 16), b0);
+          pd -= rowB;
+          pw += kwB;
+        }
+      }
+      const g = G + <usize>kx0 * GB + (<usize>j0 << 2);
+      v128.store(g, a0);
+      v128.store(g, b0, 16);
+    }
+  }
+}
+
+/** dst[0..len) += src[0..len), a vector at a time, then the last 0–3 floats one by one. */
+function addRun(dst: usize, src: usize, len: i32): void {
+  const full = <usize>(len & ~3) << 2;
+  let o: usize = 0;
+  for (; o < full; o += 16) v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  for (const end = <usize>len << 2; o < end; o += 4) store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+}
+
+/**
+ * dx (n×C×H×W) = the input gradient of conv(x, w) at stride 1 (overwritten), from dy (n×OC×OH×OW).
+ * plan: the backward plan (above). scratch: convFlatScratch floats (conv-batch.ts).
+ */
+export function conv_bwd_input(dx: usize, dy: usize, w: usize, plan: usize, scratch: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32, OH: i32, OW: i32): void {
+  const Hp = H + 2 * pad;
+  const Wp = W + 2 * pad;
+  const P = OH * OW;
+  const lead = (KH - 1) * OW;
+  const Lp = P + 2 * lead + 8;
+  const len = Hp * OW;
+  const GS = len + 8;
+  const dyp = scratch;
+  const G = dyp + (<usize>(OC * Lp + SLACK) << 2);
+  const dxpad = G + (<usize>(KW * GS + SLACK) << 2);
+  zero(dyp, OC * Lp + SLACK);
+  const dyBytes = <usize>(OC * P) << 2;
+  const dxBytes = <usize>(C * H * W) << 2;
+  const planeB = <usize>(H * W) << 2;
+  const GB = <usize>GS << 2;
+  for (let s = 0; s < n; s++) {
+    const dys = dy + <usize>s * dyBytes;
+    for (let o = 0; o < OC; o++) memory.copy(dyp + (<usize>(o * Lp + lead) << 2), dys + (<usize>(o * P) << 2), <usize>P << 2);
+    let e = plan + 4;
+    for (let c = 0; c < C; c++) {
+      const nconn = load<i32>(e);
+      const conn = e + 4;
+      e = conn + (<usize>nconn << 2);
+      const dxc = dx + <usize>s * dxBytes + <usize>c * planeB;
+      // The padded gradient of channel c; without padding, dx's own plane.
+      const target = pad ? dxpad : dxc;
+      zero(target, Hp * Wp);
+      if (nconn === 0) continue;
+      gradShifted(G, GS, dyp, Lp, w, conn, nconn, c, C, KH, KW, OH, OW, len);
+      for (let r = 0; r < Hp; r++) {
+        const row = target + (<usize>(r * Wp) << 2);
+        for (let kx = 0; kx < KW; kx++) addRun(row + (<usize>kx << 2), G + <usize>kx * GB + (<usize>(r * OW) << 2), OW);
+      }
+      if (pad) for (let y = 0; y < H; y++) memory.copy(dxc + (<usize>(y * W) << 2), dxpad + (<usize>((y + pad) * Wp + pad) << 2), <usize>W << 2);
     }
   }
 }
