@@ -11,7 +11,7 @@
 import { col2im, im2col, type ConvGeometry } from './conv';
 import { convBackwardInputVia, convBackwardWeightsVia, convForwardVia, type ConvPlan } from './conv-batch';
 import { gemmNN, gemmNT, gemmTN } from './gemm';
-import { addDecay, allFinite, bnBackwardTrain, bnForwardInfer, bnForwardTrain, channelSumAdd, sgdStep } from './norm';
+import { addDecay, allFinite, bnBackwardTrain, bnForwardInfer, bnForwardTrain, channelSumAdd, scaleAdd, sgdStep } from './norm';
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward, type PoolGeometry } from './pool';
 
 export type KernelName = 'js' | 'wasm-simd' | 'wasm-relaxed-simd';
@@ -50,6 +50,8 @@ export interface Kernels {
   addDecay(g: Float32Array, p: Float32Array, off: number, len: number, decay: number): void;
   /** v = μ·v + g; p −= lr·v over whole arrays */
   sgdStep(p: Float32Array, g: Float32Array, v: Float32Array, lr: number, momentum: number): void;
+  /** out = a·out + b·x over len values; a = 0 ignores out (NaN included): out = b·x. */
+  scaleAdd(out: Float32Array, a: number, x: Float32Array, b: number, len: number): void;
   /** y (n×OC×OH×OW) = conv(x, w) + bias over a whole batch (conv-batch.ts). */
   convForward(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array, n: number, g: ConvGeometry, plan: ConvPlan): void;
   /** dw += Σ over the batch of the weight gradient; entries the plan skips may be left alone. */
@@ -78,6 +80,7 @@ export const jsKernels: Kernels = {
   allFinite,
   addDecay,
   sgdStep,
+  scaleAdd,
   convForward: (y, x, w, bias, n, g, plan) => convForwardVia(jsKernels, y, x, w, bias, n, g, plan),
   convBackwardWeights: (dw, x, dy, n, g, plan) => convBackwardWeightsVia(jsKernels, dw, x, dy, n, g, plan),
   convBackwardInput: (dx, dy, w, n, g, plan) => convBackwardInputVia(jsKernels, dx, dy, w, n, g, plan),

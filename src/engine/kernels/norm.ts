@@ -123,6 +123,12 @@ export function allFinite(x: Float32Array, len: number): boolean {
   return true;
 }
 
+/** out = a·out + b·x over len values; a = 0 ignores out (NaN included): out = b·x. */
+export function scaleAdd(out: Float32Array, a: number, x: Float32Array, b: number, len: number): void {
+  if (a === 0) for (let i = 0; i < len; i++) out[i] = b * x[i];
+  else for (let i = 0; i < len; i++) out[i] = a * out[i] + b * x[i];
+}
+
 /** g[off..off+len) += λ·p[off..off+len) */
 export function addDecay(g: Float32Array, p: Float32Array, off: number, len: number, decay: number): void {
   for (let i = off; i < off + len; i++) g[i] += decay * p[i];

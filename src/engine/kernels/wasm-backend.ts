@@ -80,6 +80,7 @@ interface WasmExports {
   all_finite(x: number, len: number): number;
   add_decay(g: number, p: number, len: number, decay: number): void;
   sgd_step(p: number, g: number, v: number, len: number, lr: number, momentum: number): void;
+  scale_add(out: number, a: number, x: number, b: number, len: number): void;
   conv_fwd(y: number, x: number, w: number, bias: number, plan: number, scratch: number, ...dims: number[]): void;
   conv_bwd_weights(dw: number, x: number, dy: number, plan: number, scratch: number, ...dims: number[]): void;
   conv_bwd_input(dx: number, dy: number, w: number, plan: number, scratch: number, ...dims: number[]): void;
@@ -357,6 +358,12 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
       const r = w.all_finite(ptr(x, 0, len), len) === 1;
       release();
       return r;
+    },
+    scaleAdd(o, a, x, b, len) {
+      const po = ptr(o, 0, len);
+      w.scale_add(po, a, ptr(x, 0, len), b, len);
+      out(o, 0, len, po);
+      release();
     },
     addDecay(g, p, off, len, decay) {
       const pg = ptr(g, off, len);

@@ -186,6 +186,113 @@ describe.each([
     expect(Array.from(yw)).toEqual(Array.from(y1));
   });
 
+  // Batch norm: vectors after a dense layer (HW = 1, two channels a step) and small maps are
+  // computed in f64 like the reference; maps of 16 positions or more normalise in f32.
+  for (const [n, C, HW] of [
+    [5, 3, 1],
+    [16, 7, 1],
+    [3, 2, 9],
+    [2, 3, 16],
+    [3, 2, 100],
+    [2, 1, 784],
+  ] as const) {
+    it(`batch norm n=${n} C=${C} HW=${HW}: training forward, inference forward and backward match the reference`, () => {
+      const len = n * C * HW;
+      const tol = HW >= 16 ? 2e-5 : 1e-6;
+      // An offset mean and uneven scale per channel, as conv outputs have.
+      const x = rand(len, inWasm);
+      for (let i = 0; i < len; i++) x[i] = 2 + 3 * x[i] * (1 + (Math.floor(i / HW) % C));
+      const per = (): [Float32Array, Float32Array] => [new Float32Array(C), inWasm ? W.alloc(C) : new Float32Array(C)];
+      const [g1, gw] = per();
+      const [b1, bw] = per();
+      for (let c = 0; c < C; c++) {
+        g1[c] = gw[c] = 0.5 + c;
+        b1[c] = bw[c] = 0.1 * c - 0.2;
+      }
+      const [rm1, rmw] = per();
+      const [rv1, rvw] = per();
+      rv1.fill(1);
+      rvw.fill(1);
+      const [m1, mw] = per();
+      const [i1, iw] = per();
+      const sc1 = new Float32Array(4 * C);
+      const scw = inWasm ? W.alloc(4 * C) : new Float32Array(4 * C);
+      const buf = (): [Float32Array, Float32Array] => [new Float32Array(len), inWasm ? W.alloc(len) : new Float32Array(len)];
+      const [y1, yw] = buf();
+      const [h1, hw] = buf();
+      jsKernels.bnForwardTrain(y1, h1, x, g1, b1, rm1, rv1, m1, i1, sc1, n, C, HW, 1e-5, 0.1);
+      W.bnForwardTrain(yw, hw, x, gw, bw, rmw, rvw, mw, iw, scw, n, C, HW, 1e-5, 0.1);
+      expectClose('y', yw, y1, tol, tol);
+      expectClose('x̂', hw, h1, tol, tol);
+      for (const [name, a, b] of [
+        ['mean', mw, m1],
+        ['invStd', iw, i1],
+        ['running mean', rmw, rm1],
+        ['running var', rvw, rv1],
+      ] as const) {
+        expectClose(name, a, b, 1e-6, 1e-7);
+      }
+
+      const [z1, zw] = buf();
+      jsKernels.bnForwardInfer(z1, x, g1, b1, rm1, rv1, i1, sc1, n, C, HW, 1e-5);
+      W.bnForwardInfer(zw, x, gw, bw, rmw, rvw, iw, scw, n, C, HW, 1e-5);
+      expectClose('inference y', zw, z1, tol, tol);
+
+      const dy = rand(len, inWasm);
+      const [dx1, dxw] = buf();
+      const [dg1, dgw] = per();
+      const [db1, dbw] = per();
+      jsKernels.bnBackwardTrain(dx1, dg1, db1, dy, h1, g1, i1, sc1, n, C, HW, true);
+      W.bnBackwardTrain(dxw, dgw, dbw, dy, hw, gw, iw, scw, n, C, HW, true);
+      expectClose('dγ', dgw, dg1, 1e-5, 1e-5);
+      expectClose('dβ', dbw, db1, 1e-6, 1e-6);
+      expectClose('dx', dxw, dx1, tol, tol);
+      // What a conv bias before batch norm receives: Σ dx over a channel, ≈ 0.
+      for (let c = 0; c < C; c++) {
+        let sum = 0;
+        let mag = 0;
+        for (let s = 0; s < n; s++) {
+          for (let p = 0; p < HW; p++) {
+            sum += dxw[(s * C + c) * HW + p];
+            mag += Math.abs(dxw[(s * C + c) * HW + p]);
+          }
+        }
+        expect(Math.abs(sum)).toBeLessThan(1e-5 * mag + 1e-7);
+      }
+    });
+  }
+
+  it('allFinite finds one NaN or ±Infinity anywhere (vector body or tail), and passes finite arrays', () => {
+    for (const len of [1, 3, 8, 13, 64, 1001]) {
+      const x = rand(len, inWasm);
+      x[0] = 3e38;
+      expect(W.allFinite(x, len), `finite, len ${len}`).toBe(true);
+      for (const bad of [Number.NaN, Infinity, -Infinity]) {
+        for (const at of [0, len >> 1, len - 1]) {
+          const keep = x[at];
+          x[at] = bad;
+          expect(W.allFinite(x, len), `${bad} at ${at} of ${len}`).toBe(false);
+          x[at] = keep;
+        }
+      }
+    }
+  });
+
+  it('scaleAdd: out = a·out + b·x, and a = 0 ignores out even where it is NaN', () => {
+    for (const len of [1, 5, 8, 61]) {
+      const x = rand(len, inWasm);
+      const o1 = rand(len, inWasm);
+      const ow = inWasm ? W.alloc(len) : new Float32Array(len);
+      ow.set(o1);
+      jsKernels.scaleAdd(o1, 0.3, x, 0.7, len);
+      W.scaleAdd(ow, 0.3, x, 0.7, len);
+      expectClose(`scaleAdd len ${len}`, ow, o1, 1e-6, 1e-7);
+      ow.fill(Number.NaN);
+      W.scaleAdd(ow, 0, x, 0.5, len);
+      expect(Array.from(ow)).toEqual(Array.from(x, (v) => Math.fround(0.5 * v)));
+    }
+  });
+
   it('relu, relu backward and bias over 2×3×7', () => {
     const len = 2 * 3 * 7;
     const x = rand(len, inWasm);
