@@ -64,7 +64,7 @@ ${AUGMENT_HELP}
                      network with batch norm only as many as keep ${MIN_BATCHNORM_SHARD} images per thread,
                      ${MIN_BATCHNORM_SHARD_MSE} with MSE, since each thread normalises its share of the batch on
                      its own); a given thread count reproduces bit for bit, different counts
-                     differ slightly
+                     differ slightly. The evaluation after each epoch runs on the same threads
   --json             print one JSON object per epoch on stdout and nothing else (use npm run -s)
   --run-dir DIR      keep the run in DIR, the app's run-folder format: run.json, status.json,
                      metrics.json, loss.json, confusion.json, checkpoint.lenet (everything resuming
