@@ -242,7 +242,7 @@ export class ParallelGradients implements BatchGradients {
     const { ctrl, model, threads: T } = this;
     if (T === 1) return model.forwardPixels(pixels, idx, n, false);
     if (this.closed) throw new Error('internal error: ParallelGradients used after close()');
-    const K = model.classes;
+    const classes = model.classes;
     const size = shapeSize(model.inShape);
     const out = this.outputs.get(n);
     for (let c0 = 0; c0 < n; c0 += this.setup.inferChunk) {
@@ -267,10 +267,10 @@ export class ParallelGradients implements BatchGradients {
       Atomics.notify(ctrl, CTRL.GEN);
       if (m0 > 0) {
         for (let s = 0; s < m0; s++) this.inferIdx[s] = idx[c0 + s];
-        out.set(model.forwardPixels(pixels, this.inferIdx, m0, false), c0 * K);
+        out.set(model.forwardPixels(pixels, this.inferIdx, m0, false), c0 * classes);
       }
       this.awaitWorkers();
-      for (let i = m0 * K; i < m * K; i++) out[c0 * K + i] = this.inferOut[i];
+      for (let i = m0 * classes; i < m * classes; i++) out[c0 * classes + i] = this.inferOut[i];
     }
     return out;
   }
