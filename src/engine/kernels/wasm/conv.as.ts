@@ -366,8 +366,51 @@ function gradShifted(G: usize, GS: i32, dyp: usize, Lp: i32, w: usize, conn: usi
     const d0 = dyp + (<usize>(j0 + (KH - 1 - kyLo) * OW) << 2);
     const w0 = wc + (<usize>(kyLo * KW) << 2);
     let kx0 = 0;
-    // Four taps of a kernel row: 8 accumulators, 2 dy and 4 splat vectors. V8 loads all the splats
-    // first, so five taps (10 accumulators) spilled two to the stack every iteration.
+    // Five taps of a kernel row (LeNet's kernels): 10 accumulators and 2 dy vectors; the weights
+    // come as one vector load and lane shuffles, used as they are made.
+    for (; kx0 + 5 <= KW; kx0 += 5) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0), b4 = f32x4.splat(0);
+      for (let q = 0; q < nconn; q++) {
+        const o = <usize>load<i32>(conn + (<usize>q << 2));
+        let pd = d0 + o * planeB;
+        let pw = w0 + o * wcB + (<usize>kx0 << 2);
+        for (let t = nky; t > 0; t--) {
+          const e0 = v128.load(pd);
+          const e1 = v128.load(pd, 16);
+          const wv = v128.load(pw);
+          let sp = i32x4.shuffle(wv, wv, 0, 0, 0, 0);
+          a0 = madd(sp, e0, a0);
+          b0 = madd(sp, e1, b0);
+          sp = i32x4.shuffle(wv, wv, 1, 1, 1, 1);
+          a1 = madd(sp, e0, a1);
+          b1 = madd(sp, e1, b1);
+          sp = i32x4.shuffle(wv, wv, 2, 2, 2, 2);
+          a2 = madd(sp, e0, a2);
+          b2 = madd(sp, e1, b2);
+          sp = i32x4.shuffle(wv, wv, 3, 3, 3, 3);
+          a3 = madd(sp, e0, a3);
+          b3 = madd(sp, e1, b3);
+          sp = splatAt(pw + 16);
+          a4 = madd(sp, e0, a4);
+          b4 = madd(sp, e1, b4);
+          pd -= rowB;
+          pw += kwB;
+        }
+      }
+      const g = G + <usize>kx0 * GB + (<usize>j0 << 2);
+      v128.store(g, a0);
+      v128.store(g, b0, 16);
+      v128.store(g + GB, a1);
+      v128.store(g + GB, b1, 16);
+      v128.store(g + 2 * GB, a2);
+      v128.store(g + 2 * GB, b2, 16);
+      v128.store(g + 3 * GB, a3);
+      v128.store(g + 3 * GB, b3, 16);
+      v128.store(g + 4 * GB, a4);
+      v128.store(g + 4 * GB, b4, 16);
+    }
+    // Four taps: 8 accumulators, 2 dy and 4 splat vectors.
     for (; kx0 + 4 <= KW; kx0 += 4) {
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
