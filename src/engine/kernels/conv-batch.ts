@@ -14,7 +14,10 @@ import type { Kernels } from './backend';
 import type { ConvGeometry } from './conv';
 
 export interface ConvPlan {
-  /** [count, then per entry: oa, ob, nconn, conn…]: output maps in pairs, the inputs each pair reads. */
+  /**
+   * [count, then per entry: oa, ob, nboth, both…, nA, onlyA…, nB, onlyB…]: output maps in pairs,
+   * the inputs both maps read, then those only oa or only ob reads (oa = ob: a map on its own).
+   */
   readonly forward: Int32Array;
   /** [C, then per input channel: nconn, o…]: the output maps each input channel feeds (input gradient). */
   readonly backward: Int32Array;
@@ -22,41 +25,52 @@ export interface ConvPlan {
   readonly scratch: Float32Array;
   /** The second half of the columns' scratch, for the input gradient (a view made once). */
   readonly dcol: Float32Array;
-  /** Multiply-adds per sample the direct forward kernel performs, pair unions included. */
+  /** Multiply-adds per sample the direct forward kernel performs (one per connection, tap and position). */
   readonly forwardMacs: number;
 }
 
 /** Floats of slack the direct kernels keep after staged planes (wasm/conv.as.ts SLACK). */
 const SLACK = 32;
 
+/** A pair of output maps: the inputs both read (their loads shared), then those only one reads. */
+export interface MapPair {
+  a: number;
+  /** Equal to a for a map left on its own. */
+  b: number;
+  both: number[];
+  onlyA: number[];
+  onlyB: number[];
+}
+
 /**
- * Pairs rows of a connection matrix so that each pair's union of connections is small: the
- * pair wasting least work on connections only one of its rows has is taken first (then lowest
- * indices). With an odd count the last row pairs with itself.
+ * Pairs rows of a connection matrix so that paired rows share as many inputs as possible (a
+ * shared input's loads serve both maps): the pair with the most common inputs is taken first
+ * (then lowest indices). With an odd count the last row stays on its own (a = b, all its inputs
+ * in onlyA).
  */
-export function pairRows(rows: number[][]): [number, number, number[]][] {
+export function pairRows(rows: number[][]): MapPair[] {
   const left = rows.map((_, i) => i);
-  const out: [number, number, number[]][] = [];
-  const union = (a: number, b: number): number[] => [...new Set([...rows[a], ...rows[b]])].sort((x, y) => x - y);
+  const out: MapPair[] = [];
+  const common = (a: number, b: number): number[] => rows[a].filter((c) => rows[b].includes(c));
   while (left.length > 1) {
     let best: [number, number] = [0, 1];
-    let bestSize = Infinity;
+    let bestShared = -1;
     for (let i = 0; i < left.length; i++) {
       for (let j = i + 1; j < left.length; j++) {
-        // work wasted on the maps' unconnected inputs
-        const size = 2 * union(left[i], left[j]).length - rows[left[i]].length - rows[left[j]].length;
-        if (size < bestSize) {
-          bestSize = size;
+        const shared = common(left[i], left[j]).length;
+        if (shared > bestShared) {
+          bestShared = shared;
           best = [i, j];
         }
       }
     }
     const [a, b] = [left[best[0]], left[best[1]]];
-    out.push([a, b, union(a, b)]);
+    const both = common(a, b);
+    out.push({ a, b, both, onlyA: rows[a].filter((c) => !both.includes(c)), onlyB: rows[b].filter((c) => !both.includes(c)) });
     left.splice(best[1], 1);
     left.splice(best[0], 1);
   }
-  if (left.length === 1) out.push([left[0], left[0], [...rows[left[0]]]]);
+  if (left.length === 1) out.push({ a: left[0], b: left[0], both: [], onlyA: [...rows[left[0]]], onlyB: [] });
   return out;
 }
 
@@ -73,16 +87,18 @@ function encodeBackward(k: Kernels, rows: number[][], C: number): Int32Array {
   return plan;
 }
 
-function encode(k: Kernels, pairs: [number, number, number[]][]): Int32Array {
-  const len = 1 + pairs.reduce((a, [, , c]) => a + 3 + c.length, 0);
+function encode(k: Kernels, pairs: MapPair[]): Int32Array {
+  const len = 1 + pairs.reduce((n, p) => n + 5 + p.both.length + p.onlyA.length + p.onlyB.length, 0);
   const plan = k.allocI32(len);
   let i = 0;
   plan[i++] = pairs.length;
-  for (const [a, b, conn] of pairs) {
-    plan[i++] = a;
-    plan[i++] = b;
-    plan[i++] = conn.length;
-    for (const c of conn) plan[i++] = c;
+  for (const p of pairs) {
+    plan[i++] = p.a;
+    plan[i++] = p.b;
+    for (const list of [p.both, p.onlyA, p.onlyB]) {
+      plan[i++] = list.length;
+      for (const c of list) plan[i++] = c;
+    }
   }
   return plan;
 }
@@ -118,7 +134,7 @@ export function makeConvPlan(k: Kernels, g: ConvGeometry, OC: number, mask: Uint
     backward: encodeBackward(k, outRows, g.C),
     scratch,
     dcol: scratch.subarray(columns, 2 * columns),
-    forwardMacs: fwd.reduce((a, [x, y, conn]) => a + (x === y ? 1 : 2) * conn.length, 0) * g.KH * g.KW * g.OH * g.OW,
+    forwardMacs: fwd.reduce((n, p) => n + 2 * p.both.length + p.onlyA.length + p.onlyB.length, 0) * g.KH * g.KW * g.OH * g.OW,
   };
 }
 

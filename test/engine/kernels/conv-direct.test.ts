@@ -167,23 +167,31 @@ describe('direct convolution (wasm) against im2col + GEMM', () => {
 });
 
 describe('pairRows', () => {
-  it("pairs LeCun's C3 maps into 8 pairs reading 72 of the 96 input maps (36 of the 60 connections need no extra work)", () => {
+  it("pairs LeCun's C3 maps into 8 pairs sharing 23 inputs (46 of the 60 connections load x once for two maps), wasting none", () => {
     const rows = Array.from({ length: 16 }, (_, o) => [0, 1, 2, 3, 4, 5].filter((c) => LECUN_C3_TABLE[c][o]));
     const pairs = pairRows(rows);
     expect(pairs).toHaveLength(8);
-    expect(pairs.flatMap(([a, b]) => [a, b]).sort((p, q) => p - q)).toEqual([...Array(16).keys()]);
-    for (const [a, b, conn] of pairs) for (const c of [...rows[a], ...rows[b]]) expect(conn).toContain(c);
-    expect(pairs.reduce((s, [, , conn]) => s + 2 * conn.length, 0)).toBe(72);
-    // conv2's 10×10 outputs: 72 of 96 input maps' worth of multiply-adds, 60 of them real.
+    expect(pairs.flatMap((p) => [p.a, p.b]).sort((p, q) => p - q)).toEqual([...Array(16).keys()]);
+    for (const p of pairs) {
+      // Each map reads exactly its own inputs: the shared ones and its own, no others.
+      expect([...p.both, ...p.onlyA].sort()).toEqual(rows[p.a]);
+      expect([...p.both, ...p.onlyB].sort()).toEqual(rows[p.b]);
+      for (const c of p.onlyA) expect(p.onlyB).not.toContain(c);
+    }
+    expect(pairs.reduce((n, p) => n + p.both.length, 0)).toBe(23);
+    // conv2's 10×10 outputs: exactly the 60 connections' multiply-adds, with the table or without.
     const g: ConvGeometry = { C: 6, H: 14, W: 14, KH: 5, KW: 5, stride: 1, pad: 0, OH: 10, OW: 10 };
-    expect(makeConvPlan(jsKernels, g, 16, c3Mask()).forwardMacs).toBe(72 * 25 * 100);
+    expect(makeConvPlan(jsKernels, g, 16, c3Mask()).forwardMacs).toBe(60 * 25 * 100);
     expect(makeConvPlan(jsKernels, g, 16, null).forwardMacs).toBe(96 * 25 * 100);
   });
 
-  it('an odd row out pairs with itself and reads only its own inputs', () => {
-    const pairs = pairRows([[0], [1], [0, 1]]);
+  it('an odd row out stays on its own, with all its inputs as its own', () => {
+    const rows = [[0], [1], [0, 1]];
+    const pairs = pairRows(rows);
     expect(pairs).toHaveLength(2);
-    const single = pairs.find(([a, b]) => a === b)!;
-    expect(single[2]).toEqual([0, 1].filter((c) => [[0], [1], [0, 1]][single[0]].includes(c)));
+    const single = pairs.find((p) => p.a === p.b)!;
+    expect(single.both).toEqual([]);
+    expect(single.onlyB).toEqual([]);
+    expect(single.onlyA).toEqual(rows[single.a]);
   });
 });

@@ -2,10 +2,10 @@
 // no im2col, whole batches per call. The reference is im2col + GEMM (conv.ts, gemm.ts,
 // conv-batch.ts); tests compare the two.
 //
-// Output channels are processed in pairs ("plan" entries, built by conv-batch.ts's makeConvPlan): a
-// pair reads only the input channels either of its two maps is connected to, so LeCun's C3 table
-// skips most of the work on masked weights. A plan is an i32 array:
-//   [count, then per entry: oa, ob, nconn, c_0 … c_{nconn−1}]
+// Output channels are processed in pairs ("plan" entries, built by conv-batch.ts's makeConvPlan):
+// the input channels both maps read share their loads, those only one reads run for that map
+// alone, so LeCun's C3 table skips all the work on masked weights. A plan is an i32 array:
+//   [count, then per entry: oa, ob, nboth, both…, nA, onlyA…, nB, onlyB…]   (oa = ob: one map)
 // The input gradient has a plan of its own, per input channel (see conv_bwd_input).
 //
 // Each sample's input is staged first: padded (when there is padding) into a zero-bordered copy,
@@ -85,8 +85,10 @@ function stageShifted(xs: usize, src: usize, C: i32, Hp: i32, Wp: i32, KW: i32, 
 
 /**
  * Forward over flat positions: for each plan entry (oa, ob) and 0 ≤ i < P,
- *   out[o][i] = bias[o] + Σ_{c ∈ conn} Σ_{ky,kx} w[o·wsO + c·wsC + ky·KW + kx] · xs[c][kx][i + ky·OW]
- * kxS: floats between the shifted copies of a plane (Hp·OW); cS: between planes (KW·kxS).
+ *   out[o][i] = bias[o] + Σ_{c ∈ conn(o)} Σ_{ky,kx} w[o·wsO + c·wsC + ky·KW + kx] · xs[c][kx][i + ky·OW]
+ * The inputs both maps read go through a loop that shares each x load between them; those only
+ * one map reads, through a loop for that map alone, into the same accumulators. kxS: floats
+ * between the shifted copies of a plane (Hp·OW); cS: between planes (KW·kxS).
  */
 function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH: i32, KW: i32, wsO: i32, wsC: i32, OW: i32, P: i32, kxS: i32, cS: i32): void {
   const count = load<i32>(plan);
@@ -97,9 +99,13 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
   for (let q = 0; q < count; q++) {
     const oa = load<i32>(e);
     const ob = load<i32>(e, 4);
-    const nconn = load<i32>(e, 8);
-    const conn = e + 12;
-    e = conn + (<usize>nconn << 2);
+    const nBoth = load<i32>(e, 8);
+    const both = e + 12;
+    const nA = load<i32>(both + (<usize>nBoth << 2));
+    const onlyA = both + (<usize>nBoth << 2) + 4;
+    const nB = load<i32>(onlyA + (<usize>nA << 2));
+    const onlyB = onlyA + (<usize>nA << 2) + 4;
+    e = onlyB + (<usize>nB << 2);
     const ba = bias ? f32x4.splat(load<f32>(bias + (<usize>oa << 2))) : f32x4.splat(0);
     const bb = bias ? f32x4.splat(load<f32>(bias + (<usize>ob << 2))) : f32x4.splat(0);
     const outA = out + <usize>oa * plane;
@@ -111,8 +117,8 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
     for (; i + 16 <= P; i += 16) {
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-      for (let j = 0; j < nconn; j++) {
-        const c = load<i32>(conn + (<usize>j << 2));
+      for (let j = 0; j < nBoth; j++) {
+        const c = load<i32>(both + (<usize>j << 2));
         let ps = xs + (<usize>(c * cS + i) << 2);
         let pa = wA + (<usize>(c * wsC) << 2);
         let pb = wB + (<usize>(c * wsC) << 2);
@@ -140,23 +146,61 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
           ps += rowB;
         }
       }
+      for (let j = 0; j < nA; j++) {
+        const c = load<i32>(onlyA + (<usize>j << 2));
+        let ps = xs + (<usize>(c * cS + i) << 2);
+        let pa = wA + (<usize>(c * wsC) << 2);
+        for (let ky = 0; ky < KH; ky++) {
+          let p = ps;
+          for (let kx = 0; kx < KW; kx++) {
+            const va = splatAt(pa);
+            a0 = madd(va, v128.load(p), a0);
+            a1 = madd(va, v128.load(p, 16), a1);
+            a2 = madd(va, v128.load(p, 32), a2);
+            a3 = madd(va, v128.load(p, 48), a3);
+            pa += 4;
+            p += kxB;
+          }
+          ps += rowB;
+        }
+      }
+      for (let j = 0; j < nB; j++) {
+        const c = load<i32>(onlyB + (<usize>j << 2));
+        let ps = xs + (<usize>(c * cS + i) << 2);
+        let pb = wB + (<usize>(c * wsC) << 2);
+        for (let ky = 0; ky < KH; ky++) {
+          let p = ps;
+          for (let kx = 0; kx < KW; kx++) {
+            const vb = splatAt(pb);
+            b0 = madd(vb, v128.load(p), b0);
+            b1 = madd(vb, v128.load(p, 16), b1);
+            b2 = madd(vb, v128.load(p, 32), b2);
+            b3 = madd(vb, v128.load(p, 48), b3);
+            pb += 4;
+            p += kxB;
+          }
+          ps += rowB;
+        }
+      }
       const qa = outA + (<usize>i << 2);
-      const qb = outB + (<usize>i << 2);
       v128.store(qa, f32x4.add(a0, ba));
       v128.store(qa, f32x4.add(a1, ba), 16);
       v128.store(qa, f32x4.add(a2, ba), 32);
       v128.store(qa, f32x4.add(a3, ba), 48);
-      v128.store(qb, f32x4.add(b0, bb));
-      v128.store(qb, f32x4.add(b1, bb), 16);
-      v128.store(qb, f32x4.add(b2, bb), 32);
-      v128.store(qb, f32x4.add(b3, bb), 48);
+      if (ob != oa) {
+        const qb = outB + (<usize>i << 2);
+        v128.store(qb, f32x4.add(b0, bb));
+        v128.store(qb, f32x4.add(b1, bb), 16);
+        v128.store(qb, f32x4.add(b2, bb), 32);
+        v128.store(qb, f32x4.add(b3, bb), 48);
+      }
     }
     // 4 positions at a time (the last may be partial).
     for (; i < P; i += 4) {
       let a0 = f32x4.splat(0);
       let b0 = f32x4.splat(0);
-      for (let j = 0; j < nconn; j++) {
-        const c = load<i32>(conn + (<usize>j << 2));
+      for (let j = 0; j < nBoth; j++) {
+        const c = load<i32>(both + (<usize>j << 2));
         let ps = xs + (<usize>(c * cS + i) << 2);
         let pa = wA + (<usize>(c * wsC) << 2);
         let pb = wB + (<usize>(c * wsC) << 2);
@@ -173,9 +217,37 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
           ps += rowB;
         }
       }
+      for (let j = 0; j < nA; j++) {
+        const c = load<i32>(onlyA + (<usize>j << 2));
+        let ps = xs + (<usize>(c * cS + i) << 2);
+        let pa = wA + (<usize>(c * wsC) << 2);
+        for (let ky = 0; ky < KH; ky++) {
+          let p = ps;
+          for (let kx = 0; kx < KW; kx++) {
+            a0 = madd(splatAt(pa), v128.load(p), a0);
+            pa += 4;
+            p += kxB;
+          }
+          ps += rowB;
+        }
+      }
+      for (let j = 0; j < nB; j++) {
+        const c = load<i32>(onlyB + (<usize>j << 2));
+        let ps = xs + (<usize>(c * cS + i) << 2);
+        let pb = wB + (<usize>(c * wsC) << 2);
+        for (let ky = 0; ky < KH; ky++) {
+          let p = ps;
+          for (let kx = 0; kx < KW; kx++) {
+            b0 = madd(splatAt(pb), v128.load(p), b0);
+            pb += 4;
+            p += kxB;
+          }
+          ps += rowB;
+        }
+      }
       const valid = P - i;
       blockStore(outA + (<usize>i << 2), a0, ba, valid);
-      blockStore(outB + (<usize>i << 2), b0, bb, valid);
+      if (ob != oa) blockStore(outB + (<usize>i << 2), b0, bb, valid);
     }
   }
 }
@@ -250,12 +322,10 @@ function dwFlat(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xsc: usize, KH: 
       addHsum(qa + 4, a1);
       addHsum(qa + 8, a2);
       addHsum(qa + 12, a3);
-      if (dwB != dwA) {
-        addHsum(qb, b0);
-        addHsum(qb + 4, b1);
-        addHsum(qb + 8, b2);
-        addHsum(qb + 12, b3);
-      }
+      addHsum(qb, b0);
+      addHsum(qb + 4, b1);
+      addHsum(qb + 8, b2);
+      addHsum(qb + 12, b3);
     }
   }
   // The taps left of each kernel row (kx ≥ KW − KW % 4: one for LeNet's 5×5), two rows at a time.
@@ -285,10 +355,52 @@ function dwFlat(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xsc: usize, KH: 
       const t = ky * KW + kx;
       addHsum(dwA + (<usize>t << 2), a0);
       if (two) addHsum(dwA + (<usize>(t + KW) << 2), a1);
-      if (dwB != dwA) {
-        addHsum(dwB + (<usize>t << 2), b0);
-        if (two) addHsum(dwB + (<usize>(t + KW) << 2), b1);
+      addHsum(dwB + (<usize>t << 2), b0);
+      if (two) addHsum(dwB + (<usize>(t + KW) << 2), b1);
+    }
+  }
+}
+
+/** dwFlat for one map alone (an input only one map of a pair reads). */
+function dwOne(dwA: usize, dyA: usize, xsc: usize, KH: i32, KW: i32, OW: i32, P: i32, kxS: i32): void {
+  const kxB = <usize>kxS << 2;
+  const full = <usize>(P & ~3) << 2;
+  const end = <usize>P << 2;
+  const mask = laneMask(P & 3);
+  for (let ky = 0; ky < KH; ky++) {
+    for (let kx = 0; kx + 4 <= KW; kx += 4) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      const px = xsc + (<usize>(ky * OW) << 2) + <usize>kx * kxB;
+      for (let o: usize = 0; o < end; o += 16) {
+        let da = v128.load(dyA + o);
+        if (o >= full) da = v128.and(da, mask);
+        const p = px + o;
+        a0 = madd(da, v128.load(p), a0);
+        a1 = madd(da, v128.load(p + kxB), a1);
+        a2 = madd(da, v128.load(p + 2 * kxB), a2);
+        a3 = madd(da, v128.load(p + 3 * kxB), a3);
       }
+      const qa = dwA + (<usize>(ky * KW + kx) << 2);
+      addHsum(qa, a0);
+      addHsum(qa + 4, a1);
+      addHsum(qa + 8, a2);
+      addHsum(qa + 12, a3);
+    }
+  }
+  const rowB = <usize>OW << 2;
+  for (let kx = KW & ~3; kx < KW; kx++) {
+    for (let ky = 0; ky < KH; ky += 2) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      const px = xsc + (<usize>(ky * OW) << 2) + <usize>kx * kxB;
+      for (let o: usize = 0; o < end; o += 16) {
+        let da = v128.load(dyA + o);
+        if (o >= full) da = v128.and(da, mask);
+        a0 = madd(da, v128.load(px + o), a0);
+        a1 = madd(da, v128.load(px + rowB + o), a1);
+      }
+      const t = ky * KW + kx;
+      addHsum(dwA + (<usize>t << 2), a0);
+      if (ky + 1 < KH) addHsum(dwA + (<usize>(t + KW) << 2), a1);
     }
   }
 }
@@ -319,23 +431,26 @@ export function conv_bwd_weights(dw: usize, x: usize, dy: usize, plan: usize, sc
     for (let q = 0; q < count; q++) {
       const oa = load<i32>(e);
       const ob = load<i32>(e, 4);
-      const nconn = load<i32>(e, 8);
-      const conn = e + 12;
-      e = conn + (<usize>nconn << 2);
-      for (let i = 0; i < nconn; i++) {
-        const c = load<i32>(conn + (<usize>i << 2));
-        dwFlat(
-          dw + (<usize>((oa * C + c) * k2) << 2),
-          dw + (<usize>((ob * C + c) * k2) << 2),
-          dys + <usize>oa * plane,
-          dys + <usize>ob * plane,
-          xs + <usize>c * cB,
-          KH,
-          KW,
-          OW,
-          P,
-          kxS,
-        );
+      const nBoth = load<i32>(e, 8);
+      const both = e + 12;
+      const nA = load<i32>(both + (<usize>nBoth << 2));
+      const onlyA = both + (<usize>nBoth << 2) + 4;
+      const nB = load<i32>(onlyA + (<usize>nA << 2));
+      const onlyB = onlyA + (<usize>nA << 2) + 4;
+      e = onlyB + (<usize>nB << 2);
+      const dyA = dys + <usize>oa * plane;
+      const dyB = dys + <usize>ob * plane;
+      for (let i = 0; i < nBoth; i++) {
+        const c = load<i32>(both + (<usize>i << 2));
+        dwFlat(dw + (<usize>((oa * C + c) * k2) << 2), dw + (<usize>((ob * C + c) * k2) << 2), dyA, dyB, xs + <usize>c * cB, KH, KW, OW, P, kxS);
+      }
+      for (let i = 0; i < nA; i++) {
+        const c = load<i32>(onlyA + (<usize>i << 2));
+        dwOne(dw + (<usize>((oa * C + c) * k2) << 2), dyA, xs + <usize>c * cB, KH, KW, OW, P, kxS);
+      }
+      for (let i = 0; i < nB; i++) {
+        const c = load<i32>(onlyB + (<usize>i << 2));
+        dwOne(dw + (<usize>((ob * C + c) * k2) << 2), dyB, xs + <usize>c * cB, KH, KW, OW, P, kxS);
       }
     }
   }
