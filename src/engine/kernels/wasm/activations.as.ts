@@ -34,6 +34,16 @@ const MAGIC_BITS: i32 = 0x4b400000;
 /** e^t per lane, for t in [−120, 88] (callers clamp); NaN stays NaN. */
 // @ts-ignore: decorator
 @inline function expv(t: v128): v128 {
+  return expScaled(t, true);
+}
+
+/**
+ * e^r·2ⁿ as expv computes it. split: build 2ⁿ as 2^⌊n/2⌋·2^(n−⌊n/2⌋), needed when n can leave
+ * the normal exponent range (sigmoid's tiny results); without it a single scale, exact for
+ * 0 ≤ n ≤ 127 (tanh's e^{2|x|} with |x| ≤ 10: n ≤ 29), the same result with fewer steps.
+ */
+// @ts-ignore: decorator
+@inline function expScaled(t: v128, split: bool): v128 {
   // n = round(t·log2 e) by the 1.5·2²³ trick: adding it leaves n in the low mantissa bits, so
   // the integer comes from the bits directly (cheaper in V8 than nearest + trunc_sat).
   const kf = f32x4.add(f32x4.mul(t, k(LOG2E)), k(MAGIC));
@@ -48,9 +58,10 @@ const MAGIC_BITS: i32 = 0x4b400000;
   p = madd(p, r, k(5.0000001201e-1));
   p = madd(p, z, f32x4.add(r, k(1)));
   const n = i32x4.sub(kf, i32x4.splat(MAGIC_BITS));
+  const bias = i32x4.splat(127);
+  if (!split) return f32x4.mul(p, i32x4.shl(i32x4.add(n, bias), 23));
   const n1 = i32x4.shr_s(n, 1);
   const n2 = i32x4.sub(n, n1);
-  const bias = i32x4.splat(127);
   const s1 = i32x4.shl(i32x4.add(n1, bias), 23);
   const s2 = i32x4.shl(i32x4.add(n2, bias), 23);
   return f32x4.mul(f32x4.mul(p, s1), s2);
@@ -68,7 +79,7 @@ const MAGIC_BITS: i32 = 0x4b400000;
   p = madd(p, z, k(-3.33332819422e-1));
   const small = madd(f32x4.mul(p, z), a, a);
   // otherwise 1 − 2/(e^{2a} + 1); a NaN lane is restored from x below
-  const e = expv(f32x4.mul(f32x4.pmin(a, k(10)), k(2)));
+  const e = expScaled(f32x4.mul(f32x4.pmin(a, k(10)), k(2)), false);
   const large = f32x4.sub(k(1), f32x4.div(k(2), f32x4.add(e, k(1))));
   const y = v128.or(v128.bitselect(small, large, f32x4.lt(a, k(0.625))), sign);
   return v128.bitselect(x, y, f32x4.ne(x, x));
