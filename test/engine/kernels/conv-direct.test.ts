@@ -145,6 +145,12 @@ describe('direct convolution (wasm) against im2col + GEMM', () => {
     for (const Kk of [1, 2, 4, 6, 7]) check(`k${Kk}`, 2, 9, 11, 4, Kk, Math.floor(Kk / 2), 2, null);
   });
 
+  it('an input channel no output map reads gets a zero gradient, with and without padding', () => {
+    const mask = Uint8Array.from([1, 0, 1, 1, 0, 0]); // 2 maps × 3 inputs; input 1 feeds neither
+    check('unused input, pad 1', 3, 6, 6, 2, 3, 1, 2, mask);
+    check('unused input, pad 0', 3, 6, 6, 2, 3, 0, 2, mask);
+  });
+
   it('random connection tables', () => {
     for (let t = 0; t < 5; t++) {
       const OC = 3 + t;

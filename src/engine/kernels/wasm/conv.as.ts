@@ -621,10 +621,13 @@ export function conv_bwd_input(dx: usize, dy: usize, w: usize, plan: usize, scra
       const conn = e + 4;
       e = conn + (<usize>nconn << 2);
       const dxc = dx + <usize>s * dxBytes + <usize>c * planeB;
+      if (nconn === 0) {
+        zero(dxc, H * W); // no output map reads channel c
+        continue;
+      }
       // The padded gradient of channel c; without padding, dx's own plane.
       const target = pad ? dxpad : dxc;
       zero(target, Hp * Wp);
-      if (nconn === 0) continue;
       gradShifted(G, GS, dyp, Lp, w, conn, nconn, c, C, KH, KW, OH, OW, len);
       for (let r = 0; r < Hp; r++) {
         const row = target + (<usize>(r * Wp) << 2);
