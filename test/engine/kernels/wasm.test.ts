@@ -262,6 +262,23 @@ describe.each([
     });
   }
 
+  it('channelSumAdd (bias gradients) adds per-channel sums, after dense layers (P = 1) and maps alike', () => {
+    for (const [n, C, P] of [
+      [3, 5, 1],
+      [16, 7, 1],
+      [2, 3, 7],
+      [2, 2, 100],
+    ] as const) {
+      const x = rand(n * C * P, inWasm);
+      const o1 = rand(C, false);
+      const ow = inWasm ? W.alloc(C) : new Float32Array(C);
+      ow.set(o1);
+      jsKernels.channelSumAdd(o1, x, n, C, P);
+      W.channelSumAdd(ow, x, n, C, P);
+      expectClose(`channelSumAdd n=${n} C=${C} P=${P}`, ow, o1, 1e-6, 1e-6);
+    }
+  });
+
   it('allFinite finds one NaN or ±Infinity anywhere (vector body or tail), and passes finite arrays', () => {
     for (const len of [1, 3, 8, 13, 64, 1001]) {
       const x = rand(len, inWasm);
