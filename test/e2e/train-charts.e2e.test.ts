@@ -29,6 +29,8 @@ describe('Train view charts in Chromium', () => {
     const { page } = app;
     await page.getByTestId('preset').selectOption('lenet5-relu-ce');
     await page.getByTestId('epochs').fill('3');
+    // Batches of 8 keep each epoch several progress intervals long (the curve must grow live).
+    await page.getByTestId('batch').fill('8');
     await page.getByTestId('lr').fill('0.05');
     await page.getByTestId('schedule').selectOption('cosine');
     await page.getByTestId('limit').fill('3000');

@@ -85,9 +85,11 @@ describe('trainer process', () => {
     expect(ready.version).toBe(PROTOCOL_VERSION);
     expect(ready.kernels).toBe('wasm-relaxed-simd'); // Node 20 after the V8 flag, newer Node as is
 
-    // More epochs than the test lets it train (it cancels the run): the pause and resume below must
-    // find the run still going however fast an epoch is.
-    const { dir, run } = await newRun('flow', { epochs: 100 });
+    // Progress events come at most every 100 ms and the clock restarts after each epoch, so an
+    // epoch must outlast that: batches of one (~1,400 steps an epoch) do at any engine speed. More
+    // epochs than the test lets it train (it cancels the run), so the pause and resume below find
+    // the run still going.
+    const { dir, run } = await newRun('flow', { epochs: 100, batchSize: 1, lr: 0.005 });
     const firstProgress = next('progress');
     const firstEpoch = next('epoch');
     const firstSnapshot = next('snapshot', (x) => x.epoch === 1);
@@ -97,7 +99,7 @@ describe('trainer process', () => {
     const p = await firstProgress;
     expect(p.runId).toBe(run.id);
     expect(p.epoch).toBe(1);
-    expect(p.steps).toBe(Math.ceil(run.trainCount / 16));
+    expect(p.steps).toBe(run.trainCount); // one image a batch
     expect(Number.isFinite(p.loss)).toBe(true);
 
     const e = await firstEpoch;
