@@ -80,7 +80,10 @@ async function modelFile(name: string, seed = 1): Promise<string> {
   return path;
 }
 
-const SETTINGS: TrainSettings = { epochs: 4, batchSize: 16, lr: 0.02, momentum: 0.9, decay: 0, schedule: { type: 'constant' }, validation: 100 };
+// Batches of one: ~1,400 steps an epoch, long enough for progress events (at most one per 100 ms,
+// the interval restarting each epoch) and for the crash test to kill a run still going, however
+// fast the engine gets.
+const SETTINGS: TrainSettings = { epochs: 4, batchSize: 1, lr: 0.005, momentum: 0.9, decay: 0, schedule: { type: 'constant' }, validation: 100 };
 
 describe('window', () => {
   it('is hardened: isolation, sandbox, no Node, no auxclick, no new windows, no navigation, no permissions', () => {

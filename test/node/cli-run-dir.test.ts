@@ -118,7 +118,10 @@ describe('train --run-dir / --resume', () => {
 
   it('Ctrl+C checkpoints and exits 130; --resume finishes the run', async () => {
     const dir = join(root, 'interrupted');
-    const r = await cli([...BASE, '--data', data, '--epochs', '3', '--run-dir', dir], (line, kill) => {
+    // Batches of 2 (~1,100 steps an epoch): the interrupt lands inside epoch 2 however fast the
+    // engine gets, rather than after a run that already ended.
+    const slow = BASE.map((a, i) => (BASE[i - 1] === '--batch' ? '2' : BASE[i - 1] === '--lr' ? '0.005' : a));
+    const r = await cli([...slow, '--data', data, '--epochs', '3', '--run-dir', dir], (line, kill) => {
       if (line.startsWith('epoch 1/3')) kill('SIGINT');
     });
     expect(r.code, r.stderr).toBe(130);
