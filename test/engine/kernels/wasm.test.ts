@@ -395,6 +395,15 @@ describe.each([
     });
   }
 
+  it("tanh holds its accuracy where it is worst: near |x| = 0.173, where its exponent becomes 1", () => {
+    const x = f32(Array.from({ length: 4001 }, (_, i) => (i & 1 ? -1 : 1) * (0.15 + i * 1.25e-5)));
+    const want = new Float32Array(x.length);
+    const got = f32(new Float32Array(x.length));
+    jsKernels.tanhForward(want, x, x.length);
+    W.tanhForward(got, x, x.length);
+    expectNear('tanh sweep', got, want, x);
+  });
+
   it('keeps the sign of zero, saturates exactly and never overflows', () => {
     const x = f32([-0, 0, 1e30, -1e30, 100, -100, -1e30, Infinity, -Infinity]);
     const t = f32(new Float32Array(x.length));
