@@ -395,7 +395,7 @@ describe.each([
     });
   }
 
-  it("tanh holds its accuracy where it is worst: near |x| = 0.173, where its exponent becomes 1", () => {
+  it('tanh holds its accuracy where it is worst: near |x| = 0.173, where its exponent becomes 1', () => {
     const x = f32(Array.from({ length: 4001 }, (_, i) => (i & 1 ? -1 : 1) * (0.15 + i * 1.25e-5)));
     const want = new Float32Array(x.length);
     const got = f32(new Float32Array(x.length));
