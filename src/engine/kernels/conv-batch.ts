@@ -3,7 +3,8 @@
 // The kernel interface has three batch-level conv operations (forward, weight gradient, input
 // gradient). The reference below builds them from im2col + GEMM one sample at a time, through
 // whichever kernels it is given: the TypeScript backend uses it for everything, the wasm backend
-// for strides other than 1 (its direct convolution, wasm/conv.as.ts, covers all three at stride 1).
+// where its direct convolution (wasm/conv.as.ts) does not apply: strides other than 1, and forward
+// and weight gradient for planes too large for its staged copies (directConvFits).
 //
 // A ConvPlan says which input channels each output map reads (LeCun's C3 table leaves 36 of 96
 // connections out), grouped into pairs of maps that share a register block in the direct kernels,
@@ -31,6 +32,17 @@ export interface ConvPlan {
 
 /** Floats of slack the direct kernels keep after staged planes (wasm/conv.as.ts SLACK). */
 const SLACK = 32;
+/** Floats between the shifted copies the direct kernels stage (wasm/conv.as.ts KXS). */
+const KXS = 1040;
+
+/**
+ * Whether the direct forward and weight-gradient kernels take this geometry: stride 1, and a
+ * shifted copy of a padded plane (Hp·OW floats, then a zeroed tail of OW + 8) within KXS, which
+ * holds planes up to about 30×30 (LeNet-5's 32×28 and 14×10 copies).
+ */
+export function directConvFits(g: ConvGeometry): boolean {
+  return g.stride === 1 && (g.H + 2 * g.pad) * g.OW + g.OW + 8 <= KXS;
+}
 
 /** A pair of output maps: the inputs both read (their loads shared), then those only one reads. */
 export interface MapPair {
@@ -106,14 +118,14 @@ function encode(k: Kernels, pairs: MapPair[]): Int32Array {
 /**
  * Scratch floats the direct kernels and the im2col reference need for this geometry. The direct
  * kernels stage a sample's padded planes (when there is padding; then SLACK floats) and KW
- * shifted copies of each, OW wide (wasm/conv.as.ts, "flat layout"; then OW + SLACK floats).
+ * shifted copies of each, KXS floats apart (wasm/conv.as.ts, "flat layout").
  */
 export function convScratchSize(g: ConvGeometry, OC: number): number {
   const k2 = g.KH * g.KW;
   const Hp = g.H + 2 * g.pad;
   const Wp = g.W + 2 * g.pad;
   const padded = g.pad ? g.C * Hp * Wp + SLACK : 0;
-  const staged = padded + g.C * g.KW * Hp * g.OW + g.OW + SLACK;
+  const staged = directConvFits(g) ? padded + g.C * g.KW * KXS : 0;
   // The input gradient: dy planes with (KH−1)·OW zeros on each side, KW shifted gradient planes,
   // one padded input plane.
   const P = g.OH * g.OW;

@@ -10,7 +10,7 @@
 
 import type { ConvGeometry } from './conv';
 import { jsKernels, type Kernels } from './backend';
-import { convBackwardInputVia, convBackwardWeightsVia, convForwardVia, type ConvPlan } from './conv-batch';
+import { convBackwardInputVia, convBackwardWeightsVia, convForwardVia, directConvFits, type ConvPlan } from './conv-batch';
 import type { PoolGeometry } from './pool';
 
 interface WasmExports {
@@ -372,7 +372,7 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
       release();
     },
     convForward(y, x, wt, bias, n, g: ConvGeometry, plan: ConvPlan) {
-      if (g.stride !== 1) return convForwardVia(k, y, x, wt, bias, n, g, plan);
+      if (!directConvFits(g)) return convForwardVia(k, y, x, wt, bias, n, g, plan);
       const OC = bias.length;
       const yl = n * OC * g.OH * g.OW;
       const py = ptr(y, 0, yl);
@@ -385,7 +385,7 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
       release();
     },
     convBackwardWeights(dw, x, dy, n, g: ConvGeometry, plan: ConvPlan) {
-      if (g.stride !== 1) return convBackwardWeightsVia(k, dw, x, dy, n, g, plan);
+      if (!directConvFits(g)) return convBackwardWeightsVia(k, dw, x, dy, n, g, plan);
       const OC = dw.length / (g.C * g.KH * g.KW);
       const pd = ptr(dw, 0, dw.length);
       const px = ptr(x, 0, n * g.C * g.H * g.W);

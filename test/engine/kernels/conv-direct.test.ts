@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jsKernels } from '../../../src/engine/kernels/backend';
 import { convOutSize, type ConvGeometry } from '../../../src/engine/kernels/conv';
-import { makeConvPlan, pairRows } from '../../../src/engine/kernels/conv-batch';
+import { directConvFits, makeConvPlan, pairRows } from '../../../src/engine/kernels/conv-batch';
 import { createWasmKernels } from '../../../src/engine/kernels/wasm-backend';
 import { LECUN_C3_TABLE } from '../../../src/engine/presets';
 import { DEFAULT_WASM_PATH } from '../../../src/node/kernels';
@@ -143,6 +143,23 @@ describe('direct convolution (wasm) against im2col + GEMM', () => {
 
   it('kernel sizes 1, 2, 4, 6, 7 (the one-tap and five-tap weight-gradient paths)', () => {
     for (const Kk of [1, 2, 4, 6, 7]) check(`k${Kk}`, 2, 9, 11, 4, Kk, Math.floor(Kk / 2), 2, null);
+  });
+
+  it('kernel sizes 1 to 7 with a map on its own (the single-map weight-gradient blocks)', () => {
+    for (const Kk of [1, 2, 3, 4, 5, 6, 7]) check(`k${Kk} odd maps`, 2, 9, 12, 3, Kk, Math.floor(Kk / 2), 2, null);
+  });
+
+  it('planes up to the staged copies\' size go direct, larger ones through im2col, both right', () => {
+    const geometry = (H: number, K: number, pad: number): ConvGeometry => {
+      const O = H + 2 * pad - K + 1;
+      return { C: 1, H, W: H, KH: K, KW: K, stride: 1, pad, OH: O, OW: O };
+    };
+    expect(directConvFits(geometry(28, 5, 2))).toBe(true); // LeNet-5 conv1
+    expect(directConvFits(geometry(30, 3, 1))).toBe(true); // 32·30 + 38 = 998 floats
+    expect(directConvFits(geometry(32, 3, 1))).toBe(false); // 34·32 + 40 = 1128
+    expect(directConvFits({ ...geometry(14, 5, 0), stride: 2 })).toBe(false);
+    check('30×30 k3 pad1 (direct)', 2, 30, 30, 3, 3, 1, 2, null);
+    check('32×32 k3 pad1 (im2col)', 2, 32, 32, 3, 3, 1, 2, null);
   });
 
   it('an input channel no output map reads gets a zero gradient, with and without padding', () => {

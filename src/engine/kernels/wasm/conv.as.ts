@@ -17,6 +17,16 @@ import { addHsum, madd, splatAt, storeLanes } from './simd.as';
 /** Floats of zeroed slack after staged planes: reads of the last vector past their end stay in it. */
 const SLACK: i32 = 32;
 
+/**
+ * Floats from one shifted copy of a staged plane to the next (the "flat layout" below). Fixed, so
+ * that the kernels address a kernel row's taps as immediate offsets of one pointer; 64 bytes past
+ * 4 KiB, so that the copies do not share L1 sets. A copy holds Hp·OW floats then a zeroed tail of
+ * OW + 8 (reads run up to a row and a vector past it): geometries where that does not fit go
+ * through im2col instead (conv-batch.ts directConvFits).
+ */
+const KXS: i32 = 1040;
+const KXB: usize = 4160;
+
 /** Zero-fills len floats at p. */
 function zero(p: usize, len: i32): void {
   memory.fill(p, 0, <usize>len << 2);
@@ -60,41 +70,42 @@ function stage(dst: usize, src: usize, C: i32, H: i32, W: i32, pad: i32): void {
 // lanes) and with one loop instead of one per row.
 
 /**
- * Stages the shifted copies of C planes of Hp×Wp at src (xpad) into xs, and zeroes the OW + SLACK
- * floats after them (dwFlat reads up to a row and a vector past a plane). Rows are copied a vector
- * at a time; a row's last vector may spill up to 3 floats into the next row, which the next copy
- * overwrites (the last into the slack).
+ * Stages the shifted copies of C planes of Hp×Wp at src (xpad) into xs, copy (c, kx) at
+ * (c·KW + kx)·KXS, each followed by OW + 8 zeros. Rows are copied a vector at a time; a row's
+ * last vector may spill up to 3 floats into the next row, which the next row's copy overwrites
+ * (the last row's, the zeroed tail).
  */
 function stageShifted(xs: usize, src: usize, C: i32, Hp: i32, Wp: i32, KW: i32, OW: i32): void {
   const rowOut = <usize>OW << 2;
   const rowIn = <usize>Wp << 2;
-  let d = xs;
+  const tail = <usize>(OW + 8) << 2;
+  const z = f32x4.splat(0);
   for (let c = 0; c < C; c++) {
     const plane = src + (<usize>(c * Hp * Wp) << 2);
     for (let kx = 0; kx < KW; kx++) {
+      let d = xs + <usize>(c * KW + kx) * KXB;
       let s = plane + (<usize>kx << 2);
       for (let r = 0; r < Hp; r++) {
         for (let o: usize = 0; o < rowOut; o += 16) v128.store(d + o, v128.load(s + o));
         d += rowOut;
         s += rowIn;
       }
+      for (let o: usize = 0; o < tail; o += 16) v128.store(d + o, z);
     }
   }
-  zero(d, OW + SLACK);
 }
 
 /**
  * Forward over flat positions: for each plan entry (oa, ob) and 0 ≤ i < P,
  *   out[o][i] = bias[o] + Σ_{c ∈ conn(o)} Σ_{ky,kx} w[o·wsO + c·wsC + ky·KW + kx] · xs[c][kx][i + ky·OW]
  * The inputs both maps read go through a loop that shares each x load between them; those only
- * one map reads, through a loop for that map alone, into the same accumulators. kxS: floats
- * between the shifted copies of a plane (Hp·OW); cS: between planes (KW·kxS).
+ * one map reads, through a loop for that map alone, into the same accumulators.
  */
-function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH: i32, KW: i32, wsO: i32, wsC: i32, OW: i32, P: i32, kxS: i32, cS: i32): void {
+function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH: i32, KW: i32, wsO: i32, wsC: i32, OW: i32, P: i32): void {
+  const cS = KW * KXS;
   const count = load<i32>(plan);
   let e = plan + 4;
   const plane = <usize>P << 2;
-  const kxB = <usize>kxS << 2;
   const rowB = <usize>OW << 2;
   for (let q = 0; q < count; q++) {
     const oa = load<i32>(e);
@@ -141,7 +152,7 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
             b3 = madd(vb, x3, b3);
             pa += 4;
             pb += 4;
-            p += kxB;
+            p += KXB;
           }
           ps += rowB;
         }
@@ -159,7 +170,7 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
             a2 = madd(va, v128.load(p, 32), a2);
             a3 = madd(va, v128.load(p, 48), a3);
             pa += 4;
-            p += kxB;
+            p += KXB;
           }
           ps += rowB;
         }
@@ -177,7 +188,7 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
             b2 = madd(vb, v128.load(p, 32), b2);
             b3 = madd(vb, v128.load(p, 48), b3);
             pb += 4;
-            p += kxB;
+            p += KXB;
           }
           ps += rowB;
         }
@@ -212,7 +223,7 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
             b0 = madd(splatAt(pb), x0, b0);
             pa += 4;
             pb += 4;
-            p += kxB;
+            p += KXB;
           }
           ps += rowB;
         }
@@ -226,7 +237,7 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
           for (let kx = 0; kx < KW; kx++) {
             a0 = madd(splatAt(pa), v128.load(p), a0);
             pa += 4;
-            p += kxB;
+            p += KXB;
           }
           ps += rowB;
         }
@@ -240,7 +251,7 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
           for (let kx = 0; kx < KW; kx++) {
             b0 = madd(splatAt(pb), v128.load(p), b0);
             pb += 4;
-            p += kxB;
+            p += KXB;
           }
           ps += rowB;
         }
@@ -268,45 +279,61 @@ export function conv_fwd(y: usize, x: usize, w: usize, bias: usize, plan: usize,
   if (pad) zero(scratch, C * Hp * Wp + SLACK);
   const inBytes = <usize>(C * H * W) << 2;
   const outBytes = <usize>(OC * OH * OW) << 2;
-  const kxS = Hp * OW;
   for (let s = 0; s < n; s++) {
     const xsrc = x + <usize>s * inBytes;
     if (pad) stage(scratch, xsrc, C, H, W, pad);
     stageShifted(xs, pad ? scratch : xsrc, C, Hp, Wp, KW, OW);
-    convFlat(y + <usize>s * outBytes, xs, w, bias, plan, KH, KW, C * KH * KW, KH * KW, OW, OH * OW, kxS, KW * kxS);
+    convFlat(y + <usize>s * outBytes, xs, w, bias, plan, KH, KW, C * KH * KW, KH * KW, OW, OH * OW);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Weight gradient over flat positions: dw[o][c][ky][kx] += Σ_s Σ_i dy[s][o][i] · xs[s][c][kx][i + ky·OW]
 // for every (o, c) a plan entry visits. dy is read 4 positions at a time; when P is not a multiple
-// of 4 the last vector's extra lanes are masked to zero (the staged x they meet is finite).
+// of 4 the last vector's extra lanes are masked to zero (the staged x they meet is finite: staged
+// rows or a copy's zeroed tail). The shifted copies sit KXB bytes apart, so the taps of a kernel
+// row are immediate offsets of one pointer.
 
-function dwFlat(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xsc: usize, KH: i32, KW: i32, OW: i32, P: i32, kxS: i32): void {
-  const kxB = <usize>kxS << 2;
+function dwFlat(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xsc: usize, KH: i32, KW: i32, OW: i32, P: i32): void {
   const full = <usize>(P & ~3) << 2;
+  const pairs = <usize>(P & ~7) << 2;
   const end = <usize>P << 2;
   const mask = laneMask(P & 3);
+  const rowB = <usize>OW << 2;
   for (let ky = 0; ky < KH; ky++) {
-    let kx = 0;
     // Four taps: 8 accumulators, 2 dy and 4 x vectors fit the 16 registers V8 gives SIMD on x64
     // (five taps did not: two accumulators went to the stack every iteration).
-    for (; kx + 4 <= KW; kx += 4) {
+    for (let kx = 0; kx + 4 <= KW; kx += 4) {
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-      const px = xsc + (<usize>(ky * OW) << 2) + <usize>kx * kxB;
-      for (let o: usize = 0; o < end; o += 16) {
-        let da = v128.load(dyA + o);
-        let db = v128.load(dyB + o);
-        if (o >= full) {
-          da = v128.and(da, mask);
-          db = v128.and(db, mask);
-        }
+      const px = xsc + <usize>ky * rowB + <usize>kx * KXB;
+      // whole vectors, then the partial one with its extra lanes masked
+      let o: usize = 0;
+      for (; o < full; o += 16) {
+        const da = v128.load(dyA + o);
+        const db = v128.load(dyB + o);
         const p = px + o;
         const x0 = v128.load(p);
-        const x1 = v128.load(p + kxB);
-        const x2 = v128.load(p + 2 * kxB);
-        const x3 = v128.load(p + 3 * kxB);
+        const x1 = v128.load(p, KXB);
+        const x2 = v128.load(p, 2 * KXB);
+        const x3 = v128.load(p, 3 * KXB);
+        a0 = madd(da, x0, a0);
+        a1 = madd(da, x1, a1);
+        a2 = madd(da, x2, a2);
+        a3 = madd(da, x3, a3);
+        b0 = madd(db, x0, b0);
+        b1 = madd(db, x1, b1);
+        b2 = madd(db, x2, b2);
+        b3 = madd(db, x3, b3);
+      }
+      if (o < end) {
+        const da = v128.and(v128.load(dyA + o), mask);
+        const db = v128.and(v128.load(dyB + o), mask);
+        const p = px + o;
+        const x0 = v128.load(p);
+        const x1 = v128.load(p, KXB);
+        const x2 = v128.load(p, 2 * KXB);
+        const x3 = v128.load(p, 3 * KXB);
         a0 = madd(da, x0, a0);
         a1 = madd(da, x1, a1);
         a2 = madd(da, x2, a2);
@@ -328,16 +355,14 @@ function dwFlat(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xsc: usize, KH: 
       addHsum(qb + 12, b3);
     }
   }
-  // The taps left of each kernel row (kx ≥ KW − KW % 4: one for LeNet's 5×5), two rows at a time.
-  const rowB = <usize>OW << 2;
+  // The taps left of each kernel row (kx ≥ KW − KW % 4: one for LeNet's 5×5): four rows at a
+  // time (8 accumulators), then the rest one row at a time.
   for (let kx = KW & ~3; kx < KW; kx++) {
     let ky = 0;
-    for (; ky < KH; ky += 2) {
-      const two = ky + 1 < KH;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-      let b0 = f32x4.splat(0), b1 = f32x4.splat(0);
-      const px = xsc + (<usize>(ky * OW) << 2) + <usize>kx * kxB;
-      // A single last row reads the row below too (finite: staged rows or slack) and discards it.
+    for (; ky + 4 <= KH; ky += 4) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      const px = xsc + <usize>ky * rowB + <usize>kx * KXB;
       for (let o: usize = 0; o < end; o += 16) {
         let da = v128.load(dyA + o);
         let db = v128.load(dyB + o);
@@ -345,62 +370,152 @@ function dwFlat(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xsc: usize, KH: 
           da = v128.and(da, mask);
           db = v128.and(db, mask);
         }
-        const x0 = v128.load(px + o);
-        const x1 = v128.load(px + rowB + o);
+        const p = px + o;
+        const x0 = v128.load(p);
+        const x1 = v128.load(p + rowB);
+        const x2 = v128.load(p + 2 * rowB);
+        const x3 = v128.load(p + 3 * rowB);
         a0 = madd(da, x0, a0);
         a1 = madd(da, x1, a1);
+        a2 = madd(da, x2, a2);
+        a3 = madd(da, x3, a3);
         b0 = madd(db, x0, b0);
         b1 = madd(db, x1, b1);
+        b2 = madd(db, x2, b2);
+        b3 = madd(db, x3, b3);
       }
       const t = ky * KW + kx;
-      addHsum(dwA + (<usize>t << 2), a0);
-      if (two) addHsum(dwA + (<usize>(t + KW) << 2), a1);
-      addHsum(dwB + (<usize>t << 2), b0);
-      if (two) addHsum(dwB + (<usize>(t + KW) << 2), b1);
+      const qa = dwA + (<usize>t << 2);
+      const qb = dwB + (<usize>t << 2);
+      const kwB = <usize>KW << 2;
+      addHsum(qa, a0);
+      addHsum(qa + kwB, a1);
+      addHsum(qa + 2 * kwB, a2);
+      addHsum(qa + 3 * kwB, a3);
+      addHsum(qb, b0);
+      addHsum(qb + kwB, b1);
+      addHsum(qb + 2 * kwB, b2);
+      addHsum(qb + 3 * kwB, b3);
+    }
+    for (; ky < KH; ky++) {
+      // two vectors of positions into separate accumulators, so the chains overlap
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+      const px = xsc + <usize>ky * rowB + <usize>kx * KXB;
+      let o: usize = 0;
+      for (; o < pairs; o += 32) {
+        const p = px + o;
+        const x0 = v128.load(p);
+        const x1 = v128.load(p, 16);
+        a0 = madd(v128.load(dyA + o), x0, a0);
+        a1 = madd(v128.load(dyA + o, 16), x1, a1);
+        b0 = madd(v128.load(dyB + o), x0, b0);
+        b1 = madd(v128.load(dyB + o, 16), x1, b1);
+      }
+      for (; o < end; o += 16) {
+        let da = v128.load(dyA + o);
+        let db = v128.load(dyB + o);
+        if (o >= full) {
+          da = v128.and(da, mask);
+          db = v128.and(db, mask);
+        }
+        const x0 = v128.load(px + o);
+        a0 = madd(da, x0, a0);
+        b0 = madd(db, x0, b0);
+      }
+      const t = ky * KW + kx;
+      addHsum(dwA + (<usize>t << 2), f32x4.add(a0, a1));
+      addHsum(dwB + (<usize>t << 2), f32x4.add(b0, b1));
     }
   }
 }
 
-/** dwFlat for one map alone (an input only one map of a pair reads). */
-function dwOne(dwA: usize, dyA: usize, xsc: usize, KH: i32, KW: i32, OW: i32, P: i32, kxS: i32): void {
-  const kxB = <usize>kxS << 2;
+/**
+ * dwFlat for one map alone (an input only one map of a pair reads): blocks of three taps of a
+ * kernel row and two rows, 6 accumulators (eight, with their x vectors, did not fit V8's
+ * registers); the taps left of each row, one column at a time, four rows then two.
+ */
+function dwOne(dwA: usize, dyA: usize, xsc: usize, KH: i32, KW: i32, OW: i32, P: i32): void {
   const full = <usize>(P & ~3) << 2;
   const end = <usize>P << 2;
   const mask = laneMask(P & 3);
-  for (let ky = 0; ky < KH; ky++) {
-    for (let kx = 0; kx + 4 <= KW; kx += 4) {
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      const px = xsc + (<usize>(ky * OW) << 2) + <usize>kx * kxB;
-      for (let o: usize = 0; o < end; o += 16) {
-        let da = v128.load(dyA + o);
-        if (o >= full) da = v128.and(da, mask);
+  const rowB = <usize>OW << 2;
+  const kwB = <usize>KW << 2;
+  let kx = 0;
+  for (; kx + 3 <= KW; kx += 3) {
+    for (let ky = 0; ky < KH; ky += 2) {
+      // A single last row reads the row below too (finite: staged rows or a zeroed tail) and
+      // discards it.
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
+      const px = xsc + <usize>ky * rowB + <usize>kx * KXB;
+      let o: usize = 0;
+      for (; o < full; o += 16) {
+        const da = v128.load(dyA + o);
         const p = px + o;
+        const r = p + rowB;
         a0 = madd(da, v128.load(p), a0);
-        a1 = madd(da, v128.load(p + kxB), a1);
-        a2 = madd(da, v128.load(p + 2 * kxB), a2);
-        a3 = madd(da, v128.load(p + 3 * kxB), a3);
+        a1 = madd(da, v128.load(p, KXB), a1);
+        a2 = madd(da, v128.load(p, 2 * KXB), a2);
+        c0 = madd(da, v128.load(r), c0);
+        c1 = madd(da, v128.load(r, KXB), c1);
+        c2 = madd(da, v128.load(r, 2 * KXB), c2);
+      }
+      if (o < end) {
+        const da = v128.and(v128.load(dyA + o), mask);
+        const p = px + o;
+        const r = p + rowB;
+        a0 = madd(da, v128.load(p), a0);
+        a1 = madd(da, v128.load(p, KXB), a1);
+        a2 = madd(da, v128.load(p, 2 * KXB), a2);
+        c0 = madd(da, v128.load(r), c0);
+        c1 = madd(da, v128.load(r, KXB), c1);
+        c2 = madd(da, v128.load(r, 2 * KXB), c2);
       }
       const qa = dwA + (<usize>(ky * KW + kx) << 2);
       addHsum(qa, a0);
       addHsum(qa + 4, a1);
       addHsum(qa + 8, a2);
-      addHsum(qa + 12, a3);
+      if (ky + 1 < KH) {
+        addHsum(qa + kwB, c0);
+        addHsum(qa + kwB + 4, c1);
+        addHsum(qa + kwB + 8, c2);
+      }
     }
   }
-  const rowB = <usize>OW << 2;
-  for (let kx = KW & ~3; kx < KW; kx++) {
-    for (let ky = 0; ky < KH; ky += 2) {
+  for (; kx < KW; kx++) {
+    let ky = 0;
+    for (; ky + 4 <= KH; ky += 4) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      const px = xsc + <usize>ky * rowB + <usize>kx * KXB;
+      for (let o: usize = 0; o < end; o += 16) {
+        let da = v128.load(dyA + o);
+        if (o >= full) da = v128.and(da, mask);
+        const p = px + o;
+        a0 = madd(da, v128.load(p), a0);
+        a1 = madd(da, v128.load(p + rowB), a1);
+        a2 = madd(da, v128.load(p + 2 * rowB), a2);
+        a3 = madd(da, v128.load(p + 3 * rowB), a3);
+      }
+      const t = dwA + (<usize>(ky * KW + kx) << 2);
+      addHsum(t, a0);
+      addHsum(t + kwB, a1);
+      addHsum(t + 2 * kwB, a2);
+      addHsum(t + 3 * kwB, a3);
+    }
+    for (; ky < KH; ky += 2) {
+      // two rows; a single last row reads the row below too and discards it
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-      const px = xsc + (<usize>(ky * OW) << 2) + <usize>kx * kxB;
+      const px = xsc + <usize>ky * rowB + <usize>kx * KXB;
       for (let o: usize = 0; o < end; o += 16) {
         let da = v128.load(dyA + o);
         if (o >= full) da = v128.and(da, mask);
         a0 = madd(da, v128.load(px + o), a0);
         a1 = madd(da, v128.load(px + rowB + o), a1);
       }
-      const t = ky * KW + kx;
-      addHsum(dwA + (<usize>t << 2), a0);
-      if (ky + 1 < KH) addHsum(dwA + (<usize>(t + KW) << 2), a1);
+      const t = dwA + (<usize>(ky * KW + kx) << 2);
+      addHsum(t, a0);
+      if (ky + 1 < KH) addHsum(t + kwB, a1);
     }
   }
 }
@@ -418,8 +533,7 @@ export function conv_bwd_weights(dw: usize, x: usize, dy: usize, plan: usize, sc
   const dyBytes = <usize>(OC * OH * OW) << 2;
   const P = OH * OW;
   const plane = <usize>P << 2;
-  const kxS = Hp * OW;
-  const cB = <usize>(KW * kxS) << 2;
+  const cB = <usize>KW * KXB;
   const k2 = KH * KW;
   const count = load<i32>(plan);
   for (let s = 0; s < n; s++) {
@@ -442,15 +556,15 @@ export function conv_bwd_weights(dw: usize, x: usize, dy: usize, plan: usize, sc
       const dyB = dys + <usize>ob * plane;
       for (let i = 0; i < nBoth; i++) {
         const c = load<i32>(both + (<usize>i << 2));
-        dwFlat(dw + (<usize>((oa * C + c) * k2) << 2), dw + (<usize>((ob * C + c) * k2) << 2), dyA, dyB, xs + <usize>c * cB, KH, KW, OW, P, kxS);
+        dwFlat(dw + (<usize>((oa * C + c) * k2) << 2), dw + (<usize>((ob * C + c) * k2) << 2), dyA, dyB, xs + <usize>c * cB, KH, KW, OW, P);
       }
       for (let i = 0; i < nA; i++) {
         const c = load<i32>(onlyA + (<usize>i << 2));
-        dwOne(dw + (<usize>((oa * C + c) * k2) << 2), dyA, xs + <usize>c * cB, KH, KW, OW, P, kxS);
+        dwOne(dw + (<usize>((oa * C + c) * k2) << 2), dyA, xs + <usize>c * cB, KH, KW, OW, P);
       }
       for (let i = 0; i < nB; i++) {
         const c = load<i32>(onlyB + (<usize>i << 2));
-        dwOne(dw + (<usize>((ob * C + c) * k2) << 2), dyB, xs + <usize>c * cB, KH, KW, OW, P, kxS);
+        dwOne(dw + (<usize>((ob * C + c) * k2) << 2), dyB, xs + <usize>c * cB, KH, KW, OW, P);
       }
     }
   }
