@@ -149,7 +149,7 @@ describe('direct convolution (wasm) against im2col + GEMM', () => {
     for (const Kk of [1, 2, 3, 4, 5, 6, 7]) check(`k${Kk} odd maps`, 2, 9, 12, 3, Kk, Math.floor(Kk / 2), 2, null);
   });
 
-  it('planes up to the staged copies\' size go direct, larger ones through im2col, both right', () => {
+  it("planes up to the staged copies' size go direct, larger ones through im2col, both right", () => {
     const geometry = (H: number, K: number, pad: number): ConvGeometry => {
       const O = H + 2 * pad - K + 1;
       return { C: 1, H, W: H, KH: K, KW: K, stride: 1, pad, OH: O, OW: O };
