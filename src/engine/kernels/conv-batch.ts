@@ -118,14 +118,16 @@ function encode(k: Kernels, pairs: MapPair[]): Int32Array {
 /**
  * Scratch floats the direct kernels and the im2col reference need for this geometry. The direct
  * kernels stage a sample's padded planes (when there is padding; then SLACK floats) and KW
- * shifted copies of each, KXS floats apart (wasm/conv.as.ts, "flat layout").
+ * shifted copies of each, KXS floats apart (wasm/conv.as.ts, "flat layout"), then the
+ * forward's tap records.
  */
 export function convScratchSize(g: ConvGeometry, OC: number): number {
   const k2 = g.KH * g.KW;
   const Hp = g.H + 2 * g.pad;
   const Wp = g.W + 2 * g.pad;
   const padded = g.pad ? g.C * Hp * Wp + SLACK : 0;
-  const staged = directConvFits(g) ? padded + g.C * g.KW * KXS : 0;
+  // then the forward's tap records: per map pair 5 words, per connection and tap up to 3
+  const staged = directConvFits(g) ? padded + g.C * g.KW * KXS + OC * 5 + 3 * OC * g.C * k2 : 0;
   // The input gradient: dy planes with (KH−1)·OW zeros on each side, KW shifted gradient planes,
   // one padded input plane.
   const P = g.OH * g.OW;

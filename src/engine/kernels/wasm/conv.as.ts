@@ -96,17 +96,20 @@ function stageShifted(xs: usize, src: usize, C: i32, Hp: i32, Wp: i32, KW: i32, 
 }
 
 /**
- * Forward over flat positions: for each plan entry (oa, ob) and 0 ≤ i < P,
- *   out[o][i] = bias[o] + Σ_{c ∈ conn(o)} Σ_{ky,kx} w[o·wsO + c·wsC + ky·KW + kx] · xs[c][kx][i + ky·OW]
- * The inputs both maps read go through a loop that shares each x load between them; those only
- * one map reads, through a loop for that map alone, into the same accumulators.
+ * The forward's tap records, built once per call from the plan and the weights: per plan entry
+ * [oa, ob, nboth, na, nb] (i32) and then, for every tap of every input the pair reads,
+ *   both maps: [x offset (i32 bytes), w[oa] (f32), w[ob] (f32)]   nboth of these,
+ *   one map:   [x offset, w[oa]] na of these, then [x offset, w[ob]] nb,
+ * the x offset being c·KW·KXB + ky·OW·4 + kx·KXB, where the tap reads xs for position 0. One flat
+ * loop over a pair's records then replaces the loops over inputs, kernel rows and taps, whose
+ * set-up cost as much as the multiply-adds on 5-tap rows. Returns the end of the records.
  */
-function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH: i32, KW: i32, wsO: i32, wsC: i32, OW: i32, P: i32): void {
-  const cS = KW * KXS;
+function buildTaps(tp: usize, w: usize, plan: usize, KH: i32, KW: i32, wsO: i32, wsC: i32, OW: i32): usize {
   const count = load<i32>(plan);
-  let e = plan + 4;
-  const plane = <usize>P << 2;
   const rowB = <usize>OW << 2;
+  const cB = <usize>KW * KXB;
+  let e = plan + 4;
+  let d = tp;
   for (let q = 0; q < count; q++) {
     const oa = load<i32>(e);
     const ob = load<i32>(e, 4);
@@ -117,81 +120,104 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
     const nB = load<i32>(onlyA + (<usize>nA << 2));
     const onlyB = onlyA + (<usize>nA << 2) + 4;
     e = onlyB + (<usize>nB << 2);
+    const T = KH * KW;
+    store<i32>(d, oa);
+    store<i32>(d, ob, 4);
+    store<i32>(d, nBoth * T, 8);
+    store<i32>(d, nA * T, 12);
+    store<i32>(d, nB * T, 16);
+    d += 20;
+    const wA = w + (<usize>(oa * wsO) << 2);
+    const wB = w + (<usize>(ob * wsO) << 2);
+    for (let j = 0; j < nBoth; j++) {
+      const c = load<i32>(both + (<usize>j << 2));
+      for (let ky = 0; ky < KH; ky++) {
+        for (let kx = 0; kx < KW; kx++) {
+          const k = <usize>(c * wsC + ky * KW + kx) << 2;
+          store<i32>(d, <i32>(<usize>c * cB + <usize>ky * rowB + <usize>kx * KXB));
+          store<f32>(d, load<f32>(wA + k), 4);
+          store<f32>(d, load<f32>(wB + k), 8);
+          d += 12;
+        }
+      }
+    }
+    for (let m = 0; m < 2; m++) {
+      const list = m ? onlyB : onlyA;
+      const n = m ? nB : nA;
+      const wM = m ? wB : wA;
+      for (let j = 0; j < n; j++) {
+        const c = load<i32>(list + (<usize>j << 2));
+        for (let ky = 0; ky < KH; ky++) {
+          for (let kx = 0; kx < KW; kx++) {
+            store<i32>(d, <i32>(<usize>c * cB + <usize>ky * rowB + <usize>kx * KXB));
+            store<f32>(d, load<f32>(wM + (<usize>(c * wsC + ky * KW + kx) << 2)), 4);
+            d += 8;
+          }
+        }
+      }
+    }
+  }
+  return d;
+}
+
+/**
+ * Forward over flat positions: for each plan entry (oa, ob) and 0 ≤ i < P,
+ *   out[o][i] = bias[o] + Σ_{c ∈ conn(o)} Σ_{ky,kx} w[o·wsO + c·wsC + ky·KW + kx] · xs[c][kx][i + ky·OW]
+ * from the tap records (buildTaps): the taps of inputs both maps read share each x load between
+ * them; those only one map reads run in a loop for that map alone, into the same accumulators.
+ */
+function convFlat(out: usize, xs: usize, taps: usize, count: i32, bias: usize, P: i32): void {
+  const plane = <usize>P << 2;
+  let e = taps;
+  for (let q = 0; q < count; q++) {
+    const oa = load<i32>(e);
+    const ob = load<i32>(e, 4);
+    const both = e + 20;
+    const onlyA = both + <usize>load<i32>(e, 8) * 12;
+    const onlyB = onlyA + (<usize>load<i32>(e, 12) << 3);
+    e = onlyB + (<usize>load<i32>(e, 16) << 3);
     const ba = bias ? f32x4.splat(load<f32>(bias + (<usize>oa << 2))) : f32x4.splat(0);
     const bb = bias ? f32x4.splat(load<f32>(bias + (<usize>ob << 2))) : f32x4.splat(0);
     const outA = out + <usize>oa * plane;
     const outB = out + <usize>ob * plane;
-    const wA = w + (<usize>(oa * wsO) << 2);
-    const wB = w + (<usize>(ob * wsO) << 2);
     let i = 0;
     // 16 positions: 4 vectors × 2 maps = 8 accumulators.
     for (; i + 16 <= P; i += 16) {
+      const xi = xs + (<usize>i << 2);
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-      for (let j = 0; j < nBoth; j++) {
-        const c = load<i32>(both + (<usize>j << 2));
-        let ps = xs + (<usize>(c * cS + i) << 2);
-        let pa = wA + (<usize>(c * wsC) << 2);
-        let pb = wB + (<usize>(c * wsC) << 2);
-        for (let ky = 0; ky < KH; ky++) {
-          let p = ps;
-          for (let kx = 0; kx < KW; kx++) {
-            const va = splatAt(pa);
-            const vb = splatAt(pb);
-            const x0 = v128.load(p);
-            const x1 = v128.load(p, 16);
-            const x2 = v128.load(p, 32);
-            const x3 = v128.load(p, 48);
-            a0 = madd(va, x0, a0);
-            a1 = madd(va, x1, a1);
-            a2 = madd(va, x2, a2);
-            a3 = madd(va, x3, a3);
-            b0 = madd(vb, x0, b0);
-            b1 = madd(vb, x1, b1);
-            b2 = madd(vb, x2, b2);
-            b3 = madd(vb, x3, b3);
-            pa += 4;
-            pb += 4;
-            p += KXB;
-          }
-          ps += rowB;
-        }
+      for (let r = both; r < onlyA; r += 12) {
+        const p = xi + <usize>load<i32>(r);
+        const va = v128.load32_splat(r, 4);
+        const vb = v128.load32_splat(r, 8);
+        const x0 = v128.load(p);
+        const x1 = v128.load(p, 16);
+        const x2 = v128.load(p, 32);
+        const x3 = v128.load(p, 48);
+        a0 = madd(va, x0, a0);
+        a1 = madd(va, x1, a1);
+        a2 = madd(va, x2, a2);
+        a3 = madd(va, x3, a3);
+        b0 = madd(vb, x0, b0);
+        b1 = madd(vb, x1, b1);
+        b2 = madd(vb, x2, b2);
+        b3 = madd(vb, x3, b3);
       }
-      for (let j = 0; j < nA; j++) {
-        const c = load<i32>(onlyA + (<usize>j << 2));
-        let ps = xs + (<usize>(c * cS + i) << 2);
-        let pa = wA + (<usize>(c * wsC) << 2);
-        for (let ky = 0; ky < KH; ky++) {
-          let p = ps;
-          for (let kx = 0; kx < KW; kx++) {
-            const va = splatAt(pa);
-            a0 = madd(va, v128.load(p), a0);
-            a1 = madd(va, v128.load(p, 16), a1);
-            a2 = madd(va, v128.load(p, 32), a2);
-            a3 = madd(va, v128.load(p, 48), a3);
-            pa += 4;
-            p += KXB;
-          }
-          ps += rowB;
-        }
+      for (let r = onlyA; r < onlyB; r += 8) {
+        const p = xi + <usize>load<i32>(r);
+        const va = v128.load32_splat(r, 4);
+        a0 = madd(va, v128.load(p), a0);
+        a1 = madd(va, v128.load(p, 16), a1);
+        a2 = madd(va, v128.load(p, 32), a2);
+        a3 = madd(va, v128.load(p, 48), a3);
       }
-      for (let j = 0; j < nB; j++) {
-        const c = load<i32>(onlyB + (<usize>j << 2));
-        let ps = xs + (<usize>(c * cS + i) << 2);
-        let pb = wB + (<usize>(c * wsC) << 2);
-        for (let ky = 0; ky < KH; ky++) {
-          let p = ps;
-          for (let kx = 0; kx < KW; kx++) {
-            const vb = splatAt(pb);
-            b0 = madd(vb, v128.load(p), b0);
-            b1 = madd(vb, v128.load(p, 16), b1);
-            b2 = madd(vb, v128.load(p, 32), b2);
-            b3 = madd(vb, v128.load(p, 48), b3);
-            pb += 4;
-            p += KXB;
-          }
-          ps += rowB;
-        }
+      for (let r = onlyB; r < e; r += 8) {
+        const p = xi + <usize>load<i32>(r);
+        const vb = v128.load32_splat(r, 4);
+        b0 = madd(vb, v128.load(p), b0);
+        b1 = madd(vb, v128.load(p, 16), b1);
+        b2 = madd(vb, v128.load(p, 32), b2);
+        b3 = madd(vb, v128.load(p, 48), b3);
       }
       const qa = outA + (<usize>i << 2);
       v128.store(qa, f32x4.add(a0, ba));
@@ -208,54 +234,16 @@ function convFlat(out: usize, xs: usize, w: usize, bias: usize, plan: usize, KH:
     }
     // 4 positions at a time (the last may be partial).
     for (; i < P; i += 4) {
+      const xi = xs + (<usize>i << 2);
       let a0 = f32x4.splat(0);
       let b0 = f32x4.splat(0);
-      for (let j = 0; j < nBoth; j++) {
-        const c = load<i32>(both + (<usize>j << 2));
-        let ps = xs + (<usize>(c * cS + i) << 2);
-        let pa = wA + (<usize>(c * wsC) << 2);
-        let pb = wB + (<usize>(c * wsC) << 2);
-        for (let ky = 0; ky < KH; ky++) {
-          let p = ps;
-          for (let kx = 0; kx < KW; kx++) {
-            const x0 = v128.load(p);
-            a0 = madd(splatAt(pa), x0, a0);
-            b0 = madd(splatAt(pb), x0, b0);
-            pa += 4;
-            pb += 4;
-            p += KXB;
-          }
-          ps += rowB;
-        }
+      for (let r = both; r < onlyA; r += 12) {
+        const x0 = v128.load(xi + <usize>load<i32>(r));
+        a0 = madd(v128.load32_splat(r, 4), x0, a0);
+        b0 = madd(v128.load32_splat(r, 8), x0, b0);
       }
-      for (let j = 0; j < nA; j++) {
-        const c = load<i32>(onlyA + (<usize>j << 2));
-        let ps = xs + (<usize>(c * cS + i) << 2);
-        let pa = wA + (<usize>(c * wsC) << 2);
-        for (let ky = 0; ky < KH; ky++) {
-          let p = ps;
-          for (let kx = 0; kx < KW; kx++) {
-            a0 = madd(splatAt(pa), v128.load(p), a0);
-            pa += 4;
-            p += KXB;
-          }
-          ps += rowB;
-        }
-      }
-      for (let j = 0; j < nB; j++) {
-        const c = load<i32>(onlyB + (<usize>j << 2));
-        let ps = xs + (<usize>(c * cS + i) << 2);
-        let pb = wB + (<usize>(c * wsC) << 2);
-        for (let ky = 0; ky < KH; ky++) {
-          let p = ps;
-          for (let kx = 0; kx < KW; kx++) {
-            b0 = madd(splatAt(pb), v128.load(p), b0);
-            pb += 4;
-            p += KXB;
-          }
-          ps += rowB;
-        }
-      }
+      for (let r = onlyA; r < onlyB; r += 8) a0 = madd(v128.load32_splat(r, 4), v128.load(xi + <usize>load<i32>(r)), a0);
+      for (let r = onlyB; r < e; r += 8) b0 = madd(v128.load32_splat(r, 4), v128.load(xi + <usize>load<i32>(r)), b0);
       const valid = P - i;
       blockStore(outA + (<usize>i << 2), a0, ba, valid);
       if (ob != oa) blockStore(outB + (<usize>i << 2), b0, bb, valid);
@@ -270,7 +258,7 @@ function shiftedAt(scratch: usize, C: i32, Hp: i32, Wp: i32, pad: i32): usize {
 
 /**
  * y (n×OC×OH×OW) = conv(x (n×C×H×W), w (OC×C×KH×KW), stride 1, padding pad) + bias.
- * scratch: convFlatScratch floats (conv-batch.ts).
+ * scratch: convScratchSize floats (conv-batch.ts).
  */
 export function conv_fwd(y: usize, x: usize, w: usize, bias: usize, plan: usize, scratch: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32, OH: i32, OW: i32): void {
   const Hp = H + 2 * pad;
@@ -279,11 +267,14 @@ export function conv_fwd(y: usize, x: usize, w: usize, bias: usize, plan: usize,
   if (pad) zero(scratch, C * Hp * Wp + SLACK);
   const inBytes = <usize>(C * H * W) << 2;
   const outBytes = <usize>(OC * OH * OW) << 2;
+  const taps = xs + <usize>(C * KW) * KXB;
+  buildTaps(taps, w, plan, KH, KW, C * KH * KW, KH * KW, OW);
+  const count = load<i32>(plan);
   for (let s = 0; s < n; s++) {
     const xsrc = x + <usize>s * inBytes;
     if (pad) stage(scratch, xsrc, C, H, W, pad);
     stageShifted(xs, pad ? scratch : xsrc, C, Hp, Wp, KW, OW);
-    convFlat(y + <usize>s * outBytes, xs, w, bias, plan, KH, KW, C * KH * KW, KH * KW, OW, OH * OW);
+    convFlat(y + <usize>s * outBytes, xs, taps, count, bias, OH * OW);
   }
 }
 
@@ -522,7 +513,7 @@ function dwOne(dwA: usize, dyA: usize, xsc: usize, KH: i32, KW: i32, OW: i32, P:
 
 /**
  * dw (OC×C×KH×KW) += Σ over n samples of dy ⋆ x, for the (o, c) pairs the plan visits (others
- * are left alone). scratch: convFlatScratch floats (conv-batch.ts).
+ * are left alone). scratch: convScratchSize floats (conv-batch.ts).
  */
 export function conv_bwd_weights(dw: usize, x: usize, dy: usize, plan: usize, scratch: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32, OH: i32, OW: i32): void {
   const Hp = H + 2 * pad;
@@ -708,7 +699,7 @@ function addRun(dst: usize, src: usize, len: i32): void {
 
 /**
  * dx (n×C×H×W) = the input gradient of conv(x, w) at stride 1 (overwritten), from dy (n×OC×OH×OW).
- * plan: the backward plan (above). scratch: convFlatScratch floats (conv-batch.ts).
+ * plan: the backward plan (above). scratch: convScratchSize floats (conv-batch.ts).
  */
 export function conv_bwd_input(dx: usize, dy: usize, w: usize, plan: usize, scratch: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32, OH: i32, OW: i32): void {
   const Hp = H + 2 * pad;
