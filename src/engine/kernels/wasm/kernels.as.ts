@@ -485,6 +485,13 @@ export function avgpool_fwd(y: usize, x: usize, nC: i32, H: i32, W: i32, size: i
           v128.store(o, f32x4.mul(t, vinv));
           o += 16;
         }
+        // the last 1–3 outputs of the row, in the same order, without the general loops
+        for (; ow < OW; ow++) {
+          const p = base + (<usize>(2 * oh * W + 2 * ow) << 2);
+          const q = p + (<usize>W << 2);
+          store<f32>(o, (load<f32>(p) + load<f32>(p, 4) + load<f32>(q) + load<f32>(q, 4)) * inv);
+          o += 4;
+        }
       }
       for (; ow < OW; ow++) {
         let s: f32 = 0;
@@ -521,6 +528,16 @@ export function avgpool_bwd(dx: usize, dy: usize, nC: i32, H: i32, W: i32, size:
           v128.store(p, f32x4.add(v128.load(p, 16), hi), 16);
           v128.store(q, f32x4.add(v128.load(q), lo));
           v128.store(q, f32x4.add(v128.load(q, 16), hi), 16);
+        }
+        for (; ow < OW; ow++) {
+          const v = load<f32>(o) * inv;
+          o += 4;
+          const p = base + (<usize>(2 * oh * W + 2 * ow) << 2);
+          const q = p + (<usize>W << 2);
+          store<f32>(p, load<f32>(p) + v);
+          store<f32>(p, load<f32>(p, 4) + v, 4);
+          store<f32>(q, load<f32>(q) + v);
+          store<f32>(q, load<f32>(q, 4) + v, 4);
         }
       }
       for (; ow < OW; ow++) {
