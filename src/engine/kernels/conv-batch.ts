@@ -129,9 +129,13 @@ export function convScratchSize(g: ConvGeometry, OC: number): number {
   // then the forward's tap records: per map pair 5 words, per connection and tap up to 3
   const staged = directConvFits(g) ? padded + g.C * g.KW * KXS + OC * 5 + 3 * OC * g.C * k2 : 0;
   // The input gradient: dy planes with (KH−1)·OW zeros on each side, KW shifted gradient planes,
-  // one padded input plane.
   const P = g.OH * g.OW;
-  const gradient = OC * (P + 2 * (g.KH - 1) * g.OW + 8) + SLACK + g.KW * (Hp * g.OW + 8) + SLACK + Hp * Wp;
+  // one padded input plane, then its weight records (8 floats per connection, kernel row and group
+  // of five columns) and the column pass's masks (4 floats per group of 4 columns and kx), each
+  // after up to 3 floats of alignment.
+  const records = Math.floor(g.KW / 5) * g.KH * OC * g.C * 8;
+  const masks = Math.ceil(Wp / 4) * g.KW * 4;
+  const gradient = OC * (P + 2 * (g.KH - 1) * g.OW + 8) + SLACK + g.KW * (Hp * g.OW + 8) + SLACK + Hp * Wp + 4 + records + 4 + masks;
   const columns = 2 * g.C * k2 * g.OH * g.OW;
   return Math.max(staged, gradient, columns);
 }
