@@ -158,13 +158,7 @@ export class Model {
   /** Scale uint8 pixels of images [start, start+n) (in `order` if given) to [0,1] and run forward. */
   forwardPixels(pixels: Uint8Array, indices: ArrayLike<number>, n: number, training: boolean): Float32Array {
     const x = this.input.get(n);
-    const size = shapeSize(this.inShape);
-    const inv = 1 / 255;
-    for (let s = 0; s < n; s++) {
-      const src = indices[s] * size;
-      const dst = s * size;
-      for (let i = 0; i < size; i++) x[dst + i] = pixels[src + i] * inv;
-    }
+    K.gatherPixels(x, pixels, indices, n, shapeSize(this.inShape));
     return this.forward(x, n, training);
   }
 

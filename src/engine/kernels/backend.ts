@@ -30,6 +30,11 @@ export interface Kernels {
   maxPoolBackward(dx: Float32Array, dy: Float32Array, argmax: Int32Array, count: number): void;
   avgPoolForward(y: Float32Array, x: Float32Array, n: number, g: PoolGeometry): void;
   avgPoolBackward(dx: Float32Array, dy: Float32Array, n: number, g: PoolGeometry): void;
+  /**
+   * x[s·size + i] = pixels[indices[s]·size + i] / 255 for n samples of size bytes: a batch built
+   * from a dataset that stays uint8 (the same f32 values as the division, for every byte).
+   */
+  gatherPixels(x: Float32Array, pixels: Uint8Array, indices: ArrayLike<number>, n: number, size: number): void;
   reluForward(y: Float32Array, x: Float32Array, len: number): void;
   reluBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, len: number): void;
   tanhForward(y: Float32Array, x: Float32Array, len: number): void;
@@ -84,6 +89,14 @@ export const jsKernels: Kernels = {
   convForward: (y, x, w, bias, n, g, plan) => convForwardVia(jsKernels, y, x, w, bias, n, g, plan),
   convBackwardWeights: (dw, x, dy, n, g, plan) => convBackwardWeightsVia(jsKernels, dw, x, dy, n, g, plan),
   convBackwardInput: (dx, dy, w, n, g, plan) => convBackwardInputVia(jsKernels, dx, dy, w, n, g, plan),
+  gatherPixels(x, pixels, indices, n, size) {
+    const inv = 1 / 255;
+    for (let s = 0; s < n; s++) {
+      const src = indices[s] * size;
+      const dst = s * size;
+      for (let i = 0; i < size; i++) x[dst + i] = pixels[src + i] * inv;
+    }
+  },
   reluForward(y, x, len) {
     for (let i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : 0;
   },

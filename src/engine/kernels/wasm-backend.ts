@@ -24,6 +24,7 @@ interface WasmExports {
   maxpool_bwd(dx: number, dy: number, argmax: number, count: number): void;
   avgpool_fwd(y: number, x: number, nC: number, H: number, W: number, size: number, stride: number, OH: number, OW: number): void;
   avgpool_bwd(dx: number, dy: number, nC: number, H: number, W: number, size: number, stride: number, OH: number, OW: number): void;
+  pixels_to_f32(y: number, src: number, len: number): void;
   relu_fwd(y: number, x: number, len: number): void;
   relu_bwd(dx: number, dy: number, y: number, len: number): void;
   tanh_fwd(y: number, x: number, len: number): void;
@@ -206,6 +207,11 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
     }
   }
 
+  // gatherPixels: the word-sized staging area (grown on demand) and the dataset last seen, as words.
+  let pixelStage: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  let pixelSource: Uint8Array | null = null;
+  let pixelWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
   const k: WasmKernels = {
     name: w.relaxed_simd?.() ? 'wasm-relaxed-simd' : 'wasm-simd',
     memory,
@@ -273,6 +279,31 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
       const pd = ptr(dx, 0, xl);
       w.avgpool_bwd(pd, ptr(dy, 0, n * g.C * g.OH * g.OW), n * g.C, g.H, g.W, g.size, g.stride, g.OH, g.OW);
       out(dx, 0, xl, pd);
+      release();
+    },
+    gatherPixels(x, pixels, indices, n, size) {
+      // The samples' bytes are gathered four at a time into wasm memory, then converted there.
+      // A dataset whose bytes are not 4-aligned, or rows that are not whole words, take the
+      // TypeScript loop.
+      const q = size >> 2;
+      if ((size & 3) !== 0 || (pixels.byteOffset & 3) !== 0) return jsKernels.gatherPixels(x, pixels, indices, n, size);
+      if (pixelStage.length < n * q) pixelStage = allocI32(n * q);
+      if (pixelStage.buffer !== buffer) return jsKernels.gatherPixels(x, pixels, indices, n, size);
+      if (pixels !== pixelSource) {
+        pixelSource = pixels;
+        pixelWords = new Int32Array(pixels.buffer, pixels.byteOffset, pixels.length >> 2);
+      }
+      const words = pixelWords;
+      const stage = pixelStage;
+      for (let s = 0; s < n; s++) {
+        const from = indices[s] * q;
+        const to = s * q;
+        for (let i = 0; i < q; i++) stage[to + i] = words[from + i];
+      }
+      const len = n * size;
+      const px = ptr(x, 0, len);
+      w.pixels_to_f32(px, stage.byteOffset, len);
+      out(x, 0, len, px);
       release();
     },
     reluForward(y, x, len) {

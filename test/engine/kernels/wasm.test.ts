@@ -310,6 +310,30 @@ describe.each([
     }
   });
 
+  it('gatherPixels builds a batch from uint8 rows as the reference does: every byte value, any alignment', () => {
+    // Word-aligned rows of whole words take the wasm path; the others the TypeScript loop.
+    for (const [size, offset] of [
+      [256, 0],
+      [20, 4],
+      [20, 1],
+      [15, 0],
+      [784, 16],
+    ] as const) {
+      const count = 40;
+      const pixels = new Uint8Array(new ArrayBuffer(offset + count * size + 3), offset, count * size);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = size === 256 ? i % 256 : (i * 37 + (i >> 3)) % 256;
+      const indices = Uint32Array.from([0, 3, 39, 3, 17, 1, 38]);
+      const n = indices.length;
+      const want = new Float32Array(n * size);
+      jsKernels.gatherPixels(want, pixels, indices, n, size);
+      const got = inWasm ? W.alloc(n * size) : new Float32Array(n * size);
+      got.fill(Number.NaN);
+      W.gatherPixels(got, pixels, indices, n, size);
+      expect(Array.from(got), `size ${size}, offset ${offset}`).toEqual(Array.from(want));
+      if (size === 256) for (let v = 0; v < 256; v++) expect(got[v]).toBe(Math.fround(v / 255));
+    }
+  });
+
   it('relu, relu backward and bias over 2×3×7', () => {
     const len = 2 * 3 * 7;
     const x = rand(len, inWasm);
