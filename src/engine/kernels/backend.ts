@@ -26,7 +26,8 @@ export interface Kernels {
   gemmTN(C: Float32Array, cOff: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, M: number, N: number, K: number, acc: boolean): void;
   im2col(col: Float32Array, colOff: number, x: Float32Array, xOff: number, g: ConvGeometry): void;
   col2im(dx: Float32Array, dxOff: number, dcol: Float32Array, colOff: number, g: ConvGeometry): void;
-  maxPoolForward(y: Float32Array, argmax: Int32Array, x: Float32Array, n: number, g: PoolGeometry): void;
+  /** argmax null: the values only (inference). */
+  maxPoolForward(y: Float32Array, argmax: Int32Array | null, x: Float32Array, n: number, g: PoolGeometry): void;
   maxPoolBackward(dx: Float32Array, dy: Float32Array, argmax: Int32Array, count: number): void;
   avgPoolForward(y: Float32Array, x: Float32Array, n: number, g: PoolGeometry): void;
   avgPoolBackward(dx: Float32Array, dy: Float32Array, n: number, g: PoolGeometry): void;

@@ -12,8 +12,11 @@ export interface PoolGeometry {
   OW: number;
 }
 
-/** y (n, C, OH, OW) ← max over windows of x (n, C, H, W); argmax gets input indices. */
-export function maxPoolForward(y: Float32Array, argmax: Int32Array, x: Float32Array, n: number, g: PoolGeometry): void {
+/**
+ * y (n, C, OH, OW) ← max over windows of x (n, C, H, W); argmax gets input indices, unless it is
+ * null (inference: the same values, no indices).
+ */
+export function maxPoolForward(y: Float32Array, argmax: Int32Array | null, x: Float32Array, n: number, g: PoolGeometry): void {
   const { C, H, W, size, stride, OH, OW } = g;
   let o = 0;
   for (let m = 0; m < n * C; m++) {
@@ -35,7 +38,7 @@ export function maxPoolForward(y: Float32Array, argmax: Int32Array, x: Float32Ar
           }
         }
         y[o] = best;
-        argmax[o] = bi;
+        if (argmax) argmax[o] = bi;
       }
     }
   }

@@ -253,10 +253,10 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = 128 
     maxPoolForward(y, argmax, x, n, g: PoolGeometry) {
       const yl = n * g.C * g.OH * g.OW;
       const py = ptr(y, 0, yl);
-      const pa = ptr(argmax, 0, yl);
+      const pa = argmax ? ptr(argmax, 0, yl) : 0;
       w.maxpool_fwd(py, pa, ptr(x, 0, n * g.C * g.H * g.W), n * g.C, g.H, g.W, g.size, g.stride, g.OH, g.OW);
       out(y, 0, yl, py);
-      out(argmax, 0, yl, pa);
+      if (argmax) out(argmax, 0, yl, pa);
       release();
     },
     maxPoolBackward(dx, dy, argmax, count) {

@@ -17,6 +17,8 @@ export class Pool2D implements Layer {
   private readonly dxBuf: BatchBuffer;
   /** Max pooling: the flat input index (within the batch) of each output's winner. */
   argmax: Int32Array = new Int32Array(0);
+  /** Max pooling after an inference forward: its input, whose winners backward must still find. */
+  private winnersFrom: Float32Array | null = null;
 
   constructor(
     readonly name: string,
@@ -31,15 +33,27 @@ export class Pool2D implements Layer {
     this.dxBuf = new BatchBuffer(shapeSize(inShape));
   }
 
+  private ensureArgmax(length: number): void {
+    if (this.argmax.length < length) this.argmax = K.allocI32(length);
+  }
+
   bind(): void {}
   init(): void {}
   constrain(): void {}
 
-  forward(x: Float32Array, n: number, _training = false): Float32Array {
+  forward(x: Float32Array, n: number, training = false): Float32Array {
     const y = this.out.get(n);
     if (this.mode === 'max') {
-      if (this.argmax.length < y.length) this.argmax = K.allocI32(y.length);
-      K.maxPoolForward(y, this.argmax, x, n, this.geom);
+      // Inference skips the winners' indices (a third of an inference pass's pooling work) and
+      // keeps the input, so that a backward after it (saliency, gradient checks) can find them.
+      if (training) {
+        this.ensureArgmax(y.length);
+        K.maxPoolForward(y, this.argmax, x, n, this.geom);
+        this.winnersFrom = null;
+      } else {
+        K.maxPoolForward(y, null, x, n, this.geom);
+        this.winnersFrom = x;
+      }
     } else {
       K.avgPoolForward(y, x, n, this.geom);
     }
@@ -48,6 +62,13 @@ export class Pool2D implements Layer {
 
   backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {
     if (!needDx) return EMPTY;
+    if (this.mode === 'max' && this.winnersFrom) {
+      // After an inference forward: the same pass again, with indices (it rewrites the same y).
+      const y = this.out.get(n);
+      this.ensureArgmax(y.length);
+      K.maxPoolForward(y, this.argmax, this.winnersFrom, n, this.geom);
+      this.winnersFrom = null;
+    }
     const dx = this.dxBuf.get(n);
     dx.fill(0);
     if (this.mode === 'max') K.maxPoolBackward(dx, dy, this.argmax, n * shapeSize(this.outShape));

@@ -152,6 +152,9 @@ describe.each([
       W.maxPoolForward(yw, aw, x, n, g);
       expectClose('max', yw, y1, 0, 0);
       expect(Array.from(aw)).toEqual(Array.from(a1));
+      const yv = inWasm ? W.alloc(yl) : new Float32Array(yl);
+      W.maxPoolForward(yv, null, x, n, g);
+      expectClose('max, values only', yv, y1, 0, 0);
       const dy = rand(yl, inWasm);
       const dx1 = new Float32Array(x.length);
       const dxw = inWasm ? W.alloc(x.length) : new Float32Array(x.length);
@@ -180,10 +183,20 @@ describe.each([
     const a1 = new Int32Array(yl);
     const yw = inWasm ? W.alloc(yl) : new Float32Array(yl);
     const aw = inWasm ? W.allocI32(yl) : new Int32Array(yl);
+    x[7] = -0; // a signed zero against +0 in some window
     jsKernels.maxPoolForward(y1, a1, x, 1, g);
     W.maxPoolForward(yw, aw, x, 1, g);
     expect(Array.from(aw)).toEqual(Array.from(a1));
     expect(Array.from(yw)).toEqual(Array.from(y1));
+    // Inference (no indices): the same values, signed zeros and all, in wasm and in TypeScript.
+    const yv = inWasm ? W.alloc(yl) : new Float32Array(yl);
+    W.maxPoolForward(yv, null, x, 1, g);
+    const y2 = new Float32Array(yl);
+    jsKernels.maxPoolForward(y2, null, x, 1, g);
+    for (let i = 0; i < yl; i++) {
+      expect(Object.is(yv[i], y1[i]), `wasm output ${i}: ${yv[i]} vs ${y1[i]}`).toBe(true);
+      expect(Object.is(y2[i], y1[i]), `TypeScript output ${i}`).toBe(true);
+    }
   });
 
   // Batch norm: vectors after a dense layer (HW = 1, two channels a step) and small maps are

@@ -89,6 +89,26 @@ describe('pool2d max x=[1,1,4,4] window=2 stride=2 ties', () => {
     expect(Array.from(dx)).toEqual([1, 0, 0, 2, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0]);
   });
 
+  it('backward routes through the winners of the latest forward, inference or training', () => {
+    const pool = make(poolCase('max', 2, 3, 6, 6, 2, 2));
+    const x1 = randomArray(new Rng(7), 2 * 3 * 36);
+    const x2 = randomArray(new Rng(8), 2 * 3 * 36);
+    const dy = randomArray(new Rng(9), 2 * 3 * 9);
+    const want = (x: Float32Array): number[] => {
+      pool.forward(x, 2, true);
+      return Array.from(pool.backward(dy, 2, true));
+    };
+    const dx1 = want(x1);
+    const dx2 = want(x2);
+    expect(dx2).not.toEqual(dx1);
+    pool.forward(x1, 2, true);
+    pool.forward(x2, 2, false); // inference: no indices yet
+    expect(Array.from(pool.backward(dy, 2, true))).toEqual(dx2);
+    pool.forward(x2, 2, false);
+    pool.forward(x1, 2, true); // a training forward after an inference one
+    expect(Array.from(pool.backward(dy, 2, true))).toEqual(dx1);
+  });
+
   it('clears dx between calls (no accumulation into a stale buffer)', () => {
     const pool = make(poolCase('avg', 1, 1, 4, 4, 2, 2));
     const x = randomArray(new Rng(5), 16);

@@ -347,9 +347,11 @@ export function col2im(dx: usize, col: usize, C: i32, H: i32, W: i32, KH: i32, K
 // ---------------------------------------------------------------------------------------------
 // Pooling over nC maps of H×W (see pool.ts).
 
+/** argmax = 0: the values only (inference), the same ones. */
 export function maxpool_fwd(y: usize, argmax: usize, x: usize, nC: i32, H: i32, W: i32, size: i32, stride: i32, OH: i32, OW: i32): void {
   if (size == 2 && stride == 2) {
-    maxpool2(y, argmax, x, nC, H, W, OH, OW);
+    if (argmax) maxpool2(y, argmax, x, nC, H, W, OH, OW);
+    else maxpool2Values(y, x, nC, H, W, OH, OW);
     return;
   }
   let o: usize = 0;
@@ -372,8 +374,54 @@ export function maxpool_fwd(y: usize, argmax: usize, x: usize, nC: i32, H: i32, 
           }
         }
         store<f32>(y + (o << 2), best);
-        store<i32>(argmax + (o << 2), bi);
+        if (argmax) store<i32>(argmax + (o << 2), bi);
         o++;
+      }
+    }
+  }
+}
+
+/**
+ * maxpool2 without the winners' indices (inference): each step of the general loop, "v wins when
+ * v > best", is f32x4.pmax(best, v) (best < v ? v : best), so the values are the same, NaN and
+ * signed zeros included.
+ */
+function maxpool2Values(y: usize, x: usize, nC: i32, H: i32, W: i32, OH: i32, OW: i32): void {
+  let py = y;
+  const lowest = f32x4.splat(-Infinity);
+  for (let m = 0; m < nC; m++) {
+    const plane = x + (<usize>(m * H * W) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      let p = plane + (<usize>(2 * oh * W) << 2);
+      let ow = 0;
+      for (; ow + 4 <= OW; ow += 4) {
+        const q = p + (<usize>W << 2);
+        const r0 = v128.load(p);
+        const r1 = v128.load(p, 16);
+        const s0 = v128.load(q);
+        const s1 = v128.load(q, 16);
+        let best = f32x4.pmax(lowest, v128.shuffle<f32>(r0, r1, 0, 2, 4, 6));
+        best = f32x4.pmax(best, v128.shuffle<f32>(r0, r1, 1, 3, 5, 7));
+        best = f32x4.pmax(best, v128.shuffle<f32>(s0, s1, 0, 2, 4, 6));
+        best = f32x4.pmax(best, v128.shuffle<f32>(s0, s1, 1, 3, 5, 7));
+        v128.store(py, best);
+        py += 16;
+        p += 32;
+      }
+      for (; ow < OW; ow++) {
+        const q = p + (<usize>W << 2);
+        let best: f32 = -Infinity;
+        const a = load<f32>(p);
+        if (a > best) best = a;
+        const b = load<f32>(p, 4);
+        if (b > best) best = b;
+        const c = load<f32>(q);
+        if (c > best) best = c;
+        const d = load<f32>(q, 4);
+        if (d > best) best = d;
+        store<f32>(py, best);
+        py += 4;
+        p += 8;
       }
     }
   }
