@@ -37,11 +37,12 @@ const KXS = 1040;
 
 /**
  * Whether the direct forward and weight-gradient kernels take this geometry: stride 1, and a
- * shifted copy of a padded plane (Hp·OW floats, then a zeroed tail of OW + 8) within KXS, which
- * holds planes up to about 30×30 (LeNet-5's 32×28 and 14×10 copies).
+ * shifted copy of a padded plane (Hp·OW floats, then a zeroed tail of OW + 8 written in whole
+ * vectors, so up to OW + 11) within KXS, which holds planes up to about 30×30 (LeNet-5's 32×28
+ * and 14×10 copies). The last copy's tail must not reach the forward's tap records after it.
  */
 export function directConvFits(g: ConvGeometry): boolean {
-  return g.stride === 1 && (g.H + 2 * g.pad) * g.OW + g.OW + 8 <= KXS;
+  return g.stride === 1 && (g.H + 2 * g.pad) * g.OW + g.OW + 12 <= KXS;
 }
 
 /** A pair of output maps: the inputs both read (their loads shared), then those only one reads. */

@@ -155,10 +155,12 @@ describe('direct convolution (wasm) against im2col + GEMM', () => {
       return { C: 1, H, W: H, KH: K, KW: K, stride: 1, pad, OH: O, OW: O };
     };
     expect(directConvFits(geometry(28, 5, 2))).toBe(true); // LeNet-5 conv1
-    expect(directConvFits(geometry(30, 3, 1))).toBe(true); // 32·30 + 38 = 998 floats
-    expect(directConvFits(geometry(32, 3, 1))).toBe(false); // 34·32 + 40 = 1128
+    expect(directConvFits(geometry(30, 3, 1))).toBe(true); // 32·30 + 30 + 12 = 1002 floats
+    expect(directConvFits(geometry(32, 3, 1))).toBe(false); // 34·32 + 32 + 12 = 1132
     expect(directConvFits({ ...geometry(14, 5, 0), stride: 2 })).toBe(false);
     check('30×30 k3 pad1 (direct)', 2, 30, 30, 3, 3, 1, 2, null);
+    expect(directConvFits({ C: 2, H: 30, W: 29, KH: 5, KW: 5, stride: 1, pad: 2, OH: 30, OW: 29 })).toBe(true); // 34·29 + 29 + 12 = 1027
+    check('30×29 k5 pad2 (direct, near the limit)', 2, 30, 29, 3, 5, 2, 2, null);
     check('32×32 k3 pad1 (im2col)', 2, 32, 32, 3, 3, 1, 2, null);
   });
 

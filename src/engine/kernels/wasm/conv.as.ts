@@ -21,8 +21,8 @@ const SLACK: i32 = 32;
  * Floats from one shifted copy of a staged plane to the next (the "flat layout" below). Fixed, so
  * that the kernels address a kernel row's taps as immediate offsets of one pointer; 64 bytes past
  * 4 KiB, so that the copies do not share L1 sets. A copy holds Hp·OW floats then a zeroed tail of
- * OW + 8 (reads run up to a row and a vector past it): geometries where that does not fit go
- * through im2col instead (conv-batch.ts directConvFits).
+ * OW + 8, written in whole vectors (reads run up to a row and a vector past the plane): geometries
+ * where that does not fit go through im2col instead (conv-batch.ts directConvFits).
  */
 const KXS: i32 = 1040;
 const KXB: usize = 4160;
