@@ -184,6 +184,32 @@ describe('TrainingSession', () => {
     for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(100);
   });
 
+  it('keeps reporting progress when whole epochs are shorter than the interval', async () => {
+    // 100 training images: 4 batches an epoch, each epoch shorter than the interval. Events
+    // must still come about once per interval, across epoch ends, not never.
+    const r = await newRun('short-epochs', { epochs: 12, limit: 160, validation: 60 });
+    let t = 0;
+    const times: number[] = [];
+    const epochs: number[] = [];
+    const session = await TrainingSession.open({
+      run: r.run,
+      data,
+      hooks: {
+        progress: (p) => {
+          times.push(t);
+          epochs.push(p.epoch);
+        },
+      },
+      now: () => (t += 1),
+      progressIntervalMs: 10,
+    });
+    await session.run();
+    expect(t / 10).toBeGreaterThan(4); // the run spans several intervals, each longer than an epoch
+    expect(times.length).toBeGreaterThanOrEqual(Math.floor(t / 10) - 2);
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(10);
+    expect(new Set(epochs).size).toBeGreaterThan(1);
+  });
+
   it('with 2 data-parallel threads, a resumed run still matches an uninterrupted one bit for bit', async () => {
     const threads = async (model: Model, train: ImageSet) => {
       const p = await ParallelGradients.create(model, train, 2, 32);

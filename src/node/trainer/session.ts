@@ -314,8 +314,10 @@ export class TrainingSession {
       if (r === null) {
         this.partial.seconds = banked();
         await this.endEpoch(hooks);
-        stretch = lastYield = lastProgress = this.now();
-        sinceLoss = sinceBatches = 0;
+        // The progress clock and the loss since the last event run on across epochs: restarting
+        // them here meant that epochs shorter than the interval (small datasets) sent no progress
+        // events at all.
+        stretch = lastYield = this.now();
         continue;
       }
       this.partial.seen += r.n;
