@@ -625,7 +625,7 @@ export function pixels_to_f32(y: usize, src: usize, len: i32): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pointwise: ReLU forward/backward (tanh and sigmoid stay in JS, where Math.tanh is native).
+// Pointwise: ReLU forward/backward (tanh and sigmoid: activations.as.ts).
 
 export function relu_fwd(y: usize, x: usize, len: i32): void {
   const z = f32x4.splat(0);
