@@ -161,6 +161,12 @@ describe('direct convolution (wasm) against im2col + GEMM', () => {
     check('30×30 k3 pad1 (direct)', 2, 30, 30, 3, 3, 1, 2, null);
     expect(directConvFits({ C: 2, H: 30, W: 29, KH: 5, KW: 5, stride: 1, pad: 2, OH: 30, OW: 29 })).toBe(true); // 34·29 + 29 + 12 = 1027
     check('30×29 k5 pad2 (direct, near the limit)', 2, 30, 29, 3, 5, 2, 2, null);
+    // 23·43 + 43 + 8 = 1040: the copies would just fit, but the last one's zero tail, written in
+    // whole vectors, would run a float into the forward's tap records (here the first pair's
+    // first map, 1, as maps 1 and 2 share both inputs): this geometry must go through im2col.
+    const edge: ConvGeometry = { C: 2, H: 17, W: 39, KH: 3, KW: 3, stride: 1, pad: 3, OH: 21, OW: 43 };
+    expect(directConvFits(edge)).toBe(false);
+    check('17×39 k3 pad3 (just past the limit)', 2, 17, 39, 3, 3, 3, 2, Uint8Array.from([1, 0, 1, 1, 1, 1]));
     check('32×32 k3 pad1 (im2col)', 2, 32, 32, 3, 3, 1, 2, null);
   });
 

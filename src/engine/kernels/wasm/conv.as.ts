@@ -102,9 +102,9 @@ function stageShifted(xs: usize, src: usize, C: i32, Hp: i32, Wp: i32, KW: i32, 
  *   one map:   [x offset, w[oa]] na of these, then [x offset, w[ob]] nb,
  * the x offset being c·KW·KXB + ky·OW·4 + kx·KXB, where the tap reads xs for position 0. One flat
  * loop over a pair's records then replaces the loops over inputs, kernel rows and taps, whose
- * set-up cost as much as the multiply-adds on 5-tap rows. Returns the end of the records.
+ * set-up cost as much as the multiply-adds on 5-tap rows.
  */
-function buildTaps(tp: usize, w: usize, plan: usize, KH: i32, KW: i32, wsO: i32, wsC: i32, OW: i32): usize {
+function buildTaps(tp: usize, w: usize, plan: usize, KH: i32, KW: i32, wsO: i32, wsC: i32, OW: i32): void {
   const count = load<i32>(plan);
   const rowB = <usize>OW << 2;
   const cB = <usize>KW * KXB;
@@ -157,7 +157,6 @@ function buildTaps(tp: usize, w: usize, plan: usize, KH: i32, KW: i32, wsO: i32,
       }
     }
   }
-  return d;
 }
 
 /**
