@@ -1,5 +1,5 @@
-// Pointwise activations in WebAssembly SIMD. The reference is src/engine/layers/activation.ts.
-// tanh and sigmoid, forward and backward, four lanes at a time.
+// Pointwise activations in WebAssembly SIMD, forward and backward: ReLU, and tanh and sigmoid four
+// lanes at a time. The reference is ../js/pointwise.ts.
 //
 // exp(t) = 2ⁿ·e^r with n = round(t/ln2) and r = t − n·ln2 (Cody–Waite: ln2 split in a short high
 // part, so n·LN2_HI is exact, and a low correction), |r| ≤ ln2/2; e^r = 1 + r + r²·P(r) with Cephes'
@@ -157,5 +157,32 @@ export function sigmoid_bwd(dx: usize, dy: usize, y: usize, len: i32): void {
     const o = <usize>i << 2;
     const v = load<f32>(y + o);
     store<f32>(dx + o, load<f32>(dy + o) * (v * (1 - v)));
+  }
+}
+
+export function relu_fwd(y: usize, x: usize, len: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.max(v128.load(x + o), z));
+  }
+  for (; i < len; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    store<f32>(y + (<usize>i << 2), v > 0 ? v : 0);
+  }
+}
+
+export function relu_bwd(dx: usize, dy: usize, y: usize, len: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    const mask = f32x4.gt(v128.load(y + o), z);
+    v128.store(dx + o, v128.and(v128.load(dy + o), mask));
+  }
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, load<f32>(y + o) > 0 ? load<f32>(dy + o) : 0);
   }
 }

@@ -36,3 +36,64 @@
   if (n >= 2) store<f32>(p, f32x4.extract_lane(v, 1), 4);
   if (n >= 3) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
+
+// @ts-ignore: decorator
+@inline export function hi2(v: v128): v128 {
+  return v128.shuffle<f32>(v, v, 2, 3, 0, 1);
+}
+
+/** Σ x[0..len) in f64. */
+export function sumF64(x: usize, len: i32): f64 {
+  let a = f64x2.splat(0);
+  let b = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    a = f64x2.add(a, f64x2.promote_low_f32x4(v));
+    b = f64x2.add(b, f64x2.promote_low_f32x4(hi2(v)));
+  }
+  let t = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1) + f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1);
+  for (; i < len; i++) t += <f64>load<f32>(x + (<usize>i << 2));
+  return t;
+}
+
+/** Σ (x − m)² over x[0..len) in f64. */
+export function sumSqF64(x: usize, len: i32, m: f64): f64 {
+  const M = f64x2.splat(m);
+  let a = f64x2.splat(0);
+  let b = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const lo = f64x2.sub(f64x2.promote_low_f32x4(v), M);
+    const hi = f64x2.sub(f64x2.promote_low_f32x4(hi2(v)), M);
+    a = f64x2.add(a, f64x2.mul(lo, lo));
+    b = f64x2.add(b, f64x2.mul(hi, hi));
+  }
+  let t = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1) + f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1);
+  for (; i < len; i++) {
+    const d = <f64>load<f32>(x + (<usize>i << 2)) - m;
+    t += d * d;
+  }
+  return t;
+}
+
+/** Σ x·y over [0..len) in f64. */
+export function dotF64(x: usize, y: usize, len: i32): f64 {
+  let a = f64x2.splat(0);
+  let b = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 2;
+    const u = v128.load(x + o);
+    const v = v128.load(y + o);
+    a = f64x2.add(a, f64x2.mul(f64x2.promote_low_f32x4(u), f64x2.promote_low_f32x4(v)));
+    b = f64x2.add(b, f64x2.mul(f64x2.promote_low_f32x4(hi2(u)), f64x2.promote_low_f32x4(hi2(v))));
+  }
+  let t = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1) + f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1);
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    t += <f64>load<f32>(x + o) * <f64>load<f32>(y + o);
+  }
+  return t;
+}
