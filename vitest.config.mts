@@ -19,6 +19,7 @@ const modulePath: Plugin = {
 // tests again with the plain TypeScript kernels, so "fast kernels off" stays correct too.
 export default defineConfig({
   plugins: [modulePath],
+  resolve: { alias: { '@common': resolve(import.meta.dirname, 'src/common'), '@engine': resolve(import.meta.dirname, 'src/engine') } },
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -26,7 +27,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'wasm', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**'], setupFiles: ['test/setup/kernels.ts'], env: { LENET_KERNELS: 'wasm' } },
+        test: {
+          name: 'wasm',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**'],
+          setupFiles: ['test/setup/load-kernels.ts'],
+          env: { LENET_KERNELS: 'wasm' },
+        },
       },
       {
         extends: true,
@@ -34,7 +41,7 @@ export default defineConfig({
           name: 'js',
           include: ['test/engine/**/*.test.ts'],
           exclude: ['test/engine/formats/**'],
-          setupFiles: ['test/setup/kernels.ts'],
+          setupFiles: ['test/setup/load-kernels.ts'],
           env: { LENET_KERNELS: 'js' },
         },
       },

@@ -4,7 +4,6 @@
 // numbers per image), and the warp reads only that array and the uint8 image, so a worker
 // thread given the same numbers builds the same input, bit for bit.
 
-import { SpecError } from './errors';
 import type { Rng } from './rng';
 
 export interface AugmentConfig {
@@ -21,16 +20,6 @@ export const DEFAULT_AUGMENT: Readonly<AugmentConfig> = { shift: 2, rotateDeg: 1
 
 /** Numbers per image in a transform array: dx, dy (pixels), angle (radians), scale factor. */
 export const TRANSFORM_SIZE = 4;
-
-export function validateAugment(a: AugmentConfig): AugmentConfig {
-  const bad = (m: string): never => {
-    throw new SpecError('CONFIG_INVALID', `augmentation: ${m}`);
-  };
-  if (!(a.shift >= 0 && a.shift <= 8)) bad(`shift must be in 0..8 pixels, got ${a.shift}`);
-  if (!(a.rotateDeg >= 0 && a.rotateDeg <= 45)) bad(`rotation must be in 0..45 degrees, got ${a.rotateDeg}`);
-  if (!(a.scale >= 0 && a.scale <= 0.5)) bad(`scale must be in 0..0.5, got ${a.scale}`);
-  return a;
-}
 
 export function isIdentityAugment(a: AugmentConfig): boolean {
   return a.shift === 0 && a.rotateDeg === 0 && a.scale === 0;

@@ -13,6 +13,7 @@
 // dense layer, before its activation; `-l2` adds weight decay 0.001.
 
 import type { Schedule } from './schedule';
+import type { TrainConfig } from './train-config';
 import type { ActivationFn, InitName, LayerSpec, ModelSpec } from './spec';
 
 /**
@@ -30,14 +31,8 @@ export const LECUN_C3_TABLE: number[][] = [
   [0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 1, 1, 1],
 ];
 
-export interface TrainDefaults {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  momentum: number;
-  decay: number;
-  schedule: Schedule;
-}
+/** The settings a preset starts from (the app's TrainSettings add seed, split and distortions). */
+export type TrainDefaults = Pick<TrainConfig, 'epochs' | 'batchSize' | 'lr' | 'momentum' | 'decay' | 'schedule'>;
 
 export interface Preset {
   name: string;

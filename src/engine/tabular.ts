@@ -10,7 +10,8 @@ import { argmax } from './loss';
 import { Model } from './model';
 import { mlpSpec } from './presets';
 import { Rng } from './rng';
-import { Trainer, type BatchGradients, type TrainConfig } from './train';
+import { Trainer, type BatchGradients } from './train';
+import type { TrainConfig } from './train-config';
 import { BatchBuffer } from './tensor';
 
 export interface TabularData {

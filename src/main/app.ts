@@ -1,15 +1,15 @@
 // The Electron main process, wired: single-instance lock, OS file opens (command line,
 // double-click, macOS open-file, a second instance), the hardened window, IPC, menus, dialogs,
-// and the trainer utility process. The logic lives in src/node/backend.ts; this file only
+// and the trainer utility process. The logic lives in src/node/studio/; this file only
 // connects Electron to it, so it stays thin and testable with vi.mock('electron').
 
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, type OpenDialogOptions } from 'electron';
 import trainerEntry from '../node/trainer/entry?modulePath';
-import { StudioBackend } from '../node/backend';
-import type { StudioEvent } from '../preload/api';
-import { EVENT_CHANNEL } from '../preload/channels';
+import { Studio } from '../node/studio/studio';
+import type { StudioEvent } from '../common/api';
+import { EVENT_CHANNEL } from '../common/channels';
 import { registerIpc } from './ipc';
 import { buildMenuTemplate } from './menu';
 import { spawnUtilityTrainer } from './trainer-host';
@@ -53,7 +53,7 @@ export function lenetFilesIn(argv: readonly string[], cwd: string): string[] {
 }
 
 export interface MainApp {
-  backend: StudioBackend;
+  studio: Studio;
   window(): MainWindow | null;
   /** What quitting does: stop the trainer (checkpointing a run in progress), then exit. */
   shutdown(): Promise<void>;
@@ -86,7 +86,7 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
   };
 
   let recent = { datasets: [] as string[], models: [] as string[] };
-  const backend = new StudioBackend({
+  const studio = new Studio({
     dataDir: paths.dataDir,
     embeddedDatasetDir: paths.embeddedDatasetDir,
     app: { name: app.getName(), version: app.getVersion(), platform: process.platform },
@@ -123,7 +123,7 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
   });
 
   const openFromOS = (path: string): void => {
-    if (loaded) void backend.openFromOS(path);
+    if (loaded) void studio.openFromOS(path);
     else pendingOpens.push(path);
   };
   app.on('open-file', (e, path) => {
@@ -147,8 +147,8 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
       recent,
       actions: {
         send: (action) => emit({ type: 'menu', action }),
-        openRecentModel: (p) => void backend.openFromOS(p),
-        openDataset: (p) => void backend.openDatasetFromMenu(p),
+        openRecentModel: (p) => void studio.openFromOS(p),
+        openDataset: (p) => void studio.openDatasetFromMenu(p),
         about: () => {
           const w = parent();
           const o = {
@@ -171,7 +171,7 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
     const wc = m.window.webContents;
     wc.on('did-finish-load', () => {
       loaded = true;
-      for (const p of pendingOpens.splice(0)) void backend.openFromOS(p);
+      for (const p of pendingOpens.splice(0)) void studio.openFromOS(p);
     });
     wc.on('render-process-gone', (_e, d) => {
       log(`renderer gone (${d.reason}); reloading`);
@@ -191,9 +191,9 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
     wc.on('will-navigate', (ev) => ev.preventDefault());
   });
 
-  registerIpc(ipcMain, backend, (e) => main?.isTrustedSender(e) ?? false, log);
-  await backend.init();
-  recent = await backend.recent();
+  registerIpc(ipcMain, studio, (e) => main?.isTrustedSender(e) ?? false, log);
+  await studio.init();
+  recent = await studio.recent();
   setMenu();
   createWindow();
 
@@ -207,7 +207,7 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
   const shutdown = async (): Promise<void> => {
     if (!stopped) {
       stopped = true;
-      await backend.dispose().catch((e: unknown) => log(`stopping the trainer: ${(e as Error).message}`));
+      await studio.dispose().catch((e: unknown) => log(`stopping the trainer: ${(e as Error).message}`));
     }
   };
   app.on('will-quit', (e) => {
@@ -216,5 +216,5 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
     e.preventDefault();
     void shutdown().finally(() => app.quit());
   });
-  return { backend, window: () => main, shutdown };
+  return { studio, window: () => main, shutdown };
 }

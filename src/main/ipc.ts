@@ -1,14 +1,14 @@
 // One ipcMain.handle per StudioApi method. Each handler first checks the sender (only our window
-// may call), then the backend validates the arguments (src/node/api-schema.ts) and runs the
+// may call), then the studio validates the arguments (src/common/api-schema.ts) and runs the
 // method. Errors cross as messages; main logs them.
 
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import type { StudioBackend } from '../node/backend';
-import { STUDIO_METHODS, channel } from '../preload/channels';
+import type { Studio } from '../node/studio/studio';
+import { STUDIO_METHODS, channel } from '../common/channels';
 
 export function registerIpc(
   ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>,
-  backend: Pick<StudioBackend, 'call'>,
+  studio: Pick<Studio, 'call'>,
   isTrustedSender: (e: IpcMainInvokeEvent) => boolean,
   log: (message: string) => void = () => undefined,
 ): () => void {
@@ -19,7 +19,7 @@ export function registerIpc(
         throw new Error(`refused: ${method} may only be called by the LeNet Studio window`);
       }
       try {
-        return await backend.call(method, args);
+        return await studio.call(method, args);
       } catch (err) {
         log(`${method} failed: ${(err as Error).message}`);
         throw err;

@@ -3,7 +3,7 @@
 // as `menu` events; recent files open directly.
 
 import type { MenuItemConstructorOptions } from 'electron';
-import type { MenuAction } from '../preload/api';
+import type { MenuAction } from '../common/api';
 
 export interface MenuActions {
   send(action: MenuAction): void;

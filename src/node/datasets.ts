@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { DatasetError } from '../engine/errors';
 import { type LabelledImages, pairImagesLabels, parseIdxImages, parseIdxLabels } from '../engine/formats/idx';
-import type { DatasetInfo } from '../preload/api';
+import type { DatasetInfo } from '../common/records';
 import { readDataFile } from './files';
 
 export interface MnistFiles {

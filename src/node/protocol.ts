@@ -6,10 +6,21 @@
 // Flow: the trainer posts `ready` first (like VS Code's IPC `Initialize`). Every request carries
 // an `id` and gets exactly one `reply`. A run started by `train` then streams `status`,
 // `progress` (at most ~10 a second), `epoch` and `snapshot` events, and ends with one `finished`.
-// The run folder (src/node/runs.ts) is the durable record; these messages are the live view.
+// The run folder (src/node/runs/) is the durable record; these messages are the live view.
 
-import type { EpochMetrics, EvaluationResult } from '../preload/api';
-import { arr, bool, f32, int, json, literal, num, obj, optional, str, tagged, u8, type Schema, ValidationError } from './schema';
+import {
+  RUN_ENDS,
+  RUN_ID_PATTERN,
+  confusionSchema,
+  epochMetricsSchema,
+  evaluationSchema,
+  type EpochEvent,
+  type Evaluation,
+  type ProgressEvent,
+  type RunEnd,
+  type SnapshotEvent,
+} from '../common/records';
+import { bool, f32, int, json, literal, num, obj, optional, str, tagged, type Schema, ValidationError } from '../common/schema';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -41,39 +52,19 @@ export type TrainerRequestBody = TrainerRequest extends infer R ? (R extends Tra
 
 // ---------------------------------------------------------------- trainer → host
 
-export type FinishReason = 'done' | 'cancelled' | 'diverged' | 'error';
-
-export interface ProgressEvent {
-  type: 'progress';
-  runId: string;
-  /** Epoch in progress, from 1. */
-  epoch: number;
-  /** Batches done in this epoch, and per epoch. */
-  step: number;
-  steps: number;
-  /** Mean batch loss since the previous progress event. */
-  loss: number;
-  imagesPerSecond: number;
-  etaSeconds: number;
-  lr: number;
-  /** Images trained on since the run began (the loss chart's x axis). */
-  imagesSeen: number;
-}
-
 export type TrainerEvent =
   | { type: 'ready'; version: number; pid: number; kernels: string; threads: number }
-  | { type: 'reply'; id: number; ok: true; runId?: string; evaluation?: EvaluationResult }
+  | { type: 'reply'; id: number; ok: true; runId?: string; evaluation?: Evaluation }
   | { type: 'reply'; id: number; ok: false; error: WireError }
   | ProgressEvent
-  | { type: 'epoch'; runId: string; metrics: EpochMetrics; confusion: number[][] }
-  | { type: 'snapshot'; runId: string; epoch: number; params: Float32Array; buffers: Float32Array }
+  | EpochEvent
+  | SnapshotEvent
   | { type: 'status'; runId: string; status: 'running' | 'paused' }
-  | { type: 'finished'; runId: string; reason: FinishReason; error?: WireError };
+  /** The run's end, in the one run-state vocabulary; `error` says why it failed or diverged. */
+  | { type: 'finished'; runId: string; reason: RunEnd; error?: WireError };
 
 // ---------------------------------------------------------------- validators
 
-/** Run ids are folder names: no separators, no dots at the start, bounded length. */
-export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const runId = str({ pattern: RUN_ID_PATTERN, max: 128 });
 const id = int(0, Number.MAX_SAFE_INTEGER);
 const path = str({ min: 1, max: 4096 });
@@ -85,30 +76,6 @@ export const wireErrorSchema: Schema<WireError> = obj<WireError>({
   code: str({ max: 100 }),
   message: str({ max: 20_000 }),
   stack: optional(str({ max: 50_000 })),
-});
-
-export const epochMetricsSchema: Schema<EpochMetrics> = obj<EpochMetrics>({
-  epoch: int(1, 10_000),
-  trainLoss: num(),
-  trainAccuracy: num({ min: 0, max: 1 }),
-  testLoss: num(),
-  testAccuracy: num({ min: 0, max: 1 }),
-  seconds: num({ min: 0 }),
-  imagesPerSecond: num({ min: 0 }),
-  lr: num({ min: 0 }),
-  validationLoss: optional(num()),
-  validationAccuracy: optional(num({ min: 0, max: 1 })),
-});
-
-export const confusionSchema: Schema<number[][]> = arr(arr(count, { max: 1000 }), { max: 1000 });
-
-export const evaluationSchema: Schema<EvaluationResult> = obj<EvaluationResult>({
-  count,
-  loss: num(),
-  accuracy: num({ min: 0, max: 1 }),
-  confusion: confusionSchema,
-  predictions: u8(),
-  scores: f32({ max: 100_000_000 }),
 });
 
 const requestSchema: Schema<TrainerRequest> = tagged<TrainerRequest>('type', {
@@ -158,7 +125,7 @@ const eventSchema: Schema<TrainerEvent> = tagged<TrainerEvent>('type', {
   epoch: obj({ type: literal('epoch'), runId, metrics: epochMetricsSchema, confusion: confusionSchema }),
   snapshot: obj({ type: literal('snapshot'), runId, epoch: int(0, 10_000), params: f32({ max: MAX_PARAMS }), buffers: f32({ max: MAX_PARAMS }) }),
   status: obj({ type: literal('status'), runId, status: literal('running', 'paused') }),
-  finished: obj({ type: literal('finished'), runId, reason: literal('done', 'cancelled', 'diverged', 'error'), error: optional(wireErrorSchema) }),
+  finished: obj({ type: literal('finished'), runId, reason: literal(...RUN_ENDS), error: optional(wireErrorSchema) }),
 });
 
 /** Validates a message the trainer received. Throws ValidationError naming the bad field. */

@@ -1,4 +1,4 @@
-import type { StudioApi } from './api';
+import type { StudioApi } from '@common/api';
 
 declare global {
   interface Window {

@@ -3,8 +3,8 @@
 // event payload only, never the IpcRendererEvent (which would hand out `sender`).
 
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import type { StudioApi, StudioEvent } from './api';
-import { EVENT_CHANNEL, channel, type StudioMethod } from './channels';
+import type { StudioApi, StudioEvent } from '@common/api';
+import { EVENT_CHANNEL, type StudioMethod, channel } from '@common/channels';
 
 type Args<M extends StudioMethod> = Parameters<StudioApi[M]>;
 type Result<M extends StudioMethod> = ReturnType<StudioApi[M]>;

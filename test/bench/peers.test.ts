@@ -6,9 +6,9 @@
 
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createPeers } from '../../src/node/bench/all-peers';
-import { PEER_IDS, formatReport, runPeersBench, type Availability, type PeerId, type PeersReport } from '../../src/node/bench/peers';
-import { ensureWasm, loadTf } from '../../src/node/bench/tfjs-peer';
+import { createPeers } from '../../bench/peers/all-peers';
+import { PEER_IDS, formatReport, runPeersBench, type Availability, type PeerId, type PeersReport } from '../../bench/peers/peers';
+import { ensureWasm, loadTf } from '../../bench/peers/tfjs-peer';
 import { loadMnist } from '../../src/node/datasets';
 
 const peers = createPeers();

@@ -1,13 +1,14 @@
-// Shared set-up for the inspector's browser tests: the test host (real backend and trainer) on
+// Shared set-up for the inspector's browser tests: the test host (real studio and trainer) on
 // a small MNIST, Chromium at 1280×800, screenshots under test-results/, and short training runs
-// started through the backend the UI talks to (for tests whose subject is not training itself).
+// started through the studio the UI talks to (for tests whose subject is not training itself).
 
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import type { ModelPayload, RunSummary, TrainSettings } from '../../src/preload/api';
+import type { ModelPayload, RunSummary } from '../../src/common/records';
+import type { TrainSettings } from '../../src/common/settings';
 import { mnistSubset } from '../helpers/mnist-subset';
 import { launch, openApp } from './browser';
 import { builtTrainer, startTestHost, type TestHost } from './host/server';
@@ -70,14 +71,14 @@ export const QUICK: TrainSettings = {
   validation: 300,
 };
 
-/** Starts a run through the backend (as the Start button does) and waits for it to finish. */
+/** Starts a run through the studio (as the Start button does) and waits for it to finish. */
 export async function trainRun(host: TestHost, preset: string, settings: Partial<TrainSettings> = {}, timeoutMs = 180_000): Promise<RunSummary> {
-  const { runId } = await host.backend.startRun(preset, { ...QUICK, ...settings });
+  const { runId } = await host.studio.startRun(preset, { ...QUICK, ...settings });
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const run = (await host.backend.listRuns()).find((r) => r.id === runId);
+    const run = (await host.studio.listRuns()).find((r) => r.id === runId);
     // Finished on disk, and the trainer has let go of it (so the next run may start).
-    if (run && run.status !== 'running' && run.status !== 'paused' && !host.backend.trainer.activeRuns().includes(runId)) {
+    if (run && run.status !== 'running' && run.status !== 'paused' && !host.studio.trainer.activeRuns().includes(runId)) {
       if (run.status !== 'done') throw new Error(`run ${runId} ended ${run.status}: ${run.reason ?? ''}`);
       return run;
     }
@@ -88,9 +89,9 @@ export async function trainRun(host: TestHost, preset: string, settings: Partial
 
 /** Saves a run's final model as a .lenet file, as File → Save As… does, and returns its path. */
 export async function saveRunModel(app: App, runId: string, name: string): Promise<{ path: string; model: ModelPayload }> {
-  const model = await app.host.backend.runModel(runId, 'latest');
+  const model = await app.host.studio.runModel(runId, 'latest');
   app.host.dialogAnswers.push(join(app.dataDir, name));
-  const saved = await app.host.backend.saveModel(model, true);
+  const saved = await app.host.studio.saveModel(model, true);
   if (!saved) throw new Error('the save dialog was cancelled');
   return { path: saved.path, model };
 }

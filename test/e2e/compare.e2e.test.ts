@@ -1,10 +1,10 @@
 // The Compare view as a person uses it: pick two runs, see their curves overlaid, the settings
 // that differ and nothing else, the final test error of each, and the test digits B fixed or
-// broke relative to A — checked against the backend's evaluations of the two final models.
+// broke relative to A — checked against the studio's evaluations of the two final models.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/node/datasets';
-import type { RunSummary } from '../../src/preload/api';
+import type { RunSummary } from '../../src/common/records';
 import { fixedBroken } from '../../src/renderer/src/lib/metrics';
 import { mnistSubset } from '../helpers/mnist-subset';
 import { startApp, trainRun, type App } from './app';
@@ -32,8 +32,8 @@ describe('Compare view in Chromium', () => {
     const { page } = app;
     await page.getByTestId(`pick-${b.id}`).check();
     await page.getByTestId('config-diff').waitFor();
-    const detailA = await app.host.backend.getRun(a.id);
-    const detailB = await app.host.backend.getRun(b.id);
+    const detailA = await app.host.studio.getRun(a.id);
+    const detailB = await app.host.studio.getRun(b.id);
     await expect
       .poll(async () => Number(await page.getByTestId('compare-loss').getAttribute('data-points')))
       .toBe(detailA.lossCurve.length + detailB.lossCurve.length);
@@ -56,8 +56,8 @@ describe('Compare view in Chromium', () => {
     const { page } = app;
     await page.getByTestId('fixed-broke-summary').waitFor({ timeout: 60_000 });
     const labels = (await loadMnist(await mnistSubset(6000, 1000))).test.labels;
-    const pa = (await app.host.backend.evaluateModel(await app.host.backend.runModel(a.id, 'latest'))).predictions;
-    const pb = (await app.host.backend.evaluateModel(await app.host.backend.runModel(b.id, 'latest'))).predictions;
+    const pa = (await app.host.studio.evaluateModel(await app.host.studio.runModel(a.id, 'latest'))).predictions;
+    const pb = (await app.host.studio.evaluateModel(await app.host.studio.runModel(b.id, 'latest'))).predictions;
     const want = fixedBroken(labels, pa, pb);
     const summary = await page.getByTestId('fixed-broke-summary').textContent();
     expect(summary).toContain(`B fixed ${want.fixed.length} and broke ${want.broke.length}`);

@@ -1,17 +1,17 @@
 // The Evaluate view as a person uses it: open the confusion matrix of a run's model, move
 // through it with the keyboard, click a cell, see its digits sorted by confidence, open one in
 // the inspector; filter the misclassified digits; read per-class precision/recall/F1/support.
-// Every number is checked against the backend's own evaluation of the same model.
+// Every number is checked against the studio's own evaluation of the same model.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EvaluationResult } from '../../src/preload/api';
+import type { Evaluation } from '../../src/common/records';
 import { classReport } from '../../src/renderer/src/lib/metrics';
 import { loadMnist } from '../../src/node/datasets';
 import { mnistSubset } from '../helpers/mnist-subset';
 import { startApp, trainRun, type App } from './app';
 
 let app: App;
-let truth: EvaluationResult;
+let truth: Evaluation;
 let labels: Uint8Array;
 /** The largest off-diagonal cell. */
 let worst: { t: number; p: number; n: number };
@@ -20,7 +20,7 @@ beforeAll(async () => {
   app = await startApp();
   // A deliberately short run, so the matrix has mistakes to look at.
   const run = await trainRun(app.host, 'lenet5-tanh-mse', { limit: 2000, validation: 200 });
-  truth = await app.host.backend.evaluateModel(await app.host.backend.runModel(run.id, 'latest'));
+  truth = await app.host.studio.evaluateModel(await app.host.studio.runModel(run.id, 'latest'));
   labels = (await loadMnist(await mnistSubset(6000, 1000))).test.labels;
   worst = { t: 0, p: 1, n: -1 };
   truth.confusion.forEach((row, t) => row.forEach((n, p) => void (t !== p && n > worst.n && (worst = { t, p, n }))));
@@ -35,7 +35,7 @@ describe('Evaluate view in Chromium', () => {
     await app.page.getByTestId('state-empty').getByText('No model to evaluate').waitFor();
   });
 
-  it('evaluates the model on screen: the confusion matrix and per-class report match the backend', async () => {
+  it('evaluates the model on screen: the confusion matrix and per-class report match the studio', async () => {
     const { page } = app;
     await page.getByTestId('nav-train').click();
     await page.locator('[data-testid="run-item"]').first().getByRole('button', { name: 'Latest model' }).click();

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model } from '../../src/engine/model';
 import { loadMnist } from '../../src/node/datasets';
-import type { RunSummary } from '../../src/preload/api';
+import type { RunSummary } from '../../src/common/records';
 import { Inspector } from '../../src/renderer/src/lib/inspector';
 import { toInput } from '../../src/renderer/src/lib/preprocess';
 import { mnistSubset } from '../helpers/mnist-subset';
@@ -58,7 +58,7 @@ describe('Inspect view in Chromium', () => {
     expect(await page.getByTestId('digit-source').textContent()).toMatch(/test #3 · label \d/);
 
     // What the engine says about the same digit, here in Node.
-    const payload = await app.host.backend.runModel(run.id, 'latest');
+    const payload = await app.host.studio.runModel(run.id, 'latest');
     const data = await loadMnist(await mnistSubset(6000, 1000));
     const ref = new Inspector(payload).inspect(toInput(data.test.pixels, 3 * 784, 784));
     expect(Number(await page.getByTestId('predicted').textContent())).toBe(ref.predicted);

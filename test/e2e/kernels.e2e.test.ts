@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/node/datasets';
-import type { ModelPayload } from '../../src/preload/api';
+import type { ModelPayload } from '../../src/common/records';
 import { K } from '../../src/engine/kernels/backend';
 import { Inspector } from '../../src/renderer/src/lib/inspector';
 import { toInput } from '../../src/renderer/src/lib/preprocess';

@@ -32,7 +32,7 @@ describe('Model view in Chromium', () => {
     await expect.poll(() => page.getByTestId('model-label').textContent()).toContain('tanh.lenet');
     await expect.poll(() => page.getByTestId('model-note').textContent()).toContain('The model on screen: tanh.lenet');
 
-    const model = new Model((await app.host.backend.openModelPath(file)).spec);
+    const model = new Model((await app.host.studio.openModelPath(file)).spec);
     const totals = await page.getByTestId('model-totals').textContent();
     expect(totals).toContain(`${model.parameterCount.toLocaleString('en-US')} parameters`);
     const rows = await page

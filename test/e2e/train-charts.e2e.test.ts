@@ -47,12 +47,12 @@ describe('Train view charts in Chromium', () => {
     // gets depends on the engine's speed, not on this test).
     await expect.poll(() => points('loss-chart'), { timeout: 120_000 }).toBeGreaterThan(early);
 
-    await page.locator('[data-testid="run-controls"][data-state="finished"]').waitFor({ timeout: 180_000 });
+    await page.locator('[data-testid="run-controls"][data-state="done"]').waitFor({ timeout: 180_000 });
     // test + validation + train loss for 3 epochs; one learning rate per epoch, falling (cosine).
     await expect.poll(() => points('epoch-loss-chart')).toBe(9);
     expect(await points('lr-chart')).toBe(3);
-    const run = (await app.host.backend.listRuns())[0];
-    const detail = await app.host.backend.getRun(run.id);
+    const run = (await app.host.studio.listRuns())[0];
+    const detail = await app.host.studio.getRun(run.id);
     expect(detail.epochs.map((m) => m.lr)).toEqual([...detail.epochs.map((m) => m.lr)].sort((x, y) => y - x));
     // The best epoch (validation accuracy) is starred in the table.
     const best = run.bestEpoch!;

@@ -1,4 +1,4 @@
-// The plain renderer in real Chromium, through the test host (same backend, real trainer): it
+// The plain renderer in real Chromium, through the test host (same studio, real trainer): it
 // shows the dataset, validates settings, trains a short run with live progress, pauses and
 // resumes, and lists the finished run. Screenshots go to test-results/.
 
@@ -86,7 +86,7 @@ describe('Train view in Chromium', () => {
 
     // Per-epoch test accuracy appears, and the run finishes.
     await page.getByTestId('test-accuracy').first().waitFor({ timeout: 120_000 });
-    await page.locator('[data-testid="run-controls"][data-state="finished"]').waitFor({ timeout: 180_000 });
+    await page.locator('[data-testid="run-controls"][data-state="done"]').waitFor({ timeout: 180_000 });
     expect(await page.getByTestId('test-accuracy').count()).toBe(3);
     const last = await page.getByTestId('test-accuracy').last().textContent();
     expect(Number(last!.replace('%', ''))).toBeGreaterThan(80);

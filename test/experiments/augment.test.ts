@@ -3,13 +3,15 @@
 // thread and, with the coordinator's draws shared, in two.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_AUGMENT, TRANSFORM_SIZE, drawTransforms, validateAugment, warpBatch, warpImage } from '../../src/engine/augment';
+import { DEFAULT_AUGMENT, TRANSFORM_SIZE, drawTransforms, warpBatch, warpImage } from '../../src/engine/augment';
+import { validateAugment } from '../../src/engine/train-config';
 import { limitSet, type ImageSet } from '../../src/engine/data';
 import { EngineError } from '../../src/engine/errors';
 import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { Rng } from '../../src/engine/rng';
-import { Trainer, type TrainConfig } from '../../src/engine/train';
+import { Trainer } from '../../src/engine/train';
+import type { TrainConfig } from '../../src/engine/train-config';
 import { loadMnist, type MnistData } from '../../src/node/datasets';
 import { ParallelGradients } from '../../src/node/parallel/gradients';
 

@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EpochMetrics } from '../../src/preload/api';
+import type { EpochMetrics } from '../../src/common/records';
 import { summarise, studySettings, type RunResult, type StudyResult } from '../../src/node/experiments/seed-study';
 import { escapeXml, logTicks, niceTicks, renderLineChart } from '../../src/node/experiments/svg';
-import { listRuns, readRunConfig, readRunDetail, readRunModel } from '../../src/node/runs';
+import { listRuns, readRunConfig, readRunDetail } from '../../src/node/runs/folder';
+import { readRunModel } from '../../src/node/runs/checkpoint';
 import { mnistSubset } from '../helpers/mnist-subset';
 
 const exec = promisify(execFile);
@@ -76,7 +77,7 @@ describe('npm run experiments -- seed-study (tiny configuration)', () => {
       expect(detail.epochs[0].validationAccuracy).toBeTypeOf('number');
       const config = await readRunConfig(dir);
       expect(config.limit).toBe(300);
-      expect(config.config.seed).toBe(1);
+      expect(config.settings.seed).toBe(1);
       expect(config.trainCount + config.validation).toBe(300);
       expect(await readRunModel(dir, 'best')).not.toBeNull();
     }

@@ -12,9 +12,11 @@ import { PRESETS } from '../../src/engine/presets';
 import { startApp, type MainApp } from '../../src/main/app';
 import { TRAINER_SERVICE_NAME } from '../../src/main/trainer-host';
 import { DEFAULT_WASM_PATH } from '../../src/node/kernels';
-import { readRunStatus } from '../../src/node/runs';
-import type { ModelPayload, StudioEvent, TrainSettings } from '../../src/preload/api';
-import { EVENT_CHANNEL, STUDIO_METHODS, channel, type StudioMethod } from '../../src/preload/channels';
+import { readRunStatus } from '../../src/node/runs/folder';
+import type { ModelPayload } from '../../src/common/records';
+import type { StudioEvent } from '../../src/common/api';
+import type { TrainSettings } from '../../src/common/settings';
+import { EVENT_CHANNEL, STUDIO_METHODS, type StudioMethod, channel } from '../../src/common/channels';
 import { mnistSubset } from '../helpers/mnist-subset';
 import * as fake from './fake-electron';
 

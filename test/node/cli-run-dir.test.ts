@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeModelFile } from '../../src/engine/formats/modelfile';
-import { readCheckpoint, readRunConfig, readRunStatus, readRunSummary, RUN_FILES } from '../../src/node/runs';
+import { readCheckpoint } from '../../src/node/runs/checkpoint';
+import { readRunConfig, readRunStatus, readRunSummary } from '../../src/node/runs/folder';
+import { RUN_FILES } from '../../src/node/runs/layout';
 import { mnistSubset } from '../helpers/mnist-subset';
 
 // One process (node --import tsx), not the tsx wrapper: a SIGKILL must reach the trainer itself.

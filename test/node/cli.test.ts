@@ -119,7 +119,7 @@ describe('npm run train', () => {
 
   it.each([
     [['--preset', 'lenet6'], 2, /unknown preset "lenet6"/],
-    [['--epochs', 'ten'], 2, /--epochs must be an integer/],
+    [['--epochs', 'ten'], 2, /--epochs must be a whole number from 1 to 10,000, got "ten"/],
     [['--lr=-1'], 2, /--lr must be a number/],
     [['--lr', '-1'], 2, /Option '--lr' argument is ambiguous/],
     [['--bogus'], 2, /Unknown option '--bogus'/],

@@ -8,7 +8,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readCheckpoint, readRunModel, readRunStatus } from '../../src/node/runs';
+import { readCheckpoint, readRunModel } from '../../src/node/runs/checkpoint';
+import { readRunStatus } from '../../src/node/runs/folder';
 import { mnistSubset } from '../helpers/mnist-subset';
 
 let root: string;

@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
-import { API_ARGS, parseArgs } from '../../src/node/api-schema';
+import { API_ARGS, parseArgs } from '../../src/common/api-schema';
 import { parseTrainerEvent, parseTrainerRequest } from '../../src/node/protocol';
-import { ValidationError } from '../../src/node/schema';
-import type { StudioMethod } from '../../src/preload/channels';
+import { ValidationError } from '../../src/common/schema';
+import type { StudioMethod } from '../../src/common/channels';
 import { type Prng, mulberry32 } from '../helpers/prng';
 
 const CASES = 10_000;

@@ -10,20 +10,13 @@ import { encodeModelFile } from '../../src/engine/formats/modelfile';
 import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { parseTrainerEvent, parseTrainerRequest } from '../../src/node/protocol';
-import {
-  buildRunConfig,
-  createRun,
-  defaultValidation,
-  listRuns,
-  LossCurve,
-  newRunId,
-  readCheckpoint,
-  RUN_FILES,
-  writeCheckpoint,
-  type ResumeState,
-  type RunConfig,
-} from '../../src/node/runs';
-import type { DatasetInfo } from '../../src/preload/api';
+import { buildRunConfig } from '../../src/node/runs/config';
+import { createRun, listRuns, newRunId } from '../../src/node/runs/folder';
+import { defaultValidation, trainConfigOf, trainSettingsSchema } from '../../src/common/settings';
+import { LossCurve } from '../../src/node/runs/loss-curve';
+import { type ResumeState, readCheckpoint, writeCheckpoint } from '../../src/node/runs/checkpoint';
+import { RUN_FILES, type RunConfig } from '../../src/node/runs/layout';
+import type { DatasetInfo } from '../../src/common/records';
 
 let root: string;
 beforeAll(async () => {
@@ -59,12 +52,15 @@ function resume(count: number, velocity: number): ResumeState {
 describe('run configuration', () => {
   it('defaults: seed 1, shuffling, 5,000 validation images from 60,000 (a twelfth of smaller pools)', () => {
     const c = buildRunConfig({ id: 'd', preset: PRESETS['lenet5-relu-ce'], settings: SETTINGS, dataset: DATASET });
-    expect(c.config).toMatchObject({ seed: 1, shuffle: true });
+    expect(trainConfigOf(c.settings)).toMatchObject({ seed: 1, shuffle: true });
     expect(c.validation).toBe(5000);
     expect(c.trainCount).toBe(55000);
     expect(c.limit).toBeNull();
     expect(defaultValidation(1200)).toBe(100);
-    expect(() => buildRunConfig({ id: 'x', preset: PRESETS['lenet5-relu-ce'], settings: { ...SETTINGS, lr: 0 }, dataset: DATASET })).toThrow(/lr/);
+    expect(() => trainSettingsSchema.parse({ ...SETTINGS, lr: 0 }, 'settings')).toThrow(/settings\.lr: expected a number above 0/);
+    expect(() => buildRunConfig({ id: 'x', preset: PRESETS['lenet5-relu-ce'], settings: { ...SETTINGS, validation: 60_000 }, dataset: DATASET })).toThrow(
+      /cannot hold out/,
+    );
   });
 
   it('run ids are sortable by time and safe as folder names', () => {
@@ -100,7 +96,7 @@ describe('LossCurve', () => {
 
 describe('checkpoints', () => {
   const model = new Model(PRESETS['lenet5-relu-ce'].spec).init(1);
-  const meta = { preset: 'lenet5-relu-ce', config: config('m').config, dataset: DATASET, limit: 120, validation: 20, runId: 'm' };
+  const meta = { preset: 'lenet5-relu-ce', settings: config('m').settings, dataset: DATASET, limit: 120, validation: 20, runId: 'm' };
 
   it('round-trips the resume state exactly', async () => {
     const dir = join(root, 'cp-ok');

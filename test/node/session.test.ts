@@ -13,9 +13,13 @@ import { PRESETS } from '../../src/engine/presets';
 import { describeDataset, loadMnist, type MnistData } from '../../src/node/datasets';
 import { collectGarbage } from '../../src/node/gc';
 import { ParallelGradients } from '../../src/node/parallel/gradients';
-import { buildRunConfig, createRun, readCheckpoint, readRunStatus, readRunSummary, RUN_FILES, type RunConfig } from '../../src/node/runs';
-import { splitData, TrainingSession } from '../../src/node/trainer/session';
-import type { TrainSettings } from '../../src/preload/api';
+import { buildRunConfig } from '../../src/node/runs/config';
+import { createRun, readRunStatus, readRunSummary } from '../../src/node/runs/folder';
+import { readCheckpoint } from '../../src/node/runs/checkpoint';
+import { RUN_FILES, type RunConfig } from '../../src/node/runs/layout';
+import { splitData } from '../../src/engine/data';
+import { TrainingSession } from '../../src/node/trainer/session';
+import type { TrainSettings } from '../../src/common/settings';
 import { mnistSubset } from '../helpers/mnist-subset';
 
 let data: MnistData;

@@ -11,9 +11,12 @@ import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { describeDataset, loadMnist, type MnistData } from '../../src/node/datasets';
 import { PROTOCOL_VERSION, RemoteError, type TrainerEvent } from '../../src/node/protocol';
-import { buildRunConfig, createRun, readCheckpoint, readRunStatus, RUN_FILES, type RunConfig } from '../../src/node/runs';
+import { buildRunConfig } from '../../src/node/runs/config';
+import { createRun, readRunStatus } from '../../src/node/runs/folder';
+import { readCheckpoint } from '../../src/node/runs/checkpoint';
+import { RUN_FILES, type RunConfig } from '../../src/node/runs/layout';
 import { TrainerHost, type RunEvent } from '../../src/node/trainer/host';
-import type { TrainSettings } from '../../src/preload/api';
+import type { TrainSettings } from '../../src/common/settings';
 import { forkTrainer, type ForkedTrainer } from '../helpers/fork-trainer';
 import { mnistSubset } from '../helpers/mnist-subset';
 
@@ -149,7 +152,7 @@ describe('trainer process', () => {
     const finished = next('finished');
     children[0].process.kill('SIGKILL');
     const f = await finished;
-    expect(f.reason).toBe('error');
+    expect(f.reason).toBe('failed');
     expect(f.error?.message).toMatch(/SIGKILL/);
     expect(host.activeRuns()).toEqual([]);
 

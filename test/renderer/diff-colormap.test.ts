@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { lenet5Spec } from '../../src/engine/presets';
-import type { RunDetail } from '../../src/preload/api';
+import type { RunDetail } from '../../src/common/records';
 import { CIVIDIS, DIVERGING_LIGHT, lutIndex, makeLut, scaleRange } from '../../src/renderer/src/lib/colormap';
 import { architecture, diffConfigs } from '../../src/renderer/src/lib/diff';
 

@@ -6,11 +6,13 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../../engine/augment';
 import { EngineError } from '../../engine/errors';
 import { decodeModelFile, type LoadedModel } from '../../engine/formats/modelfile';
-import { parseSchedule, type Schedule } from '../../engine/schedule';
+import type { TrainDefaults } from '../../engine/presets';
+import { parseSchedule } from '../../engine/schedule';
 import type { ModelSpec } from '../../engine/spec';
-import type { TrainConfig } from '../../engine/train';
+import { LIMITS, describeRange, inRange, validateSchedule, type Range } from '../../engine/train-config';
+import { DEFAULT_SEED, type TrainSettings } from '../../common/settings';
 import { FileWriteError } from '../files';
-import { RunFolderError } from '../runs';
+import { RunFolderError } from '../runs/layout';
 
 /** A mistake in how the command was called: reported with a pointer to --help. */
 export class UsageError extends Error {
@@ -137,20 +139,22 @@ export const AUGMENT_OPTIONS = {
   scale: { type: 'string' },
 } as const satisfies Options;
 
+const fmtRange = (r: Range): string => `${r.min}..${r.max}`;
+
 export const AUGMENT_HELP = `  --augment          distort every training image at random, as LeCun et al. did: a shift, a
                      rotation and a change of size about the centre, resampled bilinearly
                      (default ±${DEFAULT_AUGMENT.shift} px, ±${DEFAULT_AUGMENT.rotateDeg}°, ±${100 * DEFAULT_AUGMENT.scale} %); drawn from the run's seed
-  --shift PX         largest shift in pixels, 0..8 (implies --augment)
-  --rotate DEG       largest rotation in degrees, 0..45 (implies --augment)
-  --scale F          largest change of size as a fraction, 0..0.5 (implies --augment)`;
+  --shift PX         largest shift in pixels, ${fmtRange(LIMITS.shift)} (implies --augment)
+  --rotate DEG       largest rotation in degrees, ${fmtRange(LIMITS.rotateDeg)} (implies --augment)
+  --scale F          largest change of size as a fraction, ${fmtRange(LIMITS.scale)} (implies --augment)`;
 
 /** null when no augmentation flag is given. */
 export function augmentFromFlags(f: { augment?: boolean; shift?: string; rotate?: string; scale?: string }): AugmentConfig | null {
   if (!f.augment && f.shift === undefined && f.rotate === undefined && f.scale === undefined) return null;
   return {
-    shift: numFlag(f.shift, '--shift', 0, 8) ?? DEFAULT_AUGMENT.shift,
-    rotateDeg: numFlag(f.rotate, '--rotate', 0, 45) ?? DEFAULT_AUGMENT.rotateDeg,
-    scale: numFlag(f.scale, '--scale', 0, 0.5) ?? DEFAULT_AUGMENT.scale,
+    shift: rangeFlag(f.shift, '--shift', LIMITS.shift) ?? DEFAULT_AUGMENT.shift,
+    rotateDeg: rangeFlag(f.rotate, '--rotate', LIMITS.rotateDeg) ?? DEFAULT_AUGMENT.rotateDeg,
+    scale: rangeFlag(f.scale, '--scale', LIMITS.scale) ?? DEFAULT_AUGMENT.scale,
   };
 }
 
@@ -169,19 +173,23 @@ export interface HyperFlags {
   seed?: string;
 }
 
-/** --epochs … --seed over `defaults`; everything but `shuffle`. */
-export function hyperParamsFromFlags(
-  f: HyperFlags,
-  d: { epochs: number; batchSize: number; lr: number; momentum: number; decay: number; schedule: Schedule },
-  maxEpochs: number,
-): Omit<TrainConfig, 'shuffle'> {
+/** A number flag checked against one of the engine's limits, with the same words as the form and the schema. */
+export function rangeFlag(value: string | undefined, flag: string, r: Range): number | undefined {
+  if (value === undefined) return undefined;
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  if (!inRange(n, r)) throw new UsageError(`${flag} must be ${describeRange(r)}, got "${value}"`);
+  return n;
+}
+
+/** --epochs … --seed over a preset's defaults: the TrainSettings the flags ask for. */
+export function settingsFromFlags(f: HyperFlags, d: TrainDefaults): TrainSettings {
   return {
-    epochs: intFlag(f.epochs, '--epochs', 1, maxEpochs) ?? d.epochs,
-    batchSize: intFlag(f.batch, '--batch', 1, 4096) ?? d.batchSize,
-    lr: numFlag(f.lr, '--lr', 0, 1e6, true) ?? d.lr,
-    momentum: numFlag(f.momentum, '--momentum', 0, 0.999) ?? d.momentum,
-    decay: numFlag(f.decay, '--decay', 0, 0.999) ?? d.decay,
-    schedule: f.schedule !== undefined ? parseSchedule(f.schedule) : { ...d.schedule },
-    seed: intFlag(f.seed, '--seed', 0, 0xffffffff) ?? 1,
+    epochs: rangeFlag(f.epochs, '--epochs', LIMITS.epochs) ?? d.epochs,
+    batchSize: rangeFlag(f.batch, '--batch', LIMITS.batchSize) ?? d.batchSize,
+    lr: rangeFlag(f.lr, '--lr', LIMITS.lr) ?? d.lr,
+    momentum: rangeFlag(f.momentum, '--momentum', LIMITS.momentum) ?? d.momentum,
+    decay: rangeFlag(f.decay, '--decay', LIMITS.decay) ?? d.decay,
+    schedule: f.schedule !== undefined ? validateSchedule(parseSchedule(f.schedule)) : { ...d.schedule },
+    seed: rangeFlag(f.seed, '--seed', LIMITS.seed) ?? DEFAULT_SEED,
   };
 }

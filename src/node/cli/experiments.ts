@@ -130,7 +130,7 @@ async function seedStudy(argv: string[]): Promise<void> {
     { presets, epochs, limit, validation, seed, threads, schedule, augment, out, data, dataPath: f.data ?? null },
     {
       runStart(i, total, run, dir) {
-        const c = run.config;
+        const c = run.settings;
         err(
           `[${i + 1}/${total}] ${run.preset}: ${c.epochs} epochs, batch ${c.batchSize}, lr ${c.lr} ${formatSchedule(c.schedule)}, momentum ${c.momentum}, ` +
             `decay ${c.decay}; ${thousands(run.trainCount)} training / ${thousands(run.validation)} validation images → ${dir}`,
@@ -139,14 +139,14 @@ async function seedStudy(argv: string[]): Promise<void> {
       progress(i, total, run, p) {
         progressBar.update(() => {
           const f = p.epochSeen / p.epochImages;
-          return `[${i + 1}/${total}] ${run.preset} epoch ${p.epoch}/${run.config.epochs} ${bar(f)} ${pct(f, 0)} ${thousands(p.imagesPerSecond)} img/s loss ${p.epochLoss.toFixed(4)} run ETA ${duration(p.etaSeconds)}`;
+          return `[${i + 1}/${total}] ${run.preset} epoch ${p.epoch}/${run.settings.epochs} ${bar(f)} ${pct(f, 0)} ${thousands(p.imagesPerSecond)} img/s loss ${p.epochLoss.toFixed(4)} run ETA ${duration(p.etaSeconds)}`;
         });
       },
       epoch(i, total, run, m) {
         progressBar.clear();
         const val = m.validationAccuracy !== undefined ? `  val err ${pct(1 - m.validationAccuracy)}` : '';
         err(
-          `[${i + 1}/${total}] ${run.preset} epoch ${String(m.epoch).padStart(String(run.config.epochs).length)}/${run.config.epochs}  ` +
+          `[${i + 1}/${total}] ${run.preset} epoch ${String(m.epoch).padStart(String(run.settings.epochs).length)}/${run.settings.epochs}  ` +
             `loss ${m.trainLoss.toFixed(4)}  train err ${pct(1 - m.trainAccuracy)}${val}  test err ${pct(1 - m.testAccuracy)}  ${m.seconds.toFixed(1)} s  ${thousands(m.imagesPerSecond)} img/s`,
         );
       },

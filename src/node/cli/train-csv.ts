@@ -9,9 +9,10 @@ import { CsvError, MAX_CSV_CHARS, parseCsv } from '../../engine/formats/csv';
 import { encodeModelFile } from '../../engine/formats/modelfile';
 import { formatSchedule } from '../../engine/schedule';
 import { tabularFromCsv, trainTabular, type TabularEpoch } from '../../engine/tabular';
-import type { TrainConfig } from '../../engine/train';
+import type { TrainConfig } from '../../engine/train-config';
+import { trainConfigOf } from '../../common/settings';
 import { writeFileAtomic } from '../files';
-import { CliError, UsageError, hyperParamsFromFlags, numFlag, parseFlags, pct, thousands } from './common';
+import { CliError, UsageError, settingsFromFlags, numFlag, parseFlags, pct, thousands } from './common';
 
 export const CSV_DEFAULTS = {
   hidden: [16, 16],
@@ -103,7 +104,7 @@ export async function trainCsv(argv: string[]): Promise<void> {
   if (f.out !== undefined && !f.out.endsWith('.lenet')) throw new UsageError(`--out must name a .lenet file, got "${f.out}"`);
   const hidden = parseHidden(f.hidden);
   const testFraction = numFlag(f['test-fraction'], '--test-fraction', 0, 0.9, true) ?? CSV_DEFAULTS.testFraction;
-  const config: TrainConfig = { ...hyperParamsFromFlags(f, CSV_DEFAULTS, 100_000), shuffle: true };
+  const config: TrainConfig = trainConfigOf(settingsFromFlags(f, CSV_DEFAULTS));
   const json = Boolean(f.json);
   const log = (line: string): void => {
     if (!json) process.stdout.write(`${line}\n`);

@@ -5,14 +5,16 @@ import { encodeModelFile } from '../../engine/formats/modelfile';
 import { Model } from '../../engine/model';
 import { DEFAULT_PRESET, PRESETS, presetNames } from '../../engine/presets';
 import { formatSchedule } from '../../engine/schedule';
-import type { TrainConfig } from '../../engine/train';
-import type { TrainSettings } from '../../preload/api';
+import { LIMITS } from '../../engine/train-config';
+import { trainConfigOf, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { writeFileAtomic, removeStaleTempFiles } from '../files';
 import { installKernels } from '../kernels';
 import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, ParallelGradients, defaultThreads, threadsFor } from '../parallel/gradients';
-import { RUN_ID_PATTERN } from '../protocol';
-import { buildRunConfig, createRun, defaultValidation, newRunId, readRunConfig, RunFolderError, type RunConfig } from '../runs';
+import { RUN_ID_PATTERN } from '../../common/records';
+import { buildRunConfig } from '../runs/config';
+import { createRun, newRunId, readRunConfig } from '../runs/folder';
+import { type RunConfig, RunFolderError } from '../runs/layout';
 import { TrainingSession } from '../trainer/session';
 import {
   AUGMENT_HELP,
@@ -24,7 +26,8 @@ import {
   duration,
   formatAugment,
   intFlag,
-  hyperParamsFromFlags,
+  rangeFlag,
+  settingsFromFlags,
   parseFlags,
   pct,
   readModel,
@@ -176,7 +179,7 @@ async function main(argv: string[]): Promise<void> {
     const kernels = installKernels();
     // The dataset the run was trained on, unless --data points at a copy (the fingerprint must match).
     const data = await loadMnist(f.data ?? run.dataset.path ?? undefined);
-    const threads = threadsFlag ?? run.threads ?? threadsFor(run.spec, run.config.batchSize, defaultThreads());
+    const threads = threadsFlag ?? run.threads ?? threadsFor(run.spec, run.settings.batchSize, defaultThreads());
     const preset = PRESETS[run.preset];
     await train({ run, dir, resume: true, data, threads, json, log, kernels: kernels.name, out: f.out, presetLabel: preset ? preset.name : run.preset });
     return;
@@ -185,38 +188,26 @@ async function main(argv: string[]): Promise<void> {
   const presetName = f.preset ?? DEFAULT_PRESET;
   const preset = PRESETS[presetName];
   if (!preset) throw new UsageError(`unknown preset "${presetName}"; choose one of ${presetNames().join(', ')}`);
-  const d = preset.defaults;
-  const config: TrainConfig = { ...hyperParamsFromFlags(f, d, 10_000), shuffle: !f['no-shuffle'] };
-  const augment = augmentFromFlags(f);
-  if (augment) config.augment = augment;
-  const limit = intFlag(f.limit, '--limit', 1, 100_000_000);
-  const validationFlag = intFlag(f.validation, '--validation', 0, 100_000_000);
-  // Explicit --threads is obeyed; the default keeps batch norm shards large enough.
-  const threads = threadsFlag ?? threadsFor(preset.spec, config.batchSize, defaultThreads());
   const runDir = f['run-dir'] !== undefined ? resolve(f['run-dir']) : undefined;
+  const settings: TrainSettings = { ...settingsFromFlags(f, preset.defaults), shuffle: !f['no-shuffle'] };
+  const augment = augmentFromFlags(f);
+  if (augment) settings.augment = augment;
+  const limit = rangeFlag(f.limit, '--limit', LIMITS.limit);
+  if (limit !== undefined) settings.limit = limit;
+  // A plain run trains on every image; a run folder holds out a validation set by default to choose best.lenet.
+  const validation = rangeFlag(f.validation, '--validation', LIMITS.validation);
+  if (validation !== undefined) settings.validation = validation;
+  else if (!runDir) settings.validation = 0;
+  // Explicit --threads is obeyed; the default keeps batch norm shards large enough.
+  const threads = threadsFlag ?? threadsFor(preset.spec, settings.batchSize, defaultThreads());
 
   const kernels = installKernels();
   const data = await loadMnist(f.data);
-  const model = new Model(preset.spec).init(config.seed);
+  const model = new Model(preset.spec).init(trainConfigOf(settings).seed);
   if (f.init !== undefined) {
     const loaded = await readModel(f.init, preset.spec);
     model.loadTensors(new Map(loaded.model.namedTensors().map((t) => [t.name, t])), f.init);
   }
-  // Plain runs hold nothing out (they train on every image, as they always have); a run folder
-  // holds out a validation set by default to choose best.lenet.
-  const pool = Math.min(limit ?? data.train.count, data.train.count);
-  const settings: TrainSettings = {
-    epochs: config.epochs,
-    batchSize: config.batchSize,
-    lr: config.lr,
-    momentum: config.momentum,
-    decay: config.decay,
-    schedule: config.schedule,
-    seed: config.seed,
-    shuffle: config.shuffle,
-    validation: validationFlag ?? (runDir ? defaultValidation(pool) : 0),
-  };
-  if (limit !== undefined) settings.limit = limit;
   let run: RunConfig;
   try {
     run = buildRunConfig({
@@ -225,7 +216,6 @@ async function main(argv: string[]): Promise<void> {
       settings,
       dataset: describeDataset(data, f.data !== undefined ? resolve(f.data) : null),
       init: f.init !== undefined ? resolve(f.init) : null,
-      augment,
       threads,
     });
   } catch (e) {
@@ -253,7 +243,7 @@ interface TrainContext {
 
 async function train(c: TrainContext): Promise<void> {
   const { run, data, log, json } = c;
-  const config = run.config;
+  const config = trainConfigOf(run.settings);
   const session = await TrainingSession.open({
     run,
     data,
@@ -335,7 +325,7 @@ async function train(c: TrainContext): Promise<void> {
   const outcome = await session.run();
   process.removeListener('SIGINT', onSigint);
   progress.clear();
-  if (outcome.reason === 'diverged' || outcome.reason === 'error') throw outcome.error ?? new Error(`training ${outcome.reason}`);
+  if (outcome.reason === 'diverged' || outcome.reason === 'failed') throw outcome.error ?? new Error(`training ${outcome.reason}`);
   if (outcome.reason === 'cancelled') {
     process.stderr.write(`${NAME}: interrupted; checkpoint saved, continue with --resume ${c.dir}\n`);
     process.exitCode = interrupted ? 130 : 1;

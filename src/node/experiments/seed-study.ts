@@ -13,12 +13,14 @@ import { evaluate } from '../../engine/evaluate';
 import type { Model } from '../../engine/model';
 import { PRESETS } from '../../engine/presets';
 import { formatSchedule, type Schedule } from '../../engine/schedule';
-import { validateTrainConfig } from '../../engine/train';
-import type { EpochMetrics, TrainSettings } from '../../preload/api';
+import { bestEpoch, type EpochMetrics } from '../../common/records';
+import type { TrainSettings } from '../../common/settings';
 import { describeDataset, type MnistData } from '../datasets';
 import { writeFileAtomic } from '../files';
 import { ParallelGradients, threadsFor } from '../parallel/gradients';
-import { buildRunConfig, createRun, newRunId, type RunConfig } from '../runs';
+import { buildRunConfig } from '../runs/config';
+import { createRun, newRunId } from '../runs/folder';
+import type { RunConfig } from '../runs/layout';
 import { EVAL_BATCH, TrainingSession, type ProgressInfo } from '../trainer/session';
 import { renderLineChart, type Series } from './svg';
 
@@ -140,8 +142,8 @@ export function summarise(
   outcome: { status: RunResult['status']; reason?: string; finalTrainError: number | null },
 ): RunResult {
   const last = history.length ? history[history.length - 1] : null;
-  let best: EpochMetrics | null = null;
-  for (const m of history) if (m.validationAccuracy !== undefined && (!best || m.validationAccuracy > (best.validationAccuracy ?? -1))) best = m;
+  const b = bestEpoch(history);
+  const best = b ? history.find((m) => m.epoch === b.epoch)! : null;
   let seconds = 0;
   let epochsTo99: number | null = null;
   let secondsTo99: number | null = null;
@@ -181,8 +183,8 @@ export async function runStudy(o: StudyOptions, hooks: StudyHooks = {}): Promise
   for (const [i, name] of o.presets.entries()) {
     const preset = PRESETS[name];
     const settings = studySettings(name, o);
+    if (o.augment) settings.augment = { ...o.augment };
     const run = buildRunConfig({ id: newRunId(name), preset: { name, spec: preset.spec }, settings, dataset });
-    if (o.augment) run.config = validateTrainConfig({ ...run.config, augment: { ...o.augment } });
     const dir = join(o.out, run.id);
     await createRun(dir, run);
     hooks.runStart?.(i, total, run, dir);
@@ -192,9 +194,9 @@ export async function runStudy(o: StudyOptions, hooks: StudyHooks = {}): Promise
       dir,
       // The session closes the workers when the run ends.
       gradients:
-        threadsFor(run.spec, run.config.batchSize, o.threads) > 1
+        threadsFor(run.spec, run.settings.batchSize, o.threads) > 1
           ? async (model: Model, train: ImageSet) => {
-              const p = await ParallelGradients.create(model, train, threadsFor(run.spec, run.config.batchSize, o.threads), run.config.batchSize);
+              const p = await ParallelGradients.create(model, train, threadsFor(run.spec, run.settings.batchSize, o.threads), run.settings.batchSize);
               return { gradients: p, inference: () => p.inference(), close: () => p.close() };
             }
           : undefined,

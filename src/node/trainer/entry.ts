@@ -9,8 +9,9 @@ import { Model } from '../../engine/model';
 import { loadMnist, type MnistData } from '../datasets';
 import { collectGarbage } from '../gc';
 import { DEFAULT_WASM_PATH, installKernels } from '../kernels';
-import { PROTOCOL_VERSION, parseTrainerRequest, requestIdOf, toWireError, type TrainerEvent, type TrainerRequest } from '../protocol';
-import { readRunConfig, RunFolderError } from '../runs';
+import { PROTOCOL_VERSION, type TrainerEvent, type TrainerRequest, parseTrainerRequest, requestIdOf, toWireError } from '../protocol';
+import { readRunConfig } from '../runs/folder';
+import { RunFolderError } from '../runs/layout';
 import { ParallelGradients, threadsFor } from '../parallel/gradients';
 import { connectParentPort } from './port';
 import { EVAL_BATCH, TrainingSession } from './session';
@@ -82,9 +83,9 @@ async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<v
       dir: runDir,
       resume,
       gradients:
-        threadsFor(config.spec, config.config.batchSize, threads) > 1
+        threadsFor(config.spec, config.settings.batchSize, threads) > 1
           ? async (model, train) => {
-              const p = await ParallelGradients.create(model, train, threadsFor(config.spec, config.config.batchSize, threads), config.config.batchSize, {
+              const p = await ParallelGradients.create(model, train, threadsFor(config.spec, config.settings.batchSize, threads), config.settings.batchSize, {
                 wasmPath,
                 workerUrl: workerPath ? pathToFileURL(workerPath) : undefined,
               });
@@ -123,7 +124,7 @@ async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<v
     );
   } catch (e) {
     if (!replied) replyError(id, e);
-    else post({ type: 'finished', runId, reason: 'error', error: toWireError(e) });
+    else post({ type: 'finished', runId, reason: 'failed', error: toWireError(e) });
   } finally {
     active = null;
     await collectGarbage();

@@ -1,12 +1,12 @@
 // The host's side of the trainer: starts the process on demand, waits for `ready`, numbers
 // requests and matches their replies, validates every event, and turns the process dying (crash,
 // OOM, kill, a missed `ready`) into ordinary events: pending requests reject and every run it
-// owned gets a `finished` with reason 'error'. The next request starts a fresh process.
+// owned gets a `finished` with reason 'failed'. The next request starts a fresh process.
 //
 // It knows nothing of Electron: main wraps `utilityProcess.fork` as a TrainerChild, tests and the
 // browser-test host wrap `child_process.fork`.
 
-import { PROTOCOL_VERSION, RemoteError, parseTrainerEvent, type TrainerEvent, type TrainerRequest, type TrainerRequestBody, type WireError } from '../protocol';
+import { PROTOCOL_VERSION, RemoteError, type TrainerEvent, type TrainerRequest, type TrainerRequestBody, type WireError, parseTrainerEvent } from '../protocol';
 
 export interface TrainerChild {
   readonly pid: number | undefined;
@@ -161,7 +161,7 @@ export class TrainerHost {
       live.runs.clear();
       if (!live.expectExit || runs.length > 0) {
         const error: WireError = { name: 'TrainerExitedError', code: 'TRAINER_EXITED', message: `the trainer process stopped during the run (${reason})` };
-        for (const runId of runs) this.opts.onEvent({ type: 'finished', runId, reason: 'error', error });
+        for (const runId of runs) this.opts.onEvent({ type: 'finished', runId, reason: 'failed', error });
       }
       resolveExit();
     });

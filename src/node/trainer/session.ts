@@ -4,76 +4,22 @@
 // pause/resume/cancel between batches, divergence, and progress at a bounded rate — and yields
 // to the event loop every few milliseconds so a host can receive messages while it trains.
 
-import type { ImageSet } from '../../engine/data';
-import { limitSet } from '../../engine/data';
+import { splitData, type ImageSet, type SplitData } from '../../engine/data';
 import { DivergedError } from '../../engine/errors';
 import { evaluate, type BatchInference } from '../../engine/evaluate';
 import { Model } from '../../engine/model';
-import { Rng } from '../../engine/rng';
 import { learningRate } from '../../engine/schedule';
 import { Trainer, type BatchGradients } from '../../engine/train';
-import type { EpochMetrics } from '../../preload/api';
+import type { TrainConfig } from '../../engine/train-config';
+import { trainConfigOf } from '../../common/settings';
+import type { EpochMetrics } from '../../common/records';
 import type { MnistData } from '../datasets';
 import { nodeFs, type FsLayer } from '../files';
-import type { FinishReason, ProgressEvent } from '../protocol';
-import {
-  LossCurve,
-  RunFolderError,
-  readCheckpoint,
-  writeBestModel,
-  writeCheckpoint,
-  writeRunProgress,
-  writeRunStatus,
-  type CheckpointMeta,
-  type PartialEpoch,
-  type ResumeState,
-  type RunConfig,
-} from '../runs';
-
-// ---------------------------------------------------------------- data
-
-export interface SplitData {
-  train: ImageSet;
-  validation: ImageSet | null;
-  test: ImageSet;
-}
-
-/** A different stream from init (seed) and shuffling (seed ^ 0x5eed5eed), so the split never moves either. */
-const SPLIT_SALT = 0x7a11da7e;
-
-function gather(set: ImageSet, indices: Uint32Array): ImageSet {
-  const per = set.pixels.length / set.count;
-  const pixels = new Uint8Array(indices.length * per);
-  const labels = new Uint8Array(indices.length);
-  indices.forEach((src, i) => {
-    pixels.set(set.pixels.subarray(src * per, (src + 1) * per), i * per);
-    labels[i] = set.labels[src];
-  });
-  return { count: indices.length, rows: set.rows, cols: set.cols, pixels, labels };
-}
-
-/**
- * The first `limit` training images, minus `validation` of them held out. The held-out images
- * are the first `validation` of a permutation seeded by `seed`; both parts keep file order, so
- * `--no-shuffle` still means file order.
- */
-export function splitData(data: MnistData, limit: number | null, validation: number, seed: number): SplitData {
-  const pool = limitSet(data.train, limit ?? undefined);
-  if (validation <= 0) return { train: pool, validation: null, test: data.test };
-  if (validation >= pool.count) {
-    throw new RunFolderError('RUN_MISMATCH', `cannot hold out ${validation} validation images from ${pool.count} training images`);
-  }
-  const perm = new Uint32Array(pool.count);
-  for (let i = 0; i < perm.length; i++) perm[i] = i;
-  new Rng((seed ^ SPLIT_SALT) >>> 0).shuffle(perm);
-  const held = perm.slice(0, validation).sort();
-  const isHeld = new Uint8Array(pool.count);
-  for (const i of held) isHeld[i] = 1;
-  const kept = new Uint32Array(pool.count - validation);
-  let k = 0;
-  for (let i = 0; i < pool.count; i++) if (!isHeld[i]) kept[k++] = i;
-  return { train: gather(pool, kept), validation: gather(pool, held), test: data.test };
-}
+import type { ProgressEvent, RunEnd } from '../../common/records';
+import { LossCurve } from '../runs/loss-curve';
+import { type RunConfig, RunFolderError } from '../runs/layout';
+import { type CheckpointMeta, type PartialEpoch, type ResumeState, readCheckpoint, writeBestModel, writeCheckpoint } from '../runs/checkpoint';
+import { writeRunProgress, writeRunStatus } from '../runs/folder';
 
 // ---------------------------------------------------------------- session
 
@@ -127,7 +73,7 @@ export interface GradientsHandle {
 }
 
 export interface SessionOutcome {
-  reason: FinishReason;
+  reason: RunEnd;
   error?: Error;
   history: EpochMetrics[];
 }
@@ -153,6 +99,8 @@ export class TrainingSession {
   private paused = false;
   private cancelled = false;
   private wake: (() => void) | null = null;
+  /** What the engine's Trainer runs with: the run's settings, resolved. */
+  readonly config: TrainConfig;
   private readonly meta: CheckpointMeta;
   private readonly fsl: FsLayer;
   private readonly now: () => number;
@@ -166,10 +114,11 @@ export class TrainingSession {
     const { run } = opts;
     this.data = data;
     this.model = model;
-    this.trainer = new Trainer(model, data.train, run.config, gradients?.gradients);
+    this.config = trainConfigOf(run.settings);
+    this.trainer = new Trainer(model, data.train, this.config, gradients?.gradients);
     this.fsl = opts.fs ?? nodeFs;
     this.now = opts.now ?? (() => performance.now());
-    this.meta = { preset: run.preset, config: run.config, dataset: run.dataset, limit: run.limit, validation: run.validation, runId: run.id };
+    this.meta = { preset: run.preset, settings: run.settings, dataset: run.dataset, limit: run.limit, validation: run.validation, runId: run.id };
   }
 
   /** Builds the run: splits the data, creates or restores the model and the trainer state. */
@@ -181,11 +130,12 @@ export class TrainingSession {
         `the run was trained on dataset "${run.dataset.name}" (fingerprint ${run.dataset.fingerprint}) but ${data.dir} has fingerprint ${data.fingerprint}`,
       );
     }
-    const split = splitData(data, run.limit, run.validation, run.config.seed);
+    const seed = trainConfigOf(run.settings).seed;
+    const split = splitData(data, run.limit, run.validation, seed);
     if (split.train.count !== run.trainCount) {
       throw new RunFolderError('RUN_MISMATCH', `the run trains on ${run.trainCount} images but the split gives ${split.train.count}`);
     }
-    const model = opts.model ?? new Model(run.spec).init(run.config.seed);
+    const model = opts.model ?? new Model(run.spec).init(seed);
     const gradients = opts.gradients ? await opts.gradients(model, split.train) : null;
     try {
       const s = new TrainingSession(opts, split, model, gradients);
@@ -279,7 +229,7 @@ export class TrainingSession {
       return { reason: 'diverged', error, history: this.history };
     }
     await this.setStatus('failed', error.message).catch(() => undefined);
-    return { reason: 'error', error, history: this.history };
+    return { reason: 'failed', error, history: this.history };
   }
 
   private async loop(): Promise<SessionOutcome> {
@@ -333,7 +283,7 @@ export class TrainingSession {
         lastProgress = now;
         const secs = banked();
         const rate = secs > 0 ? this.partial.seen / secs : 0;
-        const remaining = (this.opts.run.config.epochs - t.epoch - 1) * count + (count - t.epochPosition);
+        const remaining = (this.config.epochs - t.epoch - 1) * count + (count - t.epochPosition);
         hooks.progress({
           epoch: t.epoch + 1,
           step: this.partial.batches,
@@ -373,7 +323,7 @@ export class TrainingSession {
 
   private async endEpoch(hooks: SessionHooks): Promise<void> {
     const p = this.partial;
-    const { config } = this.opts.run;
+    const { config } = this;
     const epochIndex = this.trainer.epoch - 1; // step() has already moved to the next epoch
     const metrics: EpochMetrics = {
       epoch: epochIndex + 1,

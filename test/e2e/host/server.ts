@@ -1,5 +1,5 @@
 // The browser-test host: serves the built renderer (out/renderer) over http on 127.0.0.1 and
-// implements window.studio over a WebSocket with the same StudioBackend main uses, backed by
+// implements window.studio over a WebSocket with the same Studio main uses, backed by
 // the real trainer process. Dialogs answer from a queue the test fills.
 
 import { fork } from 'node:child_process';
@@ -9,8 +9,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { StudioBackend } from '../../../src/node/backend';
-import { STUDIO_METHODS, type StudioMethod } from '../../../src/preload/channels';
+import { Studio } from '../../../src/node/studio/studio';
+import { STUDIO_METHODS, type StudioMethod } from '../../../src/common/channels';
 import type { TrainerChild } from '../../../src/node/trainer/host';
 import { PARENT_PORT_SHIM } from '../../helpers/fork-trainer';
 import { decode, encode } from './codec';
@@ -58,7 +58,7 @@ export function builtTrainer(outMain: string, wasmPath: string, threads: number)
 
 export interface TestHost {
   url: string;
-  backend: StudioBackend;
+  studio: Studio;
   /** Answers for the next dialogs (a path, or null for Cancel). */
   dialogAnswers: (string | null)[];
   close(): Promise<void>;
@@ -68,7 +68,7 @@ export async function startTestHost(opts: { rendererDir: string; dataDir: string
   const sockets = new Set<WebSocket>();
   const dialogAnswers: (string | null)[] = [];
   const answer = async (): Promise<string | null> => dialogAnswers.shift() ?? null;
-  const backend = new StudioBackend({
+  const studio = new Studio({
     dataDir: opts.dataDir,
     embeddedDatasetDir: opts.datasetDir,
     app: { name: 'LeNet Studio', version: 'test-host', platform: process.platform },
@@ -80,7 +80,7 @@ export async function startTestHost(opts: { rendererDir: string; dataDir: string
     },
     log: (m) => process.stderr.write(`[test host] ${m}\n`),
   });
-  await backend.init();
+  await studio.init();
 
   const root = normalize(opts.rendererDir);
   const server: Server = createServer((req, res) => {
@@ -108,7 +108,7 @@ export async function startTestHost(opts: { rendererDir: string; dataDir: string
         const msg = decode(String(data)) as { id: number; method: string; args: unknown[] };
         try {
           if (!(STUDIO_METHODS as readonly string[]).includes(msg.method)) throw new Error(`unknown method ${msg.method}`);
-          const result = await backend.call(msg.method as StudioMethod, Array.isArray(msg.args) ? msg.args : []);
+          const result = await studio.call(msg.method as StudioMethod, Array.isArray(msg.args) ? msg.args : []);
           ws.send(encode({ id: msg.id, ok: true, result: result ?? null }));
         } catch (e) {
           ws.send(encode({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) }));
@@ -120,13 +120,13 @@ export async function startTestHost(opts: { rendererDir: string; dataDir: string
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
-    backend,
+    studio,
     dialogAnswers,
     async close() {
       for (const s of sockets) s.terminate();
       wss.close();
       await new Promise<void>((r) => server.close(() => r()));
-      await backend.dispose();
+      await studio.dispose();
     },
   };
 }

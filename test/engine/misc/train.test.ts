@@ -9,7 +9,8 @@ import { evaluate } from '../../../src/engine/evaluate';
 import { Model } from '../../../src/engine/model';
 import { Rng } from '../../../src/engine/rng';
 import type { ModelSpec } from '../../../src/engine/spec';
-import { Trainer, validateTrainConfig, type BatchResult, type TrainConfig } from '../../../src/engine/train';
+import { Trainer, type BatchResult } from '../../../src/engine/train';
+import { validateTrainConfig, type TrainConfig } from '../../../src/engine/train-config';
 
 /** count random 8×8 images; label = which of rows 0–2, 3–5, 6–7 is brightest on average. */
 function syntheticSet(count: number, seed: number): ImageSet {

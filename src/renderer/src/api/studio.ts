@@ -2,7 +2,7 @@
 // stand-in). Stores call these; components never do. Errors are rethrown with Electron's
 // "Error invoking remote method 'studio:x': Error: " prefix removed, so messages read as written.
 
-import type { StudioApi, StudioEvent } from '../../../preload/api';
+import type { StudioApi, StudioEvent } from '@common/api';
 
 function clean(e: unknown): Error {
   const message = e instanceof Error ? e.message : String(e);

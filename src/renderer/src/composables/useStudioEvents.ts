@@ -2,7 +2,7 @@
 // same store actions the buttons do.
 
 import { onMounted, onUnmounted } from 'vue';
-import type { StudioEvent } from '../../../preload/api';
+import type { StudioEvent } from '@common/api';
 import { onStudioEvent } from '../api/studio';
 import { useDatasetStore } from '../stores/dataset';
 import { useModelStore } from '../stores/model';

@@ -1,8 +1,8 @@
 // The configuration of a run as label → text, and the rows that differ between runs: what the
 // Compare view's table shows (only the differences, so the reason two curves differ stands out).
 
-import type { ModelSpec } from '../../../engine/spec';
-import type { RunDetail } from '../../../preload/api';
+import type { ModelSpec } from '@engine/spec';
+import type { RunDetail } from '@common/records';
 
 export interface DiffRow {
   key: string;

@@ -3,13 +3,13 @@
 // gradient of the predicted class with respect to the input pixels). Also the per-layer facts
 // the Model view shows. No DOM: unit-tested under Node, benchmarked in Chromium.
 
-import { K } from '../../../engine/kernels/backend';
-import type { KernelName } from '../../../engine/kernels/backend';
-import { Conv2D } from '../../../engine/layers/conv2d';
-import { argmax, classScores } from '../../../engine/loss';
-import { Model } from '../../../engine/model';
-import { resolveLayers, type LayerKind, type ModelSpec } from '../../../engine/spec';
-import { shapeSize, type Shape } from '../../../engine/tensor';
+import { K } from '@engine/kernels/backend';
+import type { KernelName } from '@engine/kernels/backend';
+import { Conv2D } from '@engine/layers/conv2d';
+import { argmax, classScores } from '@engine/loss';
+import { Model } from '@engine/model';
+import { resolveLayers, type LayerKind, type ModelSpec } from '@engine/spec';
+import { shapeSize, type Shape } from '@engine/tensor';
 
 export interface LayerActivation {
   name: string;

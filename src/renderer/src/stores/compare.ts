@@ -4,7 +4,7 @@
 
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { RunDetail } from '../../../preload/api';
+import type { RunDetail } from '@common/records';
 import { studio } from '../api/studio';
 import { fixedBroken } from '../lib/metrics';
 import { useImagesStore } from './images';

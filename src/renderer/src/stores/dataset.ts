@@ -3,7 +3,7 @@
 
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { DatasetInfo } from '../../../preload/api';
+import type { DatasetInfo } from '@common/records';
 import { studio } from '../api/studio';
 
 export const useDatasetStore = defineStore('dataset', () => {

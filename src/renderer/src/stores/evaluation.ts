@@ -5,7 +5,7 @@
 
 import { defineStore, storeToRefs } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { EvaluationResult, ModelPayload } from '../../../preload/api';
+import type { Evaluation, ModelPayload } from '@common/records';
 import { studio } from '../api/studio';
 import { classReport } from '../lib/metrics';
 import { useDatasetStore } from './dataset';
@@ -16,7 +16,7 @@ export const useEvaluationStore = defineStore('evaluation', () => {
   const dataset = useDatasetStore();
   const { current, evaluation } = storeToRefs(model);
 
-  const result = shallowRef<EvaluationResult | null>(null);
+  const result = shallowRef<Evaluation | null>(null);
   const status = ref<'idle' | 'running' | 'ready' | 'error'>('idle');
   const error = ref<string | null>(null);
   /** The selected confusion cell: true class t, predicted p. */

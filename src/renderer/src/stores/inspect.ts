@@ -5,7 +5,7 @@
 
 import { defineStore, storeToRefs } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { ModelPayload } from '../../../preload/api';
+import type { ModelPayload } from '@common/records';
 import { Inspector, type ConvWeights, type Inspection } from '../lib/inspector';
 import { toInput } from '../lib/preprocess';
 import { useEngineStore } from './engine';

@@ -4,7 +4,7 @@
 
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import type { EpochMetrics } from '../../../preload/api';
+import type { EpochMetrics } from '@common/records';
 import { studio } from '../api/studio';
 
 export interface Point {

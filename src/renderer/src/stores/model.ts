@@ -4,15 +4,15 @@
 import { useSettingsStore } from './settings';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { Model } from '../../../engine/model';
-import type { ModelSpec } from '../../../engine/spec';
-import type { EvaluationResult, ModelPayload } from '../../../preload/api';
+import { Model } from '@engine/model';
+import type { ModelSpec } from '@engine/spec';
+import type { Evaluation, ModelPayload } from '@common/records';
 import { studio } from '../api/studio';
 import { useNoticeStore } from './notices';
 
 export const useModelStore = defineStore('model', () => {
   const current = shallowRef<ModelPayload | null>(null);
-  const evaluation = shallowRef<EvaluationResult | null>(null);
+  const evaluation = shallowRef<Evaluation | null>(null);
   const busy = ref(false);
   const savedPath = ref<string | null>(null);
   const notices = useNoticeStore();

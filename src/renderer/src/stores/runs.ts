@@ -2,7 +2,7 @@
 
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { RunSummary } from '../../../preload/api';
+import type { RunSummary } from '@common/records';
 import { studio } from '../api/studio';
 
 export const useRunsStore = defineStore('runs', () => {

@@ -1,10 +1,11 @@
 // The run the user is about to start: a preset and its hyper-parameters, edited in a form and
-// validated with the same limits the backend enforces, so a bad value is explained before it is
-// sent rather than refused after.
+// checked with the one table of limits (src/common/settings.ts) that IPC, the CLI and the engine
+// use, so a bad value is explained before it is sent rather than refused after.
 
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
-import type { PresetInfo, TrainSettings } from '../../../preload/api';
+import type { PresetInfo } from '@common/api';
+import { settingsProblems, type TrainSettings } from '@common/settings';
 import { studio } from '../api/studio';
 import { useDatasetStore } from './dataset';
 
@@ -47,28 +48,9 @@ function formFrom(p: PresetInfo): SettingsForm {
   };
 }
 
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-/** Field → message for every value the backend would refuse. */
+/** Field → message for every value the backend would refuse: the one schema's limits, in words. */
 export function validateForm(f: SettingsForm, trainCount: number | null): Partial<Record<keyof SettingsForm, string>> {
-  const e: Partial<Record<keyof SettingsForm, string>> = {};
-  if (!isInt(f.epochs) || f.epochs < 1 || f.epochs > 10000) e.epochs = 'a whole number from 1 to 10,000';
-  if (!isInt(f.batchSize) || f.batchSize < 1 || f.batchSize > 4096) e.batchSize = 'a whole number from 1 to 4,096';
-  if (!isNum(f.lr) || f.lr <= 0 || f.lr > 1e6) e.lr = 'a number above 0';
-  if (!isNum(f.momentum) || f.momentum < 0 || f.momentum > 0.999) e.momentum = 'from 0 to 0.999';
-  if (!isNum(f.decay) || f.decay < 0 || f.decay > 0.999) e.decay = 'from 0 to 0.999';
-  if (f.schedule === 'step') {
-    if (!isInt(f.stepEvery) || f.stepEvery < 1) e.stepEvery = 'a whole number of epochs ≥ 1';
-    if (!isNum(f.stepGamma) || f.stepGamma <= 0) e.stepGamma = 'a factor above 0';
-  }
-  if (!isInt(f.seed) || f.seed < 0 || f.seed > 0xffffffff) e.seed = 'a whole number from 0 to 4,294,967,295';
-  const pool = f.limit ?? trainCount ?? Infinity;
-  if (f.limit !== null && (!isInt(f.limit) || f.limit < 1)) e.limit = 'a whole number ≥ 1, or empty for all';
-  else if (f.limit !== null && trainCount !== null && f.limit > trainCount) e.limit = `at most ${trainCount.toLocaleString('en-US')} (the training images)`;
-  if (f.validation !== null && (!isInt(f.validation) || f.validation < 0)) e.validation = 'a whole number ≥ 0, or empty for the default';
-  else if (f.validation !== null && f.validation >= pool) e.validation = `fewer than the ${pool.toLocaleString('en-US')} training images`;
-  return e;
+  return settingsProblems(toSettings(f), trainCount);
 }
 
 export function toSettings(f: SettingsForm): TrainSettings {

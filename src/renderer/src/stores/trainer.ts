@@ -1,11 +1,13 @@
 // The run in progress, as a small state machine driven by the user and by events:
-//   idle → starting → running ⇄ paused → finished (done, cancelled, diverged) | crashed (failed)
-// A finished or crashed run leaves the machine ready to start the next one.
+//   idle → starting → running ⇄ paused → done | cancelled | diverged | failed
+// The states after `starting` are the run's own (RunState, src/common/records.ts); a run that has
+// ended leaves the machine ready to start the next one.
 
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { ModelSpec } from '../../../engine/spec';
-import type { RunStatus, StudioEvent } from '../../../preload/api';
+import type { ModelSpec } from '@engine/spec';
+import { isActive, type RunState } from '@common/records';
+import type { StudioEvent } from '@common/api';
 import { studio } from '../api/studio';
 import { useMetricsStore } from './metrics';
 import { useModelStore } from './model';
@@ -13,14 +15,15 @@ import { useNoticeStore } from './notices';
 import { useRunsStore } from './runs';
 import { useSettingsStore } from './settings';
 
-export type TrainerState = 'idle' | 'starting' | 'running' | 'paused' | 'finished' | 'crashed';
+/** Before a run exists: idle, or waiting for the trainer to take it; after: the run's own state. */
+export type TrainerState = 'idle' | 'starting' | RunState;
 type Progress = Extract<StudioEvent, { type: 'progress' }>;
 
 export const useTrainerStore = defineStore('trainer', () => {
   const state = ref<TrainerState>('idle');
   const runId = ref<string | null>(null);
   const progress = shallowRef<Progress | null>(null);
-  const outcome = ref<{ status: RunStatus; reason?: string } | null>(null);
+  const outcome = ref<{ status: RunState; reason?: string } | null>(null);
   const spec = shallowRef<ModelSpec | null>(null);
   const preset = ref<string | undefined>(undefined);
   const busy = computed(() => state.value === 'starting' || state.value === 'running' || state.value === 'paused');
@@ -113,10 +116,8 @@ export const useTrainerStore = defineStore('trainer', () => {
       case 'run-status':
         void runs.refresh();
         if (!mine(e.runId)) return;
-        if (e.status === 'running') state.value = 'running';
-        else if (e.status === 'paused') state.value = 'paused';
-        else {
-          state.value = e.status === 'failed' ? 'crashed' : 'finished';
+        state.value = e.status;
+        if (!isActive(e.status)) {
           outcome.value = e.reason === undefined ? { status: e.status } : { status: e.status, reason: e.reason };
           if (e.status === 'failed' || e.status === 'diverged') notices.push('error', `Run ${e.runId} ${e.status}: ${e.reason ?? 'no reason given'}`);
         }

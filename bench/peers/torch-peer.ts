@@ -1,14 +1,14 @@
-// PyTorch peer of `npm run bench:peers`: runs scripts/bench-peer-torch.py in a child process
+// PyTorch peer of `npm run bench:peers`: runs bench/peers/torch_peer.py in a child process
 // (Debian's python3-torch, CPU) with the same preset, batch, thread count and learning rate, the C3
 // table as masked weights, and OPENBLAS_NUM_THREADS=1 (Debian's OpenBLAS otherwise starts threads
 // of its own against torch's and halves the speed).
 
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { MnistData } from '../datasets';
+import type { MnistData } from '../../src/node/datasets';
 import type { Availability, Measurement, Peer, Workload } from './peers';
 
-export const TORCH_SCRIPT = fileURLToPath(new URL('../../../scripts/bench-peer-torch.py', import.meta.url));
+export const TORCH_SCRIPT = fileURLToPath(new URL('../../../bench/peers/torch_peer.py', import.meta.url));
 
 export const TORCH_INSTALL_HINT =
   'install Debian’s PyTorch with `apt-get install -y python3-torch` (it imports under /usr/bin/python3), or set LENET_PYTHON to a python3 that imports torch';
@@ -40,7 +40,7 @@ function parseOutput(stdout: string): TorchOutput {
   const line = stdout.trim().split('\n').pop() ?? '';
   const o = JSON.parse(line) as Partial<TorchOutput>;
   for (const k of ['trainImagesPerSecond', 'evalImagesPerSecond', 'trainSteps', 'firstLoss', 'lastLoss', 'threads'] as const) {
-    if (typeof o[k] !== 'number') throw new Error(`bench-peer-torch.py printed no number "${k}": ${line.slice(0, 200)}`);
+    if (typeof o[k] !== 'number') throw new Error(`torch_peer.py printed no number "${k}": ${line.slice(0, 200)}`);
   }
   return o as TorchOutput;
 }

@@ -12,7 +12,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
-import type { MnistData } from '../datasets';
+import type { MnistData } from '../../src/node/datasets';
 import { BatchOrder, PEER_PRESETS, measureLoop, measurement, scaleBatch, warmUp, type Availability, type Measurement, type Peer, type Workload } from './peers';
 
 type Tf = typeof TF;

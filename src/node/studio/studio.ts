@@ -1,52 +1,31 @@
 // The logic behind `window.studio`: datasets, runs, models, recent lists and evaluation. Main
 // wraps it in IPC handlers (plus dialogs, menus and the OS), the browser-test host in a
-// WebSocket; both run this same code. Platform specifics come in as hooks.
+// WebSocket; both run this same code through `call`, which checks every argument first.
+// Platform specifics come in as hooks.
 //
 // Trust: the renderer is treated as untrusted. It can name a run by id (checked against the
-// pattern and the runs folder) and a file only if this backend handed that path out — from a
-// dialog, a drop resolved by the preload, the OS (command line, double-click) or the recent
-// lists it keeps itself.
+// pattern and the runs folder) and a file only if the studio handed that path out (paths.ts).
 
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve, basename } from 'node:path';
-import { ModelFileError } from '../engine/errors';
-import { decodeModelFile, encodeModelFile, type LoadedModel, importStateDict } from '../engine/formats/modelfile';
-import { Model } from '../engine/model';
-import { PRESETS } from '../engine/presets';
-import type {
-  AppInfo,
-  DatasetInfo,
-  DatasetSlice,
-  EvaluationResult,
-  ModelPayload,
-  PresetInfo,
-  RunDetail,
-  RunStatus,
-  RunSummary,
-  StudioEvent,
-  TrainSettings,
-} from '../preload/api';
-import type { StudioMethod } from '../preload/channels';
-import { parseArgs, type IpcArgs } from './api-schema';
-import { describeDataset, loadMnist, type MnistData } from './datasets';
-import { nodeFs, writeFileAtomic, type FsLayer, removeStaleTempFiles } from './files';
-import { RUN_ID_PATTERN, type FinishReason } from './protocol';
-import {
-  buildRunConfig,
-  createRun,
-  listRuns,
-  markInterruptedRuns,
-  newRunId,
-  readRunConfig,
-  readRunDetail,
-  readRunModel,
-  readRunSummary,
-  RunFolderError,
-  writeRunStatus,
-} from './runs';
-import { arr, obj, str, type Schema } from './schema';
-import { exportOnnx } from './onnx';
-import { TrainerHost, type RunEvent, type SpawnTrainer } from './trainer/host';
+import { mkdir } from 'node:fs/promises';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { encodeModelFile } from '../../engine/formats/modelfile';
+import { PRESETS } from '../../engine/presets';
+import type { AppInfo, PresetInfo, StudioEvent } from '../../common/api';
+import { type IpcArgs, parseArgs } from '../../common/api-schema';
+import type { StudioMethod } from '../../common/channels';
+import { RUN_ID_PATTERN, type DatasetInfo, type DatasetSlice, type Evaluation, type ModelPayload, type RunDetail, type RunSummary } from '../../common/records';
+import type { TrainSettings } from '../../common/settings';
+import { describeDataset, loadMnist, type MnistData } from '../datasets';
+import { nodeFs, removeStaleTempFiles, writeFileAtomic, type FsLayer } from '../files';
+import { exportOnnx } from '../onnx';
+import { readRunModel } from '../runs/checkpoint';
+import { buildRunConfig } from '../runs/config';
+import { createRun, listRuns, markInterruptedRuns, newRunId, readRunConfig, readRunDetail, readRunSummary, writeRunStatus } from '../runs/folder';
+import { RunFolderError } from '../runs/layout';
+import { TrainerHost, type RunEvent, type SpawnTrainer } from '../trainer/host';
+import { StudioError } from './errors';
+import { buildModel, readModelFile, toPayload } from './models';
+import { TrustedPaths } from './paths';
 
 export interface PlatformHooks {
   /** A folder picker for File → Open Dataset…; null when cancelled. */
@@ -63,7 +42,7 @@ export interface PlatformHooks {
   recentChanged?(recent: { datasets: string[]; models: string[] }): void;
 }
 
-export interface BackendOptions {
+export interface StudioOptions {
   /** The app's data folder: runs/ and recent.json live here. */
   dataDir: string;
   /** Folder of the embedded MNIST (gzip IDX). */
@@ -76,26 +55,6 @@ export interface BackendOptions {
   log?(message: string): void;
 }
 
-/** Thrown for requests the backend refuses (an untrusted path, a run that is busy…). */
-export class StudioError extends Error {
-  override readonly name = 'StudioError';
-  constructor(
-    readonly code: 'PATH_NOT_ALLOWED' | 'RUN_BUSY' | 'RUN_STATE' | 'NO_DATASET' | 'UNKNOWN_PRESET' | 'BAD_MODEL' | 'TOO_LARGE',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-interface Recent {
-  datasets: string[];
-  models: string[];
-}
-const RECENT_MAX = 10;
-const recentSchema: Schema<Recent> = obj<Recent>({ datasets: arr(str({ max: 4096 }), { max: 100 }), models: arr(str({ max: 4096 }), { max: 100 }) });
-/** Models are ~250 kB; 256 MiB is far beyond any real one and keeps a hostile file from exhausting memory. */
-const MAX_MODEL_BYTES = 256 * 1024 * 1024;
-
 interface CurrentDataset {
   info: DatasetInfo;
   data: MnistData;
@@ -103,21 +62,24 @@ interface CurrentDataset {
   dir: string;
 }
 
-const FINISH_STATUS: Record<FinishReason, RunStatus> = { done: 'done', cancelled: 'cancelled', diverged: 'diverged', error: 'failed' };
-
-export class StudioBackend {
+export class Studio {
   readonly trainer: TrainerHost;
   readonly runsDir: string;
   private current: CurrentDataset | null = null;
   private datasetLoad: Promise<CurrentDataset> | null = null;
-  private recentList: Recent = { datasets: [], models: [] };
-  /** Absolute paths handed out by dialogs, drops and the OS this session. */
-  private readonly trusted = new Set<string>();
+  private readonly paths: TrustedPaths;
   private readonly fsl: FsLayer;
 
-  constructor(private readonly opts: BackendOptions) {
+  constructor(private readonly opts: StudioOptions) {
     this.runsDir = join(opts.dataDir, 'runs');
     this.fsl = opts.fs ?? nodeFs;
+    this.paths = new TrustedPaths({
+      dataDir: opts.dataDir,
+      addRecentDocument: opts.hooks.addRecentDocument,
+      recentChanged: opts.hooks.recentChanged,
+      fs: opts.fs,
+      log: (m) => this.log(m),
+    });
     this.trainer = new TrainerHost(opts.spawnTrainer, {
       onEvent: (e) => void this.onTrainerEvent(e),
       onProtocolError: (m) => this.log(`trainer protocol error: ${m}`),
@@ -131,7 +93,7 @@ export class StudioBackend {
   /** Loads the recent lists, marks runs a dead process left "running" as failed, starts the trainer and the embedded dataset. */
   async init(): Promise<void> {
     await mkdir(this.runsDir, { recursive: true });
-    await this.loadRecent();
+    await this.paths.load();
     const marked = await markInterruptedRuns(this.runsDir, new Set(this.trainer.activeRuns()), this.fsl).catch((e: unknown) => {
       this.log(`could not check old runs: ${(e as Error).message}`);
       return [];
@@ -197,7 +159,7 @@ export class StudioBackend {
       if (this.datasetLoad === load) this.datasetLoad = null;
     });
     this.current = ds;
-    if (path !== null) await this.addRecent('datasets', path);
+    if (path !== null) await this.paths.addRecent('datasets', path);
     this.opts.emit({ type: 'dataset-changed', dataset: ds.info });
     return ds.info;
   }
@@ -218,12 +180,12 @@ export class StudioBackend {
   async openDatasetDialog(): Promise<DatasetInfo | null> {
     const dir = await this.opts.hooks.chooseDatasetFolder();
     if (dir === null) return null;
-    this.trust(dir);
+    this.paths.trust(dir);
     return this.loadDataset(resolve(dir), resolve(dir));
   }
 
   async openRecentDataset(path: string): Promise<DatasetInfo> {
-    this.requireTrusted(path, 'datasets');
+    this.paths.require(path, 'datasets');
     return this.loadDataset(resolve(path), resolve(path));
   }
 
@@ -298,7 +260,7 @@ export class StudioBackend {
     const busy = this.trainer.activeRuns();
     if (busy.length) throw new StudioError('RUN_BUSY', `run ${busy[0]} is still in progress; pause or cancel it first`);
     const [config, summary] = await Promise.all([readRunConfig(dir), readRunSummary(dir)]);
-    if (summary.status === 'done') throw new StudioError('RUN_STATE', `run ${runId} has finished all ${config.config.epochs} epochs`);
+    if (summary.status === 'done') throw new StudioError('RUN_STATE', `run ${runId} has finished all ${config.settings.epochs} epochs`);
     if (summary.status === 'diverged') {
       throw new StudioError('RUN_STATE', `run ${runId} diverged and would diverge again; start a new run with a smaller learning rate`);
     }
@@ -345,9 +307,9 @@ export class StudioBackend {
         this.opts.emit({ type: 'run-status', runId: e.runId, status: e.status });
         return;
       case 'finished': {
-        const status = FINISH_STATUS[e.reason];
+        const status = e.reason;
         const reason = e.error?.message;
-        if (e.reason === 'error') {
+        if (e.reason === 'failed') {
           // The trainer may be gone (crash, OOM, kill): the run folder must still say so.
           await writeRunStatus(this.runDir(e.runId), { status, reason: reason ?? 'failed' }, this.fsl).catch((err: unknown) =>
             this.log(`could not mark run ${e.runId} failed: ${(err as Error).message}`),
@@ -365,55 +327,14 @@ export class StudioBackend {
 
   // ---------------------------------------------------------------- models
 
-  private trust(path: string): void {
-    this.trusted.add(resolve(path));
-  }
-
-  private isTrusted(path: string, list: keyof Recent): boolean {
-    if (!isAbsolute(path)) return false;
-    const p = resolve(path);
-    return this.trusted.has(p) || this.recentList[list].includes(p);
-  }
-
-  private requireTrusted(path: string, list: keyof Recent): void {
-    if (!this.isTrusted(path, list)) {
-      throw new StudioError('PATH_NOT_ALLOWED', `refused to open ${path}: the app did not offer this path (use a dialog, a drop or the recent list)`);
-    }
-  }
-
-  private async readModelFile(path: string): Promise<LoadedModel> {
-    let bytes: Uint8Array;
-    try {
-      const st = await stat(path);
-      if (!st.isFile()) throw new ModelFileError('MODEL_TRUNCATED', `${path}: not a file`);
-      if (st.size > MAX_MODEL_BYTES) throw new StudioError('TOO_LARGE', `${path}: ${st.size} bytes is too large for a model file`);
-      bytes = await readFile(path);
-    } catch (e) {
-      if (e instanceof ModelFileError || e instanceof StudioError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        await this.removeRecent('models', resolve(path));
-        throw new ModelFileError('MODEL_TRUNCATED', `${path}: the file does not exist (any more)`);
-      }
-      throw new ModelFileError('MODEL_TRUNCATED', `${path}: could not read the file: ${(e as Error).message}`);
-    }
-    try {
-      return decodeModelFile(bytes, path);
-    } catch (e) {
-      // A safetensors file without our metadata (a PyTorch state_dict): import it into the preset
-      // the user has chosen, or the first whose tensors fit.
-      if (!(e instanceof ModelFileError && e.code === 'MODEL_FOREIGN' && /without LeNet Studio metadata/.test(e.message))) throw e;
-      return importStateDict(bytes, path, Object.values(PRESETS), this.importAs);
-    }
-  }
-
   /** The preset a foreign safetensors file is imported into first (the one chosen in the window). */
   private importAs: string | undefined;
 
   private async openTrustedModel(path: string): Promise<ModelPayload> {
     const p = resolve(path);
-    const payload = toPayload(await this.readModelFile(p), { kind: 'file', path: p });
-    await this.addRecent('models', p);
+    const loaded = await readModelFile(p, this.importAs, () => this.paths.removeRecent('models', p));
+    const payload = toPayload(loaded, { kind: 'file', path: p });
+    await this.paths.addRecent('models', p);
     return payload;
   }
 
@@ -421,19 +342,19 @@ export class StudioBackend {
     this.importAs = importAs;
     const path = await this.opts.hooks.chooseModelFile();
     if (path === null) return null;
-    this.trust(path);
+    this.paths.trust(path);
     return this.openTrustedModel(path);
   }
 
   async openModelPath(path: string): Promise<ModelPayload> {
-    this.requireTrusted(path, 'models');
+    this.paths.require(path, 'models');
     return this.openTrustedModel(path);
   }
 
   /** A path the preload resolved from a dropped File (the page cannot choose it). */
   async openDroppedModel(path: string): Promise<ModelPayload> {
     if (!isAbsolute(path)) throw new StudioError('PATH_NOT_ALLOWED', `a dropped file must have an absolute path, got ${path}`);
-    this.trust(path);
+    this.paths.trust(path);
     return this.openTrustedModel(path);
   }
 
@@ -442,7 +363,7 @@ export class StudioBackend {
    * macOS open-file, File → Open Recent): sent to the window as `model-opened`, or `error`.
    */
   async openFromOS(path: string): Promise<void> {
-    this.trust(path);
+    this.paths.trust(path);
     try {
       this.opts.emit({ type: 'model-opened', model: await this.openTrustedModel(path) });
     } catch (e) {
@@ -460,21 +381,10 @@ export class StudioBackend {
     }
   }
 
-  private buildModel(m: ModelPayload): Model {
-    let model: Model;
-    try {
-      model = new Model(m.spec);
-      model.restore({ params: m.params, buffers: m.buffers });
-    } catch (e) {
-      throw new StudioError('BAD_MODEL', `the model cannot be used: ${(e as Error).message}`);
-    }
-    return model;
-  }
-
   async saveModel(m: ModelPayload, saveAs: boolean): Promise<{ path: string } | null> {
-    const model = this.buildModel(m);
+    const model = buildModel(m);
     let path: string | null = null;
-    if (!saveAs && m.source.kind === 'file' && this.isTrusted(m.source.path, 'models')) path = m.source.path;
+    if (!saveAs && m.source.kind === 'file' && this.paths.isTrusted(m.source.path, 'models')) path = m.source.path;
     if (path === null) {
       const suggested = m.source.kind === 'run' ? `${m.source.runId}-epoch${m.source.epoch}.lenet` : `${m.preset ?? 'model'}.lenet`;
       path = await this.opts.hooks.chooseSaveModelPath(suggested);
@@ -494,13 +404,13 @@ export class StudioBackend {
       }
     }
     await writeFileAtomic(path, encodeModelFile(model, { preset: m.preset, training, metrics, dataset }), this.fsl);
-    this.trust(path);
-    await this.addRecent('models', path);
+    this.paths.trust(path);
+    await this.paths.addRecent('models', path);
     return { path };
   }
 
   async exportModel(m: ModelPayload, format: 'onnx'): Promise<{ path: string } | null> {
-    const model = this.buildModel(m);
+    const model = buildModel(m);
     const base = m.source.kind === 'run' ? `${m.source.runId}-epoch${m.source.epoch}` : basename(m.source.path).replace(/\.[^.]*$/, '');
     let path = await this.opts.hooks.chooseExportPath(`${base}.onnx`, format);
     if (path === null) return null;
@@ -510,58 +420,15 @@ export class StudioBackend {
     return { path };
   }
 
-  async evaluateModel(m: ModelPayload): Promise<EvaluationResult> {
-    this.buildModel(m); // refuse a broken model here, with a clear message, before it crosses to the trainer
+  async evaluateModel(m: ModelPayload): Promise<Evaluation> {
+    buildModel(m); // refuse a broken model here, with a clear message, before it crosses to the trainer
     const ds = await this.requireDataset();
     const reply = await this.trainer.request({ type: 'evaluate', spec: m.spec, params: m.params, buffers: m.buffers, datasetDir: ds.dir });
     if (!reply.evaluation) throw new Error('internal error: the trainer sent no evaluation');
     return reply.evaluation;
   }
 
-  // ---------------------------------------------------------------- recent lists
-
-  private get recentFile(): string {
-    return join(this.opts.dataDir, 'recent.json');
-  }
-
-  private async loadRecent(): Promise<void> {
-    try {
-      const raw: unknown = JSON.parse(await readFile(this.recentFile, 'utf8'));
-      const r = recentSchema.parse(raw, 'recent.json');
-      this.recentList = { datasets: r.datasets.filter(isAbsolute).slice(0, RECENT_MAX), models: r.models.filter(isAbsolute).slice(0, RECENT_MAX) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log(`ignored unreadable ${this.recentFile}: ${(e as Error).message}`);
-    }
-  }
-
-  private async saveRecent(): Promise<void> {
-    this.opts.hooks.recentChanged?.({ datasets: [...this.recentList.datasets], models: [...this.recentList.models] });
-    await writeFileAtomic(this.recentFile, `${JSON.stringify(this.recentList, null, 2)}\n`, this.fsl).catch((e: unknown) =>
-      this.log(`could not save the recent lists: ${(e as Error).message}`),
-    );
-  }
-
-  private async addRecent(list: keyof Recent, path: string): Promise<void> {
-    const p = resolve(path);
-    this.recentList[list] = [p, ...this.recentList[list].filter((x) => x !== p)].slice(0, RECENT_MAX);
-    if (list === 'models') this.opts.hooks.addRecentDocument?.(p);
-    await this.saveRecent();
-  }
-
-  private async removeRecent(list: keyof Recent, path: string): Promise<void> {
-    if (!this.recentList[list].includes(path)) return;
-    this.recentList[list] = this.recentList[list].filter((x) => x !== path);
-    await this.saveRecent();
-  }
-
   async recent(): Promise<{ datasets: string[]; models: string[] }> {
-    return { datasets: [...this.recentList.datasets], models: [...this.recentList.models] };
+    return this.paths.recent();
   }
-}
-
-function toPayload(loaded: LoadedModel, source: ModelPayload['source']): ModelPayload {
-  const { params, buffers } = loaded.model.snapshot();
-  const p: ModelPayload = { spec: loaded.model.spec, params, buffers, source };
-  if (loaded.preset !== undefined) p.preset = loaded.preset;
-  return p;
 }

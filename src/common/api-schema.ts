@@ -3,10 +3,10 @@
 // well-formed strings here; whether the app handed them out is the backend's check.
 
 import type { ModelSpec } from '../engine/spec';
-import type { ModelPayload, StudioApi } from '../preload/api';
-import type { StudioMethod } from '../preload/channels';
-import { RUN_ID_PATTERN } from './protocol';
-import { trainSettingsSchema } from './runs';
+import type { StudioApi } from './api';
+import type { StudioMethod } from './channels';
+import { RUN_ID_PATTERN, type ModelPayload } from './records';
+import { trainSettingsSchema } from './settings';
 import { check, f32, int, json, literal, obj, optional, str, tuple, type Schema } from './schema';
 
 /** Arguments as they arrive over IPC: like the API's, except a drop arrives as the path the preload resolved. */

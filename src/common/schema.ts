@@ -2,7 +2,9 @@
 // arguments from the renderer, JSON files of a run folder). A dozen small combinators instead of
 // a schema library: each schema is written against the TypeScript type it checks
 // (`obj<TrainSettings>({...})`), so the compiler keeps the two in step, and each failure names
-// the path of the bad value and what was expected.
+// the path of the bad value and what was expected. Pure: the renderer uses it too.
+
+import { describeRange, inRange, type Range } from '../engine/train-config';
 
 export class ValidationError extends Error {
   override readonly name = 'ValidationError';
@@ -40,6 +42,14 @@ export function num(opts: { min?: number; max?: number; int?: boolean } = {}): S
   const what = `${int ? 'an integer' : 'a number'} in [${min}, ${max}]`;
   return schema((v, p) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) fail(p, what, v);
+    return v;
+  });
+}
+
+/** A number within one of the engine's limits (train-config.ts `LIMITS`), described the same way everywhere. */
+export function range(r: Range): Schema<number> {
+  return schema((v, p) => {
+    if (!inRange(v, r)) fail(p, describeRange(r), v);
     return v;
   });
 }

@@ -1,4 +1,4 @@
-// StudioBackend on its own (no Electron, no trainer process needed for most of it): path trust,
+// Studio on its own (no Electron, no trainer process needed for most of it): path trust,
 // recent lists across restarts, atomic saves on a failing disk, datasets and their errors,
 // interrupted runs found at start.
 
@@ -9,25 +9,27 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { decodeModelFile, encodeModelFile } from '../../src/engine/formats/modelfile';
 import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
-import { StudioBackend, type PlatformHooks } from '../../src/node/backend';
+import { Studio, type PlatformHooks } from '../../src/node/studio/studio';
 import { describeDataset, loadMnist } from '../../src/node/datasets';
 import { nodeFs, type FsLayer } from '../../src/node/files';
-import { buildRunConfig, createRun, readRunStatus, writeRunStatus } from '../../src/node/runs';
-import type { ModelPayload, StudioEvent } from '../../src/preload/api';
+import { buildRunConfig } from '../../src/node/runs/config';
+import { createRun, readRunStatus, writeRunStatus } from '../../src/node/runs/folder';
+import type { ModelPayload } from '../../src/common/records';
+import type { StudioEvent } from '../../src/common/api';
 import { forkTrainer } from '../helpers/fork-trainer';
 import { engineOutputs, maxAbsDiff, runOnnx, scaledPixels, torchStateDict, torchStyleSafetensors } from '../interop/helpers';
 import { mnistSubset } from '../helpers/mnist-subset';
 
 let root: string;
 let datasetDir: string;
-const backends: StudioBackend[] = [];
+const studios: Studio[] = [];
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'lenet-backend-'));
+  root = await mkdtemp(join(tmpdir(), 'lenet-studio-'));
   datasetDir = await mnistSubset(600, 100);
 });
 afterEach(async () => {
-  for (const b of backends.splice(0)) await b.dispose();
+  for (const b of studios.splice(0)) await b.dispose();
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
@@ -35,7 +37,7 @@ afterAll(async () => {
 
 function make(dataDir: string, hooks: Partial<PlatformHooks> = {}, fs: FsLayer = nodeFs) {
   const events: StudioEvent[] = [];
-  const b = new StudioBackend({
+  const b = new Studio({
     dataDir,
     embeddedDatasetDir: datasetDir,
     app: { name: 'LeNet Studio', version: 'test', platform: 'test' },
@@ -50,7 +52,7 @@ function make(dataDir: string, hooks: Partial<PlatformHooks> = {}, fs: FsLayer =
     emit: (e) => events.push(e),
     fs,
   });
-  backends.push(b);
+  studios.push(b);
   return { b, events };
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer of `npm run bench:peers` (src/node/bench/peers.ts runs it; not meant to be run alone).
+"""PyTorch peer of `npm run bench:peers` (bench/peers/peers.ts runs it; not meant to be run alone).
 
 Trains and evaluates the same LeNet-5 as the engine's presets on MNIST, on the CPU, and prints one
 JSON object on stdout: images per second for training and inference, the steps taken, and the first
@@ -47,7 +47,7 @@ def read_idx(directory, stem, header):
             opener = gzip.open if name.endswith(".gz") else open
             with opener(path, "rb") as f:
                 return np.frombuffer(f.read(), dtype=np.uint8, offset=header)
-    raise SystemExit(f"bench-peer-torch: {stem} not found in {directory}")
+    raise SystemExit(f"torch_peer: {stem} not found in {directory}")
 
 
 class LeNet5(nn.Module):

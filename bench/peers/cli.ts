@@ -1,13 +1,13 @@
 // `npm run bench:peers`: our engine against TensorFlow.js (cpu, wasm), ConvNetJS and PyTorch on
 // the same LeNet-5 training and inference, measured one right after the other in this process
 // tree, with the ratios ours/peer. Prints figures; asserts nothing. The harness is
-// src/node/bench/peers.ts.
+// bench/peers/peers.ts.
 
-import { createPeers } from '../bench/all-peers';
-import { PEER_IDS, PEER_PRESETS, formatReport, isPeerPreset, runPeersBench, type Budget, type PeerId, type PeerPreset } from '../bench/peers';
-import { loadMnist } from '../datasets';
-import { defaultThreads } from '../parallel/gradients';
-import { UsageError, intFlag, numFlag, parseFlags, runCli } from './common';
+import { createPeers } from './all-peers';
+import { PEER_IDS, PEER_PRESETS, formatReport, isPeerPreset, runPeersBench, type Budget, type PeerId, type PeerPreset } from './peers';
+import { loadMnist } from '../../src/node/datasets';
+import { defaultThreads } from '../../src/node/parallel/gradients';
+import { UsageError, intFlag, numFlag, parseFlags, runCli } from '../../src/node/cli/common';
 
 const NAME = 'bench:peers';
 

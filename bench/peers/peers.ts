@@ -2,7 +2,7 @@
 // way, in our engine (with LeCun's C3 table and with C3 fully connected) and in its peers —
 // TensorFlow.js (cpu and wasm backends), ConvNetJS and PyTorch — one configuration after the other
 // in this process tree, so they see the same machine load. Prints nothing itself: the CLI
-// (src/node/cli/bench-peers.ts) and the test (test/bench/peers.test.ts) call it.
+// (bench/peers/cli.ts) and the test (test/bench/peers.test.ts) call it.
 //
 // Every engine gets the same workload: batches drawn from the shuffled MNIST training set (uint8
 // until a batch is built, scaled by 1/255), SGD with momentum 0.9 at a fixed small learning rate,
@@ -11,13 +11,14 @@
 // for half that time. Images per second are wall-clock.
 
 import { cpus, loadavg, totalmem } from 'node:os';
-import { limitSet } from '../../engine/data';
-import { Model } from '../../engine/model';
-import { lenet5Spec } from '../../engine/presets';
-import { Trainer, type TrainConfig } from '../../engine/train';
-import type { MnistData } from '../datasets';
-import { installKernels } from '../kernels';
-import { ParallelGradients, defaultThreads } from '../parallel/gradients';
+import { limitSet } from '../../src/engine/data';
+import { Model } from '../../src/engine/model';
+import { lenet5Spec } from '../../src/engine/presets';
+import { Trainer } from '../../src/engine/train';
+import type { TrainConfig } from '../../src/engine/train-config';
+import type { MnistData } from '../../src/node/datasets';
+import { installKernels } from '../../src/node/load-kernels';
+import { ParallelGradients, defaultThreads } from '../../src/node/parallel/gradients';
 
 // ---------------------------------------------------------------------------------------------
 // Workloads and results

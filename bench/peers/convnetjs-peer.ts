@@ -4,7 +4,7 @@
 
 import { createRequire } from 'node:module';
 import type convnetjsTypes from 'convnetjs';
-import type { MnistData } from '../datasets';
+import type { MnistData } from '../../src/node/datasets';
 import {
   BatchOrder,
   PEER_PRESETS,

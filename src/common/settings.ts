@@ -1,0 +1,157 @@
+// The settings of a training run as the user gives them (the form, the CLI flags, IPC, run.json),
+// their ONE schema, and how they resolve into what the engine runs with. The limits themselves
+// live with the engine (`LIMITS` in src/engine/train-config.ts), which checks them once more.
+
+import type { AugmentConfig } from '../engine/augment';
+import type { Schedule } from '../engine/schedule';
+import { LIMITS, describeRange, inRange, type TrainConfig } from '../engine/train-config';
+import { bool, literal, nullable, obj, optional, range, type Schema } from './schema';
+
+/** Hyper-parameters of a run; the optional ones have defaults (`trainConfigOf`, `resolveSplit`). */
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  decay: number;
+  schedule: Schedule;
+  /** Default 1. Seeds the initial weights, the shuffles, the validation split and the distortions. */
+  seed?: number;
+  /** Default true. */
+  shuffle?: boolean;
+  /** Train on the first N images only. */
+  limit?: number;
+  /**
+   * Images held out of the training images (after `limit`), chosen by a permutation seeded from
+   * `seed`, to pick the best model by validation accuracy. Default: 5,000, at most a twelfth of
+   * the training images (MNIST: 5,000 of 60,000). 0 keeps none (and no best model is chosen).
+   * The test set is never used to choose anything.
+   */
+  validation?: number;
+  /** Random distortions of every training image (CLI --augment); absent or null: none. */
+  augment?: AugmentConfig | null;
+}
+
+export const DEFAULT_SEED = 1;
+/** Default validation hold-out: 5,000 images, at most a twelfth of the training images. */
+export const DEFAULT_VALIDATION = 5000;
+
+export function defaultValidation(pool: number): number {
+  return Math.min(DEFAULT_VALIDATION, Math.floor(pool / 12));
+}
+
+// ---------------------------------------------------------------- the schema
+
+export const scheduleSchema: Schema<Schedule> = {
+  parse(v, p) {
+    const t = (v as { type?: unknown } | null)?.type;
+    if (t === 'step') {
+      return obj<{ type: 'step'; every: number; gamma: number }>({
+        type: literal('step'),
+        every: range(LIMITS.stepEvery),
+        gamma: range(LIMITS.stepGamma),
+      }).parse(v, p);
+    }
+    if (t === 'cosine') {
+      return obj<{ type: 'cosine'; minFactor?: number }>({ type: literal('cosine'), minFactor: optional(range(LIMITS.cosineMinFactor)) }).parse(v, p);
+    }
+    return obj<{ type: 'constant' }>({ type: literal('constant') }).parse(v, p);
+  },
+};
+
+export const augmentSchema: Schema<AugmentConfig> = obj<AugmentConfig>({
+  shift: range(LIMITS.shift),
+  rotateDeg: range(LIMITS.rotateDeg),
+  scale: range(LIMITS.scale),
+});
+
+export const trainSettingsSchema: Schema<TrainSettings> = obj<TrainSettings>({
+  epochs: range(LIMITS.epochs),
+  batchSize: range(LIMITS.batchSize),
+  lr: range(LIMITS.lr),
+  momentum: range(LIMITS.momentum),
+  decay: range(LIMITS.decay),
+  schedule: scheduleSchema,
+  seed: optional(range(LIMITS.seed)),
+  shuffle: optional(bool()),
+  limit: optional(range(LIMITS.limit)),
+  validation: optional(range(LIMITS.validation)),
+  augment: optional(nullable(augmentSchema)),
+});
+
+// ---------------------------------------------------------------- resolving
+
+/** What the engine's Trainer runs with: the settings with their defaults filled in. */
+export function trainConfigOf(s: TrainSettings): TrainConfig {
+  const c: TrainConfig = {
+    epochs: s.epochs,
+    batchSize: s.batchSize,
+    lr: s.lr,
+    momentum: s.momentum,
+    decay: s.decay,
+    schedule: { ...s.schedule },
+    seed: s.seed ?? DEFAULT_SEED,
+    shuffle: s.shuffle ?? true,
+  };
+  if (s.augment) c.augment = { ...s.augment };
+  return c;
+}
+
+/** How a run divides the dataset's training images. */
+export interface Split {
+  /** First N training images (before the validation split); null: all of them. */
+  limit: number | null;
+  /** Images held out for validation. */
+  validation: number;
+  /** Images trained on per epoch. */
+  trainCount: number;
+}
+
+/** The split, or the reason it is impossible (for the form, and for SplitError). */
+export function splitOf(s: Pick<TrainSettings, 'limit' | 'validation'>, datasetTrainCount: number): Split | string {
+  const pool = Math.min(s.limit ?? datasetTrainCount, datasetTrainCount);
+  const validation = s.validation ?? defaultValidation(pool);
+  if (validation >= pool) {
+    return `cannot hold out ${validation.toLocaleString('en-US')} validation images from ${pool.toLocaleString('en-US')} training images; lower the validation count or raise the limit`;
+  }
+  return { limit: s.limit !== undefined && s.limit < datasetTrainCount ? s.limit : null, validation, trainCount: pool - validation };
+}
+
+// ---------------------------------------------------------------- the form's view
+
+/** The fields a form shows problems for; schedule parameters by their own names. */
+export type SettingsField = Exclude<keyof TrainSettings, 'schedule' | 'augment'> | 'stepEvery' | 'stepGamma';
+
+/**
+ * Every problem with `s`, field by field, in the words of the limits table (no values echoed),
+ * including the split against the dataset when its size is known. Empty when the schema accepts
+ * `s` and the split is possible.
+ */
+export function settingsProblems(s: TrainSettings, datasetTrainCount: number | null): Partial<Record<SettingsField, string>> {
+  const e: Partial<Record<SettingsField, string>> = {};
+  const field = (k: SettingsField, v: unknown, r: (typeof LIMITS)[keyof typeof LIMITS], optionalValue = false): void => {
+    if (optionalValue && v === undefined) return;
+    if (!inRange(v, r)) e[k] = describeRange(r);
+  };
+  field('epochs', s.epochs, LIMITS.epochs);
+  field('batchSize', s.batchSize, LIMITS.batchSize);
+  field('lr', s.lr, LIMITS.lr);
+  field('momentum', s.momentum, LIMITS.momentum);
+  field('decay', s.decay, LIMITS.decay);
+  field('seed', s.seed, LIMITS.seed, true);
+  if (s.schedule.type === 'step') {
+    field('stepEvery', s.schedule.every, LIMITS.stepEvery);
+    field('stepGamma', s.schedule.gamma, LIMITS.stepGamma);
+  }
+  field('limit', s.limit, LIMITS.limit, true);
+  field('validation', s.validation, LIMITS.validation, true);
+  if (datasetTrainCount !== null && !e.limit && !e.validation) {
+    if (s.limit !== undefined && s.limit > datasetTrainCount) e.limit = `at most ${datasetTrainCount.toLocaleString('en-US')} (the training images)`;
+    else {
+      const split = splitOf(s, datasetTrainCount);
+      if (typeof split === 'string')
+        e.validation = `fewer than the ${Math.min(s.limit ?? datasetTrainCount, datasetTrainCount).toLocaleString('en-US')} training images`;
+    }
+  }
+  return e;
+}
