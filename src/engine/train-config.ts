@@ -55,7 +55,7 @@ export function inRange(v: unknown, r: Range): v is number {
 }
 
 function fmt(n: number): string {
-  return n >= 10_000 && Number.isInteger(n) ? n.toLocaleString('en-US') : String(n);
+  return n >= 1000 && Number.isInteger(n) ? n.toLocaleString('en-US') : String(n);
 }
 
 /** The range in words: "a whole number from 1 to 4,096", "a number above 0, at most 1,000,000", "from 0 to 0.999". */

@@ -10,12 +10,12 @@ import { trainConfigOf, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { writeFileAtomic, removeStaleTempFiles } from '../files';
 import { installKernels } from '../kernels';
-import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, ParallelGradients, defaultThreads, threadsFor } from '../parallel/gradients';
+import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, defaultThreads, threadsFor } from '../parallel/gradients';
 import { RUN_ID_PATTERN } from '../../common/records';
 import { buildRunConfig } from '../runs/config';
 import { createRun, newRunId, readRunConfig } from '../runs/folder';
 import { type RunConfig, RunFolderError } from '../runs/layout';
-import { TrainingSession } from '../trainer/session';
+import { TrainingSession, threadedGradients } from '../trainer/session';
 import {
   AUGMENT_HELP,
   AUGMENT_OPTIONS,
@@ -252,10 +252,7 @@ async function train(c: TrainContext): Promise<void> {
     model: c.model,
     // The CLI always evaluated in batches of 500; keep its numbers as they were.
     evalBatch: 500,
-    gradients: async (model, train) => {
-      const p = await ParallelGradients.create(model, train, c.threads, config.batchSize);
-      return { gradients: p, inference: () => p.inference(), close: () => p.close() };
-    },
+    gradients: threadedGradients(c.threads, config.batchSize),
     hooks: {
       progress: (p) =>
         progress.update(

@@ -8,20 +8,18 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AugmentConfig } from '../../engine/augment';
-import type { ImageSet } from '../../engine/data';
 import { evaluate } from '../../engine/evaluate';
-import type { Model } from '../../engine/model';
 import { PRESETS } from '../../engine/presets';
 import { formatSchedule, type Schedule } from '../../engine/schedule';
 import { bestEpoch, type EpochMetrics } from '../../common/records';
 import type { TrainSettings } from '../../common/settings';
 import { describeDataset, type MnistData } from '../datasets';
 import { writeFileAtomic } from '../files';
-import { ParallelGradients, threadsFor } from '../parallel/gradients';
+import { threadsFor } from '../parallel/gradients';
 import { buildRunConfig } from '../runs/config';
 import { createRun, newRunId } from '../runs/folder';
 import type { RunConfig } from '../runs/layout';
-import { EVAL_BATCH, TrainingSession, type ProgressInfo } from '../trainer/session';
+import { EVAL_BATCH, TrainingSession, threadedGradients, type ProgressInfo } from '../trainer/session';
 import { renderLineChart, type Series } from './svg';
 
 /** In the seed's order: its variants (1)–(6), then the MLP. */
@@ -188,18 +186,13 @@ export async function runStudy(o: StudyOptions, hooks: StudyHooks = {}): Promise
     const dir = join(o.out, run.id);
     await createRun(dir, run);
     hooks.runStart?.(i, total, run, dir);
+    const shards = threadsFor(run.spec, run.settings.batchSize, o.threads);
     const session = await TrainingSession.open({
       run,
       data: o.data,
       dir,
       // The session closes the workers when the run ends.
-      gradients:
-        threadsFor(run.spec, run.settings.batchSize, o.threads) > 1
-          ? async (model: Model, train: ImageSet) => {
-              const p = await ParallelGradients.create(model, train, threadsFor(run.spec, run.settings.batchSize, o.threads), run.settings.batchSize);
-              return { gradients: p, inference: () => p.inference(), close: () => p.close() };
-            }
-          : undefined,
+      gradients: shards > 1 ? threadedGradients(shards, run.settings.batchSize) : undefined,
       hooks: {
         progress: (p) => hooks.progress?.(i, total, run, p),
         epoch: (m) => hooks.epoch?.(i, total, run, m),

@@ -17,7 +17,7 @@ import {
 } from '../../common/records';
 import { arr } from '../../common/schema';
 import { nodeFs, writeFileAtomic, type FsLayer } from '../files';
-import { RUN_FILES, RunFolderError, readJson, runConfigSchema, runStatusSchema, storedRunConfigSchema, type RunConfig, type RunStatusFile } from './layout';
+import { RUN_FILES, RunFolderError, readJson, runStatusSchema, storedRunConfigSchema, type RunConfig, type RunStatusFile } from './layout';
 import { LossCurve, curveSchema, type CurveState } from './loss-curve';
 
 function writeJson(dir: string, name: string, value: unknown, fsl: FsLayer): Promise<void> {
@@ -26,10 +26,10 @@ function writeJson(dir: string, name: string, value: unknown, fsl: FsLayer): Pro
 
 /**
  * Creates the run folder with run.json and an initial status. The folder may exist if empty
- * (the CLI's --run-dir), never if it already holds a run.
+ * (the CLI's --run-dir), never if it already holds a run. `config` comes from buildRunConfig over
+ * settings checked where they entered (IPC, CLI flags); the trainer checks run.json when it reads it.
  */
 export async function createRun(dir: string, config: RunConfig, fsl: FsLayer = nodeFs): Promise<void> {
-  runConfigSchema.parse(config, 'run config'); // a bug guard: we never write what we could not read back
   await mkdir(dir, { recursive: true });
   const existing = await readdir(dir);
   if (existing.includes(RUN_FILES.config)) throw new RunFolderError('RUN_EXISTS', `${dir} already holds a run (resume it instead)`);

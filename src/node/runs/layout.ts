@@ -89,7 +89,7 @@ const runConfigFields = {
   threads: optional(int(1, 64)),
 };
 
-export const runConfigSchema: Schema<RunConfig> = obj<RunConfig>(runConfigFields);
+const runConfigSchema: Schema<RunConfig> = obj<RunConfig>(runConfigFields);
 
 /**
  * run.json as read: older folders also hold `config`, the engine config resolved at the start,

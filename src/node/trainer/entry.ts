@@ -12,9 +12,9 @@ import { DEFAULT_WASM_PATH, installKernels } from '../kernels';
 import { PROTOCOL_VERSION, type TrainerEvent, type TrainerRequest, parseTrainerRequest, requestIdOf, toWireError } from '../protocol';
 import { readRunConfig } from '../runs/folder';
 import { RunFolderError } from '../runs/layout';
-import { ParallelGradients, threadsFor } from '../parallel/gradients';
+import { threadsFor } from '../parallel/gradients';
 import { connectParentPort } from './port';
-import { EVAL_BATCH, TrainingSession } from './session';
+import { EVAL_BATCH, TrainingSession, threadedGradients } from './session';
 
 const port = connectParentPort();
 // The host passes the compiled kernels' path (`--wasm=PATH`, the plain SIMD build; the relaxed
@@ -77,20 +77,15 @@ async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<v
     const config = await readRunConfig(runDir);
     if (config.id !== runId) throw new RunFolderError('RUN_MISMATCH', `${runDir} holds run ${config.id}, not ${runId}`);
     const data = await dataset(datasetDir);
+    const shards = threadsFor(config.spec, config.settings.batchSize, threads);
     const session = await TrainingSession.open({
       run: config,
       data,
       dir: runDir,
       resume,
       gradients:
-        threadsFor(config.spec, config.settings.batchSize, threads) > 1
-          ? async (model, train) => {
-              const p = await ParallelGradients.create(model, train, threadsFor(config.spec, config.settings.batchSize, threads), config.settings.batchSize, {
-                wasmPath,
-                workerUrl: workerPath ? pathToFileURL(workerPath) : undefined,
-              });
-              return { gradients: p, inference: () => p.inference(), close: () => p.close() };
-            }
+        shards > 1
+          ? threadedGradients(shards, config.settings.batchSize, { wasmPath, workerUrl: workerPath ? pathToFileURL(workerPath) : undefined })
           : undefined,
       hooks: {
         progress: (p) =>

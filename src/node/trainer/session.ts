@@ -20,6 +20,7 @@ import { LossCurve } from '../runs/loss-curve';
 import { type RunConfig, RunFolderError } from '../runs/layout';
 import { type CheckpointMeta, type PartialEpoch, type ResumeState, readCheckpoint, writeBestModel, writeCheckpoint } from '../runs/checkpoint';
 import { writeRunProgress, writeRunStatus } from '../runs/folder';
+import { ParallelGradients } from '../parallel/gradients';
 
 // ---------------------------------------------------------------- session
 
@@ -62,6 +63,17 @@ export interface SessionOptions {
   now?: () => number;
   /** Images per evaluation batch (default EVAL_BATCH). */
   evalBatch?: number;
+}
+
+/**
+ * Gradients and inference on `threads` data-parallel threads (src/node/parallel), for
+ * SessionOptions.gradients: the one wrapper the trainer process, the CLI and the experiments share.
+ */
+export function threadedGradients(threads: number, batchSize: number, opts?: { wasmPath?: string; workerUrl?: URL }): NonNullable<SessionOptions['gradients']> {
+  return async (model, train) => {
+    const p = await ParallelGradients.create(model, train, threads, batchSize, opts);
+    return { gradients: p, inference: () => p.inference(), close: () => p.close() };
+  };
 }
 
 /** Batch gradients and how to release what they hold (worker threads). */
