@@ -113,14 +113,14 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-type Shape<T> = { [K in keyof T]-?: Schema<T[K]> };
+type Fields<T> = { [K in keyof T]-?: Schema<T[K]> };
 
 /**
  * A plain object with exactly these keys (unknown keys are an error, so a typo or an injected
  * field never passes silently). Optional keys use `optional(...)`. The result is a fresh object,
  * so later mutation by the sender cannot reach us.
  */
-export function obj<T>(shape: Shape<T>): Schema<T> {
+export function obj<T>(shape: Fields<T>): Schema<T> {
   const keys = Object.keys(shape) as (keyof T & string)[];
   return schema((v, p) => {
     if (!isPlainObject(v)) fail(p, 'an object', v);

@@ -98,7 +98,7 @@ export function trainConfigOf(s: TrainSettings): TrainConfig {
 }
 
 /** How a run divides the dataset's training images. */
-export interface Split {
+export interface SplitSizes {
   /** First N training images (before the validation split); null: all of them. */
   limit: number | null;
   /** Images held out for validation. */
@@ -108,7 +108,7 @@ export interface Split {
 }
 
 /** The split, or the reason it is impossible (for the form, and for SplitError). */
-export function splitOf(s: Pick<TrainSettings, 'limit' | 'validation'>, datasetTrainCount: number): Split | string {
+export function splitOf(s: Pick<TrainSettings, 'limit' | 'validation'>, datasetTrainCount: number): SplitSizes | string {
   const pool = Math.min(s.limit ?? datasetTrainCount, datasetTrainCount);
   const validation = s.validation ?? defaultValidation(pool);
   if (validation >= pool) {

@@ -5,6 +5,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import type { PresetInfo } from '@common/api';
+import { DEFAULT_PRESET } from '@engine/presets';
 import { settingsProblems, type TrainSettings } from '@common/settings';
 import { studio } from '../api/studio';
 import { useDatasetStore } from './dataset';
@@ -27,8 +28,6 @@ export interface SettingsForm {
   /** null: the default hold-out (5,000, at most a twelfth). */
   validation: number | null;
 }
-
-export const DEFAULT_PRESET = 'lenet5-relu-ce-bn';
 
 function formFrom(p: PresetInfo): SettingsForm {
   const d = p.defaults;

@@ -16,11 +16,11 @@ import { useRunsStore } from './runs';
 import { useSettingsStore } from './settings';
 
 /** Before a run exists: idle, or waiting for the trainer to take it; after: the run's own state. */
-export type TrainerState = 'idle' | 'starting' | RunState;
+export type RunControlState = 'idle' | 'starting' | RunState;
 type Progress = Extract<StudioEvent, { type: 'progress' }>;
 
 export const useTrainerStore = defineStore('trainer', () => {
-  const state = ref<TrainerState>('idle');
+  const state = ref<RunControlState>('idle');
   const runId = ref<string | null>(null);
   const progress = shallowRef<Progress | null>(null);
   const outcome = ref<{ status: RunState; reason?: string } | null>(null);
