@@ -23,7 +23,7 @@ import { ParallelGradients, defaultThreads } from '../../src/node/parallel/gradi
 // ---------------------------------------------------------------------------------------------
 // Workloads and results
 
-/** The presets the peers can build (the two of issue 3's targets). */
+/** The presets the peers can build: one without batch norm (tanh + MSE), one with (ReLU + CE + BN). */
 export const PEER_PRESETS = {
   'lenet5-tanh-mse': { act: 'tanh', bn: false },
   'lenet5-relu-ce-bn': { act: 'relu', bn: true },

@@ -1,4 +1,4 @@
-// The engine's WebAssembly SIMD kernels in the test browser (issue 3): the renderer loads them
+// The engine's WebAssembly SIMD kernels in the test browser: the renderer loads them
 // under the app's strict CSP, checks them against the TypeScript GEMM, and the inspector runs a
 // digit with them, getting the same class scores as the TypeScript kernels compute in Node for
 // the same model and digit. Chromium takes the relaxed-SIMD build; without relaxed SIMD the

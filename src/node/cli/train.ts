@@ -250,7 +250,7 @@ async function train(c: TrainContext): Promise<void> {
     dir: c.dir,
     resume: c.resume,
     model: c.model,
-    // The CLI always evaluated in batches of 500; keep its numbers as they were.
+    // The CLI evaluates in batches of 500 (its published numbers are made that way).
     evalBatch: 500,
     gradients: threadedGradients(c.threads, config.batchSize),
     hooks: {
