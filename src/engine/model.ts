@@ -1,18 +1,24 @@
-// A network built from a spec. It owns three flat Float32Arrays — trained parameters, their
-// gradients and non-trained buffers (BN running statistics) — and an index naming each
-// tensor with PyTorch's state_dict names. The optimizer, the model file and snapshots walk the
-// index; only the model knows about layers.
+// A network built from a spec and the kernels it runs on. It owns three flat Float32Arrays —
+// trained parameters, their gradients and non-trained buffers (BN running statistics) — and an
+// index naming each tensor with PyTorch's state_dict names. The optimizer, the model file and
+// snapshots walk the index; only the model knows about layers.
+//
+// Memory (llm.c): everything the model and its layers allocate — parameters, activations, conv
+// plans, the optimizer's velocity — comes from one arena of its kernels (`memory`), which for wasm
+// is a share of the wasm memory. `dispose()` hands all of it back; a model whose life ends must be
+// disposed, or its wasm memory stays taken. Views of a disposed model must not be used.
 
 import { Activation } from './layers/activation';
 import { BatchNorm } from './layers/batchnorm';
 import { Conv2D } from './layers/conv2d';
 import { Dense } from './layers/dense';
 import { Flatten } from './layers/flatten';
-import type { Layer } from './layers/layer';
+import type { Layer, LayerRuntime } from './layers/layer';
 import { Pool2D } from './layers/pool2d';
 import { argmax, lossGrad, lossSum, softmaxCrossEntropyGrad } from './loss';
 import { ModelFileError } from './errors';
-import { K } from './kernels/backend';
+import { defaultKernels, disposeWhenCollected } from './kernels/backend';
+import type { Arena, Kernels } from './kernels/types';
 import { Rng } from './rng';
 import { resolveLayers, validateSpec, type ModelSpec, type ResolvedLayer } from './spec';
 import { BatchBuffer, formatShape, shapeSize, type Shape } from './tensor';
@@ -37,26 +43,30 @@ export interface NamedTensor {
   data: Float32Array;
 }
 
-function buildLayer(l: ResolvedLayer, spec: ModelSpec): Layer {
+function buildLayer(l: ResolvedLayer, spec: ModelSpec, rt: LayerRuntime): Layer {
   const initScale = spec.initScale ?? 0.05;
   switch (l.type) {
     case 'conv2d':
-      return new Conv2D(l.name, l.inShape, l.outShape, l, l.init ?? spec.init ?? 'kaiming-uniform', initScale);
+      return new Conv2D(l.name, l.inShape, l.outShape, l, l.init ?? spec.init ?? 'kaiming-uniform', initScale, rt);
     case 'dense':
-      return new Dense(l.name, l.inShape, l.outShape, l.init ?? spec.init ?? 'kaiming-uniform', initScale);
+      return new Dense(l.name, l.inShape, l.outShape, l.init ?? spec.init ?? 'kaiming-uniform', initScale, rt);
     case 'pool2d':
-      return new Pool2D(l.name, l.inShape, l.outShape, l);
+      return new Pool2D(l.name, l.inShape, l.outShape, l, rt);
     case 'batchnorm':
-      return new BatchNorm(l.name, l.inShape, l.outShape, l.eps, l.momentum);
+      return new BatchNorm(l.name, l.inShape, l.outShape, l.eps, l.momentum, rt);
     case 'activation':
-      return new Activation(l.name, l.inShape, l.outShape, l.fn);
+      return new Activation(l.name, l.inShape, l.outShape, l.fn, rt);
     case 'flatten':
       return new Flatten(l.name, l.inShape, l.outShape);
   }
 }
 
-export class Model {
+export class Model implements LayerRuntime {
   readonly spec: ModelSpec;
+  /** The kernels every layer of this model calls. */
+  readonly kernels: Kernels;
+  /** The arena all of this model's arrays come from; dispose() empties it. */
+  readonly memory: Arena;
   readonly layers: Layer[];
   readonly index: TensorEntry[] = [];
   readonly params: Float32Array;
@@ -72,55 +82,73 @@ export class Model {
   private readonly input: BatchBuffer;
   private out: Float32Array = new Float32Array(0);
   private lastN = 0;
+  private disposed = false;
 
-  constructor(spec: unknown) {
+  constructor(spec: unknown, kernels?: Kernels) {
     this.spec = validateSpec(spec);
-    const resolved = resolveLayers(this.spec);
-    this.layers = resolved.map((l) => buildLayer(l, this.spec));
-    this.inShape = this.spec.input;
-    const last = this.layers[this.layers.length - 1];
-    this.classes = last.outShape[0];
-    this.fusedSoftmaxCE = this.spec.loss === 'cross-entropy' && last instanceof Activation && last.fn === 'softmax';
-    this.dOut = new BatchBuffer(this.classes);
-    this.input = new BatchBuffer(shapeSize(this.inShape));
-    let pOff = 0;
-    let bOff = 0;
-    for (const layer of this.layers) {
-      for (const p of layer.params) {
-        const length = shapeSize(p.shape);
-        this.index.push({
-          name: `${layer.name}.${p.name}`,
-          layer: layer.name,
-          local: p.name,
-          shape: p.shape,
-          offset: pOff,
-          length,
-          decay: p.decay,
-          store: 'param',
-        });
-        pOff += length;
+    this.kernels = kernels ?? defaultKernels();
+    this.memory = this.kernels.arena();
+    if (!kernels) disposeWhenCollected(this, this.memory);
+    try {
+      this.layers = resolveLayers(this.spec).map((l) => buildLayer(l, this.spec, this));
+      this.inShape = this.spec.input;
+      const last = this.layers[this.layers.length - 1];
+      this.classes = last.outShape[0];
+      this.fusedSoftmaxCE = this.spec.loss === 'cross-entropy' && last instanceof Activation && last.fn === 'softmax';
+      this.dOut = new BatchBuffer(this.classes, this.memory);
+      this.input = new BatchBuffer(shapeSize(this.inShape), this.memory);
+      let pOff = 0;
+      let bOff = 0;
+      for (const layer of this.layers) {
+        for (const p of layer.params) {
+          const length = shapeSize(p.shape);
+          this.index.push({
+            name: `${layer.name}.${p.name}`,
+            layer: layer.name,
+            local: p.name,
+            shape: p.shape,
+            offset: pOff,
+            length,
+            decay: p.decay,
+            store: 'param',
+          });
+          pOff += length;
+        }
+        for (const b of layer.buffers) {
+          const length = shapeSize(b.shape);
+          this.index.push({
+            name: `${layer.name}.${b.name}`,
+            layer: layer.name,
+            local: b.name,
+            shape: b.shape,
+            offset: bOff,
+            length,
+            decay: false,
+            store: 'buffer',
+          });
+          bOff += length;
+        }
       }
-      for (const b of layer.buffers) {
-        const length = shapeSize(b.shape);
-        this.index.push({
-          name: `${layer.name}.${b.name}`,
-          layer: layer.name,
-          local: b.name,
-          shape: b.shape,
-          offset: bOff,
-          length,
-          decay: false,
-          store: 'buffer',
-        });
-        bOff += length;
-      }
+      // In the kernels' memory, so kernels read weights in place.
+      this.params = this.memory.alloc(pOff);
+      this.grads = this.memory.alloc(pOff);
+      this.buffers = this.memory.alloc(bOff);
+    } catch (e) {
+      this.memory.dispose(); // a model that cannot be built keeps nothing
+      throw e;
     }
-    // In the kernels' memory (wasm when active), so kernels read weights in place.
-    this.params = K.alloc(pOff);
-    this.grads = K.alloc(pOff);
-    this.buffers = K.alloc(bOff);
     this.bindAll();
     this.macs = this.layers.reduce((a, l) => a + l.macs, 0);
+  }
+
+  /**
+   * Hands back all of this model's memory (parameters, gradients, activations, plans, optimizer
+   * state), at once. Call it where the model's life ends; calling it again does nothing.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.memory.dispose();
   }
 
   private bindAll(): void {
@@ -158,7 +186,7 @@ export class Model {
   /** Scale uint8 pixels of images [start, start+n) (in `order` if given) to [0,1] and run forward. */
   forwardPixels(pixels: Uint8Array, indices: ArrayLike<number>, n: number, training: boolean): Float32Array {
     const x = this.input.get(n);
-    K.gatherPixels(x, pixels, indices, n, shapeSize(this.inShape));
+    this.kernels.gatherPixels(x, pixels, indices, n, shapeSize(this.inShape));
     return this.forward(x, n, training);
   }
 
@@ -295,6 +323,6 @@ export class Model {
 
   /** True when every parameter and buffer is finite. */
   isFinite(): boolean {
-    return K.allFinite(this.params, this.params.length) && K.allFinite(this.buffers, this.buffers.length);
+    return this.kernels.allFinite(this.params, this.params.length) && this.kernels.allFinite(this.buffers, this.buffers.length);
   }
 }

@@ -2,9 +2,9 @@
 //   g ← grad + λ·p   (λ only on weights, not on biases or BN parameters)
 //   v ← μ·v + g      (when μ > 0)
 //   p ← p − lr·v
-// It walks the model's flat arrays through the tensor index, never the layers.
+// It walks the model's flat arrays through the tensor index, never the layers, with the model's
+// kernels; the velocity comes from the model's memory, so the model's dispose() returns it.
 
-import { K } from './kernels/backend';
 import type { Model } from './model';
 
 export interface SgdOptions {
@@ -21,7 +21,7 @@ export class Sgd {
     private readonly model: Model,
     private readonly opts: SgdOptions,
   ) {
-    this.velocity = K.alloc(model.params.length);
+    this.velocity = model.memory.alloc(model.params.length);
     this.decayRanges = model.index.filter((e) => e.store === 'param' && e.decay).map((e) => [e.offset, e.length]);
   }
 
@@ -29,7 +29,8 @@ export class Sgd {
     const p = this.model.params;
     const g = this.model.grads;
     const { momentum, decay } = this.opts;
-    if (decay !== 0) for (const [off, len] of this.decayRanges) K.addDecay(g, p, off, len, decay);
-    K.sgdStep(p, g, this.velocity, lr, momentum);
+    const k = this.model.kernels;
+    if (decay !== 0) for (const [off, len] of this.decayRanges) k.addDecay(g, p, off, len, decay);
+    k.sgdStep(p, g, this.velocity, lr, momentum);
   }
 }

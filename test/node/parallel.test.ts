@@ -5,12 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitSet } from '../../src/engine/data';
 import { evaluate } from '../../src/engine/evaluate';
-import { Model } from '../../src/engine/model';
+import type { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { Trainer, localGradients } from '../../src/engine/train';
 import { loadMnist, type MnistData } from '../../src/node/datasets';
 import { ParallelGradients, threadsFor } from '../../src/node/parallel/gradients';
 import { compareTensors } from '../helpers/close';
+import { testModels } from '../helpers/kernels';
+
+const newModel = testModels();
 
 let data: MnistData;
 beforeAll(async () => {
@@ -34,8 +37,8 @@ const labels = (): Uint8Array => Uint8Array.from(idx, (i) => data.train.labels[i
 describe('ParallelGradients', () => {
   /** Gradient, loss and correct count of lenet5-relu-ce on `threads` threads against one thread. */
   async function expectSameAsOneThread(threads: number, seed: number): Promise<void> {
-    const a = new Model(PRESETS['lenet5-relu-ce'].spec).init(seed);
-    const b = new Model(PRESETS['lenet5-relu-ce'].spec).init(seed);
+    const a = newModel(PRESETS['lenet5-relu-ce'].spec).init(seed);
+    const b = newModel(PRESETS['lenet5-relu-ce'].spec).init(seed);
     const ra = localGradients(a, data.train).compute(idx, labels(), idx.length);
     const rb = (await pool(b, threads)).compute(idx, labels(), idx.length);
     expect(rb.correct).toBe(ra.correct);
@@ -50,11 +53,11 @@ describe('ParallelGradients', () => {
 
   it('batch norm: running statistics are the shard-size-weighted mean of the shard updates', async () => {
     const spec = PRESETS['lenet5-relu-ce-bn'].spec;
-    const m = new Model(spec).init(5);
+    const m = newModel(spec).init(5);
     await (await pool(m, 2)).compute(idx, labels(), idx.length);
     // Shards by hand: 16 then 17 images, each from the same starting statistics.
-    const s0 = new Model(spec).init(5);
-    const s1 = new Model(spec).init(5);
+    const s0 = newModel(spec).init(5);
+    const s1 = newModel(spec).init(5);
     localGradients(s0, data.train).compute(idx.subarray(0, 16), labels().subarray(0, 16), 16);
     localGradients(s1, data.train).compute(idx.subarray(16), labels().subarray(16), 17);
     const expected = s0.buffers.map((v, i) => (16 / 33) * v + (17 / 33) * s1.buffers[i]);
@@ -68,8 +71,8 @@ describe('ParallelGradients', () => {
 
   it('a batch of one on 2 threads (shard 0 empty): gradient and batch norm statistics are those of shard 1, all finite', async () => {
     const spec = PRESETS['lenet5-relu-ce-bn'].spec;
-    const a = new Model(spec).init(6);
-    const b = new Model(spec).init(6);
+    const a = newModel(spec).init(6);
+    const b = newModel(spec).init(6);
     const one = Uint32Array.of(idx[3]);
     const l = Uint8Array.of(data.train.labels[idx[3]]);
     localGradients(a, data.train).compute(one, l, 1);
@@ -84,7 +87,7 @@ describe('ParallelGradients', () => {
 
   it('a given thread count reproduces bit for bit over 30 training steps', async () => {
     const run = async (): Promise<Float32Array> => {
-      const m = new Model(PRESETS['lenet5-relu-ce-bn'].spec).init(9);
+      const m = newModel(PRESETS['lenet5-relu-ce-bn'].spec).init(9);
       const set = limitSet(data.train, 512);
       const t = new Trainer(m, set, { ...PRESETS['lenet5-relu-ce-bn'].defaults, batchSize: 32, seed: 4, shuffle: true }, await pool(m, 2));
       for (let i = 0; i < 30; i++) t.step();
@@ -99,12 +102,12 @@ describe('ParallelGradients', () => {
 describe('ParallelGradients.inference', () => {
   /** A lenet5-relu-ce-bn model trained a few steps on the pool (workers hold stale weights), and a local twin. */
   async function trained(threads: number): Promise<{ m: Model; p: ParallelGradients; twin: Model }> {
-    const m = new Model(PRESETS['lenet5-relu-ce-bn'].spec).init(11);
+    const m = newModel(PRESETS['lenet5-relu-ce-bn'].spec).init(11);
     const set = limitSet(data.train, 512);
     const p = await pool(m, threads);
     const t = new Trainer(m, set, { ...PRESETS['lenet5-relu-ce-bn'].defaults, batchSize: 64, seed: 2, shuffle: true }, p);
     for (let i = 0; i < 5; i++) t.step();
-    const twin = new Model(m.spec);
+    const twin = newModel(m.spec);
     twin.restore(m.snapshot());
     return { m, p, twin };
   }
@@ -134,7 +137,7 @@ describe('ParallelGradients.inference', () => {
     const { m, p } = await trained(2);
     const before = evaluate(m, set(), 100, p.inference());
     m.init(12); // new weights in place, as a restore or an optimizer step leaves them
-    const twin = new Model(m.spec);
+    const twin = newModel(m.spec);
     twin.restore(m.snapshot());
     const after = evaluate(m, set(), 100, p.inference());
     const local = evaluate(twin, set(), 100);

@@ -1,15 +1,16 @@
 // Pointwise activations and softmax. Backward uses the cached output y, since every one of
 // these has a derivative expressible in y: tanh' = 1−y², σ' = y(1−y), relu' = [y>0].
 
-import { K } from '../kernels/backend';
+import type { Kernels } from '../kernels/types';
 import type { ActivationFn } from '../spec';
 import { BatchBuffer, shapeSize, type Shape } from '../tensor';
-import { EMPTY, type Layer, type ParamSpec } from './layer';
+import { EMPTY, JS_RUNTIME, type Layer, type LayerRuntime, type ParamSpec } from './layer';
 
 export class Activation implements Layer {
   readonly kind = 'activation';
   readonly params: ParamSpec[] = [];
   readonly buffers: ParamSpec[] = [];
+  private readonly k: Kernels;
   readonly macs = 0;
   private readonly out: BatchBuffer;
   private readonly dxBuf: BatchBuffer;
@@ -21,10 +22,12 @@ export class Activation implements Layer {
     readonly inShape: Shape,
     readonly outShape: Shape,
     readonly fn: ActivationFn,
+    rt: LayerRuntime = JS_RUNTIME,
   ) {
+    this.k = rt.kernels;
     this.size = shapeSize(inShape);
-    this.out = new BatchBuffer(this.size);
-    this.dxBuf = new BatchBuffer(this.size);
+    this.out = new BatchBuffer(this.size, rt.memory);
+    this.dxBuf = new BatchBuffer(this.size, rt.memory);
   }
 
   bind(): void {}
@@ -36,13 +39,13 @@ export class Activation implements Layer {
     const len = n * this.size;
     switch (this.fn) {
       case 'tanh':
-        K.tanhForward(y, x, len);
+        this.k.tanhForward(y, x, len);
         break;
       case 'relu':
-        K.reluForward(y, x, len);
+        this.k.reluForward(y, x, len);
         break;
       case 'sigmoid':
-        K.sigmoidForward(y, x, len);
+        this.k.sigmoidForward(y, x, len);
         break;
       case 'softmax':
         softmaxRows(y, x, n, this.size);
@@ -59,13 +62,13 @@ export class Activation implements Layer {
     const len = n * this.size;
     switch (this.fn) {
       case 'tanh':
-        K.tanhBackward(dx, dy, y, len);
+        this.k.tanhBackward(dx, dy, y, len);
         break;
       case 'relu':
-        K.reluBackward(dx, dy, y, len);
+        this.k.reluBackward(dx, dy, y, len);
         break;
       case 'sigmoid':
-        K.sigmoidBackward(dx, dy, y, len);
+        this.k.sigmoidBackward(dx, dy, y, len);
         break;
       case 'softmax': {
         // dx = y ⊙ (dy − Σ dy·y), per row

@@ -3,15 +3,16 @@
 // variance and updates running statistics with the unbiased variance; inference uses the
 // running statistics.
 
-import { K } from '../kernels/backend';
+import type { Kernels } from '../kernels/types';
 import type { Shape } from '../tensor';
 import { BatchBuffer, shapeSize } from '../tensor';
-import { EMPTY, view, type Layer, type ParamSpec, type Views } from './layer';
+import { EMPTY, JS_RUNTIME, type Layer, type LayerRuntime, type ParamSpec, view, type Views } from './layer';
 
 export class BatchNorm implements Layer {
   readonly kind = 'batchnorm';
   readonly params: ParamSpec[];
   readonly buffers: ParamSpec[];
+  private readonly k: Kernels;
   readonly macs: number;
   private gamma = EMPTY;
   private beta = EMPTY;
@@ -38,7 +39,9 @@ export class BatchNorm implements Layer {
     readonly outShape: Shape,
     readonly eps = 1e-5,
     readonly momentum = 0.1,
+    rt: LayerRuntime = JS_RUNTIME,
   ) {
+    this.k = rt.kernels;
     this.C = inShape[0];
     this.HW = inShape.length === 3 ? inShape[1] * inShape[2] : 1;
     const C = this.C;
@@ -51,12 +54,12 @@ export class BatchNorm implements Layer {
       { name: 'running_var', shape: [C], decay: false },
     ];
     this.macs = shapeSize(inShape);
-    this.out = new BatchBuffer(shapeSize(inShape));
-    this.xhat = new BatchBuffer(shapeSize(inShape));
-    this.dxBuf = new BatchBuffer(shapeSize(inShape));
-    this.invStd = K.alloc(C);
-    this.mean = K.alloc(C);
-    this.scratch = K.alloc(4 * C); // workspace of the wasm kernels: two f64 values per channel
+    this.out = new BatchBuffer(shapeSize(inShape), rt.memory);
+    this.xhat = new BatchBuffer(shapeSize(inShape), rt.memory);
+    this.dxBuf = new BatchBuffer(shapeSize(inShape), rt.memory);
+    this.invStd = rt.memory.alloc(C);
+    this.mean = rt.memory.alloc(C);
+    this.scratch = rt.memory.alloc(rt.kernels.bnScratchSize(C));
   }
 
   bind(p: Views, g: Views, b: Views): void {
@@ -82,7 +85,7 @@ export class BatchNorm implements Layer {
     const { C, HW } = this;
     this.lastTraining = training;
     if (training) {
-      K.bnForwardTrain(
+      this.k.bnForwardTrain(
         y,
         this.xhat.get(n),
         x,
@@ -101,7 +104,7 @@ export class BatchNorm implements Layer {
       );
     } else {
       this.x = x;
-      K.bnForwardInfer(y, x, this.gamma, this.beta, this.runMean, this.runVar, this.invStd, this.scratch, n, C, HW, this.eps);
+      this.k.bnForwardInfer(y, x, this.gamma, this.beta, this.runMean, this.runVar, this.invStd, this.scratch, n, C, HW, this.eps);
     }
     return y;
   }
@@ -110,7 +113,7 @@ export class BatchNorm implements Layer {
     const { C, HW } = this;
     const dx = needDx ? this.dxBuf.get(n) : EMPTY;
     if (this.lastTraining) {
-      K.bnBackwardTrain(dx, this.dgamma, this.dbeta, dy, this.xhat.get(n), this.gamma, this.invStd, this.scratch, n, C, HW, needDx);
+      this.k.bnBackwardTrain(dx, this.dgamma, this.dbeta, dy, this.xhat.get(n), this.gamma, this.invStd, this.scratch, n, C, HW, needDx);
       return dx;
     }
     // Inference mode is an affine map per channel (used for saliency on a trained model).

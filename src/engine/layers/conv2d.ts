@@ -3,19 +3,19 @@
 // (kernels/conv-batch.ts). An optional connection table (LeCun 1998, Table 1) masks conv.weight:
 // masked weights stay zero and receive zero gradient, and the direct kernels skip most of them.
 
-import { K } from '../kernels/backend';
-import type { ConvGeometry } from '../kernels/conv';
-import { makeConvPlan, type ConvPlan } from '../kernels/conv-batch';
+import { makeConvPlan } from '../kernels/conv-plan';
+import type { ConvGeometry, ConvPlan, Kernels } from '../kernels/types';
 import { initWeights } from '../init';
 import type { Rng } from '../rng';
 import type { ConvSpec, InitName } from '../spec';
 import { BatchBuffer, shapeSize, type Shape } from '../tensor';
-import { EMPTY, view, type Layer, type ParamSpec, type Views } from './layer';
+import { EMPTY, JS_RUNTIME, type Layer, type LayerRuntime, type ParamSpec, view, type Views } from './layer';
 
 export class Conv2D implements Layer {
   readonly kind = 'conv2d';
   readonly params: ParamSpec[];
   readonly buffers: ParamSpec[] = [];
+  private readonly k: Kernels;
   readonly macs: number;
   readonly geom: ConvGeometry;
   /** mask[o·C + c] = 1 when output map o reads input map c. */
@@ -38,7 +38,9 @@ export class Conv2D implements Layer {
     spec: ConvSpec,
     private readonly initName: InitName,
     private readonly initScale: number,
+    rt: LayerRuntime = JS_RUNTIME,
   ) {
+    this.k = rt.kernels;
     const [C, H, W] = inShape;
     const [OC, OH, OW] = outShape;
     this.geom = { C, H, W, KH: spec.kernel, KW: spec.kernel, stride: spec.stride ?? 1, pad: spec.padding ?? 0, OH, OW };
@@ -56,9 +58,9 @@ export class Conv2D implements Layer {
     }
     const connections = this.mask ? this.mask.reduce((a, v) => a + v, 0) : OC * C;
     this.macs = connections * spec.kernel * spec.kernel * this.P;
-    this.out = new BatchBuffer(shapeSize(outShape));
-    this.dxBuf = new BatchBuffer(shapeSize(inShape));
-    this.plan = makeConvPlan(K, this.geom, OC, this.mask);
+    this.out = new BatchBuffer(shapeSize(outShape), rt.memory);
+    this.dxBuf = new BatchBuffer(shapeSize(inShape), rt.memory);
+    this.plan = makeConvPlan(rt.kernels, rt.memory, this.geom, OC, this.mask);
   }
 
   bind(p: Views, g: Views): void {
@@ -89,13 +91,13 @@ export class Conv2D implements Layer {
   forward(x: Float32Array, n: number, _training = false): Float32Array {
     const y = this.out.get(n);
     this.x = x;
-    K.convForward(y, x, this.w, this.b, n, this.geom, this.plan);
+    this.k.convForward(y, x, this.w, this.b, n, this.geom, this.plan);
     return y;
   }
 
   backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {
-    K.convBackwardWeights(this.dw, this.x, dy, n, this.geom, this.plan);
-    K.channelSumAdd(this.db, dy, n, this.outShape[0], this.P);
+    this.k.convBackwardWeights(this.dw, this.x, dy, n, this.geom, this.plan);
+    this.k.channelSumAdd(this.db, dy, n, this.outShape[0], this.P);
     if (this.mask) {
       // Direct kernels visit some masked (o, c) pairs and the reference visits all: masked
       // weights get zero gradient either way.
@@ -104,7 +106,7 @@ export class Conv2D implements Layer {
     }
     if (!needDx) return EMPTY;
     const dx = this.dxBuf.get(n);
-    K.convBackwardInput(dx, dy, this.w, n, this.geom, this.plan);
+    this.k.convBackwardInput(dx, dy, this.w, n, this.geom, this.plan);
     return dx;
   }
 }

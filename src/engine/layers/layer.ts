@@ -1,7 +1,11 @@
 // The layer contract. Data are flat NCHW Float32Arrays plus a batch size `n`; a layer owns its
 // output and input-gradient buffers and reuses them, so the training loop allocates nothing
 // once the largest batch has been seen. `forward`'s output is valid until the next `forward`.
+// A layer runs on the kernels of the model that builds it and allocates from that model's arena
+// (LayerRuntime), so the model's dispose() returns the layer's memory too.
 
+import { jsKernels } from '../kernels/js/backend';
+import type { Arena, Kernels } from '../kernels/types';
 import type { Rng } from '../rng';
 import type { LayerKind } from '../spec';
 import type { Shape } from '../tensor';
@@ -38,6 +42,15 @@ export interface Layer {
   /** Adds parameter gradients (+=) and returns dL/dx, or an empty array when `needDx` is false. */
   backward(dy: Float32Array, n: number, needDx: boolean): Float32Array;
 }
+
+/** The kernels a layer calls and the memory it allocates from: its model's. */
+export interface LayerRuntime {
+  readonly kernels: Kernels;
+  readonly memory: Arena;
+}
+
+/** A layer built on its own (tests): the TypeScript kernels, on ordinary arrays. */
+export const JS_RUNTIME: LayerRuntime = { kernels: jsKernels, memory: jsKernels.arena() };
 
 export const EMPTY: Float32Array = new Float32Array(0);
 

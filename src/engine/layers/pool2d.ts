@@ -1,15 +1,16 @@
 // Average and max pooling (window, stride; no padding).
 
-import { K } from '../kernels/backend';
-import type { PoolGeometry } from '../kernels/pool';
+import type { Arena, Kernels, PoolGeometry } from '../kernels/types';
 import type { PoolSpec } from '../spec';
 import { BatchBuffer, shapeSize, type Shape } from '../tensor';
-import { EMPTY, type Layer, type ParamSpec } from './layer';
+import { EMPTY, JS_RUNTIME, type Layer, type LayerRuntime, type ParamSpec } from './layer';
 
 export class Pool2D implements Layer {
   readonly kind = 'pool2d';
   readonly params: ParamSpec[] = [];
   readonly buffers: ParamSpec[] = [];
+  private readonly k: Kernels;
+  private readonly mem: Arena;
   readonly macs = 0;
   readonly mode: 'max' | 'avg';
   readonly geom: PoolGeometry;
@@ -25,16 +26,22 @@ export class Pool2D implements Layer {
     readonly inShape: Shape,
     readonly outShape: Shape,
     spec: PoolSpec,
+    rt: LayerRuntime = JS_RUNTIME,
   ) {
+    this.k = rt.kernels;
+    this.mem = rt.memory;
     const [C, H, W] = inShape;
     this.mode = spec.mode;
     this.geom = { C, H, W, size: spec.size, stride: spec.stride ?? spec.size, OH: outShape[1], OW: outShape[2] };
-    this.out = new BatchBuffer(shapeSize(outShape));
-    this.dxBuf = new BatchBuffer(shapeSize(inShape));
+    this.out = new BatchBuffer(shapeSize(outShape), rt.memory);
+    this.dxBuf = new BatchBuffer(shapeSize(inShape), rt.memory);
   }
 
   private ensureArgmax(length: number): void {
-    if (this.argmax.length < length) this.argmax = K.allocI32(length);
+    if (this.argmax.length >= length) return;
+    if (this.argmax.length) this.mem.free(this.argmax);
+    this.argmax = new Int32Array(0);
+    this.argmax = this.mem.allocI32(length);
   }
 
   bind(): void {}
@@ -48,14 +55,14 @@ export class Pool2D implements Layer {
       // keeps the input, so that a backward after it (saliency, gradient checks) can find them.
       if (training) {
         this.ensureArgmax(y.length);
-        K.maxPoolForward(y, this.argmax, x, n, this.geom);
+        this.k.maxPoolForward(y, this.argmax, x, n, this.geom);
         this.winnersFrom = null;
       } else {
-        K.maxPoolForward(y, null, x, n, this.geom);
+        this.k.maxPoolForward(y, null, x, n, this.geom);
         this.winnersFrom = x;
       }
     } else {
-      K.avgPoolForward(y, x, n, this.geom);
+      this.k.avgPoolForward(y, x, n, this.geom);
     }
     return y;
   }
@@ -66,13 +73,13 @@ export class Pool2D implements Layer {
       // After an inference forward: the same pass again, with indices (it rewrites the same y).
       const y = this.out.get(n);
       this.ensureArgmax(y.length);
-      K.maxPoolForward(y, this.argmax, this.winnersFrom, n, this.geom);
+      this.k.maxPoolForward(y, this.argmax, this.winnersFrom, n, this.geom);
       this.winnersFrom = null;
     }
     const dx = this.dxBuf.get(n);
     dx.fill(0);
-    if (this.mode === 'max') K.maxPoolBackward(dx, dy, this.argmax, n * shapeSize(this.outShape));
-    else K.avgPoolBackward(dx, dy, n, this.geom);
+    if (this.mode === 'max') this.k.maxPoolBackward(dx, dy, this.argmax, n * shapeSize(this.outShape));
+    else this.k.avgPoolBackward(dx, dy, n, this.geom);
     return dx;
   }
 }

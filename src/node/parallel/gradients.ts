@@ -16,7 +16,6 @@ import type { BatchInference } from '../../engine/evaluate';
 import type { Model } from '../../engine/model';
 import type { ModelSpec } from '../../engine/spec';
 import { TRANSFORM_SIZE } from '../../engine/augment';
-import { K } from '../../engine/kernels/backend';
 import { localGradients, type BatchGradients } from '../../engine/train';
 import { BatchBuffer, shapeSize } from '../../engine/tensor';
 import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, shardStart, waitWhile, type SharedSetup } from './layout';
@@ -106,12 +105,12 @@ export class ParallelGradients implements BatchGradients {
     this.results = new Float64Array(setup.results);
     this.transforms = new Float64Array(setup.transforms);
     this.local = localGradients(model, data);
-    this.stageGrads = K.alloc(threads > 1 ? P : 0);
-    this.stageBuffers = K.alloc(threads > 1 ? B : 0);
+    this.stageGrads = model.memory.alloc(threads > 1 ? P : 0);
+    this.stageBuffers = model.memory.alloc(threads > 1 ? B : 0);
     this.inferPixels = new Uint8Array(setup.inferPixels);
     this.inferOut = new Float32Array(setup.inferOut);
     this.inferIdx = new Uint32Array(setup.inferChunk);
-    this.outputs = new BatchBuffer(model.classes);
+    this.outputs = new BatchBuffer(model.classes, model.memory);
     for (const w of workers) {
       w.on('message', (m: { type: string; message?: string }) => {
         if (m.type === 'error') this.lastError = m.message ?? 'unknown error';
@@ -151,7 +150,7 @@ export class ParallelGradients implements BatchGradients {
       inferPixels: sab(W ? inferChunk * shapeSize(model.inShape) : 0),
       inferOut: sab(W ? inferChunk * model.classes * 4 : 0),
       wasmPath: opts.wasmPath,
-      kernels: K.name,
+      kernels: model.kernels.name,
       // Spinning pays only while every thread has a core of its own.
       spinMs: T <= availableParallelism() ? SPIN_MS : 0,
     };
@@ -219,8 +218,8 @@ export class ParallelGradients implements BatchGradients {
       const wt = nt / n;
       this.stageGrads.set(this.slotGrads[t - 1]);
       this.stageBuffers.set(this.slotBuffers[t - 1]);
-      K.scaleAdd(model.grads, first ? w0 : 1, this.stageGrads, wt, model.grads.length);
-      K.scaleAdd(model.buffers, first ? w0 : 1, this.stageBuffers, wt, model.buffers.length);
+      model.kernels.scaleAdd(model.grads, first ? w0 : 1, this.stageGrads, wt, model.grads.length);
+      model.kernels.scaleAdd(model.buffers, first ? w0 : 1, this.stageBuffers, wt, model.buffers.length);
       first = false;
       lossSum += this.results[(t - 1) * 2];
       correct += this.results[(t - 1) * 2 + 1];

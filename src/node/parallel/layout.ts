@@ -1,7 +1,7 @@
 // Shared-memory layout between the coordinating thread and its shard workers. Control words
 // are Int32 for Atomics; every worker owns one slot of gradients, buffers and results.
 
-import type { KernelName } from '../../engine/kernels/backend';
+import type { KernelName } from '../../engine/kernels/types';
 
 export const CTRL = {
   /** Bumped by the coordinator for each command; workers wait on it. */
@@ -52,7 +52,7 @@ export interface SharedSetup {
   /** inferChunk × classes float32: the outputs of a forward command, in the same order. */
   inferOut: SharedArrayBuffer;
   wasmPath?: string;
-  /** The coordinator's kernels (K.name): every worker installs the same build. */
+  /** The coordinator's kernels (its model's kernels.name): every worker loads the same build. */
   kernels?: KernelName;
   /** How long a thread spins before it sleeps in Atomics.wait (0 when threads outnumber cores). */
   spinMs: number;

@@ -7,16 +7,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { TRANSFORM_SIZE } from '../../engine/augment';
 import { Model } from '../../engine/model';
 import { localGradients } from '../../engine/train';
-import { installKernels } from '../kernels';
+import { loadKernels } from '../load-kernels';
 import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, shardStart, waitWhile, type SharedSetup } from './layout';
 
 const setup = workerData as SharedSetup & { shard: number };
-// The coordinator's build (K.name), not whatever LENET_KERNELS would pick: all shards round alike.
-const kernels = installKernels(setup.wasmPath, setup.kernels);
+// The coordinator's build, not whatever LENET_KERNELS would pick: all shards round alike.
+const kernels = loadKernels(setup.wasmPath, setup.kernels);
 const ctrl = new Int32Array(setup.ctrl);
 const idx = new Uint32Array(setup.idx);
 const labelsAll = new Uint8Array(setup.labels);
-const model = new Model(setup.spec);
+const model = new Model(setup.spec, kernels.kernels);
 const P = model.params.length;
 const B = model.buffers.length;
 const slot = setup.shard - 1;
@@ -84,7 +84,10 @@ for (;;) {
   waitWhile(ctrl, CTRL.GEN, seen, setup.spinMs, Infinity);
   seen = Atomics.load(ctrl, CTRL.GEN);
   const cmd = Atomics.load(ctrl, CTRL.CMD);
-  if (cmd === CMD_EXIT) break;
+  if (cmd === CMD_EXIT) {
+    model.dispose();
+    break;
+  }
   if (cmd !== CMD_STEP && cmd !== CMD_FORWARD) continue;
   try {
     if (cmd === CMD_STEP) step();

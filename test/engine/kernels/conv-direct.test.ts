@@ -1,20 +1,26 @@
-// The direct convolution kernels (wasm/conv.as.ts: forward, weight gradient and input gradient
+// The direct convolution kernels (wasm/conv-*.as.ts: forward, weight gradient and input gradient
 // over whole batches, skipping unconnected maps) against the im2col + GEMM
-// reference (conv-batch.ts through the TypeScript kernels), over the map sizes that exercise
+// reference (js/conv-batch.ts through the TypeScript kernels), over the map sizes that exercise
 // every block size and partial store, paddings, kernel sizes, odd map counts and masks.
 
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { jsKernels } from '../../../src/engine/kernels/backend';
-import { convOutSize, type ConvGeometry } from '../../../src/engine/kernels/conv';
-import { directConvFits, makeConvPlan, pairRows } from '../../../src/engine/kernels/conv-batch';
-import { createWasmKernels } from '../../../src/engine/kernels/wasm-backend';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeConvPlan, pairRows } from '../../../src/engine/kernels/conv-plan';
+import { jsKernels } from '../../../src/engine/kernels/js/backend';
+import { convOutSize, type ConvGeometry } from '../../../src/engine/kernels/types';
+import { createWasmKernels } from '../../../src/engine/kernels/wasm/backend';
 import { LECUN_C3_TABLE } from '../../../src/engine/presets';
-import { DEFAULT_WASM_PATH } from '../../../src/node/kernels';
+import { DEFAULT_WASM_PATH } from '../../../src/node/load-kernels';
 import { compareTensors } from '../../helpers/close';
 import { mulberry32 } from '../../helpers/prng';
 
 const W = createWasmKernels(new WebAssembly.Module(readFileSync(DEFAULT_WASM_PATH)), 32 * 1024 * 1024);
+/** The tests' arrays in wasm memory, handed back after each test. */
+let M = W.arena();
+afterEach(() => {
+  M.dispose();
+  M = W.arena();
+});
 const rnd = mulberry32(11);
 
 function fill(a: Float32Array): Float32Array {
@@ -48,34 +54,34 @@ function check(label: string, C: number, H: number, Wd: number, OC: number, Kk: 
   const OW = convOutSize(Wd, Kk, 1, pad);
   const g: ConvGeometry = { C, H, W: Wd, KH: Kk, KW: Kk, stride: 1, pad, OH, OW };
   const k2 = Kk * Kk;
-  const x = fill(W.alloc(n * C * H * Wd));
-  const w = fill(W.alloc(OC * C * k2));
+  const x = fill(M.alloc(n * C * H * Wd));
+  const w = fill(M.alloc(OC * C * k2));
   if (mask) for (let oc = 0; oc < OC * C; oc++) if (!mask[oc]) w.fill(0, oc * k2, oc * k2 + k2);
-  const bias = fill(W.alloc(OC));
-  const dy = fill(W.alloc(n * OC * OH * OW));
+  const bias = fill(M.alloc(OC));
+  const dy = fill(M.alloc(n * OC * OH * OW));
   // Garbage after dy: the kernel reads past a row's end and must ignore what it finds.
-  const dyPadded = W.alloc(dy.length + 8);
+  const dyPadded = M.alloc(dy.length + 8);
   dyPadded.set(dy);
   dyPadded.fill(Number.NaN, dy.length);
   const dyView = dyPadded.subarray(0, dy.length);
 
   const wantY = new Float32Array(n * OC * OH * OW);
   const wantDw = fill(new Float32Array(OC * C * k2));
-  const jsPlan = makeConvPlan(jsKernels, g, OC, mask);
+  const jsPlan = makeConvPlan(jsKernels, jsKernels.arena(), g, OC, mask);
   jsKernels.convForward(wantY, x, w, bias, n, g, jsPlan);
   const dw0 = wantDw.slice();
   jsKernels.convBackwardWeights(wantDw, x, dy, n, g, jsPlan);
 
-  const plan = makeConvPlan(W, g, OC, mask);
+  const plan = makeConvPlan(W, M, g, OC, mask);
   // The kernels must not depend on what the scratch holds: whatever they read, they wrote or zeroed.
   plan.scratch.fill(Number.NaN);
-  const y = W.alloc(n * OC * OH * OW + 4);
+  const y = M.alloc(n * OC * OH * OW + 4);
   y.fill(7);
   W.convForward(y, x, w, bias, n, g, plan);
   expectClose(`${label} forward`, y.subarray(0, wantY.length), wantY);
   expect(Array.from(y.subarray(wantY.length)), `${label}: nothing written past y`).toEqual([7, 7, 7, 7]);
 
-  const dw = W.alloc(OC * C * k2);
+  const dw = M.alloc(OC * C * k2);
   dw.set(dw0);
   plan.scratch.fill(Number.NaN);
   W.convBackwardWeights(dw, x, dyView, n, g, plan);
@@ -87,7 +93,7 @@ function check(label: string, C: number, H: number, Wd: number, OC: number, Kk: 
 
   const wantDx = new Float32Array(n * C * H * Wd);
   jsKernels.convBackwardInput(wantDx, dy, w, n, g, jsPlan);
-  const dx = W.alloc(wantDx.length + 4);
+  const dx = M.alloc(wantDx.length + 4);
   dx.fill(Number.NaN, 0, wantDx.length); // overwritten, not accumulated into
   dx.fill(7, wantDx.length);
   plan.scratch.fill(Number.NaN);
@@ -154,18 +160,18 @@ describe('direct convolution (wasm) against im2col + GEMM', () => {
       const O = H + 2 * pad - K + 1;
       return { C: 1, H, W: H, KH: K, KW: K, stride: 1, pad, OH: O, OW: O };
     };
-    expect(directConvFits(geometry(28, 5, 2))).toBe(true); // LeNet-5 conv1
-    expect(directConvFits(geometry(30, 3, 1))).toBe(true); // 32·30 + 30 + 12 = 1002 floats
-    expect(directConvFits(geometry(32, 3, 1))).toBe(false); // 34·32 + 32 + 12 = 1132
-    expect(directConvFits({ ...geometry(14, 5, 0), stride: 2 })).toBe(false);
+    expect(W.directConvFits(geometry(28, 5, 2))).toBe(true); // LeNet-5 conv1
+    expect(W.directConvFits(geometry(30, 3, 1))).toBe(true); // 32·30 + 30 + 12 = 1002 floats
+    expect(W.directConvFits(geometry(32, 3, 1))).toBe(false); // 34·32 + 32 + 12 = 1132
+    expect(W.directConvFits({ ...geometry(14, 5, 0), stride: 2 })).toBe(false);
     check('30×30 k3 pad1 (direct)', 2, 30, 30, 3, 3, 1, 2, null);
-    expect(directConvFits({ C: 2, H: 30, W: 29, KH: 5, KW: 5, stride: 1, pad: 2, OH: 30, OW: 29 })).toBe(true); // 34·29 + 29 + 12 = 1027
+    expect(W.directConvFits({ C: 2, H: 30, W: 29, KH: 5, KW: 5, stride: 1, pad: 2, OH: 30, OW: 29 })).toBe(true); // 34·29 + 29 + 12 = 1027
     check('30×29 k5 pad2 (direct, near the limit)', 2, 30, 29, 3, 5, 2, 2, null);
     // 23·43 + 43 + 8 = 1040: the copies would just fit, but the last one's zero tail, written in
     // whole vectors, would run a float into the forward's tap records (here the first pair's
     // first map, 1, as maps 1 and 2 share both inputs): this geometry must go through im2col.
     const edge: ConvGeometry = { C: 2, H: 17, W: 39, KH: 3, KW: 3, stride: 1, pad: 3, OH: 21, OW: 43 };
-    expect(directConvFits(edge)).toBe(false);
+    expect(W.directConvFits(edge)).toBe(false);
     check('17×39 k3 pad3 (just past the limit)', 2, 17, 39, 3, 3, 3, 2, Uint8Array.from([1, 0, 1, 1, 1, 1]));
     check('32×32 k3 pad1 (im2col)', 2, 32, 32, 3, 3, 1, 2, null);
   });
@@ -190,9 +196,9 @@ describe('direct convolution (wasm) against im2col + GEMM', () => {
     const w = fill(new Float32Array(9 * 2));
     const bias = fill(new Float32Array(2));
     const want = new Float32Array(72);
-    jsKernels.convForward(want, x, w, bias, 1, g, makeConvPlan(jsKernels, g, 2, null));
+    jsKernels.convForward(want, x, w, bias, 1, g, makeConvPlan(jsKernels, jsKernels.arena(), g, 2, null));
     const y = new Float32Array(72);
-    W.convForward(y, x, w, bias, 1, g, makeConvPlan(W, g, 2, null));
+    W.convForward(y, x, w, bias, 1, g, makeConvPlan(W, M, g, 2, null));
     expectClose('copy path', y, want);
   });
 });
@@ -212,8 +218,8 @@ describe('pairRows', () => {
     expect(pairs.reduce((n, p) => n + p.both.length, 0)).toBe(23);
     // conv2's 10×10 outputs: exactly the 60 connections' multiply-adds, with the table or without.
     const g: ConvGeometry = { C: 6, H: 14, W: 14, KH: 5, KW: 5, stride: 1, pad: 0, OH: 10, OW: 10 };
-    expect(makeConvPlan(jsKernels, g, 16, c3Mask()).forwardMacs).toBe(60 * 25 * 100);
-    expect(makeConvPlan(jsKernels, g, 16, null).forwardMacs).toBe(96 * 25 * 100);
+    expect(makeConvPlan(jsKernels, jsKernels.arena(), g, 16, c3Mask()).forwardMacs).toBe(60 * 25 * 100);
+    expect(makeConvPlan(jsKernels, jsKernels.arena(), g, 16, null).forwardMacs).toBe(96 * 25 * 100);
   });
 
   it('an odd row out stays on its own, with all its inputs as its own', () => {

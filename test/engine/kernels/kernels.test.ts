@@ -2,9 +2,10 @@
 // accumulation), im2col+GEMM convolution, the im2col/col2im adjoint identity, and pooling.
 
 import { describe, expect, it } from 'vitest';
-import { col2im, convOutSize, im2col, type ConvGeometry } from '../../../src/engine/kernels/conv';
-import { gemmNN, gemmNT, gemmTN } from '../../../src/engine/kernels/gemm';
-import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward, type PoolGeometry } from '../../../src/engine/kernels/pool';
+import { col2im, im2col } from '../../../src/engine/kernels/js/conv';
+import { gemmNN, gemmNT, gemmTN } from '../../../src/engine/kernels/js/gemm';
+import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from '../../../src/engine/kernels/js/pool';
+import { convOutSize, type ConvGeometry, type PoolGeometry } from '../../../src/engine/kernels/types';
 import { refConv2d, refMatmul, refPool, refTranspose } from '../../../src/engine/kernels/reference';
 import { Rng } from '../../../src/engine/rng';
 import { compareTensors } from '../../helpers/close';

@@ -5,10 +5,11 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { jsKernels } from '../../../src/engine/kernels/backend';
-import { convOutSize, type ConvGeometry } from '../../../src/engine/kernels/conv';
-import { createWasmKernels, wasmSimdSupported, type WasmKernels } from '../../../src/engine/kernels/wasm-backend';
-import { compileKernels, DEFAULT_WASM_PATH } from '../../../src/node/kernels';
+import { EngineError } from '../../../src/engine/errors';
+import { jsKernels } from '../../../src/engine/kernels/js/backend';
+import { convOutSize, type Arena, type ConvGeometry } from '../../../src/engine/kernels/types';
+import { createWasmKernels, wasmSimdSupported, type WasmKernels } from '../../../src/engine/kernels/wasm/backend';
+import { compileKernels, DEFAULT_WASM_PATH } from '../../../src/node/load-kernels';
 import { compareTensors } from '../../helpers/close';
 import { mulberry32 } from '../../helpers/prng';
 
@@ -19,8 +20,16 @@ const BUILDS = {
 };
 const rnd = mulberry32(7);
 
+/** One arena per build, for the arrays these tests place in wasm memory. */
+const arenas = new Map<WasmKernels, Arena>();
+function mem(W: WasmKernels): Arena {
+  let a = arenas.get(W);
+  if (!a) arenas.set(W, (a = W.arena()));
+  return a;
+}
+
 function randIn(W: WasmKernels, n: number, inWasm: boolean): Float32Array {
-  const a = inWasm ? W.alloc(n) : new Float32Array(n);
+  const a = inWasm ? mem(W).alloc(n) : new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rnd.next() * 2 - 1;
   return a;
 }
@@ -53,8 +62,8 @@ it('the two builds agree on LeNet-sized GEMMs within f32 rounding', () => {
       const [a, b] = op === 'gemmNN' ? [A, B] : op === 'gemmNT' ? [A, Bt] : [At, B];
       const want = new Float32Array(M * N);
       jsKernels[op](want, 0, a, 0, b, 0, M, N, Kd, false);
-      const p = plain.alloc(M * N);
-      const r = relaxed.alloc(M * N);
+      const p = mem(plain).alloc(M * N);
+      const r = mem(relaxed).alloc(M * N);
       plain[op](p, 0, a, 0, b, 0, M, N, Kd, false);
       relaxed[op](r, 0, a, 0, b, 0, M, N, Kd, false); // copy path: a and b live in the other memory
       expectClose(`${op} ${M}×${N}×${Kd} relaxed vs plain`, r, p, 1e-5, 1e-5);
@@ -82,7 +91,7 @@ describe.each([
             const C0 = rand(M * N + 1, inWasm);
             const C1 = C0.slice();
             jsKernels.gemmNN(C1, 1, A, 3, B, 2, M, N, Kd, acc);
-            const Cw = inWasm ? W.alloc(C0.length) : new Float32Array(C0.length);
+            const Cw = inWasm ? mem(W).alloc(C0.length) : new Float32Array(C0.length);
             Cw.set(C0);
             W.gemmNN(Cw, 1, A, 3, B, 2, M, N, Kd, acc);
             expectClose('NN', Cw, C1);
@@ -116,14 +125,14 @@ describe.each([
       const colLen = C * Kk * Kk * g.OH * g.OW;
       const x = rand(C * H * Wd + 5, inWasm);
       const c1 = new Float32Array(colLen + 3).fill(9);
-      const cw = inWasm ? W.alloc(colLen + 3) : new Float32Array(colLen + 3);
+      const cw = inWasm ? mem(W).alloc(colLen + 3) : new Float32Array(colLen + 3);
       cw.fill(9);
       jsKernels.im2col(c1, 3, x, 5, g);
       W.im2col(cw, 3, x, 5, g);
       expectClose('im2col', cw, c1, 0, 0);
       const dcol = rand(colLen, inWasm);
       const d1 = rand(C * H * Wd + 2, inWasm);
-      const dw = inWasm ? W.alloc(d1.length) : new Float32Array(d1.length);
+      const dw = inWasm ? mem(W).alloc(d1.length) : new Float32Array(d1.length);
       dw.set(d1);
       jsKernels.col2im(d1, 2, dcol, 0, g);
       W.col2im(dw, 2, dcol, 0, g);
@@ -146,18 +155,18 @@ describe.each([
       const yl = n * C * g.OH * g.OW;
       const y1 = new Float32Array(yl);
       const a1 = new Int32Array(yl);
-      const yw = inWasm ? W.alloc(yl) : new Float32Array(yl);
-      const aw = inWasm ? W.allocI32(yl) : new Int32Array(yl);
+      const yw = inWasm ? mem(W).alloc(yl) : new Float32Array(yl);
+      const aw = inWasm ? mem(W).allocI32(yl) : new Int32Array(yl);
       jsKernels.maxPoolForward(y1, a1, x, n, g);
       W.maxPoolForward(yw, aw, x, n, g);
       expectClose('max', yw, y1, 0, 0);
       expect(Array.from(aw)).toEqual(Array.from(a1));
-      const yv = inWasm ? W.alloc(yl) : new Float32Array(yl);
+      const yv = inWasm ? mem(W).alloc(yl) : new Float32Array(yl);
       W.maxPoolForward(yv, null, x, n, g);
       expectClose('max, values only', yv, y1, 0, 0);
       const dy = rand(yl, inWasm);
       const dx1 = new Float32Array(x.length);
-      const dxw = inWasm ? W.alloc(x.length) : new Float32Array(x.length);
+      const dxw = inWasm ? mem(W).alloc(x.length) : new Float32Array(x.length);
       jsKernels.maxPoolBackward(dx1, dy, a1, yl);
       W.maxPoolBackward(dxw, dy, aw, yl);
       expectClose('max backward', dxw, dx1, 0, 0);
@@ -175,21 +184,21 @@ describe.each([
   it('2×2 max pooling picks the same winner on ties and NaNs as the scalar loop', () => {
     const g = { C: 2, H: 6, W: 20, size: 2, stride: 2, OH: 3, OW: 10 };
     const len = 2 * 6 * 20;
-    const x = inWasm ? W.alloc(len) : new Float32Array(len);
+    const x = inWasm ? mem(W).alloc(len) : new Float32Array(len);
     // values from a small set: many ties; some NaN in every position of a window
     for (let i = 0; i < len; i++) x[i] = i % 11 === 3 ? Number.NaN : Math.floor(rnd.next() * 3) - 1;
     const yl = 2 * 3 * 10;
     const y1 = new Float32Array(yl);
     const a1 = new Int32Array(yl);
-    const yw = inWasm ? W.alloc(yl) : new Float32Array(yl);
-    const aw = inWasm ? W.allocI32(yl) : new Int32Array(yl);
+    const yw = inWasm ? mem(W).alloc(yl) : new Float32Array(yl);
+    const aw = inWasm ? mem(W).allocI32(yl) : new Int32Array(yl);
     x[7] = -0; // a signed zero against +0 in some window
     jsKernels.maxPoolForward(y1, a1, x, 1, g);
     W.maxPoolForward(yw, aw, x, 1, g);
     expect(Array.from(aw)).toEqual(Array.from(a1));
     expect(Array.from(yw)).toEqual(Array.from(y1));
     // Inference (no indices): the same values, signed zeros and all, in wasm and in TypeScript.
-    const yv = inWasm ? W.alloc(yl) : new Float32Array(yl);
+    const yv = inWasm ? mem(W).alloc(yl) : new Float32Array(yl);
     W.maxPoolForward(yv, null, x, 1, g);
     const y2 = new Float32Array(yl);
     jsKernels.maxPoolForward(y2, null, x, 1, g);
@@ -215,7 +224,7 @@ describe.each([
       // An offset mean and uneven scale per channel, as conv outputs have.
       const x = rand(len, inWasm);
       for (let i = 0; i < len; i++) x[i] = 2 + 3 * x[i] * (1 + (Math.floor(i / HW) % C));
-      const per = (): [Float32Array, Float32Array] => [new Float32Array(C), inWasm ? W.alloc(C) : new Float32Array(C)];
+      const per = (): [Float32Array, Float32Array] => [new Float32Array(C), inWasm ? mem(W).alloc(C) : new Float32Array(C)];
       const [g1, gw] = per();
       const [b1, bw] = per();
       for (let c = 0; c < C; c++) {
@@ -229,8 +238,8 @@ describe.each([
       const [m1, mw] = per();
       const [i1, iw] = per();
       const sc1 = new Float32Array(4 * C);
-      const scw = inWasm ? W.alloc(4 * C) : new Float32Array(4 * C);
-      const buf = (): [Float32Array, Float32Array] => [new Float32Array(len), inWasm ? W.alloc(len) : new Float32Array(len)];
+      const scw = inWasm ? mem(W).alloc(4 * C) : new Float32Array(4 * C);
+      const buf = (): [Float32Array, Float32Array] => [new Float32Array(len), inWasm ? mem(W).alloc(len) : new Float32Array(len)];
       const [y1, yw] = buf();
       const [h1, hw] = buf();
       jsKernels.bnForwardTrain(y1, h1, x, g1, b1, rm1, rv1, m1, i1, sc1, n, C, HW, 1e-5, 0.1);
@@ -284,7 +293,7 @@ describe.each([
     ] as const) {
       const x = rand(n * C * P, inWasm);
       const o1 = rand(C, false);
-      const ow = inWasm ? W.alloc(C) : new Float32Array(C);
+      const ow = inWasm ? mem(W).alloc(C) : new Float32Array(C);
       ow.set(o1);
       jsKernels.channelSumAdd(o1, x, n, C, P);
       W.channelSumAdd(ow, x, n, C, P);
@@ -312,7 +321,7 @@ describe.each([
     for (const len of [1, 5, 8, 61]) {
       const x = rand(len, inWasm);
       const o1 = rand(len, inWasm);
-      const ow = inWasm ? W.alloc(len) : new Float32Array(len);
+      const ow = inWasm ? mem(W).alloc(len) : new Float32Array(len);
       ow.set(o1);
       jsKernels.scaleAdd(o1, 0.3, x, 0.7, len);
       W.scaleAdd(ow, 0.3, x, 0.7, len);
@@ -339,7 +348,7 @@ describe.each([
       const n = indices.length;
       const want = new Float32Array(n * size);
       jsKernels.gatherPixels(want, pixels, indices, n, size);
-      const got = inWasm ? W.alloc(n * size) : new Float32Array(n * size);
+      const got = inWasm ? mem(W).alloc(n * size) : new Float32Array(n * size);
       got.fill(Number.NaN);
       W.gatherPixels(got, pixels, indices, n, size);
       expect(Array.from(got), `size ${size}, offset ${offset}`).toEqual(Array.from(want));
@@ -351,13 +360,13 @@ describe.each([
     const len = 2 * 3 * 7;
     const x = rand(len, inWasm);
     const y1 = new Float32Array(len);
-    const yw = inWasm ? W.alloc(len) : new Float32Array(len);
+    const yw = inWasm ? mem(W).alloc(len) : new Float32Array(len);
     jsKernels.reluForward(y1, x, len);
     W.reluForward(yw, x, len);
     expectClose('relu', yw, y1, 0, 0);
     const dy = rand(len, inWasm);
     const d1 = new Float32Array(len);
-    const dw = inWasm ? W.alloc(len) : new Float32Array(len);
+    const dw = inWasm ? mem(W).alloc(len) : new Float32Array(len);
     jsKernels.reluBackward(d1, dy, y1, len);
     W.reluBackward(dw, dy, yw, len);
     expectClose('relu backward', dw, d1, 0, 0);
@@ -388,7 +397,7 @@ describe.each([
   inputs.push(...special, 1.5, -0.3, 2); // total length not a multiple of 4
 
   function f32(values: ArrayLike<number>): Float32Array {
-    const a = inWasm ? W.alloc(values.length) : new Float32Array(values.length);
+    const a = inWasm ? mem(W).alloc(values.length) : new Float32Array(values.length);
     a.set(values instanceof Float32Array ? values : Float32Array.from(values));
     return a;
   }
@@ -466,19 +475,54 @@ describe.each([
   });
 });
 
-it('the allocator reuses memory of collected arrays and falls back to ordinary arrays when full', () => {
-  const small = createWasmKernels(new WebAssembly.Module(readFileSync(DEFAULT_WASM_PATH)), 4 * 65536);
-  const free0 = small.freeBytes();
-  const a = small.alloc(1000);
-  expect(a.buffer).toBe(small.memory.buffer);
-  expect(small.freeBytes()).toBeLessThan(free0);
-  const huge = small.alloc(1 << 20); // more than the memory holds
-  expect(huge.buffer).not.toBe(small.memory.buffer);
-  expect(huge.length).toBe(1 << 20);
-  // A scratch copy for a foreign array is returned after the call.
-  const before = small.freeBytes();
-  const C = new Float32Array(4);
-  small.gemmNN(C, 0, new Float32Array([1, 2, 3, 4]), 0, new Float32Array([1, 0, 0, 1]), 0, 2, 2, 2, false);
-  expect(Array.from(C)).toEqual([1, 2, 3, 4]);
-  expect(small.freeBytes()).toBe(before);
+describe('wasm memory ownership', () => {
+  const module = new WebAssembly.Module(readFileSync(DEFAULT_WASM_PATH));
+
+  it('an arena takes its blocks from the heap and dispose() returns every one of them', () => {
+    const k = createWasmKernels(module, 4 * 65536);
+    const free0 = k.freeBytes();
+    const arena = k.arena();
+    const a = arena.alloc(1000);
+    const b = arena.allocI32(10);
+    expect(a.buffer).toBe(k.memory.buffer);
+    expect(b.buffer).toBe(k.memory.buffer);
+    expect(k.freeBytes()).toBe(free0 - 4032 - 64);
+    arena.free(a);
+    expect(k.freeBytes()).toBe(free0 - 64);
+    arena.alloc(2000);
+    arena.dispose();
+    expect(k.freeBytes()).toBe(free0);
+    expect(() => arena.alloc(1)).toThrow(/disposed arena/);
+  });
+
+  it('a block that does not fit throws KERNEL_MEMORY_FULL, naming bytes wanted and free', () => {
+    const k = createWasmKernels(module, 4 * 65536);
+    const arena = k.arena();
+    const free0 = k.freeBytes();
+    let error: unknown;
+    try {
+      arena.alloc(1 << 20); // 4 MiB, more than the 256 KiB memory holds
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as EngineError).code).toBe('KERNEL_MEMORY_FULL');
+    expect((error as Error).message).toContain(`${4 << 20} bytes wanted, ${free0} bytes free`);
+    expect(k.freeBytes()).toBe(free0);
+  });
+
+  it('arrays outside wasm memory are copied through blocks returned after the call, or fail typed when those do not fit', () => {
+    const k = createWasmKernels(module, 4 * 65536);
+    const free0 = k.freeBytes();
+    const C = new Float32Array(4);
+    k.gemmNN(C, 0, new Float32Array([1, 2, 3, 4]), 0, new Float32Array([1, 0, 0, 1]), 0, 2, 2, 2, false);
+    expect(Array.from(C)).toEqual([1, 2, 3, 4]);
+    expect(k.freeBytes()).toBe(free0);
+    // The output's block fits, the input's does not: nothing runs, and the first block comes back.
+    const n = (free0 >> 2) - 1000;
+    const y = new Float32Array(n).fill(7);
+    expect(() => k.reluForward(y, new Float32Array(n), n)).toThrow(expect.objectContaining({ code: 'KERNEL_MEMORY_FULL' }));
+    expect(y[0]).toBe(7);
+    expect(k.freeBytes()).toBe(free0);
+  });
 });

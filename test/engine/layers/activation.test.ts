@@ -8,6 +8,7 @@ import type { ActivationFn } from '../../../src/engine/spec';
 import type { Shape } from '../../../src/engine/tensor';
 import { shapeSize } from '../../../src/engine/tensor';
 import { compareTensors } from '../../helpers/close';
+import { testRuntime } from '../../helpers/kernels';
 import { awayFromZero, bindFresh, gradCheck, randomArray } from '../../helpers/gradcheck';
 
 const REF: Record<Exclude<ActivationFn, 'softmax'>, (v: number) => number> = {
@@ -56,7 +57,7 @@ function input(c: ActCase, seed: number): Float32Array {
 }
 
 describe.each(CASES)('$name', (c) => {
-  const make = (): Activation => new Activation('act', c.shape, c.shape, c.fn);
+  const make = (): Activation => new Activation('act', c.shape, c.shape, c.fn, testRuntime());
 
   it('forward equals the float64 formula', () => {
     const a = make();
@@ -85,7 +86,7 @@ describe.each(CASES)('$name', (c) => {
 
 describe('activation softmax x=[2,4] extremes', () => {
   it('rows sum to 1 and large logits neither overflow nor give NaN', () => {
-    const a = new Activation('out', [4], [4], 'softmax');
+    const a = new Activation('out', [4], [4], 'softmax', testRuntime());
     const x = Float32Array.from([1000, 999, -1000, 0, -50, -50, -50, -50]);
     const y = a.forward(x, 2, false);
     expect(y.every(Number.isFinite)).toBe(true);
@@ -97,7 +98,7 @@ describe('activation softmax x=[2,4] extremes', () => {
 
 describe('activation relu x=[1,6]', () => {
   it('passes gradient only where the input was positive', () => {
-    const a = new Activation('act', [6], [6], 'relu');
+    const a = new Activation('act', [6], [6], 'relu', testRuntime());
     a.forward(Float32Array.from([-2, -0.5, 0, 0.5, 2, -1e-30]), 1, true);
     const dx = a.backward(Float32Array.from([1, 2, 3, 4, 5, 6]), 1, true);
     expect(Array.from(dx)).toEqual([0, 0, 0, 4, 5, 0]);

@@ -9,6 +9,7 @@ import { Rng } from '../../../src/engine/rng';
 import type { Shape } from '../../../src/engine/tensor';
 import { shapeSize } from '../../../src/engine/tensor';
 import { compareTensors } from '../../helpers/close';
+import { testRuntime } from '../../helpers/kernels';
 import { bindFresh, gradCheck, randomArray } from '../../helpers/gradcheck';
 
 interface BnCase {
@@ -29,7 +30,7 @@ const CASES: BnCase[] = [
 /** γ ∈ [0.5, 1.5), β ∈ [−0.5, 0.5), running mean ∈ [−1, 1), running var ∈ [0.2, 2). */
 function setup(c: BnCase, seed: number, momentum?: number): { bn: BatchNorm; x: Float32Array; bound: ReturnType<typeof bindFresh> } {
   const rng = new Rng(seed);
-  const bn = momentum === undefined ? new BatchNorm('bn', c.shape, c.shape) : new BatchNorm('bn', c.shape, c.shape, 1e-5, momentum);
+  const bn = new BatchNorm('bn', c.shape, c.shape, 1e-5, momentum ?? 0.1, testRuntime());
   const bound = bindFresh(bn);
   const C = c.shape[0];
   bound.params.get('weight')!.set(randomArray(rng, C, 0.5, 1.5));
@@ -199,7 +200,7 @@ describe('batchnorm x=[8,3] momentum', () => {
   });
 
   it('declares γ/β as parameters without weight decay and the running statistics as buffers', () => {
-    const bn = new BatchNorm('bn', [4, 2, 2], [4, 2, 2]);
+    const bn = new BatchNorm('bn', [4, 2, 2], [4, 2, 2], 1e-5, 0.1, testRuntime());
     expect(bn.params.map((p) => [p.name, p.shape, p.decay])).toEqual([
       ['weight', [4], false],
       ['bias', [4], false],

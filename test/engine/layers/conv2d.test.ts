@@ -2,13 +2,14 @@
 // dL/dW and dL/db, and LeCun's C3 connection table (masked weights stay 0 and get 0 gradient).
 
 import { describe, expect, it } from 'vitest';
-import { convOutSize } from '../../../src/engine/kernels/conv';
+import { convOutSize } from '../../../src/engine/kernels/types';
 import { refConv2d } from '../../../src/engine/kernels/reference';
 import { Conv2D } from '../../../src/engine/layers/conv2d';
 import { LECUN_C3_TABLE } from '../../../src/engine/presets';
 import { Rng } from '../../../src/engine/rng';
 import type { InitName } from '../../../src/engine/spec';
 import { compareTensors } from '../../helpers/close';
+import { testRuntime } from '../../helpers/kernels';
 import { bindFresh, gradCheck, randomArray } from '../../helpers/gradcheck';
 
 interface ConvCase {
@@ -32,6 +33,7 @@ function makeConv(c: ConvCase, table?: number[][], init: InitName = 'kaiming-uni
     { type: 'conv2d', filters: c.OC, kernel: c.k, stride: c.stride, padding: c.pad, table },
     init,
     0.05,
+    testRuntime(),
   );
 }
 

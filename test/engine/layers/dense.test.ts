@@ -6,6 +6,7 @@ import { Dense } from '../../../src/engine/layers/dense';
 import { Rng } from '../../../src/engine/rng';
 import type { InitName } from '../../../src/engine/spec';
 import { compareTensors } from '../../helpers/close';
+import { testRuntime } from '../../helpers/kernels';
 import { bindFresh, gradCheck, randomArray } from '../../helpers/gradcheck';
 
 const CASES = [
@@ -24,7 +25,7 @@ function setup(
   seed: number,
 ): { dense: Dense; x: Float32Array; w: Float32Array; b: Float32Array; bound: ReturnType<typeof bindFresh> } {
   const rng = new Rng(seed);
-  const dense = new Dense('fc', [I], [O], 'kaiming-uniform', 0.05);
+  const dense = new Dense('fc', [I], [O], 'kaiming-uniform', 0.05, testRuntime());
   const bound = bindFresh(dense);
   const w = bound.params.get('weight')!;
   const b = bound.params.get('bias')!;
@@ -80,7 +81,7 @@ describe('dense init', () => {
     ['xavier-uniform', Math.sqrt(6 / 60)],
     ['kaiming-uniform', Math.sqrt(6 / 50)],
   ])('dense w=[10,50] %s stays within ±%f and zeroes the bias', (init, bound) => {
-    const dense = new Dense('fc', [50], [10], init, 0.05);
+    const dense = new Dense('fc', [50], [10], init, 0.05, testRuntime());
     const b = bindFresh(dense);
     b.params.get('bias')!.fill(3);
     dense.init(new Rng(2));
@@ -97,7 +98,7 @@ describe('dense init', () => {
     ['kaiming-normal', Math.sqrt(2 / 50)],
     ['normal', 0.05],
   ])('dense w=[10,50] %s has standard deviation ≈ %f', (init, std) => {
-    const dense = new Dense('fc', [50], [10], init, 0.05);
+    const dense = new Dense('fc', [50], [10], init, 0.05, testRuntime());
     const b = bindFresh(dense);
     dense.init(new Rng(5));
     const w = b.params.get('weight')!;

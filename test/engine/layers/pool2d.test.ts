@@ -7,6 +7,7 @@ import { refPool } from '../../../src/engine/kernels/reference';
 import { Pool2D } from '../../../src/engine/layers/pool2d';
 import { Rng } from '../../../src/engine/rng';
 import { compareTensors } from '../../helpers/close';
+import { testRuntime } from '../../helpers/kernels';
 import { bindFresh, distinctArray, gradCheck, randomArray } from '../../helpers/gradcheck';
 
 interface PoolCase {
@@ -36,7 +37,7 @@ const CASES: PoolCase[] = (['max', 'avg'] as const).flatMap((mode) => [
 function make(c: PoolCase): Pool2D {
   const OH = Math.floor((c.H - c.size) / c.stride) + 1;
   const OW = Math.floor((c.W - c.size) / c.stride) + 1;
-  return new Pool2D('pool', [c.C, c.H, c.W], [c.C, OH, OW], { type: 'pool2d', mode: c.mode, size: c.size, stride: c.stride });
+  return new Pool2D('pool', [c.C, c.H, c.W], [c.C, OH, OW], { type: 'pool2d', mode: c.mode, size: c.size, stride: c.stride }, testRuntime());
 }
 
 describe.each(CASES)('$name', (c) => {

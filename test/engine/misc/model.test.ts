@@ -4,11 +4,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../../../src/engine/errors';
-import { Model } from '../../../src/engine/model';
+import type { Model } from '../../../src/engine/model';
 import { LECUN_C3_TABLE, lenet5Spec } from '../../../src/engine/presets';
 import { Rng } from '../../../src/engine/rng';
 import { validateSpec, type LayerSpec, type ModelSpec } from '../../../src/engine/spec';
 import { checkTensorGrad, describeChecks, randomArray, type TensorCheck } from '../../helpers/gradcheck';
+import { testModels } from '../../helpers/kernels';
+
+const newModel = testModels();
 
 // --- model-level gradient check ------------------------------------------------------------
 
@@ -63,7 +66,7 @@ describe.each([
 ])('$name', ({ head, pool }) => {
   it('backward matches finite differences of lossSum/n for the input and every parameter', () => {
     const n = 4;
-    const model = new Model(tinySpec(head, pool)).init(21);
+    const model = newModel(tinySpec(head, pool)).init(21);
     // Non-trivial γ and β so their gradients are not at a special point.
     const rng = new Rng(22);
     model.tensor('bn1.weight').set(randomArray(rng, 3, 0.5, 1.5));
@@ -148,7 +151,7 @@ describe('spec validation', () => {
   it.each(INVALID)('rejects %s with SPEC_INVALID', (_what, raw) => {
     let caught: unknown;
     try {
-      new Model(raw);
+      newModel(raw);
     } catch (e) {
       caught = e;
     }
@@ -158,7 +161,7 @@ describe('spec validation', () => {
   });
 
   it('accepts LeNet-5 with the C3 table and infers every shape', () => {
-    const model = new Model(lenet5Spec({ act: 'relu', bn: true }));
+    const model = newModel(lenet5Spec({ act: 'relu', bn: true }));
     expect(model.layers.map((l) => `${l.name}:${l.outShape.join('×')}`)).toEqual([
       'conv1:6×28×28',
       'bn1:6×28×28',
@@ -183,8 +186,8 @@ describe('spec validation', () => {
   });
 
   it('LeNet-5 counts 60,806 free parameters with the C3 table and 61,706 without', () => {
-    expect(new Model(lenet5Spec({ act: 'tanh', bn: false })).parameterCount).toBe(60806);
-    expect(new Model(lenet5Spec({ act: 'tanh', bn: false, table: false })).parameterCount).toBe(61706);
+    expect(newModel(lenet5Spec({ act: 'tanh', bn: false })).parameterCount).toBe(60806);
+    expect(newModel(lenet5Spec({ act: 'tanh', bn: false, table: false })).parameterCount).toBe(61706);
   });
 
   it('validation fills in defaults once: a validated spec re-validates to itself through JSON', () => {
@@ -199,7 +202,7 @@ describe('spec validation', () => {
 
 describe('model x=[3,1,8,8] tiny spec', () => {
   it('forwardPixels scales bytes by 1/255 and follows the index order', () => {
-    const model = new Model(tinySpec('softmax', 'max')).init(1);
+    const model = newModel(tinySpec('softmax', 'max')).init(1);
     const pixels = Uint8Array.from({ length: 3 * 64 }, (_, i) => (i * 37) % 256);
     const viaPixels = model.forwardPixels(pixels, [2, 0], 2, false).slice();
     const x = new Float32Array(2 * 64);
@@ -211,7 +214,7 @@ describe('model x=[3,1,8,8] tiny spec', () => {
   });
 
   it('backward adds into grads (two backward passes give twice the gradient)', () => {
-    const model = new Model(tinySpec('tanh', 'avg')).init(2);
+    const model = newModel(tinySpec('tanh', 'avg')).init(2);
     const x = randomArray(new Rng(3), 3 * 64, 0, 1);
     const labels = Uint8Array.from([1, 2, 0]);
     model.forward(x, 3, true);

@@ -2,7 +2,7 @@
 // the loss, every parameter gradient, the input gradient, and the parameters and BN running
 // statistics after one SGD step (lr 0.1, decay 0.001 on weights, no momentum).
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { lossGrad } from '../../../src/engine/loss';
 import { Pool2D } from '../../../src/engine/layers/pool2d';
 import { Model } from '../../../src/engine/model';
@@ -10,6 +10,7 @@ import { Sgd } from '../../../src/engine/optim';
 import { LECUN_C3_TABLE, PRESETS } from '../../../src/engine/presets';
 import { compareTensors } from '../../helpers/close';
 import { loadGolden } from '../../helpers/golden';
+import { testKernels } from '../../helpers/kernels';
 
 const CASES = [
   ['lenet5-tanh-avg-mse', 'lenet5-tanh-mse'],
@@ -60,8 +61,14 @@ describe.each(CASES)('PyTorch parity: fixture %s = preset %s', (fixture, preset)
   const labels = Uint8Array.from(g.labels);
   const n = labels.length;
 
+  const built: Model[] = [];
+  afterEach(() => {
+    for (const m of built.splice(0)) m.dispose();
+  });
+
   function loaded(): Model {
-    const model = new Model(PRESETS[preset].spec);
+    const model = new Model(PRESETS[preset].spec, testKernels());
+    built.push(model);
     const tensors = new Map([...g.params].filter(([k]) => !k.endsWith('num_batches_tracked')));
     model.loadTensors(tensors, fixture);
     return model;

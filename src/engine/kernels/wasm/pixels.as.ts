@@ -1,6 +1,9 @@
 // Input batches: y[i] = src[i] / 255 for len bytes at src (a batch's pixels, gathered by the host),
 // 16 at a time. f32 division is correctly rounded, as the reference's pixel·(1/255) in f64 rounded
 // to f32 turns out to be for all 256 byte values (a test checks every one).
+// src may be the last quarter of y's own bytes (src = y + 3·len; the host stages the pixels
+// there): each 16 bytes are loaded before the 64 they become are stored, and no store reaches
+// source bytes not yet loaded.
 
 export function pixels_to_f32(y: usize, src: usize, len: i32): void {
   const d = f32x4.splat(255);

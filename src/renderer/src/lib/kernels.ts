@@ -10,7 +10,7 @@
 import wasmDataUrl from '../../../../build/wasm/kernels.wasm?url&inline';
 import relaxedDataUrl from '../../../../build/wasm/kernels-relaxed.wasm?url&inline';
 import { jsKernels, setKernels, type Kernels, type KernelName } from '../../../engine/kernels/backend';
-import { createWasmKernels, wasmSimdSupported } from '../../../engine/kernels/wasm-backend';
+import { createWasmKernels, wasmSimdSupported } from '../../../engine/kernels/wasm/backend';
 
 export interface KernelStatus {
   name: KernelName;
@@ -39,9 +39,10 @@ export function selfCheck(k: Kernels): number {
   const M = 7;
   const N = 9;
   const Kd = 13;
-  const a = k.alloc(M * Kd);
-  const b = k.alloc(Kd * N);
-  const c = k.alloc(M * N);
+  const mem = k.arena();
+  const a = mem.alloc(M * Kd);
+  const b = mem.alloc(Kd * N);
+  const c = mem.alloc(M * N);
   let seed = 12345;
   const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
   for (let i = 0; i < a.length; i++) a[i] = rnd();
@@ -51,6 +52,7 @@ export function selfCheck(k: Kernels): number {
   k.gemmNN(c, 0, a, 0, b, 0, M, N, Kd, false);
   let diff = 0;
   for (let i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(ref[i] - c[i]));
+  mem.dispose();
   return diff;
 }
 

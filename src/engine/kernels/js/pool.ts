@@ -2,15 +2,7 @@
 // Max pooling records the flat input index of each winner so backward routes the gradient
 // to exactly one input (the first maximum on ties, as PyTorch does).
 
-export interface PoolGeometry {
-  C: number;
-  H: number;
-  W: number;
-  size: number;
-  stride: number;
-  OH: number;
-  OW: number;
-}
+import type { PoolGeometry } from '../types';
 
 /**
  * y (n, C, OH, OW) ← max over windows of x (n, C, H, W); argmax gets input indices, unless it is
