@@ -11,7 +11,7 @@ import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { writeFileAtomic, removeStaleTempFiles } from '../files';
 import { installKernels } from '../kernels';
 import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, defaultThreads, threadsFor } from '../parallel/gradients';
-import { RUN_ID_PATTERN } from '../../common/records';
+import { RUN_ID_PATTERN, type EpochMetrics } from '../../common/records';
 import { buildRunConfig } from '../runs/config';
 import { createRun, newRunId, readRunConfig } from '../runs/folder';
 import { type RunConfig, RunFolderError } from '../runs/layout';
@@ -94,16 +94,8 @@ Exit status: 0 on success, 1 on bad data, files or divergence, 2 on bad options,
 stopped a --run-dir run (its checkpoint is saved).
 `;
 
-export interface EpochRecord {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  testLoss: number;
-  testAccuracy: number;
-  seconds: number;
-  imagesPerSecond: number;
-  lr: number;
-}
+/** What --json prints per epoch: the epoch's metrics without the validation scores (the same 8 keys with or without a hold-out). */
+export type EpochRecord = Omit<EpochMetrics, 'validationLoss' | 'validationAccuracy'>;
 
 /** Flags that describe a new run; --resume takes the run's own and refuses these. */
 const RUN_FLAGS = [
