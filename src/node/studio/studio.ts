@@ -14,7 +14,7 @@ import type { AppInfo, PresetInfo, StudioEvent } from '../../common/api';
 import { type IpcArgs, parseArgs } from '../../common/api-schema';
 import type { StudioMethod } from '../../common/channels';
 import { RUN_ID_PATTERN, type DatasetInfo, type DatasetSlice, type Evaluation, type ModelPayload, type RunDetail, type RunSummary } from '../../common/records';
-import type { TrainSettings } from '../../common/settings';
+import { DEFAULT_SEED, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { nodeFs, removeStaleTempFiles, writeFileAtomic, type FsLayer } from '../files';
 import { exportOnnx } from '../onnx';
@@ -147,7 +147,12 @@ export class Studio {
   }
 
   async presets(): Promise<PresetInfo[]> {
-    return Object.values(PRESETS).map((p) => ({ name: p.name, description: p.description, spec: p.spec, defaults: { ...p.defaults, seed: 1, shuffle: true } }));
+    return Object.values(PRESETS).map((p) => ({
+      name: p.name,
+      description: p.description,
+      spec: p.spec,
+      defaults: { ...p.defaults, seed: DEFAULT_SEED, shuffle: true },
+    }));
   }
 
   // ---------------------------------------------------------------- datasets
