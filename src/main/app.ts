@@ -5,7 +5,8 @@
 
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, type OpenDialogOptions } from 'electron';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, Menu, screen, session, type OpenDialogOptions } from 'electron';
 import trainerEntry from '../node/trainer/entry?modulePath';
 import { Studio } from '../node/studio/studio';
 import type { StudioEvent } from '../common/api';
@@ -13,7 +14,9 @@ import { EVENT_CHANNEL } from '../common/channels';
 import { registerIpc } from './ipc';
 import { buildMenuTemplate } from './menu';
 import { spawnUtilityTrainer } from './trainer-host';
+import { resourcePaths } from './paths';
 import { createMainWindow, type MainWindow } from './window';
+import { readWindowState, trackWindowState, WINDOW_STATE_FILE } from './window-state';
 
 export interface AppPaths {
   /** runs/ and recent.json */
@@ -27,29 +30,53 @@ export interface AppPaths {
   threads?: number;
   preload: string;
   rendererFile: string;
+  /** The window icon; absent: Electron's default. */
+  icon?: string;
   devServerUrl?: string;
 }
 
-/** Where things are in a dev tree (`npm start`) and in a packaged app (electron-builder's extraResources). */
+/** Where things are in a dev tree (`npm start`) and in a packaged app (electron-builder's extraResources): see paths.ts. */
 export function defaultPaths(): AppPaths {
-  const res = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
+  const r = resourcePaths({ packaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath(), mainDir: __dirname });
   const paths: AppPaths = {
     dataDir: app.getPath('userData'),
-    embeddedDatasetDir: join(res, 'mnist'),
-    wasmPath: app.isPackaged ? join(process.resourcesPath, 'kernels.wasm') : join(app.getAppPath(), 'build', 'wasm', 'kernels.wasm'),
-    shardWorker: join(__dirname, 'shard-worker.js'),
+    embeddedDatasetDir: r.embeddedDatasetDir,
+    wasmPath: r.wasmPath,
+    shardWorker: r.shardWorker,
     // Leave a core for the window; one thread on a 2-core machine.
     threads: Math.max(1, availableParallelism() - 1),
-    preload: join(__dirname, '../preload/index.cjs'),
-    rendererFile: join(__dirname, '../renderer/index.html'),
+    preload: r.preload,
+    rendererFile: r.rendererFile,
+    icon: r.icon,
   };
   if (!app.isPackaged && process.env.ELECTRON_RENDERER_URL) paths.devServerUrl = process.env.ELECTRON_RENDERER_URL;
   return paths;
 }
 
-/** `.lenet` files named on a command line (a double-click on Windows and Linux arrives this way). */
+/**
+ * `.lenet` files named on a command line: a double-click on Windows and Linux arrives this way, as
+ * a path or (the Linux desktop entry passes %U) a `file:` URL, percent-encoded. Other URLs and
+ * flags are skipped.
+ */
 export function lenetFilesIn(argv: readonly string[], cwd: string): string[] {
-  return argv.filter((a) => !a.startsWith('-') && a.toLowerCase().endsWith('.lenet')).map((a) => resolve(cwd, a));
+  const files: string[] = [];
+  for (const a of argv) {
+    if (a.startsWith('-')) continue;
+    let path: string;
+    if (/^file:/i.test(a)) {
+      try {
+        path = fileURLToPath(a);
+      } catch {
+        continue; // a file: URL naming another host, or malformed
+      }
+    } else if (/^[a-z][a-z0-9+.-]+:\/\//i.test(a)) {
+      continue;
+    } else {
+      path = resolve(cwd, a);
+    }
+    if (path.toLowerCase().endsWith('.lenet')) files.push(path);
+  }
+  return files;
 }
 
 export interface MainApp {
@@ -70,7 +97,12 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
     return null;
   }
   let main: MainWindow | null = null;
+  /** The window's page has loaded: an opened model can be shown. */
   let loaded = false;
+  /** The app is up (studio ready, first window made): an OS open may make a window. */
+  let ready = false;
+  let windowState: { saved(): Promise<void> } | null = null;
+  const windowStateFile = join(paths.dataDir, WINDOW_STATE_FILE);
   const pendingOpens = lenetFilesIn(process.argv.slice(1), process.cwd());
   const log = (m: string): void => console.error(`[main] ${m}`);
 
@@ -122,7 +154,20 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
     },
   });
 
+  const focus = (w: BrowserWindow): void => {
+    if (w.isMinimized()) w.restore();
+    w.show();
+    w.focus();
+  };
+  /** A file from the OS: shown in the window (made if there is none, e.g. macOS after closing it), which comes to the front. */
   const openFromOS = (path: string): void => {
+    const w = main?.window;
+    if (!ready || !w || w.isDestroyed()) {
+      pendingOpens.push(path);
+      if (ready) void createWindow();
+      return;
+    }
+    focus(w);
     if (loaded) void studio.openFromOS(path);
     else pendingOpens.push(path);
   };
@@ -131,12 +176,12 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
     openFromOS(path);
   });
   app.on('second-instance', (_e, argv, cwd) => {
-    for (const p of lenetFilesIn(argv.slice(1), cwd)) openFromOS(p);
+    const files = lenetFilesIn(argv.slice(1), cwd);
+    for (const p of files) openFromOS(p);
+    if (files.length > 0) return;
     const w = main?.window;
-    if (w && !w.isDestroyed()) {
-      if (w.isMinimized()) w.restore();
-      w.focus();
-    }
+    if (w && !w.isDestroyed()) focus(w);
+    else if (ready) void createWindow();
   });
 
   function setMenu(): void {
@@ -164,10 +209,20 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
     Menu.setApplicationMenu(Menu.buildFromTemplate(template));
   }
 
-  function createWindow(): void {
+  let creating: Promise<void> | null = null;
+  function createWindow(): Promise<void> {
+    creating ??= makeWindow().finally(() => (creating = null));
+    return creating;
+  }
+  async function makeWindow(): Promise<void> {
     loaded = false;
-    const m = createMainWindow({ preload: paths.preload, rendererFile: paths.rendererFile, devServerUrl: paths.devServerUrl });
+    const state = await readWindowState(
+      windowStateFile,
+      screen.getAllDisplays().map((d) => d.workArea),
+    );
+    const m = createMainWindow({ preload: paths.preload, rendererFile: paths.rendererFile, devServerUrl: paths.devServerUrl, icon: paths.icon, state });
     main = m;
+    windowState = trackWindowState(m.window, windowStateFile, log);
     const wc = m.window.webContents;
     wc.on('did-finish-load', () => {
       loaded = true;
@@ -178,7 +233,10 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
       if (!m.window.isDestroyed()) m.window.reload();
     });
     m.window.on('closed', () => {
-      if (main === m) main = null;
+      if (main === m) {
+        main = null;
+        loaded = false;
+      }
     });
   }
 
@@ -195,10 +253,11 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
   await studio.init();
   recent = await studio.recent();
   setMenu();
-  createWindow();
+  await createWindow();
+  ready = true;
 
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+    if (BrowserWindow.getAllWindows().length === 0) void createWindow();
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
@@ -207,6 +266,7 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
   const shutdown = async (): Promise<void> => {
     if (!stopped) {
       stopped = true;
+      await windowState?.saved();
       await studio.dispose().catch((e: unknown) => log(`stopping the trainer: ${(e as Error).message}`));
     }
   };

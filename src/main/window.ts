@@ -4,6 +4,7 @@
 
 import { join } from 'node:path';
 import { BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { WINDOW_DEFAULTS, type WindowState } from './window-state';
 
 export interface MainWindow {
   window: BrowserWindow;
@@ -11,12 +12,15 @@ export interface MainWindow {
   isTrustedSender(e: IpcMainInvokeEvent): boolean;
 }
 
-export function createMainWindow(opts: { preload: string; rendererFile: string; devServerUrl?: string }): MainWindow {
+export function createMainWindow(opts: { preload: string; rendererFile: string; devServerUrl?: string; icon?: string; state?: WindowState }): MainWindow {
+  const st = opts.state;
   const window = new BrowserWindow({
-    width: 1280,
-    height: 800,
-    minWidth: 960,
-    minHeight: 640,
+    width: st?.width ?? WINDOW_DEFAULTS.width,
+    height: st?.height ?? WINDOW_DEFAULTS.height,
+    ...(st?.x !== undefined && st.y !== undefined ? { x: st.x, y: st.y } : {}),
+    minWidth: WINDOW_DEFAULTS.minWidth,
+    minHeight: WINDOW_DEFAULTS.minHeight,
+    ...(opts.icon ? { icon: opts.icon } : {}),
     show: false,
     title: 'LeNet Studio',
     backgroundColor: '#1e1f24',
@@ -36,7 +40,10 @@ export function createMainWindow(opts: { preload: string; rendererFile: string; 
     },
   });
   const wc = window.webContents;
-  window.once('ready-to-show', () => window.show());
+  window.once('ready-to-show', () => {
+    if (st?.maximized) window.maximize();
+    window.show();
+  });
   wc.setWindowOpenHandler(() => ({ action: 'deny' }));
   wc.on('will-navigate', (e) => e.preventDefault());
   wc.on('will-redirect', (e) => e.preventDefault());

