@@ -2,7 +2,7 @@
 // a small MNIST, Chromium at 1280×800, screenshots under test-results/, and short training runs
 // started through the studio the UI talks to (for tests whose subject is not training itself).
 
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,35 @@ export async function startApp(opts: { train?: number; test?: number; colorSchem
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The README's picture (docs/screenshot.png): the 1280×800 page scaled to 3/4, a PNG under 150 KB. */
+export const README_SHOT = { width: 960, height: 600, maxBytes: 150 * 1024, path: join(ROOT, 'docs', 'screenshot.png') };
+
+/**
+ * Saves the page as the README's picture to test-results/readme.png and returns its size in bytes:
+ * the page as it is, scaled down by Chromium in a blank tab (the layout stays the real one).
+ * `LENET_UPDATE_SCREENSHOT=1 npm run test:e2e` also copies it to docs/screenshot.png (committed;
+ * an ordinary run leaves docs/ alone).
+ */
+export async function readmeScreenshot(page: Page): Promise<number> {
+  const full = await page.screenshot();
+  const browser = page.context().browser();
+  if (!browser) throw new Error('no browser for the README screenshot');
+  const tab = await browser.newPage();
+  try {
+    const { width, height } = README_SHOT;
+    await tab.setViewportSize({ width, height });
+    await tab.setContent(
+      `<body style="margin:0"><img style="display:block;width:${width}px;height:${height}px" src="data:image/png;base64,${full.toString('base64')}"></body>`,
+    );
+    await tab.locator('img').evaluate((img: HTMLImageElement) => img.decode());
+    await tab.screenshot({ path: join(SHOTS, 'readme.png') });
+  } finally {
+    await tab.close();
+  }
+  if (process.env.LENET_UPDATE_SCREENSHOT === '1') await copyFile(join(SHOTS, 'readme.png'), README_SHOT.path);
+  return (await stat(join(SHOTS, 'readme.png'))).size;
 }
 
 export const QUICK: TrainSettings = {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mnistSubset } from '../helpers/mnist-subset';
+import { README_SHOT, readmeScreenshot } from './app';
 import { launch, openApp } from './browser';
 import { builtTrainer, startTestHost, type TestHost } from './host/server';
 
@@ -95,6 +96,8 @@ describe('Train view in Chromium', () => {
     // The model on screen is the run's last snapshot.
     await expect.poll(() => page.getByTestId('model-label').textContent()).toMatch(/epoch 3/);
     await page.screenshot({ path: join(SHOTS, 'train-done.png') });
+    // The README's picture is this view; it must stay small.
+    expect(await readmeScreenshot(page)).toBeLessThanOrEqual(README_SHOT.maxBytes);
   });
 
   it('evaluates the model on screen through the trainer', async () => {
