@@ -9,7 +9,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { electronBinary, ensureElectron, failureReason, olderThan, FETCH_MARK } from '../../../src/node/launch/electron-binary';
+import { DESKTOP_NODE, electronBinary, ensureElectron, failureReason, olderThan, FETCH_MARK } from '../../../src/node/launch/electron-binary';
 
 const HOOK = join(import.meta.dirname, '..', '..', '..', 'scripts', 'electron-fetch-reason.mjs');
 let root: string;
@@ -151,6 +151,19 @@ describe('npm start: Electron binary', () => {
       'file:///x/install.js:3\nthrow e\n^\n\nHTTPError: Response code 404 (Not Found) for https://mirror/e.zip\n    at FetchDownloader.download (file:///x.js:1:1)\n';
     expect(failureReason({ code: 1, stderr: stack })).toBe('HTTPError: Response code 404 (Not Found) for https://mirror/e.zip');
     expect(failureReason({ code: 1, stderr: '' })).toBe('the installer exited with code 1');
+  });
+});
+
+describe('Node versions, said once', () => {
+  it("DESKTOP_NODE is what Electron's installer declares; engines and the README agree with it", async () => {
+    const root = join(import.meta.dirname, '..', '..', '..');
+    const electron = JSON.parse(await readFile(join(root, 'node_modules', 'electron', 'package.json'), 'utf8')) as { engines: { node: string } };
+    expect(electron.engines.node.replace(/\s/g, '')).toBe(`>=${DESKTOP_NODE}`);
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
+    expect(pkg.engines.node).toBe('>=20'); // the CLI, build and tests (CI runs Node 20)
+    const readme = (await readFile(join(root, 'README.md'), 'utf8')).replace(/\s+/g, ' ');
+    expect(readme).toContain('run on Node 20 or newer (`engines`)');
+    expect(readme).toContain(`declare Node ≥ ${DESKTOP_NODE.replace(/\.0$/, '')}`);
   });
 });
 
