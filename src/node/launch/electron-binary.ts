@@ -28,8 +28,16 @@ export function electronBinary(electronDir: string, env: NodeJS.ProcessEnv = pro
   if (!existsSync(pathFile)) return null;
   const rel = readFileSync(pathFile, 'utf8').trim();
   if (!rel) return null;
-  const exe = join(env.ELECTRON_OVERRIDE_DIST_PATH ?? join(electronDir, 'dist'), rel);
-  return existsSync(exe) ? exe : null;
+  const dist = env.ELECTRON_OVERRIDE_DIST_PATH ?? join(electronDir, 'dist');
+  const exe = join(dist, rel);
+  if (!existsSync(exe)) return null;
+  // A binary left from an older electron package (after an upgrade) is not this one: install.js replaces it.
+  const versionFile = join(dist, 'version');
+  if (existsSync(versionFile)) {
+    const want = (JSON.parse(readFileSync(join(electronDir, 'package.json'), 'utf8')) as { version: string }).version;
+    if (readFileSync(versionFile, 'utf8').trim().replace(/^v/, '') !== want) return null;
+  }
+  return exe;
 }
 
 /** True when `version` (e.g. "20.20.2" or "v22.12.0") is older than `min`. */

@@ -73,6 +73,10 @@ describe('npm start: Electron binary', () => {
     expect(electronBinary(dir, {})).toBeNull(); // path.txt without the executable: not installed
     await writeFile(join(dir, 'dist', 'electron'), '');
     expect(electronBinary(dir, {})).toBe(join(dir, 'dist', 'electron'));
+    await writeFile(join(dir, 'dist', 'version'), 'v44.0.0'); // left over from an older electron package
+    expect(electronBinary(dir, {})).toBeNull();
+    await writeFile(join(dir, 'dist', 'version'), 'v45.5.0');
+    expect(electronBinary(dir, {})).toBe(join(dir, 'dist', 'electron'));
     expect(electronBinary(dir, { ELECTRON_EXEC_PATH: join(dir, 'nope') })).toBeNull();
     expect(electronBinary(dir, { ELECTRON_EXEC_PATH: join(dir, 'install.js') })).toBe(join(dir, 'install.js'));
   });
