@@ -1,9 +1,10 @@
 // Compiles the AssemblyScript kernels, from the same sources, to two modules:
 //   build/wasm/kernels.wasm          --enable simd                       (any SIMD runtime)
 //   build/wasm/kernels-relaxed.wasm  --enable simd --enable relaxed-simd (fused multiply-add)
-// each when it is missing or older than any of its sources (src/engine/kernels/wasm/*.as.ts).
-// The hosts pick the relaxed one when the runtime accepts it (src/node/kernels.ts,
-// src/renderer/src/lib/kernels.ts). `npm run build`, `npm test` and `npm run train` call it first.
+// each when it is missing or older than any of its sources (src/engine/kernels/wasm/*.as.ts; the
+// entry, kernels.as.ts, lists the module's exports). The hosts pick the relaxed one when the
+// runtime accepts it (src/node/load-kernels.ts, src/renderer/src/lib/load-kernels.ts).
+// `npm run build`, `npm test` and `npm run train` call it first.
 //   node scripts/build-wasm.mjs [--force]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';

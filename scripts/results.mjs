@@ -21,7 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PRESETS } from '../src/engine/presets.ts';
 import { defaultThreads, threadsFor } from '../src/node/parallel/gradients.ts';
-import { installKernels } from '../src/node/kernels.ts';
+import { loadKernels } from '../src/node/load-kernels.ts';
 import { epochTable, resultsTable, testErrorChart, trainLossChart } from '../src/node/experiments/seed-study.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -103,7 +103,7 @@ const parseJsonl = (text) =>
 // ------------------------------------------------------------------ docs/results.md
 
 async function headline(argv) {
-  const kernels = installKernels().name;
+  const kernels = loadKernels().name;
   const started = Date.now();
   const runs = [];
   for (const preset of HEADLINE) {

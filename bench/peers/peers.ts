@@ -17,7 +17,7 @@ import { lenet5Spec } from '../../src/engine/presets';
 import { Trainer } from '../../src/engine/train';
 import type { TrainConfig } from '../../src/engine/train-config';
 import type { MnistData } from '../../src/node/datasets';
-import { installKernels } from '../../src/node/load-kernels';
+import { loadKernels } from '../../src/node/load-kernels';
 import { ParallelGradients, defaultThreads } from '../../src/node/parallel/gradients';
 
 // ---------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ export function ourSpec(preset: PeerPreset, c3: C3) {
 /** Our engine on the workload: the Trainer and then inference, on worker threads when threads > 1. */
 export async function runOurs(w: Workload, data: MnistData): Promise<Measurement> {
   const spec = ourSpec(w.preset, w.c3);
-  const model = new Model(spec).init(w.seed);
+  const model = new Model(spec, loadKernels().kernels).init(w.seed);
   const config: TrainConfig = {
     epochs: 1000,
     batchSize: w.batch,
@@ -230,6 +230,7 @@ export async function runOurs(w: Workload, data: MnistData): Promise<Measurement
     ev = await measureLoop(w.budget, true, evalStep);
   } finally {
     await parallel.close();
+    model.dispose();
   }
   return measurement('ours', w, train, ev, losses);
 }
@@ -320,7 +321,7 @@ export function median(xs: number[]): number {
 const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
 
 export async function runPeersBench(opts: PeersOptions, data: MnistData): Promise<PeersReport> {
-  const choice = installKernels();
+  const choice = loadKernels();
   const lr = opts.lr ?? 0.01;
   const before = loadavg();
   const peers: PeerInfo[] = [];

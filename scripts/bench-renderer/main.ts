@@ -1,13 +1,13 @@
-// The renderer benchmark's page: the inspector's code as the app runs it (lib/kernels.ts,
+// The renderer benchmark's page: the inspector's code as the app runs it (lib/load-kernels.ts,
 // lib/inspector.ts, lib/preprocess.ts over src/engine), timed in Chromium. Publishes the
 // results as window.benchResult for scripts/bench-renderer/run.ts.
 
-import { jsKernels, setKernels } from '../../src/engine/kernels/backend';
+import { jsKernels } from '../../src/engine/kernels/js/backend';
 import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { Rng } from '../../src/engine/rng';
 import { Inspector } from '../../src/renderer/src/lib/inspector';
-import { installRendererKernels } from '../../src/renderer/src/lib/kernels';
+import { loadRendererKernels } from '../../src/renderer/src/lib/load-kernels';
 import { mnistPreprocess, type GrayImage } from '../../src/renderer/src/lib/preprocess';
 
 export interface Row {
@@ -64,18 +64,17 @@ function drawing(): GrayImage {
 }
 
 async function main(): Promise<void> {
-  const status = await installRendererKernels();
+  const status = await loadRendererKernels();
   const rows: Row[] = [];
   const x = digit();
   for (const name of ['lenet5-relu-ce-bn', 'lenet5-tanh-mse']) {
-    for (const k of [status.name, 'js'] as const) {
-      if (k === 'js') setKernels(jsKernels);
+    for (const kernels of [status.kernels, jsKernels]) {
       // Random weights: the time does not depend on their values.
-      const m = new Model(PRESETS[name].spec).init(new Rng(1));
-      const ins = new Inspector({ spec: m.spec, ...m.snapshot() });
-      rows.push(time(`inspect ${name} (forward, all activations, saliency)`, k, () => ins.inspect(x)));
+      const m = new Model(PRESETS[name].spec, jsKernels).init(new Rng(1));
+      const ins = new Inspector({ spec: m.spec, ...m.snapshot() }, kernels);
+      rows.push(time(`inspect ${name} (forward, all activations, saliency)`, kernels.name, () => ins.inspect(x)));
+      ins.dispose();
     }
-    await installRendererKernels();
   }
   const pad = drawing();
   rows.push(time('preprocess a 224×224 drawing to 28×28', 'n/a', () => mnistPreprocess(pad)));

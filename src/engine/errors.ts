@@ -24,7 +24,8 @@ export type EngineErrorCode =
   | 'CONFIG_INVALID'
   | 'SHAPE_MISMATCH'
   | 'CSV_INVALID'
-  | 'DIVERGED';
+  | 'DIVERGED'
+  | 'KERNEL_MEMORY_FULL';
 
 export class EngineError extends Error {
   override readonly name: string = 'EngineError';

@@ -17,7 +17,6 @@ import type { Layer, LayerRuntime } from './layers/layer';
 import { Pool2D } from './layers/pool2d';
 import { argmax, lossGrad, lossSum, softmaxCrossEntropyGrad } from './loss';
 import { ModelFileError } from './errors';
-import { defaultKernels, disposeWhenCollected } from './kernels/backend';
 import type { Arena, Kernels } from './kernels/types';
 import { Rng } from './rng';
 import { resolveLayers, validateSpec, type ModelSpec, type ResolvedLayer } from './spec';
@@ -84,11 +83,10 @@ export class Model implements LayerRuntime {
   private lastN = 0;
   private disposed = false;
 
-  constructor(spec: unknown, kernels?: Kernels) {
+  constructor(spec: unknown, kernels: Kernels) {
     this.spec = validateSpec(spec);
-    this.kernels = kernels ?? defaultKernels();
-    this.memory = this.kernels.arena();
-    if (!kernels) disposeWhenCollected(this, this.memory);
+    this.kernels = kernels;
+    this.memory = kernels.arena();
     try {
       this.layers = resolveLayers(this.spec).map((l) => buildLayer(l, this.spec, this));
       this.inShape = this.spec.input;

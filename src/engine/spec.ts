@@ -4,7 +4,7 @@
 // any buffer is allocated.
 
 import { SpecError } from './errors';
-import { convOutSize } from './kernels/conv';
+import { convOutSize } from './kernels/types';
 import type { Shape } from './tensor';
 import { formatShape, shapeSize } from './tensor';
 

@@ -7,6 +7,7 @@ import type { ImageSet } from './data';
 import { SpecError } from './errors';
 import { CsvError, type CsvTable } from './formats/csv';
 import { argmax } from './loss';
+import type { Kernels } from './kernels/types';
 import { Model } from './model';
 import { mlpSpec } from './presets';
 import { Rng } from './rng';
@@ -157,7 +158,7 @@ export function featureSet(count: number, labels: Uint8Array): ImageSet {
 
 /** Batch gradients over rows of a count × features float table (already standardised). */
 export function featureGradients(model: Model, x: Float32Array, features: number): BatchGradients {
-  const batch = new BatchBuffer(features);
+  const batch = new BatchBuffer(features, model.memory);
   return {
     compute(idx, labels, n) {
       const b = batch.get(n);
@@ -213,11 +214,12 @@ export interface TabularEpoch {
 /**
  * Trains an MLP (`mlpSpec(hidden, [1, 1, F], classes)`) on a tabular dataset: seeded stratified
  * split, standardisation fitted on the training rows, initialisation and shuffling from
- * `config.seed`, and the held-out rows evaluated after every epoch.
+ * `config.seed`, and the held-out rows evaluated after every epoch. The model runs on
+ * `opts.kernels`; the caller owns the returned model and disposes it.
  */
 export function trainTabular(
   data: TabularData,
-  opts: { hidden: number[]; testFraction: number; config: TrainConfig; onEpoch?: (e: TabularEpoch) => void; now?: () => number },
+  opts: { hidden: number[]; testFraction: number; config: TrainConfig; kernels: Kernels; onEpoch?: (e: TabularEpoch) => void; now?: () => number },
 ): TabularTraining {
   const F = data.features.length;
   const classes = data.classNames.length;
@@ -233,37 +235,42 @@ export function trainTabular(
   const xTest = applyStandardization(data.x, F, split.test, standardization);
   const yTrain = Uint8Array.from(split.train, (i) => data.labels[i]);
   const yTest = Uint8Array.from(split.test, (i) => data.labels[i]);
-  const model = new Model(mlpSpec(opts.hidden, [1, 1, F], classes)).init(opts.config.seed);
-  const trainer = new Trainer(model, featureSet(split.train.length, yTrain), opts.config, featureGradients(model, xTrain, F));
+  const model = new Model(mlpSpec(opts.hidden, [1, 1, F], classes), opts.kernels).init(opts.config.seed);
   const now = opts.now ?? (() => performance.now());
   const history: TabularEpoch[] = [];
-  while (!trainer.done) {
-    const lr = trainer.lr;
-    const t0 = now();
-    let lossSum = 0;
-    let batches = 0;
-    let correct = 0;
-    let seen = 0;
-    for (let r = trainer.step(); r !== null; r = trainer.step()) {
-      lossSum += r.loss;
-      batches++;
-      correct += r.correct;
-      seen += r.n;
+  try {
+    const trainer = new Trainer(model, featureSet(split.train.length, yTrain), opts.config, featureGradients(model, xTrain, F));
+    while (!trainer.done) {
+      const lr = trainer.lr;
+      const t0 = now();
+      let lossSum = 0;
+      let batches = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let r = trainer.step(); r !== null; r = trainer.step()) {
+        lossSum += r.loss;
+        batches++;
+        correct += r.correct;
+        seen += r.n;
+      }
+      const seconds = (now() - t0) / 1000;
+      const test = evaluateFeatures(model, xTest, F, yTest);
+      const e: TabularEpoch = {
+        epoch: history.length + 1,
+        trainLoss: lossSum / batches,
+        trainAccuracy: correct / seen,
+        testLoss: test.loss,
+        testAccuracy: test.accuracy,
+        seconds,
+        imagesPerSecond: seconds > 0 ? seen / seconds : 0,
+        lr,
+      };
+      history.push(e);
+      opts.onEpoch?.(e);
     }
-    const seconds = (now() - t0) / 1000;
-    const test = evaluateFeatures(model, xTest, F, yTest);
-    const e: TabularEpoch = {
-      epoch: history.length + 1,
-      trainLoss: lossSum / batches,
-      trainAccuracy: correct / seen,
-      testLoss: test.loss,
-      testAccuracy: test.accuracy,
-      seconds,
-      imagesPerSecond: seconds > 0 ? seen / seconds : 0,
-      lr,
-    };
-    history.push(e);
-    opts.onEpoch?.(e);
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
   return { model, split, standardization, history };
 }

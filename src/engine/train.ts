@@ -2,29 +2,16 @@
 // reports, pause and cancel between batches. Everything it needs to continue exactly where
 // it stopped — epoch, position, shuffle order, RNG, momentum — is in `state()`.
 
-import { TRANSFORM_SIZE, drawTransforms, validateAugment, warpBatch, type AugmentConfig } from './augment';
+import { TRANSFORM_SIZE, drawTransforms, warpBatch } from './augment';
 import type { ImageSet } from './data';
 import { DivergedError, SpecError } from './errors';
 import type { Model } from './model';
 import { Sgd } from './optim';
-import { K } from './kernels/backend';
 import { chanceLoss } from './loss';
 import { Rng, type RngState } from './rng';
-import { learningRate, type Schedule } from './schedule';
+import { learningRate } from './schedule';
+import { validateTrainConfig, type TrainConfig } from './train-config';
 import { BatchBuffer, shapeSize } from './tensor';
-
-export interface TrainConfig {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  momentum: number;
-  decay: number;
-  schedule: Schedule;
-  seed: number;
-  shuffle: boolean;
-  /** Random affine distortions of every training image (see augment.ts); absent or null: none. */
-  augment?: AugmentConfig | null;
-}
 
 export interface BatchResult {
   n: number;
@@ -57,7 +44,7 @@ export function localGradients(model: Model, data: ImageSet): BatchGradients {
   return {
     compute(idx, labels, n, transforms) {
       if (transforms) {
-        warped ??= new BatchBuffer(shapeSize(model.inShape));
+        warped ??= new BatchBuffer(shapeSize(model.inShape), model.memory);
         const x = warped.get(n);
         warpBatch(data.pixels, idx, n, model.inShape, transforms, x);
         model.forward(x, n, true);
@@ -71,20 +58,6 @@ export function localGradients(model: Model, data: ImageSet): BatchGradients {
       return { lossSum, correct };
     },
   };
-}
-
-export function validateTrainConfig(c: TrainConfig): TrainConfig {
-  const bad = (m: string): never => {
-    throw new SpecError('CONFIG_INVALID', m);
-  };
-  if (!Number.isInteger(c.epochs) || c.epochs < 1 || c.epochs > 10000) bad(`epochs must be an integer in 1..10000, got ${c.epochs}`);
-  if (!Number.isInteger(c.batchSize) || c.batchSize < 1 || c.batchSize > 4096) bad(`batch size must be an integer in 1..4096, got ${c.batchSize}`);
-  if (!(c.lr > 0 && Number.isFinite(c.lr))) bad(`learning rate must be a positive number, got ${c.lr}`);
-  if (!(c.momentum >= 0 && c.momentum < 1)) bad(`momentum must be in [0, 1), got ${c.momentum}`);
-  if (!(c.decay >= 0 && c.decay < 1)) bad(`decay must be in [0, 1), got ${c.decay}`);
-  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) bad(`seed must be an integer in 0..4294967295, got ${c.seed}`);
-  if (c.augment) validateAugment(c.augment);
-  return c;
 }
 
 /** Smoothed loss above this multiple of the chance loss counts as divergence. */
@@ -183,7 +156,7 @@ export class Trainer {
     if (this.batchesSeen >= 5 && this.smoothedLoss > limit) {
       throw this.diverged(`the smoothed loss ${this.smoothedLoss.toFixed(2)} is over ${DIVERGENCE_FACTOR}× that of an untrained network (${limit.toFixed(2)})`);
     }
-    if (!K.allFinite(model.grads, model.grads.length)) throw this.diverged('a gradient is not finite');
+    if (!model.kernels.allFinite(model.grads, model.grads.length)) throw this.diverged('a gradient is not finite');
     this.opt.step(this.lr);
     if (!model.isFinite()) throw this.diverged('the weights are no longer finite');
     this.position += n;

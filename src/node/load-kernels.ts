@@ -1,10 +1,10 @@
 // Loads the kernels a Node process (CLI, trainer, tests, shard workers) builds its models with:
-// `loadKernels()` is the one place that reads LENET_KERNELS. The engine stays free of fs: this
-// reads the compiled module and hands it over. Two builds of the
-// same sources sit side by side (scripts/build-wasm.mjs): kernels.wasm (SIMD) and
-// kernels-relaxed.wasm (relaxed SIMD: the GEMMs use fused multiply-add). The relaxed build is
-// preferred; Node 20's V8 accepts it only behind --experimental-wasm-relaxed-simd, which is switched
-// on here (process-wide) when the module does not validate without it.
+// `loadKernels()` is the one place that reads LENET_KERNELS, and callers pass what it returns to
+// `new Model(spec, kernels)`. The engine stays free of fs: this reads the compiled module and hands
+// it over. Two builds of the same sources sit side by side (scripts/build-wasm.mjs): kernels.wasm
+// (SIMD) and kernels-relaxed.wasm (relaxed SIMD: the GEMMs use fused multiply-add). The relaxed
+// build is preferred; Node 20's V8 accepts it only behind --experimental-wasm-relaxed-simd, which
+// is switched on here (process-wide) when the module does not validate without it.
 //   LENET_KERNELS unset              relaxed SIMD, else SIMD, else the TypeScript kernels
 //   LENET_KERNELS=wasm               relaxed SIMD, else SIMD; an error rather than TypeScript
 //   LENET_KERNELS=wasm-simd          the plain SIMD build only (an error if it cannot load)
@@ -14,7 +14,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { setKernels } from '../engine/kernels/backend';
 import { jsKernels } from '../engine/kernels/js/backend';
 import type { KernelName, Kernels } from '../engine/kernels/types';
 import { createWasmKernels, wasmSimdSupported, type WasmKernels } from '../engine/kernels/wasm/backend';
@@ -97,14 +96,4 @@ export function loadKernels(wasmPath = DEFAULT_WASM_PATH, wanted: string = proce
   const reason = problems.join('; ');
   if (wanted === 'wasm' || only) throw new Error(`LENET_KERNELS=${wanted} but ${reason}`);
   return { kernels: jsKernels, name: 'js', reason };
-}
-
-/**
- * Transitional, until every caller passes its kernels to Model: loads the kernels and makes
- * them the default of models built without any.
- */
-export function installKernels(wasmPath?: string, wanted?: string): { name: KernelName; reason?: string } {
-  const { kernels, name, reason } = loadKernels(wasmPath, wanted);
-  setKernels(kernels);
-  return reason === undefined ? { name } : { name, reason };
 }

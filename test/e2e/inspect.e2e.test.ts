@@ -12,6 +12,7 @@ import { Inspector } from '../../src/renderer/src/lib/inspector';
 import { toInput } from '../../src/renderer/src/lib/preprocess';
 import { mnistSubset } from '../helpers/mnist-subset';
 import { startApp, trainRun, type App } from './app';
+import { jsKernels } from '../../src/engine/kernels/js/backend';
 
 let app: App;
 let run: RunSummary;
@@ -60,12 +61,12 @@ describe('Inspect view in Chromium', () => {
     // What the engine says about the same digit, here in Node.
     const payload = await app.host.studio.runModel(run.id, 'latest');
     const data = await loadMnist(await mnistSubset(6000, 1000));
-    const ref = new Inspector(payload).inspect(toInput(data.test.pixels, 3 * 784, 784));
+    const ref = new Inspector(payload, jsKernels).inspect(toInput(data.test.pixels, 3 * 784, 784));
     expect(Number(await page.getByTestId('predicted').textContent())).toBe(ref.predicted);
     expect(Number(await page.getByTestId('scores').getAttribute('data-predicted'))).toBe(ref.predicted);
 
     // One canvas per layer but flatten, sized by its shape, and the shared labelled scale.
-    const layers = new Model(payload.spec).layers.filter((l) => l.kind !== 'flatten').map((l) => l.name);
+    const layers = new Model(payload.spec, jsKernels).layers.filter((l) => l.kind !== 'flatten').map((l) => l.name);
     for (const name of layers) await expect.poll(() => page.getByTestId(`act-${name}`).count()).toBe(1);
     const conv1 = await page.getByTestId('act-conv1').evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
     expect(conv1[0]).toBeGreaterThan(6 * 28); // six 28×28 maps side by side, scaled up

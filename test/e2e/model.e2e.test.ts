@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model } from '../../src/engine/model';
 import { LECUN_C3_TABLE } from '../../src/engine/presets';
 import { saveRunModel, startApp, trainRun, type App } from './app';
+import { jsKernels } from '../../src/engine/kernels/js/backend';
 
 let app: App;
 let file: string;
@@ -32,7 +33,7 @@ describe('Model view in Chromium', () => {
     await expect.poll(() => page.getByTestId('model-label').textContent()).toContain('tanh.lenet');
     await expect.poll(() => page.getByTestId('model-note').textContent()).toContain('The model on screen: tanh.lenet');
 
-    const model = new Model((await app.host.studio.openModelPath(file)).spec);
+    const model = new Model((await app.host.studio.openModelPath(file)).spec, jsKernels);
     const totals = await page.getByTestId('model-totals').textContent();
     expect(totals).toContain(`${model.parameterCount.toLocaleString('en-US')} parameters`);
     const rows = await page

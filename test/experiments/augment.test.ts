@@ -7,13 +7,15 @@ import { DEFAULT_AUGMENT, TRANSFORM_SIZE, drawTransforms, warpBatch, warpImage }
 import { validateAugment } from '../../src/engine/train-config';
 import { limitSet, type ImageSet } from '../../src/engine/data';
 import { EngineError } from '../../src/engine/errors';
-import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { Rng } from '../../src/engine/rng';
 import { Trainer } from '../../src/engine/train';
 import type { TrainConfig } from '../../src/engine/train-config';
 import { loadMnist, type MnistData } from '../../src/node/datasets';
 import { ParallelGradients } from '../../src/node/parallel/gradients';
+import { testModels } from '../helpers/kernels';
+
+const newModel = testModels();
 
 const R = 28;
 let mnist: MnistData;
@@ -153,7 +155,7 @@ describe('Trainer with augmentation', () => {
   it('the same seed reproduces bit for bit; augmentation changes the run; the identity does not', () => {
     const train: ImageSet = limitSet(mnist.train, 256);
     const run = (augment: TrainConfig['augment']): Float32Array => {
-      const m = new Model(spec).init(4);
+      const m = newModel(spec).init(4);
       steps(new Trainer(m, train, config(augment)), 8);
       return m.params.slice();
     };
@@ -170,12 +172,12 @@ describe('Trainer with augmentation', () => {
 
   it('state()/restore() mid-epoch continues with the same distortions', () => {
     const train = limitSet(mnist.train, 256);
-    const m1 = new Model(spec).init(4);
+    const m1 = newModel(spec).init(4);
     const t1 = new Trainer(m1, train, config(DEFAULT_AUGMENT));
     steps(t1, 3);
     const saved = { state: t1.state(), weights: m1.snapshot() };
     steps(t1, 4);
-    const m2 = new Model(spec).init(99);
+    const m2 = newModel(spec).init(99);
     m2.restore(saved.weights);
     const t2 = new Trainer(m2, train, config(DEFAULT_AUGMENT));
     t2.restore(saved.state);
@@ -186,7 +188,7 @@ describe('Trainer with augmentation', () => {
   it('two threads reproduce bit for bit, and match one thread closely (the workers warp with the shared draws)', async () => {
     const train = limitSet(mnist.train, 256);
     const run = async (threads: number): Promise<Float32Array> => {
-      const m = new Model(spec).init(4);
+      const m = newModel(spec).init(4);
       const p = await ParallelGradients.create(m, train, threads, 16);
       pools.push(p);
       steps(new Trainer(m, train, config(DEFAULT_AUGMENT), p), 6);

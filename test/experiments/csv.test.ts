@@ -21,6 +21,7 @@ import {
 } from '../../src/engine/tabular';
 import { CliError, UsageError } from '../../src/node/cli/common';
 import { CSV_DEFAULTS, trainCsv } from '../../src/node/cli/train-csv';
+import { testKernels } from '../helpers/kernels';
 
 const exec = promisify(execFile);
 const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
@@ -168,7 +169,8 @@ describe('Iris', () => {
     // Thirty test rows per split make one split's accuracy move in steps of 3.3 %; the mean over
     // five splits is the estimate, each split must still be good.
     const accs = [1, 2, 3, 4, 5].map((seed) => {
-      const r = trainTabular(data, { hidden: [...CSV_DEFAULTS.hidden], testFraction: 0.2, config: config(seed) });
+      const r = trainTabular(data, { hidden: [...CSV_DEFAULTS.hidden], testFraction: 0.2, config: config(seed), kernels: testKernels() });
+      r.model.dispose();
       expect(r.split.test.length).toBe(30);
       return r.history[r.history.length - 1].testAccuracy;
     });

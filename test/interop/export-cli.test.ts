@@ -9,6 +9,7 @@ import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { mulberry32 } from '../helpers/prng';
 import { engineOutputs, maxAbsDiff, predictions, runCliScript, runOnnx, torchStateDict, torchStyleSafetensors } from './helpers';
+import { testKernels } from '../helpers/kernels';
 
 let dir: string;
 let model: Model;
@@ -17,7 +18,7 @@ const N = 16;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lenet-export-'));
-  model = new Model(PRESETS['lenet5-tanh-mse-bn'].spec).init(11);
+  model = new Model(PRESETS['lenet5-tanh-mse-bn'].spec, testKernels()).init(11);
   // Batch norm statistics away from 0/1 so that using them (or not) shows in the outputs.
   const rng = mulberry32(5);
   for (const t of model.namedTensors()) {

@@ -9,13 +9,14 @@ import { argmax } from '../../src/engine/loss';
 import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { Trainer } from '../../src/engine/train';
+import { testKernels } from '../helpers/kernels';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A preset trained for one epoch on the first `limit` training images (seed 1, batch 32). */
 export function trainBriefly(presetName: string, train: ImageSet, limit = 300): Model {
   const preset = PRESETS[presetName];
-  const model = new Model(preset.spec).init(1);
+  const model = new Model(preset.spec, testKernels()).init(1);
   const d = preset.defaults;
   const trainer = new Trainer(model, limitSet(train, limit), {
     epochs: 1,

@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitSet } from '../../src/engine/data';
 import { ModelFileError } from '../../src/engine/errors';
 import { encodeIdxImages, encodeIdxLabels } from '../../src/engine/formats/idx';
@@ -14,7 +14,6 @@ import { decodeSafetensors, encodeSafetensors } from '../../src/engine/formats/s
 import { Model } from '../../src/engine/model';
 import { PRESETS, presetNames } from '../../src/engine/presets';
 import { loadMnist, type MnistData } from '../../src/node/datasets';
-import { collectGarbage } from '../../src/node/gc';
 import {
   engineOutputs,
   maxAbsDiff,
@@ -26,6 +25,9 @@ import {
   trainBriefly,
   type TorchTensor,
 } from './helpers';
+import { testKernels, testModels } from '../helpers/kernels';
+
+const newModel = testModels();
 
 const N_TEST = 1000;
 const BN = 'lenet5-relu-ce-bn';
@@ -42,7 +44,6 @@ beforeAll(async () => {
 
 // Each test builds models; with the wasm kernels their tensors live in a fixed memory that
 // only a collection hands back.
-afterEach(() => collectGarbage());
 
 function bitsEqual(a: Float32Array, b: Float32Array): boolean {
   if (a.length !== b.length) return false;
@@ -65,11 +66,11 @@ describe.each(presetNames())('%s: .lenet → plain safetensors → import', (nam
   it('predicts identically (outputs bit for bit) from the .lenet and from its weights alone', () => {
     // Batch norm presets trained (so the running statistics are not just 0 and 1), the others
     // freshly initialised: the round trip does not care how good the weights are.
-    const model = name === BN ? bnModel : name.includes('-bn') ? trainBriefly(name, data.train) : new Model(PRESETS[name].spec).init(7);
+    const model = name === BN ? bnModel : name.includes('-bn') ? trainBriefly(name, data.train) : newModel(PRESETS[name].spec).init(7);
     const expected = engineOutputs(model, x, N_TEST);
     const lenet = encodeModelFile(model, { preset: name });
 
-    const native = decodeModelFile(lenet, `${name}.lenet`);
+    const native = decodeModelFile(lenet, `${name}.lenet`, undefined, testKernels());
     expect(native.native).toBe(true);
     expect(native.preset).toBe(name);
     expect(bitsEqual(engineOutputs(native.model, x, N_TEST), expected)).toBe(true);
@@ -80,11 +81,14 @@ describe.each(presetNames())('%s: .lenet → plain safetensors → import', (nam
       tensors.map((t) => ({ name: t.name, shape: t.shape, data: t.data as Float32Array })),
       {},
     );
-    const imported = decodeModelFile(plain, `${name}.safetensors`, PRESETS[name].spec);
+    const imported = decodeModelFile(plain, `${name}.safetensors`, PRESETS[name].spec, testKernels());
     expect(imported.native).toBe(false);
     const out = engineOutputs(imported.model, x, N_TEST);
     expect(Array.from(predictions(out, N_TEST, 10))).toEqual(Array.from(predictions(expected, N_TEST, 10)));
     expect(bitsEqual(out, expected)).toBe(true);
+    native.model.dispose();
+    imported.model.dispose();
+    if (name !== BN && name.includes('-bn')) model.dispose(); // trained here, not by newModel
   });
 });
 
@@ -93,10 +97,11 @@ describe('a PyTorch-style state_dict (F32 weights + I64 num_batches_tracked) for
     const sd = torchStateDict(bnModel);
     expect(sd.filter((t) => t.dtype === 'I64').map((t) => t.name)).toEqual([1, 2, 3, 4, 5].map((i) => `bn${i}.num_batches_tracked`));
     const bytes = torchStyleSafetensors(sd);
-    const imported = decodeModelFile(bytes, 'state_dict.safetensors', PRESETS[BN].spec);
+    const imported = decodeModelFile(bytes, 'state_dict.safetensors', PRESETS[BN].spec, testKernels());
     expect(imported.native).toBe(false);
     const expected = engineOutputs(bnModel, x, N_TEST);
     expect(bitsEqual(engineOutputs(imported.model, x, N_TEST), expected)).toBe(true);
+    imported.model.dispose();
   });
 
   it('is refused without a preset, with a hint', () => {

@@ -1,16 +1,17 @@
 // Every preset, briefly trained, exported to ONNX and run by onnxruntime: the same class for every
 // one of 1000 test images and outputs within 1e-4 of the engine's inference-mode outputs.
 
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelFileError } from '../../src/engine/errors';
 import { ONNX_OPSET } from '../../src/engine/formats/onnx';
-import { Model } from '../../src/engine/model';
 import { PRESETS, presetNames } from '../../src/engine/presets';
 import { resolveLayers } from '../../src/engine/spec';
 import { loadMnist, type MnistData } from '../../src/node/datasets';
-import { collectGarbage } from '../../src/node/gc';
 import { exportOnnx, onnxModelProto } from '../../src/node/onnx';
 import { engineOutputs, maxAbsDiff, predictions, runOnnx, scaledPixels, trainBriefly } from './helpers';
+import { testModels } from '../helpers/kernels';
+
+const newModel = testModels();
 
 const N_TEST = 1000;
 const TOLERANCE = 1e-4;
@@ -25,7 +26,6 @@ beforeAll(async () => {
 
 // Each test builds models; with the wasm kernels their tensors live in a fixed memory that
 // only a collection hands back.
-afterEach(() => collectGarbage());
 
 // The decoded ModelProto, read back with the same schema (field names as in onnx.proto).
 interface Decoded {
@@ -77,7 +77,7 @@ describe.each(presetNames())('%s → ONNX → onnxruntime', (name) => {
 
 describe('the exported graph', () => {
   it('is opset 13 with input [N,1,28,28], output [N,10] and the PyTorch tensor names', () => {
-    const model = new Model(PRESETS['lenet5-relu-ce-bn'].spec).init(3);
+    const model = newModel(PRESETS['lenet5-relu-ce-bn'].spec).init(3);
     const m = decode(exportOnnx(model, { preset: 'lenet5-relu-ce-bn' }));
     expect(m.opset_import).toEqual([{ domain: '', version: ONNX_OPSET }]);
     expect(ONNX_OPSET).toBeGreaterThanOrEqual(13);
@@ -111,7 +111,7 @@ describe('the exported graph', () => {
 
   it('writes the C3 table as zero weights, and the trained weights bit for bit elsewhere', () => {
     const spec = PRESETS['lenet5-tanh-mse'].spec;
-    const model = new Model(spec).init(5);
+    const model = newModel(spec).init(5);
     const table = resolveLayers(spec).find((l) => l.name === 'conv2' && l.type === 'conv2d');
     if (table?.type !== 'conv2d' || !table.table) throw new Error('lenet5-tanh-mse has no C3 table');
     // Dirty a masked weight: the export must still follow the table, not the buffer.
@@ -138,7 +138,7 @@ describe('the exported graph', () => {
   });
 
   it('refuses a model with non-finite weights, naming the tensor', () => {
-    const model = new Model(PRESETS['lenet5-relu-ce'].spec).init(1);
+    const model = newModel(PRESETS['lenet5-relu-ce'].spec).init(1);
     model.tensor('fc2.bias')[3] = Number.NaN;
     let err: unknown;
     try {

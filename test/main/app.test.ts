@@ -11,7 +11,7 @@ import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { startApp, type MainApp } from '../../src/main/app';
 import { TRAINER_SERVICE_NAME } from '../../src/main/trainer-host';
-import { DEFAULT_WASM_PATH } from '../../src/node/kernels';
+import { DEFAULT_WASM_PATH } from '../../src/node/load-kernels';
 import { readRunStatus } from '../../src/node/runs/folder';
 import type { ModelPayload } from '../../src/common/records';
 import type { StudioEvent } from '../../src/common/api';
@@ -19,6 +19,7 @@ import type { TrainSettings } from '../../src/common/settings';
 import { EVENT_CHANNEL, STUDIO_METHODS, type StudioMethod, channel } from '../../src/common/channels';
 import { mnistSubset } from '../helpers/mnist-subset';
 import * as fake from './fake-electron';
+import { jsKernels } from '../../src/engine/kernels/js/backend';
 
 vi.mock('electron', () => import('./fake-electron'));
 
@@ -78,7 +79,7 @@ function nextEvent<T extends StudioEvent['type']>(
 
 async function modelFile(name: string, seed = 1): Promise<string> {
   const path = join(root, name);
-  await writeFile(path, encodeModelFile(new Model(PRESETS['lenet5-relu-ce'].spec).init(seed), { preset: 'lenet5-relu-ce' }));
+  await writeFile(path, encodeModelFile(new Model(PRESETS['lenet5-relu-ce'].spec, jsKernels).init(seed), { preset: 'lenet5-relu-ce' }));
   return path;
 }
 

@@ -17,6 +17,7 @@ import type { StudioEvent } from '../../src/common/api';
 import { EVENT_CHANNEL } from '../../src/common/channels';
 import { mnistSubset } from '../helpers/mnist-subset';
 import * as fake from './fake-electron';
+import { jsKernels } from '../../src/engine/kernels/js/backend';
 
 vi.mock('electron', () => import('./fake-electron'));
 
@@ -28,7 +29,7 @@ const argv0 = process.argv;
 
 async function modelFile(name: string, seed = 1): Promise<string> {
   const path = join(root, name);
-  await writeFile(path, encodeModelFile(new Model(PRESETS['lenet5-relu-ce'].spec).init(seed), { preset: 'lenet5-relu-ce' }));
+  await writeFile(path, encodeModelFile(new Model(PRESETS['lenet5-relu-ce'].spec, jsKernels).init(seed), { preset: 'lenet5-relu-ce' }));
   return path;
 }
 

@@ -11,10 +11,11 @@ import { parseTrainerEvent, parseTrainerRequest } from '../../src/node/protocol'
 import { ValidationError } from '../../src/common/schema';
 import type { StudioMethod } from '../../src/common/channels';
 import { type Prng, mulberry32 } from '../helpers/prng';
+import { jsKernels } from '../../src/engine/kernels/js/backend';
 
 const CASES = 10_000;
 
-const model = new Model(PRESETS['lenet5-relu-ce'].spec).init(1);
+const model = new Model(PRESETS['lenet5-relu-ce'].spec, jsKernels).init(1);
 const payload = {
   spec: model.spec,
   params: model.params.slice(),

@@ -17,6 +17,7 @@ import { LossCurve } from '../../src/node/runs/loss-curve';
 import { type ResumeState, readCheckpoint, writeCheckpoint } from '../../src/node/runs/checkpoint';
 import { RUN_FILES, type RunConfig } from '../../src/node/runs/layout';
 import type { DatasetInfo } from '../../src/common/records';
+import { jsKernels } from '../../src/engine/kernels/js/backend';
 
 let root: string;
 beforeAll(async () => {
@@ -95,7 +96,7 @@ describe('LossCurve', () => {
 });
 
 describe('checkpoints', () => {
-  const model = new Model(PRESETS['lenet5-relu-ce'].spec).init(1);
+  const model = new Model(PRESETS['lenet5-relu-ce'].spec, jsKernels).init(1);
   const meta = { preset: 'lenet5-relu-ce', settings: config('m').settings, dataset: DATASET, limit: 120, validation: 20, runId: 'm' };
 
   it('round-trips the resume state exactly', async () => {

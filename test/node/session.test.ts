@@ -11,16 +11,16 @@ import { decodeModelFile } from '../../src/engine/formats/modelfile';
 import type { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { describeDataset, loadMnist, type MnistData } from '../../src/node/datasets';
-import { collectGarbage } from '../../src/node/gc';
 import { ParallelGradients } from '../../src/node/parallel/gradients';
 import { buildRunConfig } from '../../src/node/runs/config';
 import { createRun, readRunStatus, readRunSummary } from '../../src/node/runs/folder';
 import { readCheckpoint } from '../../src/node/runs/checkpoint';
 import { RUN_FILES, type RunConfig } from '../../src/node/runs/layout';
 import { splitData } from '../../src/engine/data';
-import { TrainingSession } from '../../src/node/trainer/session';
+import { TrainingSession, type SessionOptions } from '../../src/node/trainer/session';
 import type { TrainSettings } from '../../src/common/settings';
 import { mnistSubset } from '../helpers/mnist-subset';
+import { testKernels } from '../helpers/kernels';
 
 let data: MnistData;
 let root: string;
@@ -32,8 +32,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
-// Models are built by the dozen here; give their wasm memory back between tests.
-afterEach(() => collectGarbage());
+// Sessions are opened by the dozen here, on the project's kernels; their models are disposed
+// after each test.
+const opened: TrainingSession[] = [];
+afterEach(() => {
+  for (const s of opened.splice(0)) s.dispose();
+});
+async function openSession(opts: Omit<SessionOptions, 'kernels'>): Promise<TrainingSession> {
+  const s = await TrainingSession.open({ ...opts, kernels: testKernels() });
+  opened.push(s);
+  return s;
+}
 
 const SETTINGS: TrainSettings = {
   epochs: 3,
@@ -92,19 +101,19 @@ describe('splitData', () => {
 describe('TrainingSession', () => {
   it('resuming from an epoch-boundary checkpoint gives weights bit-identical to an uninterrupted run (momentum 0.9, shuffling)', async () => {
     const a = await newRun('straight');
-    const outA = await (await TrainingSession.open({ run: a.run, data, dir: a.dir })).run();
+    const outA = await (await openSession({ run: a.run, data, dir: a.dir })).run();
     expect(outA.reason).toBe('done');
 
     const b = await newRun('interrupted');
     const stopAfterOne = { epoch: () => undefined as void };
-    const s1 = await TrainingSession.open({ run: b.run, data, dir: b.dir, hooks: stopAfterOne });
+    const s1 = await openSession({ run: b.run, data, dir: b.dir, hooks: stopAfterOne });
     stopAfterOne.epoch = () => s1.cancel();
     expect((await s1.run()).reason).toBe('cancelled');
     const mid = await finalCheckpoint(b.dir, b.run);
     expect(mid.resume.epoch).toBe(1);
     expect(mid.resume.position).toBe(0);
 
-    const s2 = await TrainingSession.open({ run: b.run, data, dir: b.dir, resume: true });
+    const s2 = await openSession({ run: b.run, data, dir: b.dir, resume: true });
     expect(s2.epochsDone).toBe(1);
     expect((await s2.run()).reason).toBe('done');
 
@@ -120,7 +129,7 @@ describe('TrainingSession', () => {
 
   it('a mid-epoch cancel resumes to the same weights too', async () => {
     const a = await newRun('straight-2', { epochs: 2 });
-    await (await TrainingSession.open({ run: a.run, data, dir: a.dir })).run();
+    await (await openSession({ run: a.run, data, dir: a.dir })).run();
     const b = await newRun('mid-epoch', { epochs: 2 });
     let batches = 0;
     const hooks = {
@@ -130,13 +139,13 @@ describe('TrainingSession', () => {
     };
     // A fake clock that moves 50 ms per reading, so progress fires often and the cancel lands mid-epoch.
     let t = 0;
-    const s1 = await TrainingSession.open({ run: b.run, data, dir: b.dir, hooks, now: () => (t += 50) });
+    const s1 = await openSession({ run: b.run, data, dir: b.dir, hooks, now: () => (t += 50) });
     expect((await s1.run()).reason).toBe('cancelled');
     const mid = await finalCheckpoint(b.dir, b.run);
     expect(mid.resume.position).toBeGreaterThan(0);
     expect(mid.resume.position).toBeLessThan(b.run.trainCount);
     expect((await readRunStatus(b.dir)).status).toBe('cancelled');
-    await (await TrainingSession.open({ run: b.run, data, dir: b.dir, resume: true })).run();
+    await (await openSession({ run: b.run, data, dir: b.dir, resume: true })).run();
     const ca = await finalCheckpoint(a.dir, a.run);
     const cb = await finalCheckpoint(b.dir, b.run);
     expect(sameBits(cb.loaded.model.params, ca.loaded.model.params)).toBe(true);
@@ -145,7 +154,7 @@ describe('TrainingSession', () => {
 
   it('divergence (lenet5-relu-ce, lr 100) stops with "diverged" and keeps the last good checkpoint', async () => {
     const r = await newRun('diverge', { lr: 100, momentum: 0, epochs: 2 });
-    const out = await (await TrainingSession.open({ run: r.run, data, dir: r.dir })).run();
+    const out = await (await openSession({ run: r.run, data, dir: r.dir })).run();
     expect(out.reason, out.error?.stack).toBe('diverged');
     expect(out.error?.message).toMatch(/diverged/);
     expect(out.history).toHaveLength(0);
@@ -159,7 +168,7 @@ describe('TrainingSession', () => {
 
   it('keeps best.lenet from the epoch with the best validation accuracy, never chosen on test', async () => {
     const r = await newRun('best', { epochs: 3 });
-    const out = await (await TrainingSession.open({ run: r.run, data, dir: r.dir })).run();
+    const out = await (await openSession({ run: r.run, data, dir: r.dir })).run();
     const acc = out.history.map((m) => m.validationAccuracy!);
     const bestEpoch = acc.indexOf(Math.max(...acc)) + 1;
     const summary = await readRunSummary(r.dir);
@@ -174,7 +183,7 @@ describe('TrainingSession', () => {
     const r = await newRun('rate', { epochs: 1 });
     let t = 0;
     const times: number[] = [];
-    const session = await TrainingSession.open({
+    const session = await openSession({
       run: r.run,
       data,
       hooks: { progress: () => times.push(t) },
@@ -195,7 +204,7 @@ describe('TrainingSession', () => {
     let t = 0;
     const times: number[] = [];
     const epochs: number[] = [];
-    const session = await TrainingSession.open({
+    const session = await openSession({
       run: r.run,
       data,
       hooks: {
@@ -220,12 +229,12 @@ describe('TrainingSession', () => {
       return { gradients: p, close: () => p.close() };
     };
     const a = await newRun('threads-straight', { epochs: 2 });
-    expect((await (await TrainingSession.open({ run: a.run, data, dir: a.dir, gradients: threads })).run()).reason).toBe('done');
+    expect((await (await openSession({ run: a.run, data, dir: a.dir, gradients: threads })).run()).reason).toBe('done');
     const b = await newRun('threads-resumed', { epochs: 2 });
     const hooks = { epoch: () => s1.cancel() };
-    const s1 = await TrainingSession.open({ run: b.run, data, dir: b.dir, gradients: threads, hooks });
+    const s1 = await openSession({ run: b.run, data, dir: b.dir, gradients: threads, hooks });
     expect((await s1.run()).reason).toBe('cancelled');
-    expect((await (await TrainingSession.open({ run: b.run, data, dir: b.dir, gradients: threads, resume: true })).run()).reason).toBe('done');
+    expect((await (await openSession({ run: b.run, data, dir: b.dir, gradients: threads, resume: true })).run()).reason).toBe('done');
     const ca = await finalCheckpoint(a.dir, a.run);
     const cb = await finalCheckpoint(b.dir, b.run);
     expect(sameBits(cb.loaded.model.params, ca.loaded.model.params)).toBe(true);
@@ -235,6 +244,6 @@ describe('TrainingSession', () => {
   it('refuses to resume on a different dataset', async () => {
     const r = await newRun('other-data', { epochs: 1 });
     const other = await loadMnist(await mnistSubset(500, 100));
-    await expect(TrainingSession.open({ run: r.run, data: other, dir: r.dir, resume: true })).rejects.toThrow(/fingerprint/);
+    await expect(openSession({ run: r.run, data: other, dir: r.dir, resume: true })).rejects.toThrow(/fingerprint/);
   });
 });

@@ -19,6 +19,8 @@ import type { StudioEvent } from '../../src/common/api';
 import { forkTrainer } from '../helpers/fork-trainer';
 import { engineOutputs, maxAbsDiff, runOnnx, scaledPixels, torchStateDict, torchStyleSafetensors } from '../interop/helpers';
 import { mnistSubset } from '../helpers/mnist-subset';
+import { jsKernels } from '../../src/engine/kernels/js/backend';
+import { testKernels } from '../helpers/kernels';
 
 let root: string;
 let datasetDir: string;
@@ -57,7 +59,7 @@ function make(dataDir: string, hooks: Partial<PlatformHooks> = {}, fs: FsLayer =
 }
 
 async function modelFile(path: string, seed = 1): Promise<string> {
-  await writeFile(path, encodeModelFile(new Model(PRESETS['lenet5-relu-ce'].spec).init(seed), { preset: 'lenet5-relu-ce' }));
+  await writeFile(path, encodeModelFile(new Model(PRESETS['lenet5-relu-ce'].spec, jsKernels).init(seed), { preset: 'lenet5-relu-ce' }));
   return path;
 }
 
@@ -146,7 +148,7 @@ describe('saving models', () => {
       dataset: describeDataset(data, null),
     });
     await createRun(join(dataDir, 'runs', 'r1'), run);
-    const model = new Model(run.spec).init(1);
+    const model = new Model(run.spec, jsKernels).init(1);
     const saved = await b.saveModel({ spec: run.spec, ...model.snapshot(), preset: run.preset, source: { kind: 'run', runId: 'r1', epoch: 0 } }, false);
     expect(saved).toEqual({ path: `${out}.lenet` });
     const back = decodeModelFile(await readFile(`${out}.lenet`), 'x');
@@ -218,7 +220,7 @@ describe('File → Export → ONNX… and importing a PyTorch state_dict', () =>
     const m = (await b.openModelDialog())!;
     expect(await b.exportModel(m, 'onnx')).toEqual({ path: `${out}.onnx` });
     expect(chooseExportPath).toHaveBeenCalledWith('to-export.onnx', 'onnx');
-    const model = new Model(m.spec);
+    const model = new Model(m.spec, testKernels());
     model.restore({ params: m.params, buffers: m.buffers });
     const data = await loadMnist(datasetDir);
     const x = scaledPixels(data.test, 20);
@@ -232,7 +234,7 @@ describe('File → Export → ONNX… and importing a PyTorch state_dict', () =>
 
   it('opens a safetensors state_dict (I64 num_batches_tracked) into the chosen preset, or names the first tensor that does not fit', async () => {
     const dataDir = join(root, 'import');
-    const source = new Model(PRESETS['lenet5-tanh-mse-bn'].spec).init(4);
+    const source = new Model(PRESETS['lenet5-tanh-mse-bn'].spec, jsKernels).init(4);
     const good = join(root, 'state_dict.safetensors');
     await writeFile(good, torchStyleSafetensors(torchStateDict(source)));
     const bad = join(root, 'wrong.safetensors');

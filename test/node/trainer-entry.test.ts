@@ -19,6 +19,7 @@ import { TrainerHost, type RunEvent } from '../../src/node/trainer/host';
 import type { TrainSettings } from '../../src/common/settings';
 import { forkTrainer, type ForkedTrainer } from '../helpers/fork-trainer';
 import { mnistSubset } from '../helpers/mnist-subset';
+import { jsKernels } from '../../src/engine/kernels/js/backend';
 
 let dataDir: string;
 let data: MnistData;
@@ -111,7 +112,7 @@ describe('trainer process', () => {
     expect(e.confusion.flat().reduce((a, b) => a + b, 0)).toBe(200); // the whole test set
     const snap = await firstSnapshot;
     expect(snap.params).toBeInstanceOf(Float32Array);
-    expect(snap.params.length).toBe(new Model(run.spec).params.length);
+    expect(snap.params.length).toBe(new Model(run.spec, jsKernels).params.length);
     expect(events.some((x) => x.type === 'snapshot' && x.epoch === 0)).toBe(true); // the initial weights, at start
 
     const paused = next('status', (s) => s.status === 'paused');
@@ -158,7 +159,7 @@ describe('trainer process', () => {
 
     // The checkpoint is an ordinary model file and holds the finished epoch.
     const bytes = await readFile(join(dir, RUN_FILES.checkpoint));
-    expect(decodeModelFile(bytes, 'checkpoint.lenet').model.params.length).toBe(new Model(run.spec).params.length);
+    expect(decodeModelFile(bytes, 'checkpoint.lenet').model.params.length).toBe(new Model(run.spec, jsKernels).params.length);
     const cp = await readCheckpoint(dir, run.trainCount);
     expect(cp!.resume.epoch).toBeGreaterThanOrEqual(1);
 
@@ -175,7 +176,7 @@ describe('trainer process', () => {
   it('evaluates a model sent over the wire, and rejects requests it cannot serve', async () => {
     const { host } = harness();
     await host.start();
-    const model = new Model(PRESETS['lenet5-relu-ce'].spec).init(1);
+    const model = new Model(PRESETS['lenet5-relu-ce'].spec, jsKernels).init(1);
     const { params, buffers } = model.snapshot();
     const r = await host.request({ type: 'evaluate', spec: model.spec, params, buffers, datasetDir: dataDir });
     expect(r.evaluation!.count).toBe(200);

@@ -8,9 +8,11 @@ import { Rng } from '../../src/engine/rng';
 import { LECUN_C3_TABLE, lenet5Spec } from '../../src/engine/presets';
 import { Inspector, describeLayers } from '../../src/renderer/src/lib/inspector';
 import { randomArray } from '../helpers/gradcheck';
+import { jsKernels } from '../../src/engine/kernels/js/backend';
+import { testKernels } from '../helpers/kernels';
 
 function inspectorFor(act: 'tanh' | 'relu', bn: boolean, seed: number): Inspector {
-  const m = new Model(lenet5Spec({ act, bn })).init(seed);
+  const m = new Model(lenet5Spec({ act, bn }), jsKernels).init(seed);
   // Non-trivial running statistics, so inference-mode batch norm is not the identity.
   if (bn) {
     for (const e of m.index) {
@@ -20,7 +22,7 @@ function inspectorFor(act: 'tanh' | 'relu', bn: boolean, seed: number): Inspecto
     }
   }
   const { params, buffers } = m.snapshot();
-  return new Inspector({ spec: m.spec, params, buffers });
+  return new Inspector({ spec: m.spec, params, buffers }, testKernels());
 }
 
 function input(seed: number): Float32Array {
@@ -109,7 +111,7 @@ describe('describeLayers', () => {
   it('lenet5-tanh-mse: totals equal the model’s, C3 has the 6×16 table', () => {
     const spec = lenet5Spec({ act: 'tanh', bn: false });
     const facts = describeLayers(spec);
-    const model = new Model(spec);
+    const model = new Model(spec, jsKernels);
     expect(facts.map((f) => f.name)).toEqual(model.layers.map((l) => l.name));
     expect(facts.reduce((a, f) => a + f.params, 0)).toBe(model.parameterCount);
     expect(facts.reduce((a, f) => a + f.macs, 0)).toBe(model.macs);

@@ -12,6 +12,9 @@
 // and ignored. Any other tensor the spec does not name, or a shape that differs, is an error.
 
 import { ModelFileError } from '../errors';
+import { jsKernels } from '../kernels/js/backend';
+import type { Kernels } from '../kernels/types';
+import { KernelMemoryError } from '../kernels/wasm/heap';
 import { Model } from '../model';
 import type { ModelSpec } from '../spec';
 import { decodeSafetensors, encodeSafetensors } from './safetensors';
@@ -80,7 +83,8 @@ export function importStateDict(
   let best: { name: string; spec: ModelSpec } | null = null;
   let bestShared = -1;
   for (const c of ordered) {
-    const index = new Model(c.spec).index;
+    const probe = new Model(c.spec, jsKernels); // for its tensor index: ordinary arrays, nothing to dispose
+    const index = probe.index;
     const shared = index.filter((e) => names.has(e.name)).length;
     const fits = shared === index.length && names.size === index.length && index.every((e) => names.get(e.name)!.join() === e.shape.join());
     if (fits) return { ...decodeModelFile(bytes, fileName, c.spec), preset: c.name };
@@ -96,9 +100,12 @@ export function importStateDict(
 
 /**
  * Reads a `.lenet` file, or — when `fallbackSpec` is given — a plain safetensors file whose
- * tensor names fit that spec (e.g. a PyTorch state_dict).
+ * tensor names fit that spec (e.g. a PyTorch state_dict). The model is built on `kernels`: by
+ * default the TypeScript ones, whose ordinary arrays suit a model that only carries the file's
+ * tensors (the garbage collector reclaims them). A caller that computes with it passes its own
+ * kernels and disposes the model.
  */
-export function decodeModelFile(bytes: Uint8Array, fileName: string, fallbackSpec?: ModelSpec): LoadedModel {
+export function decodeModelFile(bytes: Uint8Array, fileName: string, fallbackSpec?: ModelSpec, kernels: Kernels = jsKernels): LoadedModel {
   const { tensors, metadata } = decodeSafetensors(bytes, fileName);
   const format = metadata.format;
   let spec: unknown;
@@ -125,19 +132,25 @@ export function decodeModelFile(bytes: Uint8Array, fileName: string, fallbackSpe
   }
   let model: Model;
   try {
-    model = new Model(spec);
+    model = new Model(spec, kernels);
   } catch (e) {
+    if (e instanceof KernelMemoryError) throw e;
     throw new ModelFileError('MODEL_BAD_HEADER', `${fileName}: ${(e as Error).message}`);
   }
-  const map = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const t of tensors) {
-    if (t.dtype === 'I64') {
-      if (t.name.endsWith('.num_batches_tracked')) continue;
-      throw new ModelFileError('MODEL_MISMATCH', `${fileName}: tensor ${t.name} is I64; LeNet Studio models hold F32 tensors only`);
+  try {
+    const map = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const t of tensors) {
+      if (t.dtype === 'I64') {
+        if (t.name.endsWith('.num_batches_tracked')) continue;
+        throw new ModelFileError('MODEL_MISMATCH', `${fileName}: tensor ${t.name} is I64; LeNet Studio models hold F32 tensors only`);
+      }
+      map.set(t.name, { shape: t.shape, data: t.data as Float32Array });
     }
-    map.set(t.name, { shape: t.shape, data: t.data as Float32Array });
+    model.loadTensors(map, fileName);
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
-  model.loadTensors(map, fileName);
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(metadata)) if (k.startsWith('x-')) extra[k.slice(2)] = parseJsonMeta(v, k, fileName);
   return {

@@ -4,13 +4,14 @@
 
 import { cpus, totalmem } from 'node:os';
 import { limitSet } from '../../engine/data';
-import { jsKernels, setKernels, K } from '../../engine/kernels/backend';
+import { jsKernels } from '../../engine/kernels/js/backend';
+import type { Kernels } from '../../engine/kernels/types';
 import { Model } from '../../engine/model';
 import { PRESETS } from '../../engine/presets';
 import { Trainer } from '../../engine/train';
 import type { TrainConfig } from '../../engine/train-config';
 import { loadMnist, type MnistData } from '../datasets';
-import { installKernels } from '../kernels';
+import { loadKernels } from '../load-kernels';
 import { ParallelGradients, defaultThreads } from '../parallel/gradients';
 import { UsageError, intFlag, parseFlags, runCli, thousands } from './common';
 
@@ -45,6 +46,7 @@ interface Row {
  * the same threads over the test images in batches of `batch`; returns images per second of each.
  */
 async function measure(
+  kernels: Kernels,
   preset: string,
   batch: number,
   threads: number,
@@ -53,7 +55,7 @@ async function measure(
   evalSeconds: number,
 ): Promise<{ train: number; eval: number }> {
   const p = PRESETS[preset];
-  const model = new Model(p.spec).init(1);
+  const model = new Model(p.spec, kernels).init(1);
   // Speed does not depend on the learning rate; a small one keeps every preset stable at every batch size.
   const config: TrainConfig = { ...p.defaults, lr: 0.01, batchSize: batch, seed: 1, shuffle: true };
   const set = limitSet(data.train, 60000);
@@ -90,6 +92,7 @@ async function measure(
     return { train, eval: images / ((performance.now() - t0) / 1000) };
   } finally {
     await parallel.close();
+    model.dispose();
   }
 }
 
@@ -122,9 +125,9 @@ async function main(argv: string[]): Promise<void> {
     if (!f.json) process.stdout.write(`${line}\n`);
   };
 
-  const choice = installKernels();
+  const choice = loadKernels();
   if (choice.name === 'js') say(`warning: fast kernels unavailable (${choice.reason}); measuring the reference kernels`);
-  const fast = K;
+  const fast = choice.kernels;
   const data = await loadMnist();
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: all, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, kernels: fast.name };
   say(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; kernels ${fast.name}; ${seconds} s per figure`);
@@ -134,11 +137,9 @@ async function main(argv: string[]): Promise<void> {
   for (const preset of presets) {
     for (const batch of batches) {
       // The reference: plain TypeScript kernels, one thread, a shorter measurement.
-      setKernels(jsKernels);
-      const reference = (await measure(preset, batch, 1, data, Math.min(seconds, 1), 0)).train;
-      setKernels(fast);
+      const reference = (await measure(jsKernels, preset, batch, 1, data, Math.min(seconds, 1), 0)).train;
       for (const threads of threadCounts) {
-        const { train, eval: evalRateValue } = await measure(preset, batch, threads, data, seconds, seconds / 2);
+        const { train, eval: evalRateValue } = await measure(fast, preset, batch, threads, data, seconds, seconds / 2);
         const row: Row = {
           preset,
           batch,

@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../../engine/augment';
 import { EngineError } from '../../engine/errors';
 import { decodeModelFile, type LoadedModel } from '../../engine/formats/modelfile';
+import type { Kernels } from '../../engine/kernels/types';
 import type { TrainDefaults } from '../../engine/presets';
 import { parseSchedule } from '../../engine/schedule';
 import type { ModelSpec } from '../../engine/spec';
@@ -71,7 +72,8 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
   }
 }
 
-export async function readModel(path: string, fallbackSpec?: ModelSpec): Promise<LoadedModel> {
+/** The model is built on `kernels` (default: the TypeScript ones, for a model read as data; see decodeModelFile). */
+export async function readModel(path: string, fallbackSpec?: ModelSpec, kernels?: Kernels): Promise<LoadedModel> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -79,7 +81,7 @@ export async function readModel(path: string, fallbackSpec?: ModelSpec): Promise
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(code === 'ENOENT' ? `model file ${path} does not exist` : `cannot read model file ${path}: ${(e as Error).message}`);
   }
-  return decodeModelFile(bytes, path, fallbackSpec);
+  return decodeModelFile(bytes, path, fallbackSpec, kernels);
 }
 
 export function pct(x: number, digits = 2): string {

@@ -3,7 +3,7 @@
 
 import { evaluate } from '../../engine/evaluate';
 import { loadMnist } from '../datasets';
-import { installKernels } from '../kernels';
+import { loadKernels } from '../load-kernels';
 import { UsageError, parseFlags, pct, readModel, runCli, thousands } from './common';
 
 const NAME = 'evaluate';
@@ -32,14 +32,14 @@ async function main(argv: string[]): Promise<void> {
     throw new UsageError(positionals.length === 0 ? 'name the model file to evaluate' : `expected one model file, got ${positionals.length}`);
   }
   const file = positionals[0];
-  installKernels();
-  const loaded = await readModel(file);
+  const loaded = await readModel(file, undefined, loadKernels().kernels);
   const data = await loadMnist(f.data);
   const model = loaded.model;
   if (model.inShape.join() !== [1, data.test.rows, data.test.cols].join()) {
     throw new UsageError(`${file} expects ${model.inShape.join('×')} inputs but the test images are ${data.test.rows}×${data.test.cols}`);
   }
   const r = evaluate(model, data.test);
+  model.dispose();
   if (f.json) {
     const K = model.classes;
     const scores = Array.from({ length: r.count }, (_, i) => Array.from(r.scores.subarray(i * K, (i + 1) * K), (v) => Number(v.toFixed(6))));

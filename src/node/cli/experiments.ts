@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { PRESETS, presetNames } from '../../engine/presets';
 import { parseSchedule, formatSchedule } from '../../engine/schedule';
 import { loadMnist } from '../datasets';
-import { installKernels } from '../kernels';
+import { loadKernels } from '../load-kernels';
 import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, defaultThreads } from '../parallel/gradients';
 import {
   STUDY_PRESETS,
@@ -115,7 +115,7 @@ async function seedStudy(argv: string[]): Promise<void> {
   const out = resolve(f.out ?? `runs/seed-study-${stamp()}`);
   const command = `npm run experiments -- seed-study ${argv.join(' ')}`.trim();
 
-  const kernels = installKernels();
+  const kernels = loadKernels();
   const loadStart = loadavg();
   const data = await loadMnist(f.data);
   await mkdir(out, { recursive: true });
@@ -127,7 +127,7 @@ async function seedStudy(argv: string[]): Promise<void> {
 
   const progressBar = new ProgressBar();
   const runs = await runStudy(
-    { presets, epochs, limit, validation, seed, threads, schedule, augment, out, data, dataPath: f.data ?? null },
+    { presets, epochs, limit, validation, seed, threads, schedule, augment, out, data, dataPath: f.data ?? null, kernels: kernels.kernels },
     {
       runStart(i, total, run, dir) {
         const c = run.settings;

@@ -12,6 +12,7 @@ import { tabularFromCsv, trainTabular, type TabularEpoch } from '../../engine/ta
 import type { TrainConfig } from '../../engine/train-config';
 import { trainConfigOf } from '../../common/settings';
 import { writeFileAtomic } from '../files';
+import { loadKernels } from '../load-kernels';
 import { CliError, UsageError, settingsFromFlags, numFlag, parseFlags, pct, thousands } from './common';
 
 export const CSV_DEFAULTS = {
@@ -123,6 +124,7 @@ export async function trainCsv(argv: string[]): Promise<void> {
     hidden,
     testFraction,
     config,
+    kernels: loadKernels().kernels,
     onEpoch: (e: TabularEpoch) => {
       if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
       else if (e.epoch === 1 || e.epoch % every === 0 || e.epoch === config.epochs) {
@@ -164,4 +166,5 @@ export async function trainCsv(argv: string[]): Promise<void> {
     });
     await writeFileAtomic(f.out, bytes);
   }
+  result.model.dispose();
 }

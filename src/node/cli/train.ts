@@ -9,7 +9,7 @@ import { LIMITS } from '../../engine/train-config';
 import { trainConfigOf, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { writeFileAtomic, removeStaleTempFiles } from '../files';
-import { installKernels } from '../kernels';
+import { loadKernels, type KernelChoice } from '../load-kernels';
 import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, defaultThreads, threadsFor } from '../parallel/gradients';
 import { RUN_ID_PATTERN, type EpochMetrics } from '../../common/records';
 import { buildRunConfig } from '../runs/config';
@@ -168,12 +168,12 @@ async function main(argv: string[]): Promise<void> {
     const dir = resolve(f.resume);
     const run = await readRunConfig(dir);
     await removeStaleTempFiles(dir); // left by a process killed mid-save
-    const kernels = installKernels();
+    const kernels = loadKernels();
     // The dataset the run was trained on, unless --data points at a copy (the fingerprint must match).
     const data = await loadMnist(f.data ?? run.dataset.path ?? undefined);
     const threads = threadsFlag ?? run.threads ?? threadsFor(run.spec, run.settings.batchSize, defaultThreads());
     const preset = PRESETS[run.preset];
-    await train({ run, dir, resume: true, data, threads, json, log, kernels: kernels.name, out: f.out, presetLabel: preset ? preset.name : run.preset });
+    await train({ run, dir, resume: true, data, threads, json, log, kernels, out: f.out, presetLabel: preset ? preset.name : run.preset });
     return;
   }
 
@@ -193,9 +193,9 @@ async function main(argv: string[]): Promise<void> {
   // Explicit --threads is obeyed; the default keeps batch norm shards large enough.
   const threads = threadsFlag ?? threadsFor(preset.spec, settings.batchSize, defaultThreads());
 
-  const kernels = installKernels();
+  const kernels = loadKernels();
   const data = await loadMnist(f.data);
-  const model = new Model(preset.spec).init(trainConfigOf(settings).seed);
+  const model = new Model(preset.spec, kernels.kernels).init(trainConfigOf(settings).seed);
   if (f.init !== undefined) {
     const loaded = await readModel(f.init, preset.spec);
     model.loadTensors(new Map(loaded.model.namedTensors().map((t) => [t.name, t])), f.init);
@@ -215,7 +215,9 @@ async function main(argv: string[]): Promise<void> {
     throw e;
   }
   if (runDir) await createRun(runDir, run);
-  await train({ run, dir: runDir, resume: false, data, threads, json, log, kernels: kernels.name, out: f.out, presetLabel: preset.name, model, init: f.init });
+  await train({ run, dir: runDir, resume: false, data, threads, json, log, kernels, out: f.out, presetLabel: preset.name, model, init: f.init }).finally(() =>
+    model.dispose(),
+  );
 }
 
 interface TrainContext {
@@ -226,7 +228,7 @@ interface TrainContext {
   threads: number;
   json: boolean;
   log: (line: string) => void;
-  kernels: string;
+  kernels: KernelChoice;
   out: string | undefined;
   presetLabel: string;
   model?: Model;
@@ -241,6 +243,7 @@ async function train(c: TrainContext): Promise<void> {
     data,
     dir: c.dir,
     resume: c.resume,
+    kernels: c.kernels.kernels,
     model: c.model,
     // The CLI evaluates in batches of 500 (its published numbers are made that way).
     evalBatch: 500,
@@ -295,7 +298,7 @@ async function train(c: TrainContext): Promise<void> {
       `decay ${config.decay}, seed ${config.seed}${config.shuffle ? '' : ', no shuffle'}${c.init ? `, init from ${c.init}` : ''}` +
       `${config.augment ? `, augmentation ${formatAugment(config.augment)}` : ''}`,
   );
-  log(`kernels: ${c.kernels}, threads: ${c.threads}`);
+  log(`kernels: ${c.kernels.name}, threads: ${c.threads}`);
   if (c.dir) {
     log(
       c.resume
@@ -312,6 +315,7 @@ async function train(c: TrainContext): Promise<void> {
   };
   if (c.dir) process.once('SIGINT', onSigint);
   const outcome = await session.run();
+  session.dispose();
   process.removeListener('SIGINT', onSigint);
   progress.clear();
   if (outcome.reason === 'diverged' || outcome.reason === 'failed') throw outcome.error ?? new Error(`training ${outcome.reason}`);

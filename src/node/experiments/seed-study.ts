@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AugmentConfig } from '../../engine/augment';
 import { evaluate } from '../../engine/evaluate';
+import type { Kernels } from '../../engine/kernels/types';
 import { PRESETS } from '../../engine/presets';
 import { formatSchedule, type Schedule } from '../../engine/schedule';
 import { bestEpoch, type EpochMetrics } from '../../common/records';
@@ -59,6 +60,8 @@ export interface StudyOptions {
   data: MnistData;
   /** Folder the data came from (null: the bundled MNIST). */
   dataPath: string | null;
+  /** The kernels every run's model is built on. */
+  kernels: Kernels;
 }
 
 export interface StudyHooks {
@@ -191,6 +194,7 @@ export async function runStudy(o: StudyOptions, hooks: StudyHooks = {}): Promise
       run,
       data: o.data,
       dir,
+      kernels: o.kernels,
       // The session closes the workers when the run ends.
       gradients: shards > 1 ? threadedGradients(shards, run.settings.batchSize) : undefined,
       hooks: {
@@ -201,6 +205,7 @@ export async function runStudy(o: StudyOptions, hooks: StudyHooks = {}): Promise
     const outcome = await session.run();
     let finalTrainError: number | null = null;
     if (outcome.reason === 'done') finalTrainError = 1 - evaluate(session.model, session.data.train, EVAL_BATCH).accuracy;
+    session.dispose();
     const status: RunResult['status'] = outcome.reason === 'done' ? 'done' : outcome.reason === 'diverged' ? 'diverged' : 'error';
     const result = summarise(
       { preset: name, runId: run.id, settings, augment: o.augment, trainCount: run.trainCount, validationCount: run.validation },

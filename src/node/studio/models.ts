@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { ModelFileError } from '../../engine/errors';
 import { decodeModelFile, importStateDict, type LoadedModel } from '../../engine/formats/modelfile';
+import { jsKernels } from '../../engine/kernels/js/backend';
 import { Model } from '../../engine/model';
 import { PRESETS } from '../../engine/presets';
 import type { ModelPayload } from '../../common/records';
@@ -41,11 +42,15 @@ export async function readModelFile(path: string, importAs: string | undefined, 
   }
 }
 
-/** The model a payload describes; StudioError BAD_MODEL when its spec or weights don't fit. */
+/**
+ * The model a payload describes; StudioError BAD_MODEL when its spec or weights don't fit. Only
+ * saved, exported or checked here, never run: built on the TypeScript kernels, whose ordinary
+ * arrays the garbage collector reclaims.
+ */
 export function buildModel(m: ModelPayload): Model {
   let model: Model;
   try {
-    model = new Model(m.spec);
+    model = new Model(m.spec, jsKernels);
     model.restore({ params: m.params, buffers: m.buffers });
   } catch (e) {
     throw new StudioError('BAD_MODEL', `the model cannot be used: ${(e as Error).message}`);

@@ -7,8 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { evaluate } from '../../engine/evaluate';
 import { Model } from '../../engine/model';
 import { loadMnist, type MnistData } from '../datasets';
-import { collectGarbage } from '../gc';
-import { DEFAULT_WASM_PATH, installKernels } from '../kernels';
+import { DEFAULT_WASM_PATH, loadKernels } from '../load-kernels';
 import { PROTOCOL_VERSION, type TrainerEvent, type TrainerRequest, parseTrainerRequest, requestIdOf, toWireError } from '../protocol';
 import { readRunConfig } from '../runs/folder';
 import { RunFolderError } from '../runs/layout';
@@ -19,11 +18,11 @@ import { EVAL_BATCH, TrainingSession, threadedGradients } from './session';
 const port = connectParentPort();
 // The host passes the compiled kernels' path (`--wasm=PATH`, the plain SIMD build; the relaxed
 // one is its sibling kernels-relaxed.wasm): it differs between a dev tree and a packaged app.
-// The relaxed build runs where the runtime accepts it, else the plain one (src/node/kernels.ts);
+// The relaxed build runs where the runtime accepts it, else the plain one (src/node/load-kernels.ts);
 // when neither loads, the plain TypeScript kernels.
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const wasmPath = arg('wasm') ?? DEFAULT_WASM_PATH;
-const kernels = installKernels(wasmPath);
+const kernels = loadKernels(wasmPath);
 // Data-parallel worker threads (--threads=N, default 1) and, in a bundled app, the pre-built
 // shard worker (--worker=PATH); without it the TypeScript worker runs under tsx.
 const threads = Math.max(1, Math.min(64, Number.parseInt(arg('threads') ?? '1', 10) || 1));
@@ -83,6 +82,7 @@ async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<v
       data,
       dir: runDir,
       resume,
+      kernels: kernels.kernels,
       gradients:
         shards > 1
           ? threadedGradients(shards, config.settings.batchSize, { wasmPath, workerUrl: workerPath ? pathToFileURL(workerPath) : undefined })
@@ -121,8 +121,8 @@ async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<v
     if (!replied) replyError(id, e);
     else post({ type: 'finished', runId, reason: 'failed', error: toWireError(e) });
   } finally {
+    run.session?.dispose();
     active = null;
-    await collectGarbage();
     release();
   }
 }
@@ -149,8 +149,9 @@ function control(req: Extract<TrainerRequest, { type: 'pause' | 'resume' | 'canc
 }
 
 async function evaluateRequest(req: Extract<TrainerRequest, { type: 'evaluate' }>): Promise<void> {
+  let model: Model | undefined;
   try {
-    const model = new Model(req.spec);
+    model = new Model(req.spec, kernels.kernels);
     model.restore({ params: req.params, buffers: req.buffers });
     const data = await dataset(req.datasetDir);
     const [c, h, w] = model.inShape;
@@ -165,7 +166,7 @@ async function evaluateRequest(req: Extract<TrainerRequest, { type: 'evaluate' }
   } catch (e) {
     replyError(req.id, e);
   } finally {
-    await collectGarbage();
+    model?.dispose();
   }
 }
 

@@ -7,6 +7,7 @@
 import { splitData, type ImageSet, type SplitData } from '../../engine/data';
 import { DivergedError } from '../../engine/errors';
 import { evaluate, type BatchInference } from '../../engine/evaluate';
+import type { Kernels } from '../../engine/kernels/types';
 import { Model } from '../../engine/model';
 import { learningRate } from '../../engine/schedule';
 import { Trainer, type BatchGradients } from '../../engine/train';
@@ -46,7 +47,9 @@ export interface SessionOptions {
   dir?: string;
   /** Continue from the folder's checkpoint (a fresh start when it has none). */
   resume?: boolean;
-  /** Start from these weights instead of the seeded init (CLI --init). */
+  /** The kernels the session builds its model on (src/node/load-kernels.ts). */
+  kernels: Kernels;
+  /** Start from these weights instead of the seeded init (CLI --init); the caller keeps owning it. */
   model?: Model;
   /**
    * How batch gradients are computed (e.g. data-parallel worker threads); local when absent.
@@ -147,9 +150,10 @@ export class TrainingSession {
     if (split.train.count !== run.trainCount) {
       throw new RunFolderError('RUN_MISMATCH', `the run trains on ${run.trainCount} images but the split gives ${split.train.count}`);
     }
-    const model = opts.model ?? new Model(run.spec).init(seed);
-    const gradients = opts.gradients ? await opts.gradients(model, split.train) : null;
+    const model = opts.model ?? new Model(run.spec, opts.kernels).init(seed);
+    let gradients: GradientsHandle | null = null;
     try {
+      gradients = opts.gradients ? await opts.gradients(model, split.train) : null;
       const s = new TrainingSession(opts, split, model, gradients);
       const cp = opts.dir && opts.resume ? await readCheckpoint(opts.dir, split.train.count) : null;
       if (cp) {
@@ -169,8 +173,14 @@ export class TrainingSession {
       return s;
     } catch (e) {
       await gradients?.close().catch(() => undefined);
+      if (!opts.model) model.dispose();
       throw e;
     }
+  }
+
+  /** Hands back the memory of the model the session built (not one the caller passed in). */
+  dispose(): void {
+    if (!this.opts.model) this.model.dispose();
   }
 
   get epochsDone(): number {

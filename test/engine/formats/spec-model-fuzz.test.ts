@@ -9,6 +9,8 @@ import { Model } from '../../../src/engine/model';
 import { PRESETS } from '../../../src/engine/presets';
 import { validateSpec } from '../../../src/engine/spec';
 import { type Prng, mulberry32 } from '../../helpers/prng';
+import { jsKernels } from '../../../src/engine/kernels/js/backend';
+import { testKernels } from '../../helpers/kernels';
 
 const CASES = 10_000;
 
@@ -98,7 +100,7 @@ describe('seeded fuzzing', () => {
         const s = validateSpec(spec);
         // Whatever validates must build: shapes were checked, nothing else may throw. (Building
         // every one would dominate the run; a few hundred cover the kinds of survivors.)
-        if (valid < 300) new Model(s);
+        if (valid < 300) new Model(s, testKernels()).dispose();
         valid++;
       } catch (e) {
         if (!(e instanceof SpecError)) throw new Error(`case ${i}: ${(e as Error).stack}\nspec: ${JSON.stringify(spec).slice(0, 400)}`);
@@ -112,7 +114,7 @@ describe('seeded fuzzing', () => {
   });
 
   it(`.lenet model files: ${CASES} seeded byte mutations give a model or a ModelFileError`, () => {
-    const model = new Model(PRESETS['lenet5-relu-ce-bn'].spec).init(1);
+    const model = new Model(PRESETS['lenet5-relu-ce-bn'].spec, jsKernels).init(1); // only encoded
     const file = encodeModelFile(model, { preset: 'lenet5-relu-ce-bn', training: { epochs: 1 }, metrics: { accuracy: 0.5 } });
     // Header length (8 bytes) + JSON header: mutations concentrate there, where parsing happens.
     const headerEnd = 8 + Number(new DataView(file.buffer, file.byteOffset, 8).getBigUint64(0, true));

@@ -6,6 +6,9 @@ import { SpecError } from '../../../src/engine/errors';
 import { Model } from '../../../src/engine/model';
 import { Sgd } from '../../../src/engine/optim';
 import { formatSchedule, learningRate, parseSchedule, type Schedule } from '../../../src/engine/schedule';
+import { testModels } from '../../helpers/kernels';
+
+const newModel = testModels();
 
 // fc1.weight [2,2] (decay), fc1.bias [2], bn1.weight [2], bn1.bias [2] (no decay); bn1 buffers.
 const SPEC = {
@@ -15,7 +18,7 @@ const SPEC = {
 };
 
 function model(): Model {
-  const m = new Model(SPEC).init(1);
+  const m = newModel(SPEC).init(1);
   m.params.fill(1);
   return m;
 }

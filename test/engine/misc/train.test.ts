@@ -11,6 +11,9 @@ import { Rng } from '../../../src/engine/rng';
 import type { ModelSpec } from '../../../src/engine/spec';
 import { Trainer, type BatchResult } from '../../../src/engine/train';
 import { validateTrainConfig, type TrainConfig } from '../../../src/engine/train-config';
+import { testModels } from '../../helpers/kernels';
+
+const newModel = testModels();
 
 /** count random 8×8 images; label = which of rows 0–2, 3–5, 6–7 is brightest on average. */
 function syntheticSet(count: number, seed: number): ImageSet {
@@ -79,7 +82,7 @@ function runToEnd(t: Trainer): BatchResult[] {
 }
 
 function train(spec: ModelSpec, initSeed: number, cfg: TrainConfig): { model: Model; results: BatchResult[] } {
-  const model = new Model(spec).init(initSeed);
+  const model = newModel(spec).init(initSeed);
   const results = runToEnd(new Trainer(model, DATA, cfg));
   return { model, results };
 }
@@ -91,7 +94,7 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
 
 describe('Trainer 64×[1,8,8] batch 24', () => {
   it('steps through epochs: 3 batches of 24, 24, 16, then null, epochs times', () => {
-    const t = new Trainer(new Model(LENET_TINY).init(1), DATA, config({ epochs: 2 }));
+    const t = new Trainer(newModel(LENET_TINY).init(1), DATA, config({ epochs: 2 }));
     expect(t.batchesPerEpoch).toBe(3);
     const seen: (number | null)[] = [];
     while (!t.done) {
@@ -115,7 +118,7 @@ describe('Trainer 64×[1,8,8] batch 24', () => {
     expect(sameBits(a.model.buffers, b.model.buffers)).toBe(true);
     expect(a.results).toEqual(b.results);
     // and training moved the weights
-    expect(sameBits(a.model.params, new Model(LENET_TINY).init(3).params)).toBe(false);
+    expect(sameBits(a.model.params, newModel(LENET_TINY).init(3).params)).toBe(false);
   });
 
   it('a different trainer seed (same initial weights) shuffles differently and ends elsewhere', () => {
@@ -134,7 +137,7 @@ describe('Trainer 64×[1,8,8] batch 24', () => {
     const cfg = config({ epochs: 3, momentum: 0.9, shuffle: true });
     const full = train(LENET_TINY, 4, cfg);
 
-    const first = new Model(LENET_TINY).init(4);
+    const first = newModel(LENET_TINY).init(4);
     const t1 = new Trainer(first, DATA, cfg);
     const head: BatchResult[] = [];
     for (;;) {
@@ -149,7 +152,7 @@ describe('Trainer 64×[1,8,8] batch 24', () => {
     const snap = first.snapshot();
 
     // A fresh process: other initial weights, a trainer that has already shuffled once.
-    const second = new Model(LENET_TINY).init(99);
+    const second = newModel(LENET_TINY).init(99);
     const t2 = new Trainer(second, DATA, cfg);
     second.restore(snap);
     t2.restore(state);
@@ -163,12 +166,12 @@ describe('Trainer 64×[1,8,8] batch 24', () => {
   it('state()/restore() mid-epoch continues to bit-identical weights', () => {
     const cfg = config({ epochs: 2, momentum: 0.9, shuffle: true });
     const full = train(LENET_TINY, 5, cfg);
-    const first = new Model(LENET_TINY).init(5);
+    const first = newModel(LENET_TINY).init(5);
     const t1 = new Trainer(first, DATA, cfg);
     for (let i = 0; i < 5; i++) t1.step(); // 3 batches, the epoch's end, 1 batch of epoch 2
     const state = t1.state();
     expect([state.epoch, state.position]).toEqual([1, 24]);
-    const second = new Model(LENET_TINY).init(6);
+    const second = newModel(LENET_TINY).init(6);
     const t2 = new Trainer(second, DATA, cfg);
     second.restore(first.snapshot());
     t2.restore(state);
@@ -177,7 +180,7 @@ describe('Trainer 64×[1,8,8] batch 24', () => {
   });
 
   it('state() is a copy: training on does not change a saved state', () => {
-    const t = new Trainer(new Model(LENET_TINY).init(1), DATA, config());
+    const t = new Trainer(newModel(LENET_TINY).init(1), DATA, config());
     t.step();
     const s = t.state();
     const order = s.order.slice();
@@ -189,10 +192,10 @@ describe('Trainer 64×[1,8,8] batch 24', () => {
   });
 
   it('restore() rejects a state from another dataset or model with CONFIG_INVALID', () => {
-    const t = new Trainer(new Model(LENET_TINY).init(1), DATA, config());
-    const other = new Trainer(new Model(LENET_TINY).init(1), syntheticSet(32, 1), config());
+    const t = new Trainer(newModel(LENET_TINY).init(1), DATA, config());
+    const other = new Trainer(newModel(LENET_TINY).init(1), syntheticSet(32, 1), config());
     expect(() => t.restore(other.state())).toThrow(SpecError);
-    const tanh = new Trainer(new Model(TANH_TINY).init(1), DATA, config());
+    const tanh = new Trainer(newModel(TANH_TINY).init(1), DATA, config());
     try {
       t.restore(tanh.state());
       expect.unreachable();
@@ -202,7 +205,7 @@ describe('Trainer 64×[1,8,8] batch 24', () => {
   });
 
   it('lr 1e6 on the LeNet-like net throws DivergedError with code DIVERGED', () => {
-    const t = new Trainer(new Model(LENET_TINY).init(1), DATA, config({ lr: 1e6, epochs: 5 }));
+    const t = new Trainer(newModel(LENET_TINY).init(1), DATA, config({ lr: 1e6, epochs: 5 }));
     let caught: unknown;
     try {
       runToEnd(t);
@@ -216,7 +219,7 @@ describe('Trainer 64×[1,8,8] batch 24', () => {
   });
 
   it('a non-finite weight stops training at the loss, before any weight is touched', () => {
-    const model = new Model(LENET_TINY).init(1);
+    const model = newModel(LENET_TINY).init(1);
     model.tensor('fc2.weight')[0] = Number.POSITIVE_INFINITY;
     const before = model.params.slice();
     const t = new Trainer(model, DATA, config());
@@ -255,7 +258,7 @@ describe('validateTrainConfig', () => {
       expect(e).toBeInstanceOf(SpecError);
       expect((e as SpecError).code).toBe('CONFIG_INVALID');
     }
-    expect(() => new Trainer(new Model(TANH_TINY), DATA, config(over))).toThrow(SpecError);
+    expect(() => new Trainer(newModel(TANH_TINY), DATA, config(over))).toThrow(SpecError);
   });
 });
 
@@ -310,7 +313,7 @@ describe('evaluate 64×[1,8,8]', () => {
   });
 
   it('an empty set gives zero counts and no NaN', () => {
-    const ev = evaluate(new Model(TANH_TINY).init(1), { count: 0, rows: 8, cols: 8, pixels: new Uint8Array(0), labels: new Uint8Array(0) });
+    const ev = evaluate(newModel(TANH_TINY).init(1), { count: 0, rows: 8, cols: 8, pixels: new Uint8Array(0), labels: new Uint8Array(0) });
     expect([ev.count, ev.loss, ev.accuracy]).toEqual([0, 0, 0]);
     expect(ev.confusion).toEqual([
       [0, 0, 0],

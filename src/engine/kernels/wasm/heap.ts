@@ -8,7 +8,7 @@
 // throws KernelMemoryError: a model that needs more than the memory holds fails loudly, it does
 // not run slower on ordinary arrays.
 
-import { EngineError, type EngineErrorCode } from '../../errors';
+import { EngineError } from '../../errors';
 import type { Arena } from '../types';
 
 const ALIGN = 64;
@@ -18,7 +18,7 @@ export class KernelMemoryError extends EngineError {
   override readonly name = 'KernelMemoryError';
   constructor(bytes: number, free: number, largest: number) {
     super(
-      'KERNEL_MEMORY_FULL' as EngineErrorCode,
+      'KERNEL_MEMORY_FULL',
       `the wasm kernels' memory is full: ${bytes} bytes wanted, ${free} bytes free (largest free block ${largest} bytes); dispose() models no longer in use`,
     );
   }

@@ -3,8 +3,8 @@
 // gradient of the predicted class with respect to the input pixels). Also the per-layer facts
 // the Model view shows. No DOM: unit-tested under Node, benchmarked in Chromium.
 
-import { K } from '@engine/kernels/backend';
-import type { KernelName } from '@engine/kernels/backend';
+import { jsKernels } from '@engine/kernels/js/backend';
+import type { KernelName, Kernels } from '@engine/kernels/types';
 import { Conv2D } from '@engine/layers/conv2d';
 import { argmax, classScores } from '@engine/loss';
 import { Model } from '@engine/model';
@@ -94,8 +94,9 @@ export class Inspector {
   private readonly dOut: Float32Array;
   private readonly softmaxOut: boolean;
 
-  constructor(m: ModelLike) {
-    this.model = new Model(m.spec);
+  /** The model runs on `kernels` (the engine store's); dispose() hands its memory back. */
+  constructor(m: ModelLike, kernels: Kernels) {
+    this.model = new Model(m.spec, kernels);
     this.model.restore({ params: m.params, buffers: m.buffers });
     this.classes = this.model.classes;
     this.inputSize = shapeSize(this.model.inShape);
@@ -129,7 +130,11 @@ export class Inspector {
       saliency = this.model.backwardOutput(this.dOut, true).slice(0, this.inputSize);
       this.model.zeroGrad(); // nothing is trained here; keep the accumulators from growing
     }
-    return { input: x.slice(), outputs, scores, predicted, activations, saliency, ms: performance.now() - t0, kernels: K.name };
+    return { input: x.slice(), outputs, scores, predicted, activations, saliency, ms: performance.now() - t0, kernels: this.model.kernels.name };
+  }
+
+  dispose(): void {
+    this.model.dispose();
   }
 
   /** The weights of every conv layer, with its connection mask. */
@@ -174,7 +179,7 @@ function detail(l: ReturnType<typeof resolveLayers>[number]): string {
 /** Layer by layer: shapes, free parameters and multiply-adds per image. */
 export function describeLayers(spec: ModelSpec): LayerFacts[] {
   const resolved = resolveLayers(spec);
-  const model = new Model(spec);
+  const model = new Model(spec, jsKernels); // for its layers' facts only: nothing runs
   return model.layers.map((layer, i) => {
     let params = 0;
     for (const p of layer.params) params += shapeSize(p.shape);

@@ -1,17 +1,17 @@
-// The renderer's kernel backend: the wasm SIMD kernels once they load, the TypeScript ones
-// until then (and for good if they cannot load). Everything that runs the engine here awaits
-// `ready()` first, so models are built with the fast kernels' memory.
+// The renderer's kernels, loaded once: the wasm SIMD kernels when they load, the TypeScript ones
+// otherwise. Everything that builds a model to run here awaits `ready()` and builds it with
+// `status.kernels`.
 
 import { defineStore } from 'pinia';
 import { shallowRef } from 'vue';
-import { installRendererKernels, type KernelStatus } from '../lib/kernels';
+import { loadRendererKernels, type KernelStatus } from '../lib/load-kernels';
 
 export const useEngineStore = defineStore('engine', () => {
   const status = shallowRef<KernelStatus | null>(null);
   let loading: Promise<KernelStatus> | null = null;
 
   function ready(): Promise<KernelStatus> {
-    loading ??= installRendererKernels().then((s) => {
+    loading ??= loadRendererKernels().then((s) => {
       status.value = s;
       return s;
     });

@@ -53,16 +53,18 @@ export const useInspectStore = defineStore('inspect', () => {
   async function getInspector(): Promise<Inspector | null> {
     const m = current.value;
     if (!m) {
+      inspector?.dispose();
       inspector = null;
       builtFor = null;
       kernels.value = [];
       return null;
     }
-    const k = (await engine.ready()).name;
-    if (inspector && builtFor === m && builtWith === k) return inspector;
-    inspector = new Inspector(m);
+    const { kernels: k } = await engine.ready();
+    if (inspector && builtFor === m && builtWith === k.name) return inspector;
+    inspector?.dispose();
+    inspector = new Inspector(m, k);
     builtFor = m;
-    builtWith = k;
+    builtWith = k.name;
     kernels.value = inspector.convWeights();
     return inspector;
   }

@@ -4,6 +4,7 @@
 import { useSettingsStore } from './settings';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
+import { jsKernels } from '@engine/kernels/js/backend';
 import { Model } from '@engine/model';
 import type { ModelSpec } from '@engine/spec';
 import type { Evaluation, ModelPayload } from '@common/records';
@@ -21,7 +22,7 @@ export const useModelStore = defineStore('model', () => {
     const spec = current.value?.spec;
     if (!spec) return null;
     try {
-      return new Model(spec).parameterCount;
+      return new Model(spec, jsKernels).parameterCount; // a count only: nothing runs
     } catch {
       return null;
     }

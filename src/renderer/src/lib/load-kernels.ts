@@ -1,5 +1,5 @@
-// The engine's WebAssembly SIMD kernels in the renderer, with the plain TypeScript kernels as
-// the fallback. Both builds (scripts/build-wasm.mjs) are inlined into the bundle as base64 rather
+// Loads the kernels the renderer builds its models with (once, from the engine store): the
+// engine's WebAssembly SIMD kernels, with the plain TypeScript kernels as the fallback. Both builds (scripts/build-wasm.mjs) are inlined into the bundle as base64 rather
 // than fetched: the packaged app loads the page from file://, where Chromium's fetch() is not
 // available, and the modules are small (~16 kB each). The relaxed-SIMD build (fused multiply-add)
 // is used when WebAssembly.validate accepts it (Chromium does by default), else the plain SIMD
@@ -9,10 +9,13 @@
 
 import wasmDataUrl from '../../../../build/wasm/kernels.wasm?url&inline';
 import relaxedDataUrl from '../../../../build/wasm/kernels-relaxed.wasm?url&inline';
-import { jsKernels, setKernels, type Kernels, type KernelName } from '../../../engine/kernels/backend';
-import { createWasmKernels, wasmSimdSupported } from '../../../engine/kernels/wasm/backend';
+import { jsKernels } from '@engine/kernels/js/backend';
+import type { KernelName, Kernels } from '@engine/kernels/types';
+import { createWasmKernels, wasmSimdSupported } from '@engine/kernels/wasm/backend';
 
 export interface KernelStatus {
+  /** What the renderer's models are built with. */
+  kernels: Kernels;
   name: KernelName;
   /** Why the fast kernels are not in use, when they aren't. */
   reason?: string;
@@ -56,20 +59,19 @@ export function selfCheck(k: Kernels): number {
   return diff;
 }
 
-/** Installs the wasm kernels when this browser can run them; otherwise keeps the TypeScript ones. */
-export async function installRendererKernels(): Promise<KernelStatus> {
+/** The wasm kernels when this browser can run them; otherwise the TypeScript ones. */
+export async function loadRendererKernels(): Promise<KernelStatus> {
   const t0 = performance.now();
-  if (!wasmSimdSupported()) return { name: 'js', reason: 'this browser has no WebAssembly SIMD', loadMs: performance.now() - t0 };
+  const fallback = (reason: string): KernelStatus => ({ kernels: jsKernels, name: 'js', reason, loadMs: performance.now() - t0 });
+  if (!wasmSimdSupported()) return fallback('this browser has no WebAssembly SIMD');
   try {
     const relaxed = decodeDataUrl(relaxedDataUrl);
     const module = await WebAssembly.compile(WebAssembly.validate(relaxed) ? relaxed : decodeDataUrl(wasmDataUrl));
     const k = createWasmKernels(module, MEMORY_BYTES);
     const checkDiff = selfCheck(k);
     if (!(checkDiff < 1e-4)) throw new Error(`the wasm GEMM differs from the reference by ${checkDiff}`);
-    setKernels(k);
-    return { name: k.name, checkDiff, loadMs: performance.now() - t0 };
+    return { kernels: k, name: k.name, checkDiff, loadMs: performance.now() - t0 };
   } catch (e) {
-    setKernels(jsKernels);
-    return { name: 'js', reason: `the wasm kernels could not load: ${e instanceof Error ? e.message : String(e)}`, loadMs: performance.now() - t0 };
+    return fallback(`the wasm kernels could not load: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
