@@ -1,4 +1,4 @@
-// The run-folder format (src/node/runs.ts) and the protocol validators, on their own: the loss
+// The run-folder format (src/node/runs/) and the protocol validators, on their own: the loss
 // curve's bounded downsampling, listing with a damaged folder, checkpoints whose resume data was
 // tampered with, and trainer events that must not pass.
 

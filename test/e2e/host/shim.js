@@ -1,7 +1,7 @@
 /* global window, location */
 // window.studio for the renderer served by the test host: the same StudioApi the preload
 // exposes in Electron, one function per method, each a request over a WebSocket to the host,
-// which runs the same StudioBackend main runs. Injected with page.addInitScript.
+// which runs the same Studio (src/node/studio/) main runs. Injected with page.addInitScript.
 (() => {
   // The channel list of src/preload/channels.ts, put on the page by installStudioShim() just before
   // this script, so the two never drift apart.
