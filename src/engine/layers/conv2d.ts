@@ -1,6 +1,6 @@
 // Conv2D over whole batches through the kernels' convForward / convBackwardWeights /
 // convBackwardInput: direct convolution in wasm (stride 1), im2col + GEMM in the reference
-// (kernels/conv-batch.ts). An optional connection table (LeCun 1998, Table 1) masks conv.weight:
+// (kernels/js/conv-batch.ts). An optional connection table (LeCun 1998, Table 1) masks conv.weight:
 // masked weights stay zero and receive zero gradient, and the direct kernels skip most of them.
 
 import { makeConvPlan } from '../kernels/conv-plan';

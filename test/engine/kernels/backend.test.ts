@@ -60,6 +60,24 @@ describe.runIf(kernels.name !== 'js')('model memory ownership (wasm)', () => {
     expect(wasm.freeBytes()).toBe(free0);
   });
 
+  it('growing a batch hands the smaller blocks back: grown from 8 to 64 images, a model holds what one run at 64 holds', () => {
+    const pixels = new Uint8Array(64 * 28 * 28).map((_, i) => i % 251);
+    const labels = new Uint8Array(64).map((_, i) => i % 10);
+    const idx = Uint32Array.from({ length: 64 }, (_, i) => i);
+    const held = (sizes: number[]): number => {
+      const free0 = wasm.freeBytes();
+      const model = new Model(PRESETS['lenet5-tanh-mse'].spec, kernels).init(3);
+      for (const n of sizes) {
+        model.forwardPixels(pixels, idx, n, true);
+        model.backward(labels, true);
+      }
+      const bytes = free0 - wasm.freeBytes();
+      model.dispose();
+      return bytes;
+    };
+    expect(held([8, 64])).toBe(held([64]));
+  });
+
   it('a model that does not fit throws KERNEL_MEMORY_FULL and keeps nothing', () => {
     const free0 = wasm.freeBytes();
     const models: Model[] = [];

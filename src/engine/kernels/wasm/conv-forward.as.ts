@@ -162,7 +162,7 @@ function convFlat(out: usize, xs: usize, taps: usize, count: i32, bias: usize, P
 
 /**
  * y (n×OC×OH×OW) = conv(x (n×C×H×W), w (OC×C×KH×KW), stride 1, padding pad) + bias.
- * scratch: convScratchSize floats (conv-batch.ts).
+ * scratch: conv_scratch_floats (conv-stage.as.ts).
  */
 export function conv_fwd(y: usize, x: usize, w: usize, bias: usize, plan: usize, scratch: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32, OH: i32, OW: i32): void {
   const Hp = H + 2 * pad;

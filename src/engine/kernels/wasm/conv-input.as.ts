@@ -206,7 +206,7 @@ function columnPass(target: usize, G: usize, GB: usize, masks: usize, Hp: i32, W
 
 /**
  * dx (n×C×H×W) = the input gradient of conv(x, w) at stride 1 (overwritten), from dy (n×OC×OH×OW).
- * plan: the backward plan (above). scratch: convScratchSize floats (conv-batch.ts).
+ * plan: the backward plan (above). scratch: conv_scratch_floats (conv-stage.as.ts).
  */
 export function conv_bwd_input(dx: usize, dy: usize, w: usize, plan: usize, scratch: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32, OH: i32, OW: i32): void {
   const Hp = H + 2 * pad;

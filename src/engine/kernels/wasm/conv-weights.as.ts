@@ -239,7 +239,7 @@ function dwOne(dwA: usize, dyA: usize, xsc: usize, KH: i32, KW: i32, OW: i32, P:
 
 /**
  * dw (OC×C×KH×KW) += Σ over n samples of dy ⋆ x, for the (o, c) pairs the plan visits (others
- * are left alone). scratch: convScratchSize floats (conv-batch.ts).
+ * are left alone). scratch: conv_scratch_floats (conv-stage.as.ts).
  */
 export function conv_bwd_weights(dw: usize, x: usize, dy: usize, plan: usize, scratch: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32, OH: i32, OW: i32): void {
   const Hp = H + 2 * pad;
