@@ -3,7 +3,7 @@
 //   build/wasm/kernels-relaxed.wasm  --enable simd --enable relaxed-simd (fused multiply-add)
 // each when it is missing or older than any of its sources (src/engine/kernels/wasm/*.as.ts; the
 // entry, kernels.as.ts, lists the module's exports). The hosts pick the relaxed one when the
-// runtime accepts it (src/node/load-kernels.ts, src/renderer/src/lib/load-kernels.ts).
+// runtime accepts it (src/node/load-kernels.ts, src/renderer/src/lib/renderer-kernels.ts).
 // `npm run build`, `npm test` and `npm run train` call it first.
 //   node scripts/build-wasm.mjs [--force]
 import { execFileSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// The renderer benchmark's page: the inspector's code as the app runs it (lib/load-kernels.ts,
+// The renderer benchmark's page: the inspector's code as the app runs it (lib/renderer-kernels.ts,
 // lib/inspector.ts, lib/preprocess.ts over src/engine), timed in Chromium. Publishes the
 // results as window.benchResult for scripts/bench-renderer/run.ts.
 
@@ -7,7 +7,7 @@ import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { Rng } from '../../src/engine/rng';
 import { Inspector } from '../../src/renderer/src/lib/inspector';
-import { loadRendererKernels } from '../../src/renderer/src/lib/load-kernels';
+import { loadRendererKernels } from '../../src/renderer/src/lib/renderer-kernels';
 import { mnistPreprocess, type GrayImage } from '../../src/renderer/src/lib/preprocess';
 
 export interface Row {

@@ -4,7 +4,7 @@
 
 import { defineStore } from 'pinia';
 import { shallowRef } from 'vue';
-import { loadRendererKernels, type KernelStatus } from '../lib/load-kernels';
+import { loadRendererKernels, type KernelStatus } from '../lib/renderer-kernels';
 
 export const useEngineStore = defineStore('engine', () => {
   const status = shallowRef<KernelStatus | null>(null);
