@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
+import { ALIASES } from './scripts/aliases';
 
 // The renderer and the preload name the app's contract and the engine by alias, never by a
 // relative path into another layer (eslint.config.js enforces which layer may import which).
-const alias = { '@common': resolve(__dirname, 'src/common'), '@engine': resolve(__dirname, 'src/engine') };
 
 export default defineConfig({
   main: {
@@ -14,7 +14,7 @@ export default defineConfig({
     },
   },
   preload: {
-    resolve: { alias },
+    resolve: { alias: ALIASES },
     build: {
       // Sandboxed preloads must be CommonJS.
       rollupOptions: {
@@ -25,7 +25,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
-    resolve: { alias },
+    resolve: { alias: ALIASES },
     plugins: [vue()],
     build: {
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },

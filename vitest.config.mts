@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
+import { ALIASES } from './scripts/aliases';
 
 // electron-vite turns `import p from './x?modulePath'` into the path of a separately built chunk
 // (main forks the trainer from it); under vitest it is the path of the TypeScript source.
@@ -19,7 +20,7 @@ const modulePath: Plugin = {
 // tests again with the plain TypeScript kernels, so "fast kernels off" stays correct too.
 export default defineConfig({
   plugins: [modulePath],
-  resolve: { alias: { '@common': resolve(import.meta.dirname, 'src/common'), '@engine': resolve(import.meta.dirname, 'src/engine') } },
+  resolve: { alias: ALIASES },
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
