@@ -35,6 +35,8 @@ export type StudioEvent =
   | EpochEvent
   | SnapshotEvent
   | { type: 'run-status'; runId: string; status: RunState; reason?: string }
+  /** A note about a run that does not stop it, in plain words (its worker threads failed: it trains on one thread). */
+  | { type: 'run-notice'; runId: string; message: string }
   | { type: 'model-opened'; model: ModelPayload }
   | { type: 'dataset-changed'; dataset: DatasetInfo }
   | { type: 'menu'; action: MenuAction }

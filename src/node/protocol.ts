@@ -5,7 +5,8 @@
 //
 // Flow: the trainer posts `ready` first (like VS Code's IPC `Initialize`). Every request carries
 // an `id` and gets exactly one `reply`. A run started by `train` then streams `status`,
-// `progress` (at most ~10 a second), `epoch` and `snapshot` events, and ends with one `finished`.
+// `progress` (at most ~10 a second), `epoch` and `snapshot` events, now and then a `notice` (a
+// plain-words note that does not stop it), and ends with one `finished`.
 // The run folder (src/node/runs/) is the durable record; these messages are the live view.
 
 import {
@@ -60,6 +61,8 @@ export type TrainerEvent =
   | EpochEvent
   | SnapshotEvent
   | { type: 'status'; runId: string; status: 'running' | 'paused' }
+  /** Something the person should know that does not stop the run (e.g. it goes on on one thread), in plain words. */
+  | { type: 'notice'; runId: string; message: string }
   /** The run's end, in the one run-state vocabulary; `error` says why it failed or diverged. */
   | { type: 'finished'; runId: string; reason: RunEnd; error?: WireError };
 
@@ -125,6 +128,7 @@ const eventSchema: Schema<TrainerEvent> = tagged<TrainerEvent>('type', {
   epoch: obj({ type: literal('epoch'), runId, metrics: epochMetricsSchema, confusion: confusionSchema }),
   snapshot: obj({ type: literal('snapshot'), runId, epoch: int(0, 10_000), params: f32({ max: MAX_PARAMS }), buffers: f32({ max: MAX_PARAMS }) }),
   status: obj({ type: literal('status'), runId, status: literal('running', 'paused') }),
+  notice: obj({ type: literal('notice'), runId, message: str({ min: 1, max: 2000 }) }),
   finished: obj({ type: literal('finished'), runId, reason: literal(...RUN_ENDS), error: optional(wireErrorSchema) }),
 });
 

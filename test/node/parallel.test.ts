@@ -1,6 +1,8 @@
 // Data-parallel gradients over worker threads: the combined gradient of the shards is the
 // batch gradient (for models without batch norm, up to float rounding), a given thread count
-// reproduces bit for bit, and batch norm running statistics combine as documented.
+// reproduces bit for bit, and batch norm running statistics combine as documented. Workers that
+// cannot start, or fail mid-run in any of the ways a thread can, leave the run on one thread with
+// the step computed as one thread computes it, and say why once.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitSet } from '../../src/engine/data';
@@ -9,7 +11,9 @@ import type { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { Trainer, localGradients } from '../../src/engine/train';
 import { loadMnist, type MnistData } from '../../src/node/datasets';
-import { ParallelGradients, threadsFor } from '../../src/node/parallel/gradients';
+import { ParallelGradients, threadsFor, type ParallelOptions } from '../../src/node/parallel/gradients';
+import type { ShardFault } from '../../src/node/parallel/layout';
+import type { Worker } from 'node:worker_threads';
 import { compareTensors } from '../helpers/close';
 import { testModels } from '../helpers/kernels';
 
@@ -25,8 +29,8 @@ afterAll(async () => {
   await Promise.all(pools.map((p) => p.close()));
 });
 
-async function pool(model: Model, threads: number): Promise<ParallelGradients> {
-  const p = await ParallelGradients.create(model, limitSet(data.train, 512), threads, 64);
+async function pool(model: Model, threads: number, opts: ParallelOptions = {}): Promise<ParallelGradients> {
+  const p = await ParallelGradients.create(model, limitSet(data.train, 512), threads, 64, opts);
   pools.push(p);
   return p;
 }
@@ -151,6 +155,123 @@ describe('ParallelGradients.inference', () => {
     const { p, twin } = await trained(1);
     const y = p.inference().forward(data.test.pixels, Uint32Array.of(0, 1, 2), 3);
     expect(Array.from(y)).toEqual(Array.from(twin.forwardPixels(data.test.pixels, Uint32Array.of(0, 1, 2), 3, false)));
+  });
+});
+
+describe('worker threads that fail', () => {
+  const BROKEN = new URL('../helpers/workers/broken-worker.mjs', import.meta.url);
+  const spec = PRESETS['lenet5-relu-ce-bn'].spec;
+  const same = (a: Float32Array, b: Float32Array): boolean =>
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+  it('a worker that cannot start: one thread, the reason said once, and the weights of a one-thread run', async () => {
+    const said: string[] = [];
+    const m = newModel(spec).init(9);
+    const p = await pool(m, 3, { workerUrl: BROKEN, onFallback: (r) => said.push(r) });
+    expect(p.threads).toBe(1);
+    expect(said).toEqual([p.fallback]);
+    expect(p.fallback).toMatch(/^worker threads could not start \(this test worker cannot start\); training on one thread$/);
+
+    const config = { ...PRESETS['lenet5-relu-ce-bn'].defaults, batchSize: 32, seed: 4, shuffle: true };
+    const set = limitSet(data.train, 512);
+    const t = new Trainer(m, set, config, p);
+    for (let i = 0; i < 10; i++) t.step();
+    const plain = newModel(spec).init(9);
+    const u = new Trainer(plain, set, config);
+    for (let i = 0; i < 10; i++) u.step();
+    expect(same(m.params, plain.params)).toBe(true);
+    expect(same(m.buffers, plain.buffers)).toBe(true);
+    expect(said).toHaveLength(1);
+  });
+
+  const faults: [ShardFault['kind'], RegExp][] = [
+    ['throw', /^worker thread 1 failed \(injected fault at command 3\); training continues on one thread$/],
+    ['crash', /^worker thread 1 failed \(injected crash at command 3\); training continues on one thread$/],
+    ['hang', /^the worker threads stopped answering \(nothing for 0\.5 s\); training continues on one thread$/],
+  ];
+  for (const [kind, reason] of faults) {
+    it(`a worker that fails mid-run (${kind}): the failed step is the one-thread step of the whole batch, then one thread`, async () => {
+      const said: string[] = [];
+      const m = newModel(spec).init(13);
+      const p = await pool(m, 2, { fault: { atCommand: 3, kind }, stallTimeoutMs: 500, onFallback: (r) => said.push(r) });
+      const l = labels();
+      p.compute(idx, l, idx.length);
+      p.compute(idx, l, idx.length); // moves the running statistics on: step 3 must start from these
+      expect(said).toEqual([]);
+      const twin = newModel(spec);
+      twin.restore(m.snapshot());
+      const local = localGradients(twin, data.train);
+
+      const r = p.compute(idx, l, idx.length);
+      expect(said).toHaveLength(1);
+      expect(said[0]).toMatch(reason);
+      expect(p.threads).toBe(1);
+      expect(p.fallback).toBe(said[0]);
+      const e = local.compute(idx, l, idx.length);
+      expect(r).toEqual(e);
+      expect(same(m.grads, twin.grads)).toBe(true);
+      expect(same(m.buffers, twin.buffers)).toBe(true);
+
+      // And on: one thread, nothing said again, inference local too.
+      const odd = idx.subarray(5);
+      expect(p.compute(odd, l.subarray(5), odd.length)).toEqual(local.compute(odd, l.subarray(5), odd.length));
+      expect(same(m.grads, twin.grads)).toBe(true);
+      const test = limitSet(data.test, 300);
+      expect(evaluate(m, test, 100, p.inference()).predictions).toEqual(evaluate(twin, test, 100).predictions);
+      expect(said).toHaveLength(1);
+      await p.close();
+    });
+  }
+
+  it('a worker that fails during inference: the rest is computed here, the outputs those of one thread', async () => {
+    const said: string[] = [];
+    const m = newModel(spec).init(14);
+    // 700 images are three forward commands (256, 256, 188): the worker dies in the third.
+    const p = await pool(m, 2, { fault: { atCommand: 3, kind: 'crash' }, onFallback: (r) => said.push(r) });
+    const test = limitSet(data.test, 700);
+    const twin = newModel(spec);
+    twin.restore(m.snapshot());
+    const local = evaluate(twin, test, 700);
+    expect(evaluate(m, test, 700, p.inference()).scores).toEqual(local.scores);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^worker thread 1 failed \(injected crash at command 3\); training continues on one thread$/);
+    expect(p.threads).toBe(1);
+    expect(evaluate(m, test, 700, p.inference()).scores).toEqual(local.scores);
+    expect(said).toHaveLength(1);
+    await p.close();
+  });
+
+  it('a worker that dies as a step begins is noticed at once, not after the stall timeout', async () => {
+    const said: string[] = [];
+    const m = newModel(spec).init(15);
+    const p = await pool(m, 2, { fault: { atCommand: 2, kind: 'crash' }, stallTimeoutMs: 60_000, onFallback: (r) => said.push(r) });
+    const l = labels();
+    p.compute(idx, l, idx.length);
+    const twin = newModel(spec);
+    twin.restore(m.snapshot());
+    const started = performance.now();
+    expect(p.compute(idx, l, idx.length)).toEqual(localGradients(twin, data.train).compute(idx, l, idx.length));
+    expect(performance.now() - started).toBeLessThan(10_000); // not the stall timeout
+    expect(same(m.buffers, twin.buffers)).toBe(true);
+    expect(said).toHaveLength(1);
+    await p.close();
+  });
+
+  it('a worker that ends between steps (its exit seen by the coordinator) is noticed before the next step is sent', async () => {
+    const said: string[] = [];
+    const m = newModel(spec).init(16);
+    const p = await pool(m, 2, { stallTimeoutMs: 60_000, onFallback: (r) => said.push(r) });
+    const l = labels();
+    p.compute(idx, l, idx.length);
+    // Terminated from outside: the thread's own exit handler does not run, only the coordinator's 'exit' listener.
+    await (p as unknown as { workers: Worker[] }).workers[0].terminate();
+    const twin = newModel(spec);
+    twin.restore(m.snapshot());
+    const started = performance.now();
+    expect(p.compute(idx, l, idx.length)).toEqual(localGradients(twin, data.train).compute(idx, l, idx.length));
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(said).toEqual(['a worker thread failed (it stopped with exit code 1); training continues on one thread']);
+    await p.close();
   });
 });
 

@@ -5,6 +5,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeModelFile, encodeModelFile } from '../../src/engine/formats/modelfile';
 import { Model } from '../../src/engine/model';
@@ -37,7 +38,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function make(dataDir: string, hooks: Partial<PlatformHooks> = {}, fs: FsLayer = nodeFs) {
+function make(dataDir: string, hooks: Partial<PlatformHooks> = {}, fs: FsLayer = nodeFs, trainerArgs: string[] = []) {
   const events: StudioEvent[] = [];
   const b = new Studio({
     dataDir,
@@ -50,7 +51,7 @@ function make(dataDir: string, hooks: Partial<PlatformHooks> = {}, fs: FsLayer =
       chooseExportPath: async () => null,
       ...hooks,
     },
-    spawnTrainer: forkTrainer,
+    spawnTrainer: () => forkTrainer(trainerArgs),
     emit: (e) => events.push(e),
     fs,
   });
@@ -206,6 +207,30 @@ describe('runs at start', () => {
     await done;
     expect((await b.getRun('left-running')).epochs).toHaveLength(1);
     await expect(b.continueRun('left-running')).rejects.toThrow(/finished all 1 epochs/);
+  });
+});
+
+describe('runs whose worker threads fail', () => {
+  it('a trainer whose shard workers cannot start: the window hears why (run-notice), and the run is done', async () => {
+    const broken = fileURLToPath(new URL('../helpers/workers/broken-worker.mjs', import.meta.url));
+    const { b, events } = make(join(root, 'broken-workers'), {}, nodeFs, ['--threads=2', `--worker=${broken}`]);
+    await b.init();
+    const until = (pred: () => boolean): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const t = setInterval(() => {
+          if (pred()) {
+            clearInterval(t);
+            resolve();
+          }
+        }, 20);
+      });
+    await until(() => events.some((e) => e.type === 'dataset-changed')); // the embedded dataset, which init loads
+    const settings = { epochs: 1, batchSize: 32, lr: 0.02, momentum: 0.9, decay: 0, schedule: { type: 'constant' as const }, seed: 1, validation: 50 };
+    const { runId } = await b.startRun('lenet5-relu-ce', settings);
+    await until(() => events.some((e) => e.type === 'run-status' && e.runId === runId && e.status === 'done'));
+    expect(events.filter((e) => e.type === 'run-notice')).toEqual([
+      { type: 'run-notice', runId, message: 'worker threads could not start (this test worker cannot start); training on one thread' },
+    ]);
   });
 });
 

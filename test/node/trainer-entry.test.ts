@@ -1,10 +1,12 @@
 // The real trainer entry (src/node/trainer/entry.ts) in a child process, driven through the
 // same TrainerHost main uses: ready → train → progress → epoch → pause/resume → cancel, a
-// SIGKILL mid-epoch (reported; the checkpoint loads and the run resumes), and bad requests.
+// SIGKILL mid-epoch (reported; the checkpoint loads and the run resumes), bad requests, and shard
+// workers that cannot start or die mid-epoch (the run goes on on one thread and says so).
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeModelFile } from '../../src/engine/formats/modelfile';
 import { Model } from '../../src/engine/model';
@@ -204,6 +206,46 @@ describe('trainer process', () => {
     expect((await done).reason).toBe('done');
     const cp = await readCheckpoint(dir, run.trainCount);
     expect(cp!.resume.history[0].testAccuracy).toBeGreaterThan(0.5);
+  });
+
+  const worker = (name: string): string => `--worker=${fileURLToPath(new URL(`../helpers/workers/${name}`, import.meta.url))}`;
+
+  it('shard workers that cannot start: the run trains on one thread to the weights of a one-thread run, and says why', async () => {
+    const broken = harness(['--threads=2', worker('broken-worker.mjs')]);
+    const a = await newRun('broken-workers', { epochs: 1 });
+    const doneA = broken.next('finished');
+    await broken.host.request({ type: 'train', runId: a.run.id, runDir: a.dir, datasetDir: dataDir, resume: false });
+    expect(await doneA).toMatchObject({ reason: 'done' });
+    const notices = broken.events.filter((e) => e.type === 'notice');
+    expect(notices).toEqual([
+      { type: 'notice', runId: a.run.id, message: 'worker threads could not start (this test worker cannot start); training on one thread' },
+    ]);
+
+    const plain = harness(['--threads=1']);
+    const b = await newRun('one-thread', { epochs: 1 });
+    const doneB = plain.next('finished');
+    await plain.host.request({ type: 'train', runId: b.run.id, runDir: b.dir, datasetDir: dataDir, resume: false });
+    expect(await doneB).toMatchObject({ reason: 'done' });
+    const [ca, cb] = [await readCheckpoint(a.dir, a.run.trainCount), await readCheckpoint(b.dir, b.run.trainCount)];
+    const bytes = (f: Float32Array): Buffer => Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+    expect(bytes(ca!.loaded.model.params).equals(bytes(cb!.loaded.model.params))).toBe(true);
+  });
+
+  it('a shard worker that dies mid-epoch: no crash, the run finishes on one thread, the reason is told once', async () => {
+    const { host, events, next, children } = harness(['--threads=2', worker('crashing-worker.mjs')]);
+    const { dir, run } = await newRun('crashing-worker', { epochs: 2 });
+    const done = next('finished');
+    await host.request({ type: 'train', runId: run.id, runDir: dir, datasetDir: dataDir, resume: false });
+    expect(await done).toMatchObject({ reason: 'done' });
+    expect(events.filter((e) => e.type === 'notice')).toEqual([
+      { type: 'notice', runId: run.id, message: 'worker thread 1 failed (injected crash at command 5); training continues on one thread' },
+    ]);
+    // Told during the first epoch, which went on to its end.
+    const at = events.findIndex((e) => e.type === 'notice');
+    expect(events.findIndex((e) => e.type === 'epoch')).toBeGreaterThan(at);
+    expect(children).toHaveLength(1);
+    expect(children[0].process.exitCode).toBeNull();
+    expect((await readCheckpoint(dir, run.trainCount))!.resume.history).toHaveLength(2);
   });
 
   it('validates raw messages: a bad field gets an error reply naming it; the process carries on', async () => {

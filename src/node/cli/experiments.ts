@@ -150,6 +150,10 @@ async function seedStudy(argv: string[]): Promise<void> {
             `loss ${m.trainLoss.toFixed(4)}  train err ${pct(1 - m.trainAccuracy)}${val}  test err ${pct(1 - m.testAccuracy)}  ${m.seconds.toFixed(1)} s  ${thousands(m.imagesPerSecond)} img/s`,
         );
       },
+      notice(i, total, run, message) {
+        progressBar.clear();
+        err(`[${i + 1}/${total}] ${run.preset}: ${message}`);
+      },
       runEnd(i, total, r) {
         progressBar.clear();
         err(

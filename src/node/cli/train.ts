@@ -238,6 +238,9 @@ interface TrainContext {
 async function train(c: TrainContext): Promise<void> {
   const { run, data, log, json } = c;
   const config = trainConfigOf(run.settings);
+  // Before open: a notice can come while the session starts (workers that cannot start).
+  const progress = new ProgressBar();
+  const history: EpochRecord[] = [];
   const session = await TrainingSession.open({
     run,
     data,
@@ -255,6 +258,11 @@ async function train(c: TrainContext): Promise<void> {
             `epoch ${p.epoch}/${config.epochs} ${bar(p.epochSeen / p.epochImages)} ${pct(p.epochSeen / p.epochImages, 0)} ${thousands(p.imagesPerSecond)} img/s ` +
             `ETA ${duration((p.epochImages - p.epochSeen) / p.imagesPerSecond)} loss ${p.epochLoss.toFixed(4)}`,
         ),
+      // Worker threads that could not start or failed: the run goes on on one thread; said once.
+      notice: (message) => {
+        progress.clear();
+        process.stderr.write(`${NAME}: ${message}\n`);
+      },
       epoch: async (m, _confusion, model) => {
         progress.clear();
         const rec: EpochRecord = {
@@ -286,8 +294,6 @@ async function train(c: TrainContext): Promise<void> {
       },
     },
   });
-  const progress = new ProgressBar();
-  const history: EpochRecord[] = [];
   const model = session.model;
   log(
     `${c.presetLabel}: ${thousands(model.parameterCount)} parameters, ${thousands(model.macs)} multiply-adds per image; ` +

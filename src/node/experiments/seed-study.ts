@@ -68,6 +68,8 @@ export interface StudyHooks {
   runStart?(index: number, total: number, run: RunConfig, dir: string): void;
   progress?(index: number, total: number, run: RunConfig, p: ProgressInfo): void;
   epoch?(index: number, total: number, run: RunConfig, m: EpochMetrics): void;
+  /** A note that does not stop the run (its worker threads failed: it trains on one thread). */
+  notice?(index: number, total: number, run: RunConfig, message: string): void;
   runEnd?(index: number, total: number, result: RunResult): void;
 }
 
@@ -200,6 +202,7 @@ export async function runStudy(o: StudyOptions, hooks: StudyHooks = {}): Promise
       hooks: {
         progress: (p) => hooks.progress?.(i, total, run, p),
         epoch: (m) => hooks.epoch?.(i, total, run, m),
+        notice: (message) => hooks.notice?.(i, total, run, message),
       },
     });
     const outcome = await session.run();

@@ -8,6 +8,14 @@
 // The same workers run inference (`inference()`): a batch's images are split into shards the
 // same way, each thread runs its shard forward, and the outputs are gathered in order. Outputs
 // do not depend on the other images of a batch, so this needs no combining.
+//
+// Worker threads never fail a run. Workers that cannot start (a missing or broken worker file, a
+// packaged app whose loader refuses it) leave a one-thread ParallelGradients whose `fallback` says
+// why. A worker that fails later — an exception in a command, a thread that dies, or one that stops
+// answering for `stallTimeoutMs` — is seen through shared memory (the coordinator blocks in
+// Atomics.wait and cannot take events then): the coordinator restores the step's starting batch norm
+// statistics, computes the whole batch itself (exactly the one-thread computation), ends the workers
+// and carries on alone. Either way `onFallback` hears the reason once, in plain words.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -18,7 +26,13 @@ import type { ModelSpec } from '../../engine/spec';
 import { TRANSFORM_SIZE } from '../../engine/augment';
 import { localGradients, type BatchGradients } from '../../engine/train';
 import { BatchBuffer, shapeSize } from '../../engine/tensor';
-import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, shardStart, waitWhile, type SharedSetup } from './layout';
+import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, ERROR_TEXT_BYTES, shardStart, waitWhile, type ShardFault, type SharedSetup } from './layout';
+
+/** A reason's detail, short enough for a notice line (a loader's message can carry a whole stack). */
+function clip(text: string, max = 500): string {
+  const line = text.split('\n')[0].trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
 
 export const DEFAULT_WORKER_URL = new URL('./shard-worker.mjs', import.meta.url);
 
@@ -59,6 +73,27 @@ export function threadsFor(spec: ModelSpec, batchSize: number, wanted: number): 
 /** Fewest images a forward command carries at most: evaluation batches of 100–500 need one or two. */
 export const MIN_INFER_CHUNK = 256;
 
+/**
+ * How long the coordinator waits for its workers to finish one command before it counts them as
+ * stuck and carries on alone. A step or a forward takes milliseconds to a second even with every
+ * core busy; a dead thread is reported at once through shared memory, so this only catches a hang.
+ */
+export const STALL_TIMEOUT_MS = 30_000;
+/** How long a worker may take to load (tsx, the kernels, the model) before the run goes on without workers. */
+export const START_TIMEOUT_MS = 60_000;
+
+export interface ParallelOptions {
+  /** The shard worker's entry (a bundled app passes its pre-built one); DEFAULT_WORKER_URL when absent. */
+  workerUrl?: URL;
+  wasmPath?: string;
+  /** Told once, in plain words, when the workers cannot start or fail and training goes on on one thread. */
+  onFallback?: (reason: string) => void;
+  stallTimeoutMs?: number;
+  startTimeoutMs?: number;
+  /** Tests only: makes every worker fail as described (SharedSetup.fault). */
+  fault?: ShardFault;
+}
+
 export class ParallelGradients implements BatchGradients {
   private readonly ctrl: Int32Array;
   private readonly idx: Uint32Array;
@@ -82,14 +117,25 @@ export class ParallelGradients implements BatchGradients {
   private weightsStale = true;
   private readonly batchInference: BatchInference = { forward: (pixels, idx, n) => this.forward(pixels, idx, n) };
   private closed = false;
-  private lastError = '';
+  /** Set when the workers failed mid-run: from then on the coordinator computes alone. */
+  private alone = false;
+  /** The workers' termination, once they failed: close() awaits it. */
+  private ended: Promise<unknown> | null = null;
+  private readonly errorText: Uint8Array;
+  /** What a worker said through events ('error', 'exit'): read when the shared text is empty. */
+  private lastEvent = '';
+  /** Set when the workers did not finish a command within stallTimeoutMs. */
+  private stall = '';
+  private fallbackReason: string | null = null;
 
   private constructor(
     private readonly model: Model,
     private readonly data: ImageSet,
-    readonly threads: number,
+    /** Threads the batches are split over (shard count), fixed at creation. */
+    readonly shards: number,
     private readonly setup: SharedSetup,
     private readonly workers: Worker[],
+    private readonly opts: ParallelOptions,
   ) {
     this.ctrl = new Int32Array(setup.ctrl);
     this.idx = new Uint32Array(setup.idx);
@@ -98,34 +144,50 @@ export class ParallelGradients implements BatchGradients {
     this.buffers = new Float32Array(setup.buffers, 0, model.buffers.length);
     const P = model.params.length;
     const B = model.buffers.length;
-    for (let t = 1; t < threads; t++) {
+    for (let t = 1; t < shards; t++) {
       this.slotGrads.push(new Float32Array(setup.grads, (t - 1) * P * 4, P));
       this.slotBuffers.push(new Float32Array(setup.shardBuffers, (t - 1) * B * 4, B));
     }
     this.results = new Float64Array(setup.results);
     this.transforms = new Float64Array(setup.transforms);
     this.local = localGradients(model, data);
-    this.stageGrads = model.memory.alloc(threads > 1 ? P : 0);
-    this.stageBuffers = model.memory.alloc(threads > 1 ? B : 0);
+    this.stageGrads = model.memory.alloc(shards > 1 ? P : 0);
+    this.stageBuffers = model.memory.alloc(shards > 1 ? B : 0);
     this.inferPixels = new Uint8Array(setup.inferPixels);
     this.inferOut = new Float32Array(setup.inferOut);
     this.inferIdx = new Uint32Array(setup.inferChunk);
     this.outputs = new BatchBuffer(model.classes, model.memory);
+    this.errorText = new Uint8Array(setup.errors);
+    // Listeners for the workers' whole lives: an 'error' with no listener would end the process.
+    // The coordinator hears these only between commands; the shared ERROR word is what it waits on.
     for (const w of workers) {
-      w.on('message', (m: { type: string; message?: string }) => {
-        if (m.type === 'error') this.lastError = m.message ?? 'unknown error';
+      w.on('error', (e: Error) => {
+        this.lastEvent ||= e.message;
+        if (!this.closed) Atomics.store(this.ctrl, CTRL.ERROR, 1);
+      });
+      w.on('exit', (code) => {
+        this.lastEvent ||= `it stopped with exit code ${code}`;
+        if (!this.closed) Atomics.store(this.ctrl, CTRL.ERROR, 1);
       });
     }
   }
 
-  /** Starts T−1 workers (none for T = 1) and waits until each has its replica ready. */
-  static async create(
-    model: Model,
-    data: ImageSet,
-    threads: number,
-    maxBatch: number,
-    opts: { workerUrl?: URL; wasmPath?: string } = {},
-  ): Promise<ParallelGradients> {
+  /** Threads in use: the shard count, or 1 once the workers failed. */
+  get threads(): number {
+    return this.alone ? 1 : this.shards;
+  }
+
+  /** Why this runs on one thread although more were asked for; null while the workers serve. */
+  get fallback(): string | null {
+    return this.fallbackReason;
+  }
+
+  /**
+   * Starts T−1 workers (none for T = 1) and waits until each has its replica ready. Never fails
+   * because of the workers: when one cannot start, the ones started are ended and the result runs
+   * on one thread, with `fallback` (and opts.onFallback) saying why.
+   */
+  static async create(model: Model, data: ImageSet, threads: number, maxBatch: number, opts: ParallelOptions = {}): Promise<ParallelGradients> {
     const T = Math.max(1, Math.min(threads, 64));
     const W = T - 1;
     const P = model.params.length;
@@ -153,6 +215,8 @@ export class ParallelGradients implements BatchGradients {
       kernels: model.kernels.name,
       // Spinning pays only while every thread has a core of its own.
       spinMs: T <= availableParallelism() ? SPIN_MS : 0,
+      errors: sab(W * ERROR_TEXT_BYTES),
+      ...(opts.fault ? { fault: opts.fault } : {}),
     };
     if (W) {
       // The dataset is copied once into shared memory; it stays uint8.
@@ -160,31 +224,52 @@ export class ParallelGradients implements BatchGradients {
       new Uint8Array(setup.labels).set(data.labels);
     }
     const workers: Worker[] = [];
+    const startMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
     try {
       for (let t = 1; t < T; t++) {
         const w = new Worker(opts.workerUrl ?? DEFAULT_WORKER_URL, { workerData: { ...setup, shard: t } });
         workers.push(w);
+        // Listeners stay until the instance takes over: an 'error' after a rejection must not go unheard.
+        w.on('error', () => undefined);
         await new Promise<void>((resolve, reject) => {
-          w.once('message', (m: { kernels?: string }) =>
-            m.kernels === setup.kernels ? resolve() : reject(new Error(`shard worker ${t} runs the ${m.kernels} kernels, the coordinator ${setup.kernels}`)),
-          );
-          w.once('error', reject);
-          w.once('exit', (code) => reject(new Error(`shard worker ${t} exited with code ${code} before it was ready`)));
+          const timer = setTimeout(() => reject(new Error(`worker ${t} was not ready after ${startMs / 1000} s`)), startMs);
+          const settle = (e?: Error): void => {
+            clearTimeout(timer);
+            w.off('message', onMessage);
+            w.off('error', onError);
+            w.off('exit', onExit);
+            if (e) reject(e);
+            else resolve();
+          };
+          const onMessage = (m: { kernels?: string }): void =>
+            settle(m.kernels === setup.kernels ? undefined : new Error(`worker ${t} runs the ${m.kernels} kernels, the coordinator ${setup.kernels}`));
+          const onError = (e: Error): void => settle(e);
+          const onExit = (code: number): void => settle(new Error(`worker ${t} stopped with exit code ${code} before it was ready`));
+          w.on('message', onMessage);
+          w.on('error', onError);
+          w.on('exit', onExit);
         });
-        w.removeAllListeners('error');
-        w.removeAllListeners('exit');
       }
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
-      throw e;
+      const reason = `worker threads could not start (${clip((e instanceof Error ? e.message : String(e)) || 'no reason given')}); training on one thread`;
+      const alone = await ParallelGradients.create(model, data, 1, maxBatch);
+      alone.fallbackReason = reason;
+      opts.onFallback?.(reason);
+      return alone;
     }
-    return new ParallelGradients(model, data, T, setup, workers);
+    for (const w of workers) w.removeAllListeners('error');
+    return new ParallelGradients(model, data, T, setup, workers, opts);
   }
 
   compute(idx: Uint32Array, labels: Uint8Array, n: number, transforms?: Float64Array | null): { lossSum: number; correct: number } {
     const T = this.threads;
     if (T === 1) return this.local.compute(idx, labels, n, transforms);
     if (this.closed) throw new Error('internal error: ParallelGradients used after close()');
+    if (this.failure() !== null) {
+      this.goAlone();
+      return this.local.compute(idx, labels, n, transforms);
+    }
     const { ctrl, model } = this;
     this.weightsStale = true;
     for (let s = 0; s < n; s++) this.idx[s] = idx[s];
@@ -203,7 +288,13 @@ export class ParallelGradients implements BatchGradients {
     const n0 = shardStart(1, T, n);
     const r0 = this.local.compute(idx, labels, n0, transforms);
 
-    this.awaitWorkers();
+    if (!this.awaitWorkers()) {
+      // Shard 0 has moved the running statistics on; the step's starting ones are in shared memory.
+      // The whole batch, from there, is exactly the one-thread step (compute zeroes the gradient).
+      this.goAlone();
+      model.buffers.set(this.buffers);
+      return this.local.compute(idx, labels, n, transforms);
+    }
 
     // Combine in shard order, in place over shard 0's: g = Σ (n_t / n) g_t, running stats likewise.
     // Each slot is copied next to the model first (a memcpy), so the kernels combine it there.
@@ -241,6 +332,10 @@ export class ParallelGradients implements BatchGradients {
     const { ctrl, model, threads: T } = this;
     if (T === 1) return model.forwardPixels(pixels, idx, n, false);
     if (this.closed) throw new Error('internal error: ParallelGradients used after close()');
+    if (this.failure() !== null) {
+      this.goAlone();
+      return model.forwardPixels(pixels, idx, n, false);
+    }
     const classes = model.classes;
     const size = shapeSize(model.inShape);
     const out = this.outputs.get(n);
@@ -268,24 +363,66 @@ export class ParallelGradients implements BatchGradients {
         for (let s = 0; s < m0; s++) this.inferIdx[s] = idx[c0 + s];
         out.set(model.forwardPixels(pixels, this.inferIdx, m0, false), c0 * classes);
       }
-      this.awaitWorkers();
+      if (!this.awaitWorkers()) {
+        // This chunk and the rest, here: outputs do not depend on which thread computes them.
+        this.goAlone();
+        out.set(model.forwardPixels(pixels, idx.subarray(c0, n), n - c0, false), c0 * classes);
+        return out;
+      }
       for (let i = m0 * classes; i < m * classes; i++) out[c0 * classes + i] = this.inferOut[i];
     }
     return out;
   }
 
-  /** Waits until every worker has finished the current command; throws when one failed. */
-  private awaitWorkers(): void {
+  /**
+   * Waits until every worker has finished the current command. False when one failed (CTRL.ERROR,
+   * raised by a worker that caught an exception or whose thread ended) or none finished for
+   * stallTimeoutMs; `stall` then holds what went wrong.
+   */
+  private awaitWorkers(): boolean {
     const { ctrl } = this;
-    for (let done = Atomics.load(ctrl, CTRL.DONE); done < this.threads - 1; done = Atomics.load(ctrl, CTRL.DONE)) {
-      if (!waitWhile(ctrl, CTRL.DONE, done, this.setup.spinMs, 30_000)) throw new Error('a shard worker stopped responding');
+    const timeout = this.opts.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+    for (;;) {
+      if (Atomics.load(ctrl, CTRL.ERROR)) return false;
+      const done = Atomics.load(ctrl, CTRL.DONE);
+      // A worker raises ERROR before it counts itself done: seeing its count, we see its ERROR.
+      if (done >= this.shards - 1) return !Atomics.load(ctrl, CTRL.ERROR);
+      if (!waitWhile(ctrl, CTRL.DONE, done, this.setup.spinMs, timeout)) {
+        this.stall = `the worker threads stopped answering (nothing for ${timeout / 1000} s)`;
+        return false;
+      }
     }
-    if (Atomics.load(ctrl, CTRL.ERROR)) throw new Error(`a shard worker failed${this.lastError ? `: ${this.lastError}` : ''}`);
+  }
+
+  /** What went wrong with the workers, in plain words, or null while they serve. */
+  private failure(): string | null {
+    if (!Atomics.load(this.ctrl, CTRL.ERROR) && !this.stall) return null;
+    for (let t = 1; t < this.shards; t++) {
+      const slot = this.errorText.subarray((t - 1) * ERROR_TEXT_BYTES, t * ERROR_TEXT_BYTES);
+      const end = slot.indexOf(0);
+      // The shared bytes are copied out first: TextDecoder refuses views of shared memory.
+      const text = new TextDecoder().decode(slot.slice(0, end < 0 ? slot.length : end));
+      if (text) return `worker thread ${t} failed (${clip(text)})`;
+    }
+    return this.stall || `a worker thread failed${this.lastEvent ? ` (${clip(this.lastEvent)})` : ''}`;
+  }
+
+  /** Ends the workers and computes alone from now on; says why once. */
+  private goAlone(): void {
+    const reason = `${this.failure() ?? 'the worker threads failed'}; training continues on one thread`;
+    this.alone = true;
+    this.fallbackReason = reason;
+    this.ended = Promise.all(this.workers.map((w) => w.terminate()));
+    this.opts.onFallback?.(reason);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.ended) {
+      await this.ended;
+      return;
+    }
     Atomics.store(this.ctrl, CTRL.CMD, CMD_EXIT);
     Atomics.add(this.ctrl, CTRL.GEN, 1);
     Atomics.notify(this.ctrl, CTRL.GEN);

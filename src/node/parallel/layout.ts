@@ -12,7 +12,11 @@ export const CTRL = {
   CMD: 2,
   /** Images in the batch. */
   N: 3,
-  /** Set to 1 by a worker that failed. */
+  /**
+   * Set to 1 by a worker that failed: one that caught an exception in a command, or one whose
+   * thread is ending when it was not told to (its process 'exit' handler; it also bumps DONE, so a
+   * coordinator waiting for the step wakes). Never cleared: the coordinator drops to one thread.
+   */
   ERROR: 4,
   /** 1 when `transforms` holds this step's per-image distortions (augmentation), else 0. */
   AUGMENT: 5,
@@ -56,6 +60,24 @@ export interface SharedSetup {
   kernels?: KernelName;
   /** How long a thread spins before it sleeps in Atomics.wait (0 when threads outnumber cores). */
   spinMs: number;
+  /** (shards−1) × ERROR_TEXT_BYTES: why worker t failed, UTF-8, zero-padded; written before CTRL.ERROR is set. */
+  errors: SharedArrayBuffer;
+  /** Fault injection for tests only: the worker fails this way at its `atCommand`-th command. */
+  fault?: ShardFault;
+}
+
+/** Bytes of one worker's failure message in `errors`. */
+export const ERROR_TEXT_BYTES = 512;
+
+/**
+ * A failure a test makes a shard worker simulate (never set by the app): at its `atCommand`-th step
+ * or forward command (1-based) it throws inside the command ('throw': caught, reported through CTRL.ERROR, the
+ * thread lives on), throws out of its loop ('crash': the thread dies with an uncaught error, what
+ * a broken build or an out-of-memory does), or stops answering ('hang': it waits forever).
+ */
+export interface ShardFault {
+  atCommand: number;
+  kind: 'throw' | 'crash' | 'hang';
 }
 
 /**

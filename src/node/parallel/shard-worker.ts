@@ -2,18 +2,47 @@
 // weights, runs forward and backward over its slice of the batch and leaves its gradient (of
 // its own slice's mean loss), its batch norm running statistics and its loss in its slot. On a
 // forward command it runs inference over its slice of the shared images and writes the outputs.
+//
+// A failure is reported through shared memory, because the coordinator blocks in Atomics.wait
+// while a command runs and cannot receive events then: the reason goes to this worker's slot of
+// `errors`, then CTRL.ERROR is set. An exception inside a command is caught and the worker counts
+// itself done as usual; a thread that ends without being told to (an uncaught error, process.exit)
+// does the same from its process 'exit' handler, so the coordinator never waits for a dead thread.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { TRANSFORM_SIZE } from '../../engine/augment';
 import { Model } from '../../engine/model';
 import { localGradients } from '../../engine/train';
 import { loadKernels } from '../load-kernels';
-import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, shardStart, waitWhile, type SharedSetup } from './layout';
+import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, ERROR_TEXT_BYTES, shardStart, waitWhile, type SharedSetup } from './layout';
 
 const setup = workerData as SharedSetup & { shard: number };
+const ctrl = new Int32Array(setup.ctrl);
+const errorText = new Uint8Array(setup.errors, (setup.shard - 1) * ERROR_TEXT_BYTES, ERROR_TEXT_BYTES);
+/** Set on CMD_EXIT: the thread ends because it was told to. */
+let exiting = false;
+let failed = false;
+
+/** Leaves `message` in this worker's slot, then raises CTRL.ERROR (the first failure's words are kept). */
+function fail(message: string): void {
+  if (failed) return;
+  failed = true;
+  const bytes = new TextEncoder().encode(message);
+  let len = Math.min(bytes.length, ERROR_TEXT_BYTES);
+  while (len > 0 && len < bytes.length && (bytes[len] & 0xc0) === 0x80) len--; // whole characters only
+  errorText.set(bytes.subarray(0, len));
+  Atomics.store(ctrl, CTRL.ERROR, 1);
+}
+
+process.on('exit', (code) => {
+  if (exiting) return;
+  fail(`it stopped with exit code ${code}`);
+  Atomics.add(ctrl, CTRL.DONE, 1);
+  Atomics.notify(ctrl, CTRL.DONE);
+});
+
 // The coordinator's build, not whatever LENET_KERNELS would pick: all shards round alike.
 const kernels = loadKernels(setup.wasmPath, setup.kernels);
-const ctrl = new Int32Array(setup.ctrl);
 const idx = new Uint32Array(setup.idx);
 const labelsAll = new Uint8Array(setup.labels);
 const model = new Model(setup.spec, kernels.kernels);
@@ -77,25 +106,44 @@ function step(): void {
   results[1] = r.correct;
 }
 
+/** Fault injection (tests only, SharedSetup.fault): fails as asked at the fault's command. */
+let commands = 0;
+function injectedFault(where: 'loop' | 'command'): void {
+  const f = setup.fault;
+  if (!f || commands !== f.atCommand) return;
+  if (where === 'command' && f.kind === 'throw') throw new Error(`injected fault at command ${commands}`);
+  if (where === 'loop' && f.kind === 'crash') throw new Error(`injected crash at command ${commands}`);
+  if (where === 'loop' && f.kind === 'hang') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
 // Read the generation before announcing readiness: the first command may follow at once.
 let seen = Atomics.load(ctrl, CTRL.GEN);
 parentPort!.postMessage({ type: 'ready', kernels: kernels.name });
-for (;;) {
-  waitWhile(ctrl, CTRL.GEN, seen, setup.spinMs, Infinity);
-  seen = Atomics.load(ctrl, CTRL.GEN);
-  const cmd = Atomics.load(ctrl, CTRL.CMD);
-  if (cmd === CMD_EXIT) {
-    model.dispose();
-    break;
+try {
+  for (;;) {
+    waitWhile(ctrl, CTRL.GEN, seen, setup.spinMs, Infinity);
+    seen = Atomics.load(ctrl, CTRL.GEN);
+    const cmd = Atomics.load(ctrl, CTRL.CMD);
+    if (cmd === CMD_EXIT) {
+      exiting = true;
+      model.dispose();
+      break;
+    }
+    if (cmd !== CMD_STEP && cmd !== CMD_FORWARD) continue;
+    commands++;
+    injectedFault('loop');
+    try {
+      injectedFault('command');
+      if (cmd === CMD_STEP) step();
+      else forward();
+    } catch (e) {
+      fail(e instanceof Error ? e.message : String(e));
+    }
+    Atomics.add(ctrl, CTRL.DONE, 1);
+    Atomics.notify(ctrl, CTRL.DONE);
   }
-  if (cmd !== CMD_STEP && cmd !== CMD_FORWARD) continue;
-  try {
-    if (cmd === CMD_STEP) step();
-    else forward();
-  } catch (e) {
-    Atomics.store(ctrl, CTRL.ERROR, 1);
-    parentPort!.postMessage({ type: 'error', message: (e as Error).message });
-  }
-  Atomics.add(ctrl, CTRL.DONE, 1);
-  Atomics.notify(ctrl, CTRL.DONE);
+} catch (e) {
+  // Out of the loop: the thread ends with this error; the 'exit' handler wakes the coordinator.
+  fail(e instanceof Error ? e.message : String(e));
+  throw e;
 }

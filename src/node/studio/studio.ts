@@ -311,6 +311,10 @@ export class Studio {
       case 'status':
         this.opts.emit({ type: 'run-status', runId: e.runId, status: e.status });
         return;
+      case 'notice':
+        this.log(`run ${e.runId}: ${e.message}`);
+        this.opts.emit({ type: 'run-notice', runId: e.runId, message: e.message });
+        return;
       case 'finished': {
         const status = e.reason;
         const reason = e.error?.message;

@@ -104,6 +104,7 @@ async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<v
         epoch: (metrics, confusion) => post({ type: 'epoch', runId, metrics, confusion }),
         snapshot: (epoch, params, buffers) => post({ type: 'snapshot', runId, epoch, params, buffers }),
         status: (status) => post({ type: 'status', runId, status }),
+        notice: (message) => post({ type: 'notice', runId, message }),
       },
     });
     run.session = session;

@@ -140,6 +140,7 @@ export class TrainerHost {
         case 'epoch':
         case 'snapshot':
         case 'status':
+        case 'notice':
           this.opts.onEvent(e);
           return;
         default: {

@@ -21,7 +21,7 @@ import { LossCurve } from '../runs/loss-curve';
 import { type RunConfig, RunFolderError } from '../runs/layout';
 import { type CheckpointMeta, type PartialEpoch, type ResumeState, readCheckpoint, writeBestModel, writeCheckpoint } from '../runs/checkpoint';
 import { writeRunProgress, writeRunStatus } from '../runs/folder';
-import { ParallelGradients } from '../parallel/gradients';
+import { ParallelGradients, type ParallelOptions } from '../parallel/gradients';
 
 // ---------------------------------------------------------------- session
 
@@ -38,6 +38,11 @@ export interface SessionHooks {
   epoch?(metrics: EpochMetrics, confusion: number[][], model: Model): void | Promise<void>;
   snapshot?(epoch: number, params: Float32Array, buffers: Float32Array): void;
   status?(status: 'running' | 'paused'): void;
+  /**
+   * Something the person running it should know that does not stop the run, in plain words (the
+   * worker threads could not start or failed, so training goes on on one thread). Said once.
+   */
+  notice?(message: string): void;
 }
 
 export interface SessionOptions {
@@ -54,8 +59,9 @@ export interface SessionOptions {
   /**
    * How batch gradients are computed (e.g. data-parallel worker threads); local when absent.
    * The session closes it when the run ends. A given thread count reproduces bit for bit.
+   * `notice` reaches hooks.notice.
    */
-  gradients?: (model: Model, train: ImageSet) => Promise<GradientsHandle>;
+  gradients?: (model: Model, train: ImageSet, notice: (message: string) => void) => Promise<GradientsHandle>;
   hooks?: SessionHooks;
   fs?: FsLayer;
   /** Minimum time between progress events (default 100 ms: at most ~10 a second). */
@@ -72,9 +78,10 @@ export interface SessionOptions {
  * Gradients and inference on `threads` data-parallel threads (src/node/parallel), for
  * SessionOptions.gradients: the one wrapper the trainer process, the CLI and the experiments share.
  */
-export function threadedGradients(threads: number, batchSize: number, opts?: { wasmPath?: string; workerUrl?: URL }): NonNullable<SessionOptions['gradients']> {
-  return async (model, train) => {
-    const p = await ParallelGradients.create(model, train, threads, batchSize, opts);
+export function threadedGradients(threads: number, batchSize: number, opts?: Omit<ParallelOptions, 'onFallback'>): NonNullable<SessionOptions['gradients']> {
+  return async (model, train, notice) => {
+    // Workers that cannot start or fail never fail the run: it goes on on one thread, and says so.
+    const p = await ParallelGradients.create(model, train, threads, batchSize, { ...opts, onFallback: notice });
     return { gradients: p, inference: () => p.inference(), close: () => p.close() };
   };
 }
@@ -153,7 +160,7 @@ export class TrainingSession {
     const model = opts.model ?? new Model(run.spec, opts.kernels).init(seed);
     let gradients: GradientsHandle | null = null;
     try {
-      gradients = opts.gradients ? await opts.gradients(model, split.train) : null;
+      gradients = opts.gradients ? await opts.gradients(model, split.train, (message) => opts.hooks?.notice?.(message)) : null;
       const s = new TrainingSession(opts, split, model, gradients);
       const cp = opts.dir && opts.resume ? await readCheckpoint(opts.dir, split.train.count) : null;
       if (cp) {

@@ -33,6 +33,10 @@ export function useStudioEvents(onMenuRuns: () => void = () => undefined): void 
       case 'error':
         notices.push('error', e.message);
         return;
+      case 'run-notice':
+        // Shown over the Train view; the run goes on.
+        notices.push('info', `Run ${e.runId}: ${e.message}.`);
+        return;
       case 'menu':
         switch (e.action) {
           case 'open-model':
