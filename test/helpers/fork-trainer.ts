@@ -26,8 +26,9 @@ export function forkTrainer(args: string[] = []): ForkedTrainer {
   return {
     process: child,
     pid: child.pid,
+    // Like Electron's utility process, a message to a trainer that has exited is dropped quietly.
     postMessage: (m) => {
-      child.send(m);
+      if (child.connected) child.send(m);
     },
     onMessage: (l) => {
       child.on('message', l);

@@ -188,8 +188,9 @@ export class FakeUtilityProcess extends EventEmitter {
   get pid(): number | undefined {
     return this.child.pid;
   }
+  /** Like Electron's, a message to a process that has exited is dropped quietly. */
   postMessage(m: unknown): void {
-    this.child.send(m as never);
+    if (this.child.connected) this.child.send(m as never);
   }
   kill(): boolean {
     return this.child.kill('SIGKILL');

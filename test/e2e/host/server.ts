@@ -40,8 +40,9 @@ export function builtTrainer(outMain: string, wasmPath: string, threads: number)
     });
     return {
       pid: child.pid,
+      // Like Electron's utility process, a message to a trainer that has exited is dropped quietly.
       postMessage: (m) => {
-        child.send(m);
+        if (child.connected) child.send(m);
       },
       onMessage: (l) => {
         child.on('message', l);
