@@ -38,6 +38,18 @@ async function pool(model: Model, threads: number, opts: ParallelOptions = {}): 
 const idx = Uint32Array.from({ length: 33 }, (_, i) => i * 7); // an odd batch: shards of 16 and 17
 const labels = (): Uint8Array => Uint8Array.from(idx, (i) => data.train.labels[i]);
 
+function differingPredictions(a: { predictions: Uint8Array }, b: { predictions: Uint8Array }): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < a.predictions.length; i++) if (a.predictions[i] !== b.predictions[i]) out.push(i);
+  return out;
+}
+
+/** The gap between the highest and the second-highest score. */
+function topMargin(scores: Float32Array): number {
+  const sorted = Array.from(scores).sort((x, y) => y - x);
+  return sorted[0] - sorted[1];
+}
+
 describe('ParallelGradients', () => {
   /** Gradient, loss and correct count of lenet5-relu-ce on `threads` threads against one thread. */
   async function expectSameAsOneThread(threads: number, seed: number): Promise<void> {
@@ -128,12 +140,14 @@ describe('ParallelGradients.inference', () => {
       const { m, p, twin } = await trained(threads);
       const a = evaluate(twin, set(), batch);
       const b = evaluate(m, set(), batch, p.inference());
-      expect(Buffer.from(b.predictions).equals(Buffer.from(a.predictions))).toBe(true);
-      expect(b.confusion).toEqual(a.confusion);
-      expect(b.accuracy).toBe(a.accuracy);
-      expect(b.loss).toBeCloseTo(a.loss, 5);
       const r = compareTensors('scores', b.scores, a.scores, 1e-5, 1e-6);
       expect(r.ok, r.message).toBe(true);
+      expect(b.loss).toBeCloseTo(a.loss, 5);
+      // The relaxed-SIMD build may fuse a multiply-add in one thread's compiled code and not in
+      // another's, so scores agree to rounding (above); a prediction may then flip only where the
+      // top two scores are that close.
+      const flips = differingPredictions(a, b).filter((i) => topMargin(a.scores.subarray(i * 10, i * 10 + 10)) > 1e-5);
+      expect(flips).toEqual([]);
     });
   }
 
