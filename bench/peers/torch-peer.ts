@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { MnistData } from '../../src/node/datasets';
 import type { Availability, Measurement, Peer, Workload } from './peers';
 
-export const TORCH_SCRIPT = fileURLToPath(new URL('../../../bench/peers/torch_peer.py', import.meta.url));
+export const TORCH_SCRIPT = fileURLToPath(new URL('./torch_peer.py', import.meta.url));
 
 export const TORCH_INSTALL_HINT =
   'install Debian’s PyTorch with `apt-get install -y python3-torch` (it imports under /usr/bin/python3), or set LENET_PYTHON to a python3 that imports torch';

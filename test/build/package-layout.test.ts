@@ -40,7 +40,7 @@ beforeAll(async () => {
   mkdirSync(project);
   // What `npm run build` reads and electron-builder packs; the test's globalSetup built the wasm kernels.
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-data.mjs')], { cwd: ROOT, stdio: 'ignore' });
-  for (const p of ['src', 'electron.vite.config.ts', 'tsconfig.json', 'tsconfig.base.json', 'tsconfig.node.json', 'tsconfig.web.json', 'package.json', 'package-lock.json', 'resources', 'build/wasm']) {
+  for (const p of ['src', 'electron.vite.config.ts', 'scripts/aliases.ts', 'tsconfig.json', 'tsconfig.base.json', 'tsconfig.node.json', 'tsconfig.web.json', 'package.json', 'package-lock.json', 'resources', 'build/wasm']) {
     if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(project, p), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir');
