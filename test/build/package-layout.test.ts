@@ -45,6 +45,12 @@ beforeAll(async () => {
   }
   symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir');
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: project, stdio: 'pipe' });
+  // electron-builder asks npm which production packages to ship, and npm misreads a symlinked
+  // node_modules after a fresh `npm ci` (its hidden lockfile names the real folder). Packaging sees
+  // what a real install holds instead: the production packages, copied where npm put them.
+  const production = execFileSync('npm', ['ls', '--omit', 'dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').slice(1);
+  rmSync(join(project, 'node_modules'));
+  for (const dir of production) cpSync(dir, join(project, relative(ROOT, dir)), { recursive: true });
 
   // The stand-in Electron: electron-builder copies this folder and renames `electron`.
   const dist = join(work, 'electron-dist');
@@ -66,6 +72,8 @@ beforeAll(async () => {
     config: {
       ...config,
       electronDist: dist,
+      // Read from the installed package, which the project's copy of node_modules leaves out.
+      electronVersion: (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'electron', 'package.json'), 'utf8')) as { version: string }).version,
       directories: { ...(config.directories as object), output },
       // The desktop entry deb and AppImage would install, computed by the same helper they use.
       afterPack: async (ctx) => {
