@@ -92,7 +92,7 @@ export function mlpSpec(hidden: number[], inputs: [number, number, number] = [1,
 
 const cosine: Schedule = { type: 'cosine' };
 
-// Defaults chosen by the runs recorded in docs/results.md.
+// Defaults chosen by trial runs of each family; docs/results.md and the seed study show what they give.
 const TANH: TrainDefaults = { epochs: 20, batchSize: 32, lr: 0.05, momentum: 0.9, decay: 0, schedule: cosine };
 const RELU: TrainDefaults = { epochs: 10, batchSize: 32, lr: 0.02, momentum: 0.9, decay: 0, schedule: cosine };
 const RELU_BN: TrainDefaults = { epochs: 10, batchSize: 32, lr: 0.05, momentum: 0.9, decay: 0, schedule: cosine };

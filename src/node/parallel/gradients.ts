@@ -51,7 +51,8 @@ export const SPIN_MS = 1;
  * 32-image batch are fine with cross-entropy: lenet5-relu-ce-bn ended 3 epochs at 99.13 % test
  * accuracy with two threads against 99.15 % with one (means of seeds 1–3). With MSE they hurt:
  * lenet5-tanh-mse-bn ended 3 epochs at 98.09 % against 98.41 %, and 20 epochs at 1.30 % test error
- * against 0.90 % (docs/results/seed-study.md). So a network trained with MSE keeps 32 images a shard.
+ * against 0.90 % (`npm run experiments -- seed-study --presets lenet5-tanh-mse-bn --threads 2`, then
+ * `--threads 1`). So a network trained with MSE keeps 32 images a shard.
  */
 export const MIN_BATCHNORM_SHARD = 16;
 export const MIN_BATCHNORM_SHARD_MSE = 32;

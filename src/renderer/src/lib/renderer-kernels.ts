@@ -1,7 +1,7 @@
 // Loads the kernels the renderer builds its models with (once, from the engine store): the
 // engine's WebAssembly SIMD kernels, with the plain TypeScript kernels as the fallback. Both builds (scripts/build-wasm.mjs) are inlined into the bundle as base64 rather
 // than fetched: the packaged app loads the page from file://, where Chromium's fetch() is not
-// available, and the modules are small (~16 kB each). The relaxed-SIMD build (fused multiply-add)
+// available, and the modules are small (about 25 kB each). The relaxed-SIMD build (fused multiply-add)
 // is used when WebAssembly.validate accepts it (Chromium does by default), else the plain SIMD
 // one. The module is compiled asynchronously (Chromium refuses synchronous compiles of larger
 // modules on the main thread; the CSP allows it through 'wasm-unsafe-eval'), and checked against
