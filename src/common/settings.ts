@@ -3,18 +3,16 @@
 // live with the engine (`LIMITS` in src/engine/train-config.ts), which checks them once more.
 
 import type { AugmentConfig } from '../engine/augment';
+import type { TrainDefaults } from '../engine/presets';
 import type { Schedule } from '../engine/schedule';
 import { LIMITS, describeRange, inRange, type TrainConfig } from '../engine/train-config';
 import { bool, literal, nullable, obj, optional, range, type Schema } from './schema';
 
-/** Hyper-parameters of a run; the optional ones have defaults (`trainConfigOf`, `resolveSplit`). */
-export interface TrainSettings {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  momentum: number;
-  decay: number;
-  schedule: Schedule;
+/**
+ * Hyper-parameters of a run: a preset's defaults (epochs, batch size, learning rate, momentum,
+ * decay, schedule) and the optional rest, with defaults (`trainConfigOf`, `splitOf`).
+ */
+export interface TrainSettings extends TrainDefaults {
   /** Default 1. Seeds the initial weights, the shuffles, the validation split and the distortions. */
   seed?: number;
   /** Default true. */
