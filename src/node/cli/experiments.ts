@@ -5,6 +5,8 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { PRESETS, presetNames } from '../../engine/presets';
 import { parseSchedule, formatSchedule } from '../../engine/schedule';
+import { LIMITS, validateSchedule } from '../../engine/train-config';
+import { DEFAULT_SEED } from '../../common/settings';
 import { loadMnist } from '../datasets';
 import { loadKernels } from '../load-kernels';
 import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, defaultThreads } from '../parallel/gradients';
@@ -31,6 +33,7 @@ import {
   duration,
   formatAugment,
   intFlag,
+  rangeFlag,
   parseFlags,
   pct,
   runCli,
@@ -105,12 +108,12 @@ async function seedStudy(argv: string[]): Promise<void> {
   if (presets.length === 0 || presets.some((p) => p === '')) throw new UsageError(`--presets needs a comma-separated list of presets, got "${f.presets}"`);
   for (const p of presets) if (!PRESETS[p]) throw new UsageError(`unknown preset "${p}"; choose from ${presetNames().join(', ')}`);
   if (new Set(presets).size !== presets.length) throw new UsageError(`--presets names a preset twice: "${f.presets}"`);
-  const epochs = intFlag(f.epochs, '--epochs', 1, 10000);
-  const limit = intFlag(f.limit, '--limit', 2, 100_000_000);
-  const validation = intFlag(f.validation, '--validation', 0, 100_000_000);
+  const epochs = rangeFlag(f.epochs, '--epochs', LIMITS.epochs);
+  const limit = rangeFlag(f.limit, '--limit', LIMITS.limit);
+  const validation = rangeFlag(f.validation, '--validation', LIMITS.validation);
   const threads = intFlag(f.threads, '--threads', 1, 64) ?? defaultThreads();
-  const seed = intFlag(f.seed, '--seed', 0, 0xffffffff) ?? 1;
-  const schedule = f.schedule !== undefined ? parseSchedule(f.schedule) : undefined;
+  const seed = rangeFlag(f.seed, '--seed', LIMITS.seed) ?? DEFAULT_SEED;
+  const schedule = f.schedule !== undefined ? validateSchedule(parseSchedule(f.schedule)) : undefined;
   const augment = augmentFromFlags(f);
   const out = resolve(f.out ?? `runs/seed-study-${stamp()}`);
   const command = `npm run experiments -- seed-study ${argv.join(' ')}`.trim();

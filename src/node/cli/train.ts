@@ -5,7 +5,7 @@ import { encodeModelFile } from '../../engine/formats/modelfile';
 import { Model } from '../../engine/model';
 import { DEFAULT_PRESET, PRESETS, presetNames } from '../../engine/presets';
 import { formatSchedule } from '../../engine/schedule';
-import { LIMITS } from '../../engine/train-config';
+import { LIMITS, describeRange } from '../../engine/train-config';
 import { trainConfigOf, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { writeFileAtomic, removeStaleTempFiles } from '../files';
@@ -52,7 +52,7 @@ Options:
   --batch B          minibatch size (default: the preset's)
   --lr X             base learning rate (default: the preset's)
   --decay X          L2 weight decay on conv/dense weights (default: the preset's; -l2 presets 0.001)
-  --momentum X       SGD momentum in [0,1) (default: the preset's)
+  --momentum X       SGD momentum, ${describeRange(LIMITS.momentum)} (default: the preset's)
   --schedule S       learning-rate schedule per epoch: constant, cosine, step:EVERY:GAMMA
                      (default: the preset's)
   --seed S           seed for initialisation and shuffling (default 1)
