@@ -5,7 +5,7 @@
 import type { AugmentConfig } from '../engine/augment';
 import type { TrainDefaults } from '../engine/presets';
 import type { Schedule } from '../engine/schedule';
-import { LIMITS, describeRange, inRange, type TrainConfig } from '../engine/train-config';
+import { LIMITS, describeRange, inRange, type Range, type TrainConfig } from '../engine/train-config';
 import { bool, literal, nullable, obj, optional, range, type Schema } from './schema';
 
 /**
@@ -105,9 +105,14 @@ export interface SplitSizes {
   trainCount: number;
 }
 
-/** The split, or the reason it is impossible (for the form, and for SplitError). */
+/** The training images a run draws from, validation included: the first `limit`, at most all of them. */
+function poolOf(s: Pick<TrainSettings, 'limit'>, datasetTrainCount: number): number {
+  return Math.min(s.limit ?? datasetTrainCount, datasetTrainCount);
+}
+
+/** The split, or the reason it is impossible (the form shows it; buildRunConfig throws it). */
 export function splitOf(s: Pick<TrainSettings, 'limit' | 'validation'>, datasetTrainCount: number): SplitSizes | string {
-  const pool = Math.min(s.limit ?? datasetTrainCount, datasetTrainCount);
+  const pool = poolOf(s, datasetTrainCount);
   const validation = s.validation ?? defaultValidation(pool);
   if (validation >= pool) {
     return `cannot hold out ${validation.toLocaleString('en-US')} validation images from ${pool.toLocaleString('en-US')} training images; lower the validation count or raise the limit`;
@@ -127,7 +132,7 @@ export type SettingsField = Exclude<keyof TrainSettings, 'schedule' | 'augment'>
  */
 export function settingsProblems(s: TrainSettings, datasetTrainCount: number | null): Partial<Record<SettingsField, string>> {
   const e: Partial<Record<SettingsField, string>> = {};
-  const field = (k: SettingsField, v: unknown, r: (typeof LIMITS)[keyof typeof LIMITS], optionalValue = false): void => {
+  const field = (k: SettingsField, v: unknown, r: Range, optionalValue = false): void => {
     if (optionalValue && v === undefined) return;
     if (!inRange(v, r)) e[k] = describeRange(r);
   };
@@ -147,8 +152,7 @@ export function settingsProblems(s: TrainSettings, datasetTrainCount: number | n
     if (s.limit !== undefined && s.limit > datasetTrainCount) e.limit = `at most ${datasetTrainCount.toLocaleString('en-US')} (the training images)`;
     else {
       const split = splitOf(s, datasetTrainCount);
-      if (typeof split === 'string')
-        e.validation = `fewer than the ${Math.min(s.limit ?? datasetTrainCount, datasetTrainCount).toLocaleString('en-US')} training images`;
+      if (typeof split === 'string') e.validation = `fewer than the ${poolOf(s, datasetTrainCount).toLocaleString('en-US')} training images`;
     }
   }
   return e;
