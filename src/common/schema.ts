@@ -124,10 +124,12 @@ export function obj<T>(shape: Fields<T>): Schema<T> {
   const keys = Object.keys(shape) as (keyof T & string)[];
   return schema((v, p) => {
     if (!isPlainObject(v)) fail(p, 'an object', v);
-    for (const k of Object.keys(v)) if (!(k in shape)) fail(p, `no key "${k}"`, v[k]);
+    // Own properties only: `k in shape` would let inherited names (constructor, toString,
+    // __proto__…) through, and `v[k]` would read an inherited value for a missing key.
+    for (const k of Object.keys(v)) if (!Object.hasOwn(shape, k)) fail(p, `no key "${k}"`, v[k]);
     const out: Partial<T> = {};
     for (const k of keys) {
-      const parsed = shape[k].parse(v[k], p ? `${p}.${k}` : k);
+      const parsed = shape[k].parse(Object.hasOwn(v, k) ? v[k] : undefined, p ? `${p}.${k}` : k);
       if (parsed !== undefined) out[k] = parsed;
     }
     return out as T;

@@ -81,6 +81,16 @@ const HOSTILE: unknown[] = [
   10n,
 ];
 
+/** Keys no schema lists but `key in shape` finds on every object. */
+const INHERITED = ['constructor', '__proto__', 'toString', 'hasOwnProperty'];
+
+/** Whether a plain object in `v` has an inherited name as an own key (outside `spec`, which is free JSON checked later by validateSpec). */
+function hasInheritedKey(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasInheritedKey);
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return false;
+  return Object.keys(v).some((k) => INHERITED.includes(k) || (k !== 'spec' && hasInheritedKey((v as Record<string, unknown>)[k])));
+}
+
 function mutate(rng: Prng, v: unknown, depth: number): unknown {
   if (depth > 5) return v;
   if (rng.next() < 0.1) return rng.pick(HOSTILE);
@@ -96,6 +106,8 @@ function mutate(rng: Prng, v: unknown, depth: number): unknown {
     for (const k of Object.keys(o)) if (rng.next() < 0.35) o[k] = mutate(rng, o[k], depth + 1);
     if (rng.next() < 0.1) delete o[rng.pick(Object.keys(o).length ? Object.keys(o) : ['x'])];
     if (rng.next() < 0.1) o[rng.pick(['type', 'id', 'runId', 'extra', 'constructor'])] = rng.pick(HOSTILE);
+    // Names every object inherits, as own keys (structured clone and JSON.parse make them so, even __proto__).
+    if (rng.next() < 0.1) Object.defineProperty(o, rng.pick(INHERITED), { value: rng.pick(HOSTILE), enumerable: true, writable: true, configurable: true });
     return o;
   }
   return v;
@@ -120,16 +132,24 @@ describe('seeded fuzzing of process boundaries', () => {
 
   it(`IPC arguments: ${CASES} seeded mutations give parsed arguments or a ValidationError`, () => {
     const methods = Object.keys(VALID) as StudioMethod[];
-    const seen = { ok: 0, rejected: 0 };
+    const seen = { ok: 0, rejected: 0, inherited: 0 };
     for (let i = 0; i < CASES; i++) {
       const rng = mulberry32(0x1bc + i);
       // Sometimes send a valid argument list to the wrong method.
       const m = rng.pick(methods);
       const args = rng.next() < 0.1 ? VALID[rng.pick(methods)]! : VALID[m]!;
-      seen[outcome(() => parseArgs(m, mutate(rng, args, 0) as unknown[]), `case ${i} (${m})`)]++;
+      const mutant = mutate(rng, args, 0) as unknown[];
+      const got = outcome(() => parseArgs(m, mutant), `case ${i} (${m})`);
+      seen[got]++;
+      // An inherited name is an unknown key like any other: always refused.
+      if (hasInheritedKey(mutant)) {
+        seen.inherited++;
+        expect(got, `case ${i} (${m}) passed with an inherited name as a key`).toBe('rejected');
+      }
     }
     expect(seen.ok).toBeGreaterThan(100);
     expect(seen.rejected).toBeGreaterThan(100);
+    expect(seen.inherited).toBeGreaterThan(100);
     expect(Object.keys(API_ARGS).length).toBeGreaterThan(methods.length); // the rest take no or trivial arguments
   });
 
@@ -137,8 +157,10 @@ describe('seeded fuzzing of process boundaries', () => {
     const seen = { ok: 0, rejected: 0 };
     for (let i = 0; i < CASES; i++) {
       const rng = mulberry32(0x7a1 + i);
-      if (i % 2) seen[outcome(() => parseTrainerRequest(mutate(rng, rng.pick(REQUESTS), 0)), `case ${i}`)]++;
-      else seen[outcome(() => parseTrainerEvent(mutate(rng, rng.pick(EVENTS), 0)), `case ${i}`)]++;
+      const mutant = mutate(rng, rng.pick(i % 2 ? REQUESTS : EVENTS), 0);
+      const got = outcome(() => (i % 2 ? parseTrainerRequest(mutant) : parseTrainerEvent(mutant)), `case ${i}`);
+      seen[got]++;
+      if (hasInheritedKey(mutant)) expect(got, `case ${i} passed with an inherited name as a key`).toBe('rejected');
     }
     expect(seen.ok).toBeGreaterThan(100);
     expect(seen.rejected).toBeGreaterThan(100);
