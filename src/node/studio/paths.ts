@@ -1,6 +1,14 @@
 // The paths the renderer may name: those the app handed out this session (a dialog, a drop the
 // preload resolved, the OS) and the recent lists it keeps itself in recent.json. The renderer is
 // untrusted; any other path is refused.
+//
+// Reading and writing are trusted apart. A path handed out for reading (a drop, the OS, a recent
+// entry) may be read, never written: a dropped `victim.txt` that fails to open must not become
+// the target of a Save. Only two kinds of path may be written without a dialog: one the user chose
+// in a save dialog, and a `.lenet` file the app itself opened successfully as its own format (not
+// a foreign file it imported), both this session. A failed open of a path takes its write trust
+// away. Everything else the backend writes (recent.json, run folders) it places inside the app's
+// data folder itself, under names the renderer cannot choose.
 
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -30,6 +38,8 @@ export interface TrustedPathsOptions {
 export class TrustedPaths {
   /** Absolute paths handed out by dialogs, drops and the OS this session. */
   private readonly trusted = new Set<string>();
+  /** Absolute paths the studio may write without asking: chosen in a save dialog, or `.lenet` files it opened successfully, this session. */
+  private readonly writable = new Set<string>();
   private recentList: Recent = { datasets: [], models: [] };
   private readonly fsl: FsLayer;
 
@@ -39,6 +49,20 @@ export class TrustedPaths {
 
   trust(path: string): void {
     this.trusted.add(resolve(path));
+  }
+
+  /** A path chosen in a save dialog, or a `.lenet` file just opened successfully: a later Save may write it. */
+  allowWrite(path: string): void {
+    this.writable.add(resolve(path));
+  }
+
+  /** The file did not open (or not as a `.lenet`): a Save must ask again. */
+  revokeWrite(path: string): void {
+    this.writable.delete(resolve(path));
+  }
+
+  isWritable(path: string): boolean {
+    return isAbsolute(path) && this.writable.has(resolve(path));
   }
 
   isTrusted(path: string, list: keyof Recent): boolean {

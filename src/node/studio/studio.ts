@@ -4,7 +4,10 @@
 // Platform specifics come in as hooks.
 //
 // Trust: the renderer is treated as untrusted. It can name a run by id (checked against the
-// pattern and the runs folder) and a file only if the studio handed that path out (paths.ts).
+// pattern and the runs folder) and a file only if the studio handed that path out (paths.ts);
+// it may have a file written only if the user chose it in a save dialog or the studio opened it
+// as a `.lenet`. Every method has a bound on calls at once (limits.ts). Dataset loads run one
+// after another and identical ones in flight share one load, so memory stays at two datasets.
 
 import { mkdir } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
@@ -24,6 +27,7 @@ import { createRun, listRuns, markInterruptedRuns, newRunId, readRunConfig, read
 import { RunFolderError } from '../runs/layout';
 import { TrainerHost, type RunEvent, type SpawnTrainer } from '../trainer/host';
 import { StudioError } from './errors';
+import { CallLimiter } from './limits';
 import { buildModel, readModelFile, toPayload } from './models';
 import { TrustedPaths } from './paths';
 
@@ -66,7 +70,17 @@ export class Studio {
   readonly trainer: TrainerHost;
   readonly runsDir: string;
   private current: CurrentDataset | null = null;
-  private datasetLoad: Promise<CurrentDataset> | null = null;
+  /** Settles when every dataset load asked for so far has settled (loads run one after another). */
+  private datasetQueue: Promise<void> = Promise.resolve();
+  /** The last dataset load asked for, while it is queued or running: an identical request shares it. */
+  private datasetPending: { key: string; info: Promise<DatasetInfo> } | null = null;
+  /** Dataset loads asked for so far. */
+  private datasetAsked = 0;
+  /** Why the last dataset load failed (for NO_DATASET), null after a success. */
+  private datasetError: string | null = null;
+  /** A startRun or continueRun between its busy check and the trainer taking the run. */
+  private starting: string | null = null;
+  private readonly limiter = new CallLimiter();
   private readonly paths: TrustedPaths;
   private readonly fsl: FsLayer;
 
@@ -90,8 +104,10 @@ export class Studio {
     this.opts.log?.(message);
   }
 
-  /** Loads the recent lists, marks runs a dead process left "running" as failed, starts the trainer and the embedded dataset. */
+  /** Starts loading the embedded dataset, loads the recent lists, marks runs a dead process left "running" as failed, starts the trainer. */
   async init(): Promise<void> {
+    // First and at once, so a request that needs the dataset (startRun right after start) waits for this load.
+    void this.useEmbeddedDataset().catch((e: unknown) => this.log(`embedded dataset: ${(e as Error).message}`));
     await mkdir(this.runsDir, { recursive: true });
     await this.paths.load();
     const marked = await markInterruptedRuns(this.runsDir, new Set(this.trainer.activeRuns()), this.fsl).catch((e: unknown) => {
@@ -100,7 +116,6 @@ export class Studio {
     });
     if (marked.length) this.log(`marked interrupted runs as failed: ${marked.join(', ')}`);
     void this.trainer.start().catch((e: unknown) => this.log(`trainer did not start: ${(e as Error).message}`));
-    void this.useEmbeddedDataset().catch((e: unknown) => this.log(`embedded dataset: ${(e as Error).message}`));
   }
 
   async dispose(): Promise<void> {
@@ -109,7 +124,10 @@ export class Studio {
 
   // ---------------------------------------------------------------- dispatch
 
-  /** Validates raw arguments for `method` and calls it: the one entry point for IPC and the test host. */
+  /**
+   * Validates raw arguments for `method` and calls it within the method's bound on calls at once
+   * (limits.ts; beyond it StudioError BUSY): the one entry point for IPC and the test host.
+   */
   async call<M extends StudioMethod>(method: M, raw: unknown[]): Promise<unknown> {
     const args = parseArgs(method, raw);
     const table: { [K in StudioMethod]: (...a: IpcArgs<K>) => Promise<unknown> } = {
@@ -136,7 +154,7 @@ export class Studio {
       recent: () => this.recent(),
       evaluateModel: (m) => this.evaluateModel(m),
     };
-    return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
+    return this.limiter.run(method, () => (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args));
   }
 
   // ---------------------------------------------------------------- app
@@ -157,27 +175,59 @@ export class Studio {
 
   // ---------------------------------------------------------------- datasets
 
-  private async loadDataset(dir: string, path: string | null): Promise<DatasetInfo> {
-    const load = loadMnist(dir).then((data) => ({ info: describeDataset(data, path), data, dir }));
-    this.datasetLoad = load;
-    const ds = await load.finally(() => {
-      if (this.datasetLoad === load) this.datasetLoad = null;
+  /**
+   * Loads a dataset and makes it current. Loads run one after another, so at most one is in
+   * memory besides the current one, and the last one asked for ends up current; asking again for
+   * the load last asked for, while it is queued or running, shares it.
+   */
+  private loadDataset(dir: string, path: string | null): Promise<DatasetInfo> {
+    const key = JSON.stringify([dir, path]);
+    if (this.datasetPending?.key === key) return this.datasetPending.info;
+    const load = async (): Promise<DatasetInfo> => {
+      let data: MnistData;
+      try {
+        data = await loadMnist(dir);
+      } catch (e) {
+        this.datasetError = (e as Error).message;
+        throw e;
+      }
+      const ds = { info: describeDataset(data, path), data, dir };
+      this.current = ds;
+      this.datasetError = null;
+      if (path !== null) await this.paths.addRecent('datasets', path);
+      this.opts.emit({ type: 'dataset-changed', dataset: ds.info });
+      return ds.info;
+    };
+    this.datasetAsked++;
+    const info = this.datasetQueue.then(load);
+    const pending = { key, info };
+    this.datasetPending = pending;
+    this.datasetQueue = info.then(
+      () => undefined,
+      () => undefined,
+    );
+    void this.datasetQueue.then(() => {
+      if (this.datasetPending === pending) this.datasetPending = null;
     });
-    this.current = ds;
-    if (path !== null) await this.paths.addRecent('datasets', path);
-    this.opts.emit({ type: 'dataset-changed', dataset: ds.info });
-    return ds.info;
+    return info;
   }
 
+  /** The current dataset once the loads asked for so far have settled; NO_DATASET (with the reason) only when there truly is none. */
   private async requireDataset(): Promise<CurrentDataset> {
-    if (this.datasetLoad) await this.datasetLoad.catch(() => undefined);
-    if (!this.current) throw new StudioError('NO_DATASET', 'no dataset is loaded; open one with File → Open Dataset…');
-    return this.current;
+    if (this.datasetAsked === 0) void this.useEmbeddedDataset().catch(() => undefined); // init() has not run
+    for (;;) {
+      const queue = this.datasetQueue;
+      await queue;
+      if (this.current) return this.current;
+      if (queue === this.datasetQueue) break; // nothing new was asked for meanwhile
+    }
+    const why = this.datasetError ? ` (${this.datasetError})` : '';
+    throw new StudioError('NO_DATASET', `no dataset is loaded${why}; open one with File → Open Dataset…`);
   }
 
   /** The current dataset; rejects with the loading error (naming the file) when there is none. */
   async dataset(): Promise<DatasetInfo> {
-    if (this.datasetLoad) return (await this.datasetLoad).info;
+    if (this.datasetPending) return this.datasetPending.info;
     if (this.current) return this.current.info;
     return this.useEmbeddedDataset();
   }
@@ -214,18 +264,34 @@ export class Studio {
     return join(this.runsDir, runId);
   }
 
+  /**
+   * Refuses a run while another is in progress or starting, then holds the start for `f`: a second
+   * start while the first awaits its dataset, folder or trainer is refused before it makes a folder.
+   */
+  private async exclusiveStart<T>(what: string, f: () => Promise<T>): Promise<T> {
+    if (this.starting !== null) throw new StudioError('RUN_BUSY', `${this.starting} is starting; wait for it, then pause or cancel it first`);
+    const busy = this.trainer.activeRuns();
+    if (busy.length) throw new StudioError('RUN_BUSY', `run ${busy[0]} is still in progress; pause or cancel it first`);
+    this.starting = what;
+    try {
+      return await f();
+    } finally {
+      this.starting = null;
+    }
+  }
+
   async startRun(presetName: string, settings: TrainSettings): Promise<{ runId: string }> {
     const preset = Object.hasOwn(PRESETS, presetName) ? PRESETS[presetName] : undefined;
     if (!preset) throw new StudioError('UNKNOWN_PRESET', `unknown preset "${presetName}"`);
-    const busy = this.trainer.activeRuns();
-    if (busy.length) throw new StudioError('RUN_BUSY', `run ${busy[0]} is still in progress; pause or cancel it first`);
-    const ds = await this.requireDataset();
-    const runId = newRunId(preset.name);
-    const config = buildRunConfig({ id: runId, preset, settings, dataset: ds.info });
-    const dir = this.runDir(runId);
-    await createRun(dir, config, this.fsl);
-    await this.launch(runId, dir, ds.dir, false);
-    return { runId };
+    return this.exclusiveStart('another run', async () => {
+      const ds = await this.requireDataset();
+      const runId = newRunId(preset.name);
+      const config = buildRunConfig({ id: runId, preset, settings, dataset: ds.info });
+      const dir = this.runDir(runId);
+      await createRun(dir, config, this.fsl);
+      await this.launch(runId, dir, ds.dir, false);
+      return { runId };
+    });
   }
 
   private async launch(runId: string, dir: string, datasetDir: string, resume: boolean): Promise<void> {
@@ -262,16 +328,16 @@ export class Studio {
   async continueRun(runId: string): Promise<void> {
     const dir = this.runDir(runId);
     if (this.trainer.activeRuns().includes(runId)) throw new StudioError('RUN_STATE', `run ${runId} is already in progress`);
-    const busy = this.trainer.activeRuns();
-    if (busy.length) throw new StudioError('RUN_BUSY', `run ${busy[0]} is still in progress; pause or cancel it first`);
-    const [config, summary] = await Promise.all([readRunConfig(dir), readRunSummary(dir)]);
-    if (summary.status === 'done') throw new StudioError('RUN_STATE', `run ${runId} has finished all ${config.settings.epochs} epochs`);
-    if (summary.status === 'diverged') {
-      throw new StudioError('RUN_STATE', `run ${runId} diverged and would diverge again; start a new run with a smaller learning rate`);
-    }
-    const datasetDir = config.dataset.path ?? this.opts.embeddedDatasetDir;
-    await removeStaleTempFiles(dir); // left by a trainer killed mid-save
-    await this.launch(runId, dir, datasetDir, true);
+    await this.exclusiveStart(`run ${runId}`, async () => {
+      const [config, summary] = await Promise.all([readRunConfig(dir), readRunSummary(dir)]);
+      if (summary.status === 'done') throw new StudioError('RUN_STATE', `run ${runId} has finished all ${config.settings.epochs} epochs`);
+      if (summary.status === 'diverged') {
+        throw new StudioError('RUN_STATE', `run ${runId} diverged and would diverge again; start a new run with a smaller learning rate`);
+      }
+      const datasetDir = config.dataset.path ?? this.opts.embeddedDatasetDir;
+      await removeStaleTempFiles(dir); // left by a trainer killed mid-save
+      await this.launch(runId, dir, datasetDir, true);
+    });
   }
 
   async listRuns(): Promise<RunSummary[]> {
@@ -339,9 +405,18 @@ export class Studio {
   /** The preset a foreign safetensors file is imported into first (the one chosen in the window). */
   private importAs: string | undefined;
 
+  /** Reads a model from a path the app handed out. Only a file that opens as a `.lenet` may be saved back to (paths.ts). */
   private async openTrustedModel(path: string): Promise<ModelPayload> {
     const p = resolve(path);
-    const loaded = await readModelFile(p, this.importAs, () => this.paths.removeRecent('models', p));
+    let loaded: Awaited<ReturnType<typeof readModelFile>>;
+    try {
+      loaded = await readModelFile(p, this.importAs, () => this.paths.removeRecent('models', p));
+    } catch (e) {
+      this.paths.revokeWrite(p);
+      throw e;
+    }
+    if (loaded.native && p.toLowerCase().endsWith('.lenet')) this.paths.allowWrite(p);
+    else this.paths.revokeWrite(p);
     const payload = toPayload(loaded, { kind: 'file', path: p });
     await this.paths.addRecent('models', p);
     return payload;
@@ -390,15 +465,21 @@ export class Studio {
     }
   }
 
+  /**
+   * Save writes back without asking only to a file the studio may write (chosen in a save dialog,
+   * or opened successfully as a `.lenet`, this session); any other source path, whatever the
+   * renderer names, goes through the save dialog like Save As.
+   */
   async saveModel(m: ModelPayload, saveAs: boolean): Promise<{ path: string } | null> {
     const model = buildModel(m);
     let path: string | null = null;
-    if (!saveAs && m.source.kind === 'file' && this.paths.isTrusted(m.source.path, 'models')) path = m.source.path;
+    if (!saveAs && m.source.kind === 'file' && this.paths.isWritable(m.source.path)) path = m.source.path;
     if (path === null) {
       const suggested = m.source.kind === 'run' ? `${m.source.runId}-epoch${m.source.epoch}.lenet` : `${m.preset ?? 'model'}.lenet`;
       path = await this.opts.hooks.chooseSaveModelPath(suggested);
       if (path === null) return null;
       if (!path.toLowerCase().endsWith('.lenet')) path = `${path}.lenet`;
+      this.paths.allowWrite(path);
     }
     path = resolve(path);
     let training: unknown = null;
