@@ -183,6 +183,18 @@ describe('IPC', () => {
     await expect(call(method, ...args)).rejects.toThrow(message);
   });
 
+  it('bounds the calls of each method at once: a flood is refused at once with BUSY, and the app carries on', async () => {
+    const logged = vi.spyOn(console, 'error');
+    const results = await Promise.allSettled(Array.from({ length: 80 }, () => call('useEmbeddedDataset')));
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(refused).toHaveLength(80 - 3); // one running, two waiting
+    for (const r of refused) expect((r.reason as Error).message).toMatch(/useEmbeddedDataset: too many calls at once \(1 running, 2 waiting\)/);
+    // Logged once, not 77 times.
+    expect(logged.mock.calls.filter(([m]) => /too many calls/.test(String(m)))).toHaveLength(1);
+    logged.mockRestore();
+    await expect(call('dataset')).resolves.toMatchObject({ path: null, trainCount: 1500 });
+  });
+
   it('invalid requests leave no run behind', async () => {
     expect(await readdir(join(dataDir, 'runs'))).toEqual([]);
   });
@@ -226,6 +238,20 @@ describe('models: dialogs, atomic save, recent files', () => {
 
     fake.dialog.showSaveDialog.mockResolvedValueOnce({ canceled: true, filePath: '' });
     await expect(call('saveModel', m, true)).resolves.toBeNull();
+  });
+
+  it('a file handed out for reading only (a dropped victim.txt) is never written: Save asks where, and the file stays as it was', async () => {
+    const victim = join(root, 'victim.txt');
+    await writeFile(victim, 'the user’s notes\n');
+    await expect(call('openDroppedModel', victim)).rejects.toThrow(/victim\.txt/);
+    const m = new Model(PRESETS['lenet5-relu-ce'].spec, jsKernels).init(9);
+    const payload: ModelPayload = { spec: m.spec, ...m.snapshot(), preset: 'lenet5-relu-ce', source: { kind: 'file', path: victim } };
+    fake.dialog.showSaveDialog.mockClear();
+    fake.dialog.showSaveDialog.mockResolvedValueOnce({ canceled: true, filePath: '' });
+    await expect(call('saveModel', payload, false)).resolves.toBeNull();
+    expect(fake.dialog.showSaveDialog).toHaveBeenCalledTimes(1);
+    expect(await readFile(victim, 'utf8')).toBe('the user’s notes\n');
+    expect(((await call('recent')) as { models: string[] }).models).not.toContain(victim);
   });
 
   it('a corrupt model file is refused with a message naming it', async () => {

@@ -39,6 +39,9 @@ function opened(w: fake.BrowserWindow): string[] {
     .map((s) => ((s.payload as Extract<StudioEvent, { type: 'model-opened' }>).model.source as { path: string }).path);
 }
 
+/** Opening a model reads and decodes it: on a loaded machine that can take longer than waitFor's default second. */
+const OPENED = { timeout: 10_000 };
+
 const current = (): fake.BrowserWindow => fake.BrowserWindow.getAllWindows().at(-1)!;
 
 beforeAll(async () => {
@@ -94,7 +97,7 @@ describe('OS opens', () => {
     const w = current();
     expect(opened(w)).toEqual([]);
     w.webContents.emit('did-finish-load');
-    await vi.waitFor(() => expect(opened(w)).toEqual([firstLaunchFile]));
+    await vi.waitFor(() => expect(opened(w)).toEqual([firstLaunchFile]), OPENED);
   });
 
   it('a second instance passing a file: URL opens it in this window and brings the window forward', async () => {
@@ -103,7 +106,7 @@ describe('OS opens', () => {
     w.minimized = true;
     const focused = w.focused;
     fake.app.emit('second-instance', {}, ['/opt/LeNet Studio/lenet-studio', pathToFileURL(file).href], '/');
-    await vi.waitFor(() => expect(opened(w).at(-1)).toBe(file));
+    await vi.waitFor(() => expect(opened(w).at(-1)).toBe(file), OPENED);
     expect(w.minimized).toBe(false);
     expect(w.focused).toBeGreaterThan(focused);
   });
@@ -115,7 +118,7 @@ describe('OS opens', () => {
     const e = { preventDefault: vi.fn() };
     fake.app.emit('open-file', e, file);
     expect(e.preventDefault).toHaveBeenCalled();
-    await vi.waitFor(() => expect(opened(w).at(-1)).toBe(file));
+    await vi.waitFor(() => expect(opened(w).at(-1)).toBe(file), OPENED);
     expect(w.focused).toBeGreaterThan(focused);
   });
 
@@ -130,7 +133,7 @@ describe('OS opens', () => {
     expect(w).not.toBe(old);
     expect(opened(w)).toEqual([]); // not before the page can take it
     w.webContents.emit('did-finish-load');
-    await vi.waitFor(() => expect(opened(w)).toEqual([file]));
+    await vi.waitFor(() => expect(opened(w)).toEqual([file]), OPENED);
     expect(opened(old)).not.toContain(file);
   });
 });
