@@ -224,7 +224,6 @@ describe('runs whose worker threads fail', () => {
           }
         }, 20);
       });
-    await until(() => events.some((e) => e.type === 'dataset-changed')); // the embedded dataset, which init loads
     const settings = { epochs: 1, batchSize: 32, lr: 0.02, momentum: 0.9, decay: 0, schedule: { type: 'constant' as const }, seed: 1, validation: 50 };
     const { runId } = await b.startRun('lenet5-relu-ce', settings);
     await until(() => events.some((e) => e.type === 'run-status' && e.runId === runId && e.status === 'done'));
