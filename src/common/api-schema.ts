@@ -7,7 +7,7 @@ import type { StudioApi } from './api';
 import type { StudioMethod } from './channels';
 import { RUN_ID_PATTERN, type ModelPayload } from './records';
 import { trainSettingsSchema } from './settings';
-import { check, f32, int, json, literal, obj, optional, str, tuple, type Schema } from './schema';
+import { check, f32, int, json, literal, obj, optional, str, tuple, ValidationError, type Schema } from './schema';
 
 /** Arguments as they arrive over IPC: like the API's, except a drop arrives as the path the preload resolved. */
 export type IpcArgs<M extends StudioMethod> = M extends 'openDroppedModel' ? [path: string] : Parameters<StudioApi[M]>;
@@ -63,5 +63,7 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
 
 /** Checks raw IPC arguments for `method`; throws ValidationError ("startRun arguments: [1].lr: expected …"). */
 export function parseArgs<M extends StudioMethod>(method: M, raw: unknown[]): IpcArgs<M> {
+  // The browser-test host passes the method name from its socket: only API methods, not inherited names.
+  if (typeof method !== 'string' || !Object.hasOwn(API_ARGS, method)) throw new ValidationError(`unknown method ${JSON.stringify(method)}`);
   return check(API_ARGS[method], raw, `${method} arguments`);
 }

@@ -52,7 +52,7 @@ export class CallLimiter {
   constructor(private readonly limits: { readonly [method: string]: CallLimit } = CALL_LIMITS) {}
 
   async run<T>(method: string, f: () => Promise<T>): Promise<T> {
-    const limit = this.limits[method] ?? { running: 1, waiting: 0 };
+    const limit = Object.hasOwn(this.limits, method) ? this.limits[method] : { running: 1, waiting: 0 };
     let s = this.state.get(method);
     if (!s) this.state.set(method, (s = { running: 0, queue: [] }));
     if (s.running < limit.running) s.running++;

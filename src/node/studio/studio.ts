@@ -129,7 +129,11 @@ export class Studio {
    * (limits.ts; beyond it StudioError BUSY): the one entry point for IPC and the test host.
    */
   async call<M extends StudioMethod>(method: M, raw: unknown[]): Promise<unknown> {
-    const args = parseArgs(method, raw);
+    // The bound comes first, so a flood is refused before its (up to 16 M-value) arguments are checked.
+    return this.limiter.run(method, () => this.dispatch(method, parseArgs(method, raw)));
+  }
+
+  private dispatch<M extends StudioMethod>(method: M, args: IpcArgs<M>): Promise<unknown> {
     const table: { [K in StudioMethod]: (...a: IpcArgs<K>) => Promise<unknown> } = {
       appInfo: () => this.appInfo(),
       presets: () => this.presets(),
@@ -154,7 +158,7 @@ export class Studio {
       recent: () => this.recent(),
       evaluateModel: (m) => this.evaluateModel(m),
     };
-    return this.limiter.run(method, () => (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args));
+    return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
   }
 
   // ---------------------------------------------------------------- app
@@ -269,7 +273,7 @@ export class Studio {
    * start while the first awaits its dataset, folder or trainer is refused before it makes a folder.
    */
   private async exclusiveStart<T>(what: string, f: () => Promise<T>): Promise<T> {
-    if (this.starting !== null) throw new StudioError('RUN_BUSY', `${this.starting} is starting; wait for it, then pause or cancel it first`);
+    if (this.starting !== null) throw new StudioError('RUN_BUSY', `${this.starting} is starting; wait until it runs, then pause or cancel it first`);
     const busy = this.trainer.activeRuns();
     if (busy.length) throw new StudioError('RUN_BUSY', `run ${busy[0]} is still in progress; pause or cancel it first`);
     this.starting = what;
