@@ -72,10 +72,4 @@ export class CallLimiter {
       else s.running--;
     }
   }
-
-  /** Calls of `method` running and waiting now (tests). */
-  load(method: string): { running: number; waiting: number } {
-    const s = this.state.get(method);
-    return { running: s?.running ?? 0, waiting: s?.queue.length ?? 0 };
-  }
 }
