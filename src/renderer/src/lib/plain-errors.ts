@@ -48,6 +48,11 @@ const THE_FILE = 'the file';
 // First match wins: the specific before the general.
 const RULES: Rule[] = [
   {
+    code: 'DIVERGED',
+    test: /training diverged|diverged and would diverge again/,
+    plain: () => 'Training diverged: the loss stopped being a number. Try a smaller learning rate.',
+  },
+  {
     code: 'MODEL_BAD_HEADER',
     test: /header length (\d+) bytes is above the .* cap/,
     plain: (f, m) => {
@@ -93,11 +98,6 @@ const RULES: Rule[] = [
   },
   { code: 'RUN_BUSY', test: /is still in progress; pause or cancel it first/, plain: () => 'Another run is still training: pause or cancel it first.' },
   { code: 'NO_DATASET', test: /^no dataset is loaded/, plain: () => 'No dataset is loaded: open one first (or use the embedded MNIST).' },
-  {
-    code: 'DIVERGED',
-    test: /training diverged|diverged and would diverge again/,
-    plain: () => 'Training diverged: the loss stopped being a number. Try a smaller learning rate.',
-  },
 ];
 
 /** The plain sentence for an error message, with the message itself as the detail. */
