@@ -31,7 +31,9 @@ describe('plainError', () => {
 
   it('tells a ZIP (a PyTorch .pt) and a PNG apart from text', () => {
     const zip = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 1, 2, 3]);
-    expect(plainError(decodeError(zip, 'C:\\models\\net.pt')).summary).toBe('“net.pt” is not a LeNet Studio model (it looks like a ZIP archive, such as a PyTorch .pt file).');
+    expect(plainError(decodeError(zip, 'C:\\models\\net.pt')).summary).toBe(
+      '“net.pt” is not a LeNet Studio model (it looks like a ZIP archive, such as a PyTorch .pt file).',
+    );
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
     expect(plainError(decodeError(png, '/tmp/digit.png')).summary).toBe('“digit.png” is not a LeNet Studio model (it looks like a PNG image).');
   });
@@ -45,7 +47,9 @@ describe('plainError', () => {
   });
 
   it('studio refusals and divergence in plain words, the message as detail', () => {
-    expect(plainError('run 20260101-000000-abcd is still in progress; pause or cancel it first').summary).toBe('Another run is still training: pause or cancel it first.');
+    expect(plainError('run 20260101-000000-abcd is still in progress; pause or cancel it first').summary).toBe(
+      'Another run is still training: pause or cancel it first.',
+    );
     expect(plainError('training diverged at epoch 1, batch 12: loss is NaN (try a smaller learning rate)').code).toBe('DIVERGED');
     const refused = plainError('refused to open /etc/passwd: the app did not offer this path (use a dialog, a drop or the recent list)');
     expect(refused.code).toBe('PATH_NOT_ALLOWED');
@@ -53,7 +57,11 @@ describe('plainError', () => {
   });
 
   it('shows a message no rule knows as it is, with no details', () => {
-    expect(plainError('notes.txt: only .lenet model files can be dropped here')).toEqual({ summary: 'notes.txt: only .lenet model files can be dropped here', detail: null, code: null });
+    expect(plainError('notes.txt: only .lenet model files can be dropped here')).toEqual({
+      summary: 'notes.txt: only .lenet model files can be dropped here',
+      detail: null,
+      code: null,
+    });
   });
 
   it('file names from POSIX and Windows paths', () => {

@@ -77,7 +77,8 @@ const RULES: Rule[] = [
   {
     code: 'MODEL_NOT_FINITE',
     test: /(?:holds|is) (?:NaN|-?Infinity)/,
-    plain: () => 'The model holds values that are not numbers (NaN or infinity): it probably diverged while training. Use an earlier or the best epoch instead.',
+    plain: () =>
+      'The model holds values that are not numbers (NaN or infinity): it probably diverged while training. Use an earlier or the best epoch instead.',
   },
   {
     code: 'MODEL_MISMATCH',
@@ -86,7 +87,11 @@ const RULES: Rule[] = [
   },
   { code: 'BAD_MODEL', test: /^the model cannot be used/, plain: () => 'This model cannot be used: its weights do not fit its network.' },
   { code: 'IDX_BAD_MAGIC', test: /expected an IDX .* file/, plain: (f) => `${f} is not an MNIST data file (IDX format).` },
-  { code: 'IDX_TRUNCATED', test: /too short for an IDX header|an IDX (?:image|label) header needs/, plain: (f) => `${f} is incomplete: the data file ends early.` },
+  {
+    code: 'IDX_TRUNCATED',
+    test: /too short for an IDX header|an IDX (?:image|label) header needs/,
+    plain: (f) => `${f} is incomplete: the data file ends early.`,
+  },
   { code: 'GZIP_CORRUPT', test: /gzip data is corrupt/, plain: (f) => `${f} is a damaged gzip file.` },
   { code: 'IDX_TOO_LARGE', test: /above the cap of|inflates to more than the cap/, plain: (f) => `${f} is larger than LeNet Studio accepts.` },
   { code: 'DATASET_NOT_FOUND', test: /^dataset folder .* is missing/, plain: () => 'The dataset folder does not hold the four MNIST files.' },
