@@ -191,6 +191,47 @@ describe('every view, both themes, in Chromium', () => {
   }
 });
 
+/** Where the keyboard focus is: an outline of at least 2 px that no clipping box cuts off, or why not. */
+async function focusProblem(page: Page): Promise<string | null> {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body) return null;
+    const name = `${el.tagName.toLowerCase()}${el.dataset.testid ? `[${el.dataset.testid}]` : ''} "${(el.textContent ?? '').trim().slice(0, 20)}"`;
+    const st = getComputedStyle(el);
+    const width = Number.parseFloat(st.outlineWidth);
+    if (st.outlineStyle === 'none' || !(width >= 2)) return `${name}: no focus ring`;
+    const grow = Number.parseFloat(st.outlineOffset) + width;
+    const r = el.getBoundingClientRect();
+    const ring = { left: r.left - grow, right: r.right + grow, top: r.top - grow, bottom: r.bottom + grow };
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const ps = getComputedStyle(p);
+      if (ps.overflowX !== 'hidden' && ps.overflowY !== 'hidden') continue;
+      const c = p.getBoundingClientRect();
+      if (ring.left < c.left - 0.5 || ring.right > c.right + 0.5 || ring.top < c.top - 0.5 || ring.bottom > c.bottom + 0.5)
+        return `${name}: focus ring clipped by ${p.className}`;
+    }
+    return null;
+  });
+}
+
+describe('the focus ring in Chromium', () => {
+  it('every control on Data and Train shows a whole focus ring when reached with Tab', async () => {
+    const { page } = app;
+    await theme('light');
+    const problems = new Set<string>();
+    for (const view of ['data', 'train']) {
+      await page.getByTestId(`nav-${view}`).click();
+      await page.getByTestId(`nav-${view}`).focus();
+      for (let i = 0; i < 60; i++) {
+        await page.keyboard.press('Tab');
+        const p = await focusProblem(page);
+        if (p) problems.add(`${view}: ${p}`);
+      }
+    }
+    expect([...problems]).toEqual([]);
+  });
+});
+
 describe('errors in plain words, in Chromium', () => {
   it('a text file opened as a model: a plain sentence first, the technical message under Details', async () => {
     const { page } = app;
