@@ -157,3 +157,31 @@ export function settingsProblems(s: TrainSettings, datasetTrainCount: number | n
   }
   return e;
 }
+
+/** Each field's label, as the settings form shows it; messages about a field start with it. */
+export const SETTINGS_FIELD_LABELS: Readonly<Record<SettingsField, string>> = {
+  epochs: 'Epochs',
+  batchSize: 'Batch size',
+  lr: 'Learning rate',
+  momentum: 'Momentum',
+  decay: 'L2 decay',
+  seed: 'Seed',
+  shuffle: 'Shuffle each epoch',
+  stepEvery: 'Step every (epochs)',
+  stepGamma: 'Step factor (gamma)',
+  limit: 'Limit images',
+  validation: 'Validation images',
+};
+
+/** A problem of `settingsProblems` as a sentence in the field's label's words: "Batch size must be a whole number from 1 to 4,096." */
+export function fieldMessage(field: SettingsField, problem: string): string {
+  return `${SETTINGS_FIELD_LABELS[field]} must be ${problem}.`;
+}
+
+/** `settingsProblems` as sentences that name each field by its label. */
+export function settingsMessages(s: TrainSettings, datasetTrainCount: number | null): Partial<Record<SettingsField, string>> {
+  const problems = settingsProblems(s, datasetTrainCount);
+  const out: Partial<Record<SettingsField, string>> = {};
+  for (const k of Object.keys(problems) as SettingsField[]) out[k] = fieldMessage(k, problems[k] as string);
+  return out;
+}

@@ -19,10 +19,10 @@ describe('Train view charts in Chromium', () => {
   it('refuses a batch size of 0, with the reason', async () => {
     const { page } = app;
     await page.getByTestId('batch').fill('0');
-    await expect.poll(() => page.getByTestId('settings-errors').textContent()).toMatch(/batchSize: a whole number from 1 to 4,096/);
+    await expect.poll(() => page.getByTestId('batchSize-error').textContent()).toMatch(/Batch size must be a whole number from 1 to 4,096/);
     expect(await page.getByTestId('start').isDisabled()).toBe(true);
     await page.getByTestId('batch').fill('32');
-    await page.getByTestId('settings-errors').waitFor({ state: 'detached' });
+    await page.getByTestId('batchSize-error').waitFor({ state: 'detached' });
   });
 
   it('a 3-epoch run: loss curve grows live, per-epoch loss and learning rate, best epoch marked', async () => {

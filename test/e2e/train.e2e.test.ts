@@ -53,10 +53,10 @@ describe('Train view in Chromium', () => {
 
   it('explains a bad hyper-parameter and will not start with it', async () => {
     await page.getByTestId('lr').fill('-1');
-    await expect.poll(() => page.getByTestId('settings-errors').textContent()).toMatch(/lr: a number above 0/);
+    await expect.poll(() => page.getByTestId('lr-error').textContent()).toMatch(/Learning rate must be a number above 0/);
     expect(await page.getByTestId('start').isDisabled()).toBe(true);
     await page.getByTestId('lr').fill('0.05');
-    await page.getByTestId('settings-errors').waitFor({ state: 'detached' });
+    await page.getByTestId('lr-error').waitFor({ state: 'detached' });
     expect(await page.getByTestId('start').isEnabled()).toBe(true);
   });
 

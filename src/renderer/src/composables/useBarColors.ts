@@ -8,7 +8,7 @@ export function barColors(): BarColors {
   return {
     background: themeColor('--panel', '#ffffff'),
     text: themeColor('--fg', '#1d2025'),
-    muted: themeColor('--muted', '#6b7280'),
+    muted: themeColor('--muted', '#5f6672'),
     bar: themeColor('--accent', '#0072b2'),
     track: themeColor('--bg', '#f6f7f9'),
   };

@@ -4,7 +4,7 @@
 
 import { ArcElement, Chart, Decimation, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
 import { markRaw, onMounted, onUnmounted, shallowRef, watch, type Ref } from 'vue';
-import { useTheme } from './useTheme';
+import { chartTheme, useTheme } from './useTheme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation, ArcElement);
 
@@ -12,9 +12,17 @@ export function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
+/** Text and lines a chart does not colour itself (axis titles, say) take the theme's muted ink. */
+function themeDefaults(): void {
+  const t = chartTheme();
+  Chart.defaults.color = t.muted;
+  Chart.defaults.borderColor = t.grid;
+}
+
 export function useChart(canvas: Ref<HTMLCanvasElement | null>, config: () => ChartConfiguration<'line'>) {
   const chart = shallowRef<Chart<'line'> | null>(null);
   onMounted(() => {
+    themeDefaults();
     if (canvas.value) chart.value = markRaw(new Chart(canvas.value, config()));
   });
   onUnmounted(() => {
@@ -24,6 +32,7 @@ export function useChart(canvas: Ref<HTMLCanvasElement | null>, config: () => Ch
   watch(useTheme().dark, () => {
     if (!canvas.value || !chart.value) return;
     chart.value.destroy();
+    themeDefaults();
     chart.value = markRaw(new Chart(canvas.value, config()));
   });
   return { chart };
