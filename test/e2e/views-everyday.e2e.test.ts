@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startApp, type App } from './app';
+import { startApp, trainRun, type App } from './app';
 
 let app: App;
 
@@ -146,6 +146,45 @@ describe('charts and inspector in everyday use', () => {
     // Show keeps the digit on screen.
     await page.getByTestId('pick-go').click();
     await expect.poll(() => page.getByTestId('digit-source').textContent()).toMatch(/test #125 /);
+    expect(app.problems).toEqual([]);
+  });
+
+  it('screenshots: Train, Inspect with a convolution taken apart, Evaluate, Compare — 1280×800 and 960×640, light and dark', async () => {
+    const { page } = app;
+    await trainRun(app.host, 'lenet5-relu-ce', { limit: 2000, validation: 200, epochs: 2, lr: 0.02 });
+    // Compare: two runs ticked.
+    await page.getByTestId('nav-compare').click();
+    const boxes = page.getByTestId('compare-view').locator('input[type="checkbox"]');
+    await expect.poll(() => boxes.count()).toBeGreaterThanOrEqual(2);
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await page.getByTestId('compare-loss').waitFor();
+    await expect.poll(() => page.getByTestId('compare-smoothing').count()).toBe(1);
+    // Evaluate the model on screen; Inspect a digit with conv1's map 2 enlarged.
+    await page.getByTestId('nav-evaluate').click();
+    await page.getByTestId('confusion').waitFor({ timeout: 60_000 });
+    await page.getByTestId('nav-inspect').click();
+    await page.getByTestId('pick-index').fill('7');
+    await page.getByTestId('pick-go').click();
+    await page.getByTestId('act-conv1').click({ position: { x: 20, y: 20 } });
+    await page.getByTestId('conv-breakdown').waitFor();
+    for (const [w, h] of [
+      [1280, 800],
+      [960, 640],
+    ]) {
+      await page.setViewportSize({ width: w, height: h });
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        for (const view of ['train', 'inspect', 'evaluate', 'compare']) {
+          await page.getByTestId(`nav-${view}`).click();
+          if (view === 'inspect') await page.getByTestId('map-detail').scrollIntoViewIfNeeded();
+          await page.waitForTimeout(150);
+          await app.shot(`views-${view}-${w}-${scheme}`);
+        }
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: 'light' });
     expect(app.problems).toEqual([]);
   });
 });

@@ -37,6 +37,8 @@ export const useInspectStore = defineStore('inspect', () => {
   /** Each layer its own colour scale (fc and output layers wash out on one shared scale), or one for all. */
   const scaleMode = ref<'shared' | 'layer'>('layer');
   const showSaliency = ref(true);
+  /** The enlarged feature map and the cell picked in it; kept across view switches and digits. */
+  const detail = ref<{ layer: string; map: number; y: number; x: number } | null>(null);
 
   // The engine model is a cache, not state: rebuilt when the model on screen or the kernels change.
   let inspector: Inspector | null = null;
@@ -149,5 +151,22 @@ export const useInspectStore = defineStore('inspect', () => {
 
   watch(current, () => void refresh());
 
-  return { source, input, result, kernels, sequence, position, error, loading, scaleMode, showSaliency, refresh, showDataset, showDrawn, step, convBreakdown };
+  return {
+    source,
+    input,
+    result,
+    kernels,
+    sequence,
+    position,
+    error,
+    loading,
+    scaleMode,
+    showSaliency,
+    detail,
+    refresh,
+    showDataset,
+    showDrawn,
+    step,
+    convBreakdown,
+  };
 });
