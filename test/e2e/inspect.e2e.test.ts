@@ -131,8 +131,18 @@ describe('Inspect view in Chromium', () => {
     await expect.poll(async () => Math.abs(Number(await b.getAttribute('data-value')) - next)).toBeLessThan(1e-5 * Math.max(1, Math.abs(next)));
     expect(await page.getByTestId('digit-source').textContent()).toMatch(/test #3 /);
     await app.shot('inspect-conv-breakdown');
+    // The next map, same cell.
+    await page.getByTestId('map-next').click();
+    await expect.poll(() => page.getByTestId('map-detail').textContent()).toContain('conv2 · map 5');
+    const five = conv2.data[(5 * OH + cell.y) * OW + cell.x + 1];
+    await expect.poll(async () => Math.abs(Number(await b.getAttribute('data-value')) - five)).toBeLessThan(1e-5 * Math.max(1, Math.abs(five)));
     await page.getByTestId('map-detail-close').click();
     await page.getByTestId('map-detail').waitFor({ state: 'detached' });
+    // From the keyboard: Enter on a layer's maps opens its first.
+    await page.getByTestId('act-conv1').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('map-detail').textContent()).toContain('conv1 · map 0');
+    await page.getByTestId('map-detail-close').click();
     ins.dispose();
   });
 
