@@ -28,6 +28,8 @@ describe('Compare view in Chromium', () => {
     await page.getByTestId('state-empty').getByText('Pick two or more runs').waitFor();
   });
 
+  const points = async (): Promise<number> => Number(await app.page.getByTestId('compare-loss').getAttribute('data-points'));
+
   it('two runs: overlaid curves, only the settings that differ, final test errors', async () => {
     const { page } = app;
     await page.getByTestId(`pick-${b.id}`).check();
@@ -50,6 +52,29 @@ describe('Compare view in Chromium', () => {
       const shown = await page.getByTestId(`final-${r.id}`).locator('td.num').textContent();
       expect(shown).toBe(`${(100 * (1 - r.finalTestAccuracy!)).toFixed(2)}%`);
     }
+  });
+
+  it('the batch loss smoothed as in Train, on an axis of epochs (runs of any size line up), images or time', async () => {
+    const { page } = app;
+    const chart = page.getByTestId('compare-loss');
+    const pixels = () => chart.locator('canvas').evaluate((c) => (c as HTMLCanvasElement).toDataURL());
+    const detailA = await app.host.studio.getRun(a.id);
+    const detailB = await app.host.studio.getRun(b.id);
+    expect(await chart.getAttribute('data-x-label')).toBe('epoch');
+    // Runs of 1 and 2 epochs: the curve of the longer one ends near epoch 2.
+    expect(Number(await chart.getAttribute('data-x-max'))).toBeCloseTo(detailB.lossCurve.at(-1)![0] / detailB.trainCount, 9);
+    const before = await points();
+    const drawn = await pixels();
+    await page.getByTestId('compare-smoothing').fill('0');
+    await expect.poll(pixels).not.toBe(drawn);
+    expect(await points()).toBe(before);
+    await page.getByTestId('x-axis-images').click();
+    await expect.poll(() => chart.getAttribute('data-x-max')).toBe(String(Math.max(detailA.lossCurve.at(-1)![0], detailB.lossCurve.at(-1)![0])));
+    await page.getByTestId('log-loss').check();
+    await expect.poll(() => page.getByTestId('compare-test-loss').getAttribute('data-log-y')).toBe('true');
+    await page.getByTestId('log-loss').uncheck();
+    await page.getByTestId('x-axis-epoch').click();
+    await page.getByTestId('compare-smoothing').fill('0.6');
   });
 
   it('digits B fixed and broke relative to A, as thumbnails', async () => {

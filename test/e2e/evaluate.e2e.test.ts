@@ -5,6 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/common/records';
+import { CIVIDIS, cssColor } from '../../src/renderer/src/lib/colormap';
 import { classReport } from '../../src/renderer/src/lib/metrics';
 import { loadMnist } from '../../src/node/datasets';
 import { mnistSubset } from '../helpers/mnist-subset';
@@ -55,6 +56,20 @@ describe('Evaluate view in Chromium', () => {
     }
     expect(await page.getByTestId('report-accuracy').textContent()).toBe(`${(100 * truth.accuracy).toFixed(2)}%`);
     await app.shot('evaluate-matrix');
+  });
+
+  it('errors stand out: off-diagonal cells on their own log scale, or on the diagonal’s on demand', async () => {
+    const { page } = app;
+    const bg = (t: number, p: number) => page.getByTestId(`cell-${t}-${p}`).evaluate((el) => getComputedStyle(el).backgroundColor);
+    const rowSum = truth.confusion[worst.t].reduce((a, b) => a + b, 0);
+    // The most frequent error is the brightest colour of the scale, though it is a small share of its row.
+    expect(await bg(worst.t, worst.p)).toBe(cssColor(CIVIDIS, 1));
+    const one = truth.confusion.flatMap((row, t) => row.flatMap((n, p) => (t !== p && n === 1 ? [{ t, p }] : [])))[0];
+    if (one) expect(await bg(one.t, one.p)).toBe(cssColor(CIVIDIS, Math.log1p(1) / Math.log1p(worst.n)));
+    await page.getByTestId('cm-errors-shared').click();
+    await expect.poll(() => bg(worst.t, worst.p)).toBe(cssColor(CIVIDIS, worst.n / rowSum));
+    await page.getByTestId('cm-errors-own').click();
+    await expect.poll(() => bg(worst.t, worst.p)).toBe(cssColor(CIVIDIS, 1));
   });
 
   it('the keyboard moves through the matrix and Enter opens a cell', async () => {

@@ -70,6 +70,9 @@ describe('Inspect view in Chromium', () => {
     for (const name of layers) await expect.poll(() => page.getByTestId(`act-${name}`).count()).toBe(1);
     const conv1 = await page.getByTestId('act-conv1').evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
     expect(conv1[0]).toBeGreaterThan(6 * 28); // six 28×28 maps side by side, scaled up
+    // Each layer on its own scale by default; one shared scale on demand.
+    expect(await page.getByTestId('activations').getByTestId('color-scale').textContent()).toMatch(/each layer/);
+    await page.getByTestId('scale-shared').click();
     const legend = await page.getByTestId('activations').getByTestId('color-scale').textContent();
     expect(legend).toMatch(/every layer/);
     const lo = Math.min(0, ...ref.activations.map((a) => a.min));
@@ -85,8 +88,62 @@ describe('Inspect view in Chromium', () => {
     // Per-layer scales change the legend.
     await page.getByTestId('scale-layer').click();
     expect(await page.getByTestId('activations').getByTestId('color-scale').textContent()).toMatch(/each layer/);
-    await page.getByTestId('scale-shared').click();
     await app.shot('inspect-digit');
+
+    // Statistics beside each map, as the engine's numbers give them.
+    const relu1 = ref.activations.find((a) => a.kind === 'activation')!;
+    const stats = await page.getByTestId(`stats-${relu1.name}`).textContent();
+    expect(stats).toContain(`zeros${(100 * relu1.zeros).toFixed(1)}%`);
+    expect(stats).toContain(`mean${relu1.mean.toFixed(3)}`);
+  });
+
+  it('a click on a conv map enlarges it and takes a cell apart: patch × kernel + bias = the output there', async () => {
+    const { page } = app;
+    const payload = await app.host.studio.runModel(run.id, 'latest');
+    const data = await loadMnist(await mnistSubset(6000, 1000));
+    const ins = new Inspector(payload, jsKernels);
+    const ref = ins.inspect(toInput(data.test.pixels, 3 * 784, 784));
+    const conv2 = ref.activations.find((a) => a.name === 'conv2')!;
+    const [, OH, OW] = conv2.shape;
+    // Map 4 of conv2: click the middle of its tile in the grid.
+    const box = (await page.getByTestId('act-conv2').boundingBox())!;
+    const size = await page.getByTestId('act-conv2').evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
+    // The grid's layout (LayerMaps): square tiles of OW × cell pixels, 4 px apart, in rows.
+    const tile = OW * Math.max(1, Math.min(10, Math.floor(56 / Math.max(OH, OW))));
+    const cols = Math.round((size[0] + 4) / (tile + 4));
+    const [tx, ty] = [(4 % cols) * (tile + 4) + tile / 2, Math.floor(4 / cols) * (tile + 4) + tile / 2];
+    await page.getByTestId('act-conv2').click({ position: { x: tx * (box.width / size[0]), y: ty * (box.height / size[1]) } });
+    await page.getByTestId('map-detail').waitFor();
+    expect(await page.getByTestId('map-detail').textContent()).toContain('conv2 · map 4');
+    const cell = { y: OH >> 1, x: OW >> 1 };
+    const engine = conv2.data[(4 * OH + cell.y) * OW + cell.x];
+    const b = page.getByTestId('conv-breakdown');
+    await b.waitFor();
+    expect(Math.abs(Number(await b.getAttribute('data-value')) - engine)).toBeLessThan(1e-5 * Math.max(1, Math.abs(engine)));
+    expect(Number(await b.getAttribute('data-value'))).toBeCloseTo(Number(await b.getAttribute('data-sum')) + Number(await b.getAttribute('data-bias')), 6);
+    // conv2 reads the input maps its C3 column connects, one row each.
+    const expected = ins.convBreakdown(ref, 'conv2', 4, cell.y, cell.x);
+    expect(await b.locator('.cb-row').count()).toBe(expected.channels.length);
+    // Arrow keys move the picked cell; the breakdown follows.
+    await page.getByTestId('map-detail-canvas').focus();
+    await page.keyboard.press('ArrowRight');
+    const next = conv2.data[(4 * OH + cell.y) * OW + cell.x + 1];
+    await expect.poll(async () => Math.abs(Number(await b.getAttribute('data-value')) - next)).toBeLessThan(1e-5 * Math.max(1, Math.abs(next)));
+    expect(await page.getByTestId('digit-source').textContent()).toMatch(/test #3 /);
+    await app.shot('inspect-conv-breakdown');
+    // The next map, same cell.
+    await page.getByTestId('map-next').click();
+    await expect.poll(() => page.getByTestId('map-detail').textContent()).toContain('conv2 · map 5');
+    const five = conv2.data[(5 * OH + cell.y) * OW + cell.x + 1];
+    await expect.poll(async () => Math.abs(Number(await b.getAttribute('data-value')) - five)).toBeLessThan(1e-5 * Math.max(1, Math.abs(five)));
+    await page.getByTestId('map-detail-close').click();
+    await page.getByTestId('map-detail').waitFor({ state: 'detached' });
+    // From the keyboard: Enter on a layer's maps opens its first.
+    await page.getByTestId('act-conv1').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('map-detail').textContent()).toContain('conv1 · map 0');
+    await page.getByTestId('map-detail-close').click();
+    ins.dispose();
   });
 
   it('→ steps to the next digit; S hides the saliency map', async () => {

@@ -122,3 +122,66 @@ describe('describeLayers', () => {
     expect(facts.find((f) => f.name === 'conv1')!.detail).toBe('6 filters 5×5, padding 2');
   });
 });
+
+describe('Inspector.convBreakdown', () => {
+  // conv1 reads the (padded) digit, conv2 reads pooled maps through LeCun's C3 table.
+  for (const [act, bn] of [
+    ['relu', true],
+    ['tanh', false],
+  ] as const) {
+    it(`lenet5-${act}${bn ? '-bn' : ''}: patch × kernel summed + bias is the engine's output, at corners, edges and inside`, () => {
+      const ins = inspectorFor(act, bn, 21);
+      const r = ins.inspect(input(9));
+      let checked = 0;
+      for (const a of r.activations.filter((q) => q.kind === 'conv2d')) {
+        const [O, OH, OW] = a.shape;
+        for (const [m, y, x] of [
+          [0, 0, 0],
+          [O - 1, OH - 1, OW - 1],
+          [1, 0, OW - 1],
+          [O >> 1, OH >> 1, OW >> 1],
+          [2, 3, 1],
+        ]) {
+          const b = ins.convBreakdown(r, a.name, m, y, x);
+          const engine = a.data[(m * OH + y) * OW + x];
+          // Recomputed by hand from the breakdown's own numbers: the products, their sum, + bias.
+          let products = 0;
+          b.patches.forEach((p, i) => p.forEach((v, k) => (products += v * b.weights[i][k])));
+          expect(b.sum).toBeCloseTo(products, 10);
+          expect(b.value).toBe(b.sum + b.bias);
+          expect(Math.abs(b.value - engine)).toBeLessThan(1e-5 * Math.max(1, Math.abs(engine)));
+          checked++;
+        }
+      }
+      expect(checked).toBe(10);
+    });
+  }
+
+  it('lists only the input maps the C3 table connects, and zero padding as zeros', () => {
+    const ins = inspectorFor('relu', false, 4);
+    const r = ins.inspect(input(2));
+    const conv2 = ins.convWeights().find((k) => k.layer === 'conv2')!;
+    const b = ins.convBreakdown(r, 'conv2', 0, 2, 2);
+    const connected = Array.from({ length: conv2.in }, (_, c) => c).filter((c) => !conv2.mask || conv2.mask[0 * conv2.in + c]);
+    expect(b.channels).toEqual(connected);
+    expect(b.channels.length).toBeLessThan(conv2.in);
+    const conv1 = ins.model.layers.find((l) => l.name === 'conv1') as unknown as { geom: { pad: number } };
+    if (conv1.geom.pad > 0) {
+      const c = ins.convBreakdown(r, 'conv1', 0, 0, 0);
+      expect(c.inPadding[0]).toBe(1);
+      expect(c.patches[0][0]).toBe(0);
+    }
+    expect(() => ins.convBreakdown(r, 'pool1', 0, 0, 0)).toThrow(/not a convolution/);
+  });
+
+  it('per-layer statistics: min, max, mean and the share of zeros', () => {
+    const ins = inspectorFor('relu', false, 4);
+    const r = ins.inspect(input(2));
+    for (const a of r.activations) {
+      const xs = Array.from(a.data);
+      expect(a.mean).toBeCloseTo(xs.reduce((s, v) => s + v, 0) / xs.length, 5);
+      expect(a.zeros).toBe(xs.filter((v) => v === 0).length / xs.length);
+    }
+    expect(r.activations.find((a) => a.kind === 'activation')!.zeros).toBeGreaterThan(0);
+  });
+});

@@ -2,7 +2,7 @@
 // misclassified galleries in confidence order, and fixed/broke digits between two models.
 
 import { describe, expect, it } from 'vitest';
-import { cellDigits, classReport, fixedBroken, misclassified, rowNormalised } from '../../src/renderer/src/lib/metrics';
+import { cellDigits, cellTones, classReport, fixedBroken, misclassified, rowNormalised } from '../../src/renderer/src/lib/metrics';
 
 // true ↓ predicted →
 const C = [
@@ -60,5 +60,39 @@ describe('galleries', () => {
     const a = new Uint8Array([0, 1, 1, 0, 0, 2]);
     const b = new Uint8Array([1, 0, 1, 1, 0, 2]);
     expect(fixedBroken(labels, a, b)).toEqual({ fixed: [1, 3], broke: [0] });
+  });
+});
+
+describe('cellTones', () => {
+  // 1,000 right per class, a few errors: on the row scale the errors are all but invisible.
+  const M = [
+    [1000, 3, 0],
+    [12, 990, 1],
+    [0, 0, 1000],
+  ];
+  it('own: diagonal by share of the row, errors by log count against the largest error', () => {
+    const t = cellTones(M, 'own');
+    expect(t[0][0]).toBeCloseTo(1000 / 1003, 12);
+    expect(t[1][0]).toBe(1);
+    expect(t[0][1]).toBeCloseTo(Math.log1p(3) / Math.log1p(12), 12);
+    expect(t[1][2]).toBeCloseTo(Math.log1p(1) / Math.log1p(12), 12);
+    expect(t[2][0]).toBe(0);
+    // One error in a row of a thousand is now a quarter of the way up the scale, not 0.1 %.
+    expect(t[1][2]).toBeGreaterThan(0.25);
+  });
+  it('shared: every cell by its share of the row; no errors at all stays dark', () => {
+    expect(cellTones(M, 'shared')).toEqual(rowNormalised(M));
+    expect(
+      cellTones(
+        [
+          [5, 0],
+          [0, 5],
+        ],
+        'own',
+      ),
+    ).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
   });
 });

@@ -2,11 +2,23 @@
 // never put in a store (STYLE.md §5); updates use update('none'): no animation for live data.
 // When the OS switches between dark and light, the chart is rebuilt so its colours follow.
 
-import { ArcElement, Chart, Decimation, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
+import {
+  ArcElement,
+  Chart,
+  Decimation,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  Tooltip,
+  type ChartConfiguration,
+} from 'chart.js';
 import { markRaw, onMounted, onUnmounted, shallowRef, watch, type Ref } from 'vue';
 import { chartTheme, useTheme } from './useTheme';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation, ArcElement);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Decimation, ArcElement);
 
 export function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;

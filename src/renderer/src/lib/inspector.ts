@@ -20,6 +20,37 @@ export interface LayerActivation {
   data: Float32Array;
   min: number;
   max: number;
+  mean: number;
+  /** Share of the values that are exactly 0 (e.g. cut off by a ReLU). */
+  zeros: number;
+}
+
+/**
+ * One output value of a convolution, taken apart: the receptive-field patch of each input map it
+ * reads, the kernel over it, their products summed, plus the bias.
+ */
+export interface ConvBreakdown {
+  layer: string;
+  /** Output map and position. */
+  map: number;
+  y: number;
+  x: number;
+  kh: number;
+  kw: number;
+  /** The input maps this output map reads (all, or the connection table's). */
+  channels: number[];
+  /** patches[i][ky·kw + kx]: input map channels[i] under the kernel (0 in the padding). */
+  patches: Float32Array[];
+  /** inPadding[ky·kw + kx]: the position lies in the zero padding. */
+  inPadding: Uint8Array;
+  /** weights[i][ky·kw + kx]: the kernel for channels[i]. */
+  weights: Float32Array[];
+  /** Σ patch·weight per channel, and over all of them. */
+  channelSums: number[];
+  sum: number;
+  bias: number;
+  /** sum + bias: what the layer outputs there (before any activation, a separate layer). */
+  value: number;
 }
 
 export interface Inspection {
@@ -76,15 +107,19 @@ export interface ModelLike {
   buffers: Float32Array;
 }
 
-function range(a: Float32Array): [number, number] {
+function stats(a: Float32Array): { min: number; max: number; mean: number; zeros: number } {
   let lo = Infinity;
   let hi = -Infinity;
+  let sum = 0;
+  let zeros = 0;
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
     if (v < lo) lo = v;
     if (v > hi) hi = v;
+    sum += v;
+    if (v === 0) zeros++;
   }
-  return a.length ? [lo, hi] : [0, 0];
+  return a.length ? { min: lo, max: hi, mean: sum / a.length, zeros: zeros / a.length } : { min: 0, max: 0, mean: 0, zeros: 0 };
 }
 
 export class Inspector {
@@ -115,8 +150,7 @@ export class Inspector {
       const layer = this.model.layers[i];
       if (layer.kind === 'flatten') continue;
       const data = o.data.slice(0, shapeSize(o.shape));
-      const [min, max] = range(data);
-      activations.push({ name: o.name, kind: layer.kind, shape: o.shape, data, min, max });
+      activations.push({ name: o.name, kind: layer.kind, shape: o.shape, data, ...stats(data) });
     }
     const y = outs[outs.length - 1].data;
     const outputs = y.slice(0, this.classes);
@@ -135,6 +169,59 @@ export class Inspector {
 
   dispose(): void {
     this.model.dispose();
+  }
+
+  /**
+   * Output (map, y, x) of conv layer `layer` for the image of `r` (an inspection by this
+   * inspector), from the layer's real input (the previous layer's output in `r`) and the model's
+   * weights; summed in double precision.
+   */
+  convBreakdown(r: Inspection, layer: string, map: number, y: number, x: number): ConvBreakdown {
+    const li = this.model.layers.findIndex((l) => l.name === layer);
+    const l = this.model.layers[li];
+    if (!(l instanceof Conv2D)) throw new Error(`${layer} is not a convolution`);
+    const { C, H, W, KH, KW, stride, pad, OH, OW } = l.geom;
+    const O = l.outShape[0];
+    if (!(map >= 0 && map < O && y >= 0 && y < OH && x >= 0 && x < OW)) throw new Error(`${layer} has no output (${map}, ${y}, ${x})`);
+    let input: Float32Array;
+    if (li === 0) input = r.input;
+    else {
+      const prev = r.activations.find((a) => a.name === this.model.layers[li - 1].name);
+      if (!prev) throw new Error(`no output of the layer before ${layer} in this inspection`);
+      input = prev.data;
+    }
+    const w = this.model.tensor(`${layer}.weight`); // [O, C, KH, KW]
+    const b = this.model.tensor(`${layer}.bias`); // [O]
+    const k2 = KH * KW;
+    const channels: number[] = [];
+    for (let c = 0; c < C; c++) if (!l.mask || l.mask[map * C + c]) channels.push(c);
+    const inPadding = new Uint8Array(k2);
+    const patches: Float32Array[] = [];
+    const weights: Float32Array[] = [];
+    const channelSums: number[] = [];
+    let sum = 0;
+    for (const c of channels) {
+      const patch = new Float32Array(k2);
+      const kern = w.slice((map * C + c) * k2, (map * C + c + 1) * k2);
+      let cs = 0;
+      for (let ky = 0; ky < KH; ky++) {
+        for (let kx = 0; kx < KW; kx++) {
+          const iy = y * stride - pad + ky;
+          const ix = x * stride - pad + kx;
+          const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+          inPadding[ky * KW + kx] = inside ? 0 : 1;
+          const v = inside ? input[(c * H + iy) * W + ix] : 0;
+          patch[ky * KW + kx] = v;
+          cs += v * kern[ky * KW + kx];
+        }
+      }
+      patches.push(patch);
+      weights.push(kern);
+      channelSums.push(cs);
+      sum += cs;
+    }
+    const bias = b[map];
+    return { layer, map, y, x, kh: KH, kw: KW, channels, patches, inPadding, weights, channelSums, sum, bias, value: sum + bias };
   }
 
   /** The weights of every conv layer, with its connection mask. */

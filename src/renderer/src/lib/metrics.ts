@@ -65,6 +65,21 @@ export function rowNormalised(confusion: number[][]): number[][] {
   });
 }
 
+/**
+ * Colour tones in [0, 1] for the confusion matrix. The diagonal: the share of its row (how often
+ * the class is right). Off the diagonal, with `errors` 'own', the errors on their own logarithmic
+ * scale, log(1 + count) / log(1 + the largest error count), so a handful of confusions stands out
+ * next to diagonals of a thousand; with 'shared', the share of the row like the diagonal.
+ */
+export function cellTones(confusion: number[][], errors: 'own' | 'shared'): number[][] {
+  const rates = rowNormalised(confusion);
+  if (errors === 'shared') return rates;
+  let maxOff = 0;
+  confusion.forEach((row, t) => row.forEach((v, p) => (t !== p && v > maxOff ? (maxOff = v) : 0)));
+  const top = Math.log1p(maxOff);
+  return confusion.map((row, t) => row.map((v, p) => (t === p ? rates[t][p] : top > 0 ? Math.log1p(v) / top : 0)));
+}
+
 export interface DigitRef {
   /** Index in the test set. */
   index: number;

@@ -6,6 +6,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import type { RunDetail } from '@common/records';
 import { studio } from '../api/studio';
+import type { XAxis } from '../lib/curves';
 import { fixedBroken } from '../lib/metrics';
 import { useImagesStore } from './images';
 
@@ -27,6 +28,10 @@ export const useCompareStore = defineStore('compare', () => {
   const evals = shallowRef<Record<string, RunEval>>({});
   const diffStatus = ref<'idle' | 'running' | 'ready' | 'error'>('idle');
   const diffError = ref<string | null>(null);
+  /** How the curves are drawn: x axis, log loss, moving-average weight over the batch loss. */
+  const xAxis = ref<XAxis>('epoch');
+  const logLoss = ref(false);
+  const smoothing = ref(0.6);
 
   const runs = computed(() => ids.value.map((id) => details.value[id]).filter((d): d is RunDetail => d !== undefined));
 
@@ -110,5 +115,5 @@ export const useCompareStore = defineStore('compare', () => {
     diffStatus.value = a.value && b.value && evals.value[a.value] && evals.value[b.value] ? 'ready' : 'idle';
   });
 
-  return { ids, details, runs, loading, error, a, b, evals, diff, diffStatus, diffError, toggle, reload, comparePair, pickPair };
+  return { ids, details, runs, loading, error, a, b, evals, diff, diffStatus, diffError, xAxis, logLoss, smoothing, toggle, reload, comparePair, pickPair };
 });

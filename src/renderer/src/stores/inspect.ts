@@ -6,7 +6,7 @@
 import { defineStore, storeToRefs } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import type { ModelPayload } from '@common/records';
-import { Inspector, type ConvWeights, type Inspection } from '../lib/inspector';
+import { Inspector, type ConvBreakdown, type ConvWeights, type Inspection } from '../lib/inspector';
 import { toInput } from '../lib/preprocess';
 import { useEngineStore } from './engine';
 import { useImagesStore, type Split } from './images';
@@ -34,9 +34,11 @@ export const useInspectStore = defineStore('inspect', () => {
   const sequence = shallowRef<DigitSequence | null>(null);
   const error = ref<string | null>(null);
   const loading = ref(false);
-  /** One colour scale for every layer, or each layer its own. */
-  const scaleMode = ref<'shared' | 'layer'>('shared');
+  /** Each layer its own colour scale (fc and output layers wash out on one shared scale), or one for all. */
+  const scaleMode = ref<'shared' | 'layer'>('layer');
   const showSaliency = ref(true);
+  /** The enlarged feature map and the cell picked in it; kept across view switches and digits. */
+  const detail = ref<{ layer: string; map: number; y: number; x: number } | null>(null);
 
   // The engine model is a cache, not state: rebuilt when the model on screen or the kernels change.
   let inspector: Inspector | null = null;
@@ -136,7 +138,35 @@ export const useInspectStore = defineStore('inspect', () => {
     if (set && i >= 0 && i < set.count) void showDataset(s.split, i, null);
   }
 
+  /** One output of a conv layer for the digit on screen, taken apart (null when there is none). */
+  function convBreakdown(layer: string, map: number, y: number, x: number): ConvBreakdown | null {
+    const r = result.value;
+    if (!inspector || !r || builtFor !== current.value) return null;
+    try {
+      return inspector.convBreakdown(r, layer, map, y, x);
+    } catch {
+      return null;
+    }
+  }
+
   watch(current, () => void refresh());
 
-  return { source, input, result, kernels, sequence, position, error, loading, scaleMode, showSaliency, refresh, showDataset, showDrawn, step };
+  return {
+    source,
+    input,
+    result,
+    kernels,
+    sequence,
+    position,
+    error,
+    loading,
+    scaleMode,
+    showSaliency,
+    detail,
+    refresh,
+    showDataset,
+    showDrawn,
+    step,
+    convBreakdown,
+  };
 });
