@@ -23,7 +23,8 @@ import { type CheckpointMeta, type PartialEpoch, type ResumeState, readCheckpoin
 import { writeRunProgress, writeRunStatus } from '../runs/folder';
 import { lockRun, type RunLock } from '../runs/lock';
 import { join } from 'node:path';
-import { RUN_FILES } from '../runs/layout';
+import { RUN_FILES, readJson } from '../runs/layout';
+import { arr, json } from '../../common/schema';
 import { ParallelGradients, type ParallelOptions } from '../parallel/gradients';
 
 // ---------------------------------------------------------------- session
@@ -53,7 +54,10 @@ export interface SessionOptions {
   data: MnistData;
   /** The run folder; without it nothing is written (a plain CLI run). */
   dir?: string;
-  /** Continue from the folder's checkpoint; a folder without one is refused (RUN_NOT_FOUND), never restarted. */
+  /**
+   * Continue from the folder's checkpoint. Without one, a run with finished epochs on record is
+   * refused (RUN_NOT_FOUND) rather than restarted over them; one with none starts afresh.
+   */
   resume?: boolean;
   /**
    * The folder's lock (runs/lock.ts) when the caller already holds it (openNewRun); else the session
@@ -193,9 +197,10 @@ export class TrainingSession {
     if (split.train.count !== run.trainCount) {
       throw new RunFolderError('RUN_MISMATCH', `the run trains on ${run.trainCount} images but the split gives ${split.train.count}`);
     }
-    // Resuming never falls back to a fresh start: that would overwrite the run's metrics.
+    // Resuming falls back to a fresh start only for a run that has nothing to lose (it died before
+    // its first checkpoint, say): with finished epochs on record, it would overwrite their metrics.
     const cp = opts.dir && opts.resume ? await readCheckpoint(opts.dir, split.train.count) : null;
-    if (opts.dir && opts.resume && !cp) {
+    if (opts.dir && opts.resume && !cp && (await readJson(opts.dir, RUN_FILES.metrics, arr(json(), { max: 10_000 })))?.length) {
       throw new RunFolderError('RUN_NOT_FOUND', `${join(opts.dir, RUN_FILES.checkpoint)} is missing: the run cannot be resumed without its checkpoint`);
     }
     const model = opts.model ?? new Model(run.spec, opts.kernels).init(seed);
