@@ -66,7 +66,8 @@ Options:
   --limit N          use the first N training images (before the validation hold-out)
   --validation N     training images held out to choose the best epoch (default 5,000, at most
                      a twelfth of the training images)
-  --out DIR          folder for the runs and the report (default runs/seed-study-DATE-TIME)
+  --out DIR          folder for the runs and the report, new or empty (default
+                     runs/seed-study-DATE-TIME): a study's report is never overwritten
   --threads N        data-parallel threads per run (default: all cores, here ${defaultThreads()}; a network
                      with batch norm uses only as many as keep ${MIN_BATCHNORM_SHARD} images per thread, ${MIN_BATCHNORM_SHARD_MSE} with MSE)
   --seed S           seed of every run: initialisation, shuffling, split, distortions (default 1)

@@ -81,9 +81,11 @@ ${AUGMENT_HELP}
                      (the epoch with the best validation accuracy). DIR must be new or empty
   --validation N     hold out N of the training images (seeded by --seed) to choose the best model;
                      default 5000 (at most a twelfth of the images) with --run-dir, else 0
-  --resume DIR       continue the run in DIR from its checkpoint with its own settings and dataset
-                     (--data may point at a copy; --out, --json and --threads still apply). With the
-                     same --threads, an epoch-boundary resume ends bit-identical to an unbroken run
+  --resume DIR       continue the run in DIR from its checkpoint.lenet (required) with its own
+                     settings and dataset (--data may point at a copy; --out, --json and --threads
+                     still apply). With the same --threads, an epoch-boundary resume ends
+                     bit-identical to an unbroken run. A run still training (here or in the app:
+                     its run.lock names the process) is refused
   -h, --help         show this help
 
 ${CSV_HELP}
@@ -96,7 +98,11 @@ ${Object.values(PRESETS)
   })
   .join('\n')}
 
-Exit status: 0 on success, 1 on bad data, files or divergence, 2 on bad options, 130 when Ctrl+C
+Paths (--out, --data, --run-dir) are checked before any training. LENET_KERNELS, when set, must
+be auto, wasm, wasm-simd, wasm-relaxed-simd or js.
+
+Exit status: 0 on success (also when the reader of stdout goes away: the run stops quietly, a
+--run-dir run checkpointed), 1 on bad data, files or divergence, 2 on bad options, 130 when Ctrl+C
 stopped a --run-dir run (its checkpoint is saved).
 `;
 
