@@ -180,7 +180,12 @@ export function lockRun(dir: string): RunLock {
           `${dir} is in use by ${describeHolder(holder)} (a training or resume of this run is still going); wait for it to end or stop it first`,
         );
       }
-      breakStaleLock(abs);
+      if (!breakStaleLock(abs) && lockState(abs).stale) {
+        throw new RunFolderError(
+          'RUN_LOCKED',
+          `${dir}: its run.lock is stale (the process that held it is gone) but cannot be removed; is the folder read-only?`,
+        );
+      }
       continue;
     }
     try {
