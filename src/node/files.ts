@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { DatasetError } from '../engine/errors';
@@ -23,6 +23,8 @@ export interface FsLayer {
   open(path: string, flags: 'wx' | 'r'): Promise<FsHandle>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
+  /** Creates one folder (not its parents); node's fs.mkdir when absent. */
+  mkdir?(path: string): Promise<void>;
 }
 
 export const nodeFs: FsLayer = {
@@ -38,6 +40,9 @@ export const nodeFs: FsLayer = {
   },
   rename: (from, to) => fsp.rename(from, to),
   unlink: (path) => fsp.unlink(path),
+  mkdir: async (path) => {
+    await fsp.mkdir(path);
+  },
 };
 
 export class FileWriteError extends Error {
@@ -72,6 +77,15 @@ function errMessage(err: unknown): string {
 }
 
 /**
+ * An OS error's message without the path node appends (`ENOENT: no such file or directory, open
+ * '/x/.m.lenet.1.ab.tmp'` → `ENOENT: no such file or directory`): callers name the file the user
+ * gave, never the temp file behind it.
+ */
+export function osReason(err: unknown): string {
+  return errMessage(err).replace(/, \w+ '[^']*'(?: -> '[^']*')?$/, '');
+}
+
+/**
  * Writes `data` to `path` so that a crash or a full disk leaves either the old file or the new
  * one, never half of either: temp file in the same folder (same filesystem, so the rename is
  * atomic), fsync, rename over the target, then fsync the folder so the rename itself is durable.
@@ -97,7 +111,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, f
   } catch (err) {
     if (handle) await handle.close().catch(() => undefined);
     if (created) await fsl.unlink(tmp).catch(() => undefined);
-    throw new FileWriteError(errnoCode(err) ?? 'EUNKNOWN', path, `could not write ${path}: ${errMessage(err)}`, { cause: err });
+    throw new FileWriteError(errnoCode(err) ?? 'EUNKNOWN', path, `could not write ${path}: ${osReason(err)}`, { cause: err });
   }
   // The new content is in place; a folder fsync only hardens the rename against power loss and
   // is unsupported on some platforms (Windows: EPERM/EISDIR), so its failure is not an error.
@@ -154,6 +168,112 @@ function processAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+// ---------------------------------------------------------------- output paths, checked before work
+
+/** What a path is: absent, a folder, or something else (a file, a device). */
+async function kindOf(path: string): Promise<'none' | 'dir' | 'other'> {
+  try {
+    return (await fsp.stat(path)).isDirectory() ? 'dir' : 'other';
+  } catch (e) {
+    const code = errnoCode(e);
+    // ENOTDIR: a path under a regular file cannot exist either.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'none';
+    throw new FileWriteError(code ?? 'EUNKNOWN', path, `cannot use ${path}: ${osReason(e)}`, { cause: e });
+  }
+}
+
+/** Creates and removes a probe file in `dir`: the one test of writability that holds for root, ACLs and read-only mounts alike. */
+async function probeFolder(dir: string, target: string, what: string, fsl: FsLayer): Promise<void> {
+  const probe = join(dir, `.write-probe.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let h: FsHandle;
+  try {
+    h = await fsl.open(probe, 'wx');
+  } catch (e) {
+    const where = dir === target ? `the folder does not take new files` : `the folder ${dir} does not take new files`;
+    throw new FileWriteError(errnoCode(e) ?? 'EUNKNOWN', target, `cannot ${what} ${target}: ${where} (${osReason(e)})`, { cause: e });
+  }
+  await h.close().catch(() => undefined);
+  await fsl.unlink(probe).catch(() => undefined);
+}
+
+/**
+ * Checks, before any work, that `path` can be written as a file: its folder exists, is a folder
+ * and takes new files, and `path` itself is not a folder. Errors name `path` as given.
+ */
+export async function checkOutputFile(path: string, fsl: FsLayer = nodeFs): Promise<void> {
+  if ((await kindOf(path)) === 'dir') throw new FileWriteError('EISDIR', path, `cannot write ${path}: it is a folder`);
+  const dir = dirname(path);
+  const kind = await kindOf(dir);
+  if (kind === 'none') throw new FileWriteError('ENOENT', path, `cannot write ${path}: the folder ${dir} does not exist`);
+  if (kind === 'other') throw new FileWriteError('ENOTDIR', path, `cannot write ${path}: ${dir} is not a folder`);
+  await probeFolder(dir, path, 'write', fsl);
+}
+
+/** The folders `mkdirs(path)` would create, outermost first (none when `path` exists). */
+async function missingFolders(path: string): Promise<string[]> {
+  const missing: string[] = [];
+  let p = resolve(path);
+  for (;;) {
+    const kind = await kindOf(p);
+    if (kind === 'dir') return missing;
+    if (kind === 'other') throw new FileWriteError('ENOTDIR', path, `cannot create ${path}: ${p} is a file, not a folder`);
+    missing.unshift(p);
+    const up = dirname(p);
+    if (up === p) return missing;
+    p = up;
+  }
+}
+
+/**
+ * Checks, before any work, that `path` is a new or empty folder that can be written (or can be
+ * created, with its parents): the rule for run folders and study folders. Creates nothing.
+ */
+export async function checkNewFolder(path: string, what: string, fsl: FsLayer = nodeFs): Promise<void> {
+  const kind = await kindOf(path);
+  if (kind === 'other') throw new FileWriteError('EEXIST', path, `${what} ${path} is a file; it must be a new or empty folder`);
+  if (kind === 'dir') {
+    const names = await fsp.readdir(path).catch((e: unknown) => {
+      throw new FileWriteError(errnoCode(e) ?? 'EUNKNOWN', path, `cannot read ${what} ${path}: ${osReason(e)}`, { cause: e });
+    });
+    if (names.length)
+      throw new FileWriteError(
+        'ENOTEMPTY',
+        path,
+        `${what} ${path} is not empty (it holds ${names.length > 1 ? `${names.length} entries such as ` : ''}${names[0]}); it must be a new or empty folder`,
+      );
+    await probeFolder(path, path, `write into ${what}`, fsl);
+    return;
+  }
+  const missing = await missingFolders(path);
+  await probeFolder(dirname(missing[0]), path, `create ${what}`, fsl);
+}
+
+/**
+ * mkdir -p that fails with the path instead of hanging: node's recursive mkdir spins forever on
+ * some pseudo file systems (/proc). Returns the folders it created, outermost first, so a caller
+ * that gives up can remove exactly those.
+ */
+export async function mkdirs(path: string, fsl: FsLayer = nodeFs): Promise<string[]> {
+  const missing = await missingFolders(path);
+  const made: string[] = [];
+  for (const p of missing) {
+    try {
+      await (fsl.mkdir ?? ((d: string) => fsp.mkdir(d)))(p);
+      made.push(p);
+    } catch (e) {
+      if (errnoCode(e) === 'EEXIST' && (await kindOf(p)) === 'dir') continue; // made by someone else meanwhile
+      await removeFolders(made);
+      throw new FileWriteError(errnoCode(e) ?? 'EUNKNOWN', path, `cannot create ${path}: ${osReason(e)}`, { cause: e });
+    }
+  }
+  return made;
+}
+
+/** Removes folders mkdirs created (innermost first), if they are still empty. */
+export async function removeFolders(made: string[]): Promise<void> {
+  for (const p of [...made].reverse()) await fsp.rmdir(p).catch(() => undefined);
 }
 
 // ---------------------------------------------------------------- dataset reads

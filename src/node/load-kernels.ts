@@ -10,6 +10,8 @@
 //   LENET_KERNELS=wasm-simd          the plain SIMD build only (an error if it cannot load)
 //   LENET_KERNELS=wasm-relaxed-simd  the relaxed SIMD build only (an error if it cannot load)
 //   LENET_KERNELS=js                 the plain TypeScript kernels (the reference), e.g. to compare
+//   LENET_KERNELS=auto (or empty)    the same as unset
+// Any other value is refused (KernelsError), never silently taken for the default.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +49,20 @@ export function compileKernels(variant: WasmVariant, wasmPath = DEFAULT_WASM_PAT
   return new WebAssembly.Module(bytes);
 }
 
+/** The values LENET_KERNELS (and loadKernels' `wanted`) accept. */
+export const KERNEL_CHOICES = ['auto', 'wasm', 'wasm-simd', 'wasm-relaxed-simd', 'js'] as const;
+
+/** The kernels asked for cannot be used. `usage`: the request itself is invalid (an unknown LENET_KERNELS value). */
+export class KernelsError extends Error {
+  override readonly name = 'KernelsError';
+  constructor(
+    message: string,
+    readonly usage = false,
+  ) {
+    super(message);
+  }
+}
+
 export interface KernelChoice {
   kernels: Kernels;
   name: KernelName;
@@ -77,7 +93,10 @@ function wasmKernels(variant: WasmVariant, wasmPath: string): WasmKernels {
  * required ('wasm', or one build by name) and cannot load. Shard workers pass the coordinator's
  * kernel name, so every thread runs the same build.
  */
-export function loadKernels(wasmPath = DEFAULT_WASM_PATH, wanted: string = process.env.LENET_KERNELS ?? 'auto'): KernelChoice {
+export function loadKernels(wasmPath = DEFAULT_WASM_PATH, wanted: string = process.env.LENET_KERNELS || 'auto'): KernelChoice {
+  if (!(KERNEL_CHOICES as readonly string[]).includes(wanted)) {
+    throw new KernelsError(`LENET_KERNELS must be one of ${KERNEL_CHOICES.join(', ')} (or unset), got "${wanted}"`, true);
+  }
   if (wanted === 'js') return { kernels: jsKernels, name: 'js', reason: 'LENET_KERNELS=js' };
   const only = wanted === 'wasm-simd' || wanted === 'wasm-relaxed-simd';
   const variants: WasmVariant[] = only ? [wanted] : ['wasm-relaxed-simd', 'wasm-simd'];
@@ -94,6 +113,6 @@ export function loadKernels(wasmPath = DEFAULT_WASM_PATH, wanted: string = proce
     }
   }
   const reason = problems.join('; ');
-  if (wanted === 'wasm' || only) throw new Error(`LENET_KERNELS=${wanted} but ${reason}`);
+  if (wanted === 'wasm' || only) throw new KernelsError(`LENET_KERNELS=${wanted} but ${reason}`);
   return { kernels: jsKernels, name: 'js', reason };
 }

@@ -102,8 +102,11 @@ describe('train --run-dir / --resume', () => {
     const broken = join(root, 'broken');
     const b = await cli([...BASE, '--data', data, '--epochs', '4', '--run-dir', broken, '--json'], (_line, kill) => kill('SIGKILL'));
     expect(b.signal).toBe('SIGKILL');
-    // It really was interrupted: the folder still says running, and the checkpoint is mid-run.
-    expect((await readRunStatus(broken)).status).toBe('running');
+    // It really was interrupted: the checkpoint is mid-run, and the folder, left "running" by a
+    // process that is gone (its run.lock names it), reads as failed, interrupted, as the app marks it.
+    expect(JSON.parse(await readFile(join(broken, RUN_FILES.status), 'utf8')).status).toBe('running');
+    expect(await readRunStatus(broken)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^interrupted: process \d+ stopped during the run/) });
+    expect(JSON.parse(await readFile(join(broken, RUN_FILES.status), 'utf8')).status).toBe('failed');
     const mid = await readCheckpoint(broken, 2200);
     expect(mid!.resume.history.length).toBeGreaterThanOrEqual(1);
     expect(mid!.resume.history.length).toBeLessThan(4);

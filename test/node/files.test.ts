@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileWriteError, type FsHandle, type FsLayer, nodeFs, writeFileAtomic } from '../../src/node/files';
+import { FileWriteError, type FsHandle, type FsLayer, checkNewFolder, checkOutputFile, mkdirs, nodeFs, writeFileAtomic } from '../../src/node/files';
 
 let dir: string;
 
@@ -98,6 +98,8 @@ describe('writeFileAtomic', () => {
     expect(err).toBeInstanceOf(FileWriteError);
     expect((err as FileWriteError).code).toBe('ENOENT');
     expect((err as FileWriteError).message).toContain(`could not write ${target}: ENOENT`);
+    // The path the caller asked for, never the temp file behind it.
+    expect((err as FileWriteError).message).not.toMatch(/\.tmp/);
   });
 
   it('beforeRename sees the old target intact and the complete temp file beside it', async () => {
@@ -144,4 +146,70 @@ describe('writeFileAtomic', () => {
     expect(final.every((b) => b === final[0])).toBe(true);
     expect(await readdir(dir)).toEqual(['c.bin']);
   });
+});
+
+/** Storage that refuses new files, as a read-only mount does (root can write anywhere else). */
+const readOnlyFs: FsLayer = {
+  ...nodeFs,
+  open: (path, flags) => (flags === 'wx' ? Promise.reject(errnoError('EROFS', `read-only file system, open '${path}'`)) : nodeFs.open(path, flags)),
+  mkdir: (path) => Promise.reject(errnoError('EROFS', `read-only file system, mkdir '${path}'`)),
+};
+
+const FAIL_FAST_MS = 5000;
+
+describe('output paths checked before any work', () => {
+  it('checkOutputFile: a missing folder, a file for a folder, a folder for the file, read-only storage, /proc', async () => {
+    await writeFile(join(dir, 'plain'), 'x');
+    const cases: [string, FsLayer, RegExp][] = [
+      [join(dir, 'missing', 'm.lenet'), nodeFs, /^cannot write .*\/missing\/m\.lenet: the folder .*\/missing does not exist$/],
+      [join(dir, 'plain', 'm.lenet'), nodeFs, /^cannot write .*\/plain\/m\.lenet: .*\/plain is not a folder$/],
+      [dir, nodeFs, /: it is a folder$/],
+      [join(dir, 'm.lenet'), readOnlyFs, /^cannot write .*\/m\.lenet: the folder .* does not take new files \(EROFS: read-only file system\)$/],
+      ['/proc/m.lenet', nodeFs, /^cannot write \/proc\/m\.lenet: the folder \/proc does not take new files/],
+    ];
+    for (const [path, fsl, message] of cases) {
+      const err = await checkOutputFile(path, fsl).catch((e: unknown) => e);
+      expect(err, path).toBeInstanceOf(FileWriteError);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).not.toMatch(/\.tmp/);
+    }
+    await checkOutputFile(join(dir, 'ok.lenet'));
+    expect((await readdir(dir)).sort()).toEqual(['plain']);
+  });
+
+  it('checkNewFolder: new or empty and writable, else one reason; it creates nothing', async () => {
+    await writeFile(join(dir, 'plain'), 'x');
+    await mkdir(join(dir, 'full'));
+    await writeFile(join(dir, 'full', 'report.md'), 'x');
+    await mkdir(join(dir, 'empty'));
+    const cases: [string, FsLayer, RegExp][] = [
+      [join(dir, 'plain'), nodeFs, /the study folder .*\/plain is a file; it must be a new or empty folder/],
+      [join(dir, 'plain', 'sub'), nodeFs, /cannot create .*\/plain\/sub: .*\/plain is a file, not a folder/],
+      [join(dir, 'full'), nodeFs, /the study folder .*\/full is not empty \(it holds report\.md\)/],
+      [join(dir, 'empty'), readOnlyFs, /cannot write into the study folder .*\/empty: the folder does not take new files \(EROFS/],
+      [join(dir, 'new', 'deeper'), readOnlyFs, /cannot create the study folder .*\/new\/deeper: the folder .* does not take new files \(EROFS/],
+      ['/proc/study', nodeFs, /cannot create the study folder \/proc\/study: the folder \/proc does not take new files/],
+    ];
+    for (const [path, fsl, message] of cases) await expect(checkNewFolder(path, 'the study folder', fsl), path).rejects.toThrow(message);
+    await checkNewFolder(join(dir, 'empty'), 'the study folder');
+    await checkNewFolder(join(dir, 'new', 'deeper'), 'the study folder');
+    expect((await readdir(dir)).sort()).toEqual(['empty', 'full', 'plain']);
+    expect(await readdir(join(dir, 'empty'))).toEqual([]);
+  });
+
+  it(
+    'mkdirs fails with the path instead of hanging on /proc (node’s recursive mkdir spins there), and undoes what it made',
+    async () => {
+      await expect(mkdirs('/proc/run')).rejects.toThrow(/^cannot create \/proc\/run: ENOENT/);
+      const made = await mkdirs(join(dir, 'a', 'b', 'c'));
+      expect(made).toEqual([join(dir, 'a'), join(dir, 'a', 'b'), join(dir, 'a', 'b', 'c')]);
+      const failing: FsLayer = {
+        ...nodeFs,
+        mkdir: (p) => (p.endsWith('z') ? Promise.reject(errnoError('EROFS', 'read-only')) : mkdir(p).then(() => undefined)),
+      };
+      await expect(mkdirs(join(dir, 'x', 'y', 'z'), failing)).rejects.toThrow(/cannot create .*\/x\/y\/z: EROFS/);
+      expect((await readdir(dir)).sort()).toEqual(['a']);
+    },
+    FAIL_FAST_MS,
+  );
 });

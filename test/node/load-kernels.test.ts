@@ -12,7 +12,7 @@ import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { localGradients } from '../../src/engine/train';
 import { loadMnist, type MnistData } from '../../src/node/datasets';
-import { DEFAULT_WASM_PATH, loadKernels, relaxedWasmPath } from '../../src/node/load-kernels';
+import { DEFAULT_WASM_PATH, KernelsError, loadKernels, relaxedWasmPath } from '../../src/node/load-kernels';
 import { ParallelGradients } from '../../src/node/parallel/gradients';
 import { compareTensors } from '../helpers/close';
 
@@ -36,6 +36,18 @@ function choice(wasmPath?: string, wanted?: string): { name: string; reason?: st
 }
 
 describe('loadKernels', () => {
+  it('refuses a LENET_KERNELS value it does not know, rather than take the default', () => {
+    for (const bad of ['bogus', 'WASM', 'wasm ', 'simd']) {
+      expect(() => loadKernels(undefined, bad)).toThrow(
+        new KernelsError(`LENET_KERNELS must be one of auto, wasm, wasm-simd, wasm-relaxed-simd, js (or unset), got "${bad}"`, true),
+      );
+    }
+    process.env.LENET_KERNELS = 'bogus';
+    expect(() => loadKernels()).toThrow(KernelsError);
+    process.env.LENET_KERNELS = '';
+    expect(choice().name).toBe('wasm-relaxed-simd'); // empty: as if unset
+  });
+
   it('finds the relaxed build next to the plain one', () => {
     expect(relaxedWasmPath('/a/b/kernels.wasm')).toBe('/a/b/kernels-relaxed.wasm');
   });

@@ -2,8 +2,9 @@
 // curve's bounded downsampling, listing with a damaged folder, checkpoints whose resume data was
 // tampered with, and trainer events that must not pass.
 
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeModelFile } from '../../src/engine/formats/modelfile';
@@ -11,7 +12,9 @@ import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { parseTrainerEvent, parseTrainerRequest } from '../../src/node/protocol';
 import { buildRunConfig } from '../../src/node/runs/config';
-import { createRun, listRuns, newRunId } from '../../src/node/runs/folder';
+import { createRun, listRuns, markInterruptedRuns, newRunId, readRunConfig, readRunStatus } from '../../src/node/runs/folder';
+import { lockRun, lockState } from '../../src/node/runs/lock';
+import { nodeFs, type FsLayer } from '../../src/node/files';
 import { defaultValidation, trainConfigOf, trainSettingsSchema } from '../../src/common/settings';
 import { LossCurve } from '../../src/node/runs/loss-curve';
 import { type ResumeState, readCheckpoint, writeCheckpoint } from '../../src/node/runs/checkpoint';
@@ -186,5 +189,92 @@ describe('protocol validation', () => {
     ],
   ])('refuses %s', (_name, msg, message) => {
     expect(() => parseTrainerEvent(msg)).toThrow(message);
+  });
+});
+
+/** A pid that is certainly gone: a process that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((r) => child.on('exit', r));
+  return child.pid!;
+}
+
+describe('one writer per run folder', () => {
+  it('createRun is atomic: of two creators of the same folder at once, exactly one succeeds', async () => {
+    const dir = join(root, 'race', '20250105-000000-r-0001');
+    const results = await Promise.allSettled([createRun(dir, config('20250105-000000-r-0001')), createRun(dir, config('20250105-000000-r-0001'))]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const failure = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(String(failure.reason)).toMatch(/is in use by process|already holds a run/);
+    expect((await readRunConfig(dir)).id).toBe('20250105-000000-r-0001');
+    expect(await readdir(dir)).not.toContain(RUN_FILES.lock);
+  });
+
+  it('createRun refuses a folder that holds anything, and leaves it as it was', async () => {
+    const dir = join(root, 'not-empty');
+    await mkdir(dir);
+    await writeFile(join(dir, 'notes.txt'), 'mine');
+    await expect(createRun(dir, config('not-empty'))).rejects.toThrow(`${dir} is not empty (it holds notes.txt); a run folder must be new or empty`);
+    expect(await readdir(dir)).toEqual(['notes.txt']);
+  });
+
+  it('createRun on read-only storage fails naming the file and leaves no folder, file or lock behind', async () => {
+    const parent = join(root, 'ro');
+    await mkdir(parent);
+    const readOnly: FsLayer = {
+      ...nodeFs,
+      open: (p, flags) =>
+        flags === 'wx' ? Promise.reject(Object.assign(new Error('EROFS: read-only file system, open'), { code: 'EROFS' })) : nodeFs.open(p, flags),
+    };
+    const dir = join(parent, 'a', 'b');
+    await expect(createRun(dir, config('b'), readOnly)).rejects.toThrow(`could not write ${join(dir, RUN_FILES.config)}: EROFS: read-only file system`);
+    expect(await readdir(parent)).toEqual([]);
+  });
+
+  it('a lock whose process is gone is stale: taken over; a live one is refused with its pid', async () => {
+    const dir = join(root, 'locks');
+    await mkdir(dir);
+    await writeFile(join(dir, RUN_FILES.lock), JSON.stringify({ pid: await deadPid(), host: hostname(), since: '' }));
+    const lock = lockRun(dir);
+    expect(JSON.parse(await readFile(join(dir, RUN_FILES.lock), 'utf8')).pid).toBe(process.pid);
+    lock.release();
+    expect(await readdir(dir)).toEqual([]);
+
+    const other = spawn('sleep', ['30']);
+    try {
+      await writeFile(join(dir, RUN_FILES.lock), JSON.stringify({ pid: other.pid, host: hostname(), since: '' }));
+      expect(() => lockRun(dir)).toThrow(`${dir} is in use by process ${other.pid}`);
+      expect(lockState(dir).holder?.pid).toBe(other.pid);
+    } finally {
+      other.kill();
+    }
+  });
+
+  it('a "running" run whose writer is gone reads as failed (interrupted) and is marked so; a live writer’s is left alone', async () => {
+    const runs = join(root, 'stale');
+    const dead = join(runs, '20250106-000000-d-0001');
+    const live = join(runs, '20250106-000000-l-0002');
+    await createRun(dead, config('20250106-000000-d-0001'));
+    await createRun(live, config('20250106-000000-l-0002'));
+    const pid = await deadPid();
+    await writeFile(join(dead, RUN_FILES.lock), JSON.stringify({ pid, host: hostname(), since: '' }));
+    const other = spawn('sleep', ['30']);
+    try {
+      await writeFile(join(live, RUN_FILES.lock), JSON.stringify({ pid: other.pid, host: hostname(), since: '' }));
+      const s = await readRunStatus(dead);
+      expect(s).toMatchObject({ status: 'failed' });
+      expect(s.reason).toMatch(new RegExp(`^interrupted: process ${pid} stopped during the run`));
+      expect(JSON.parse(await readFile(join(dead, RUN_FILES.status), 'utf8'))).toMatchObject({ status: 'failed', reason: s.reason });
+      expect(await readdir(dead)).not.toContain(RUN_FILES.lock);
+      expect((await readRunStatus(live)).status).toBe('running');
+      // The app's start-up sweep leaves a run alone while a live process (a CLI) holds its lock.
+      expect(await markInterruptedRuns(runs, new Set())).toEqual([]);
+      expect((await listRuns(runs)).map((r) => [r.id, r.status])).toEqual([
+        ['20250106-000000-l-0002', 'running'],
+        ['20250106-000000-d-0001', 'failed'],
+      ]);
+    } finally {
+      other.kill();
+    }
   });
 });

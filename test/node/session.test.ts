@@ -2,15 +2,16 @@
 // slice of real MNIST: the validation split, resume bit-identity, divergence, the best model,
 // and the progress rate limit (with an injected clock, never the wall clock).
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageSet } from '../../src/engine/data';
 import { decodeModelFile } from '../../src/engine/formats/modelfile';
 import type { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { describeDataset, loadMnist, type MnistData } from '../../src/node/datasets';
+import { FileWriteError, nodeFs, type FsLayer } from '../../src/node/files';
 import { ParallelGradients } from '../../src/node/parallel/gradients';
 import { buildRunConfig } from '../../src/node/runs/config';
 import { createRun, readRunStatus, readRunSummary } from '../../src/node/runs/folder';
@@ -245,5 +246,69 @@ describe('TrainingSession', () => {
     const r = await newRun('other-data', { epochs: 1 });
     const other = await loadMnist(await mnistSubset(500, 100));
     await expect(openSession({ run: r.run, data: other, dir: r.dir, resume: true })).rejects.toThrow(/fingerprint/);
+  });
+});
+
+/** The real file system, except that writes of files called `name` (all files: '*') fail with `code`. */
+function failingWrites(name: string, code: string): FsLayer {
+  return {
+    ...nodeFs,
+    async open(path, flags) {
+      const h = await nodeFs.open(path, flags);
+      const target = basename(path).replace(/^\.(.+)\.\d+\.[0-9a-f]+\.tmp$/, '$1');
+      if (flags === 'r' || (name !== '*' && target !== name)) return h;
+      return { ...h, write: () => Promise.reject(Object.assign(new Error(`${code}: simulated, write`), { code })) };
+    },
+  };
+}
+
+describe('TrainingSession and its run folder', () => {
+  it('resume without checkpoint.lenet is refused, naming the file; the metrics are not touched', async () => {
+    const r = await newRun('no-checkpoint', { epochs: 1 });
+    const s = await openSession({ run: r.run, data, dir: r.dir });
+    expect((await s.run()).reason).toBe('done');
+    const metrics = await readFile(join(r.dir, RUN_FILES.metrics), 'utf8');
+    await rm(join(r.dir, RUN_FILES.checkpoint));
+    await expect(openSession({ run: r.run, data, dir: r.dir, resume: true })).rejects.toThrow(
+      `${join(r.dir, RUN_FILES.checkpoint)} is missing: the run cannot be resumed without its checkpoint`,
+    );
+    expect(await readFile(join(r.dir, RUN_FILES.metrics), 'utf8')).toBe(metrics);
+    expect(await readdir(r.dir)).not.toContain(RUN_FILES.lock);
+  });
+
+  it('a second session on a folder that is being trained is refused with the holder’s pid; the first one’s end frees it', async () => {
+    const r = await newRun('locked', { epochs: 1 });
+    const first = await openSession({ run: r.run, data, dir: r.dir });
+    const lock = JSON.parse(await readFile(join(r.dir, RUN_FILES.lock), 'utf8')) as { pid: number };
+    expect(lock.pid).toBe(process.pid);
+    await expect(openSession({ run: r.run, data, dir: r.dir, resume: true })).rejects.toThrow(
+      new RegExp(`is in use by process ${process.pid} \\(a training or resume of this run is still going\\)`),
+    );
+    expect((await first.run()).reason).toBe('done');
+    expect(await readdir(r.dir)).not.toContain(RUN_FILES.lock);
+    const again = await openSession({ run: r.run, data, dir: r.dir, resume: true });
+    expect((await again.run()).reason).toBe('done');
+  });
+
+  it('ENOSPC on the first checkpoint: the run is marked failed with the reason, not left running', async () => {
+    const r = await newRun('enospc-first', { epochs: 1 });
+    const err = await openSession({ run: r.run, data, dir: r.dir, fs: failingWrites(RUN_FILES.checkpoint, 'ENOSPC') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FileWriteError);
+    expect((err as Error).message).not.toMatch(/\.tmp/);
+    const status = await readRunStatus(r.dir);
+    expect(status.status).toBe('failed');
+    expect(status.reason).toMatch(/could not start: could not write .*checkpoint\.lenet: ENOSPC/);
+    expect((await readdir(r.dir)).filter((n) => n.endsWith('.tmp') || n === RUN_FILES.lock)).toEqual([]);
+  });
+
+  it('ENOSPC on everything: the status cannot be written, so the next reader marks the run interrupted', async () => {
+    const r = await newRun('enospc-all', { epochs: 1 });
+    await expect(openSession({ run: r.run, data, dir: r.dir, fs: failingWrites('*', 'ENOSPC') })).rejects.toThrow(/ENOSPC/);
+    const status = await readRunStatus(r.dir);
+    expect(status.status).toBe('failed');
+    expect(status.reason).toMatch(/^interrupted: process \d+ stopped during the run/);
+    // The reader wrote it down and cleared the stale lock: the run can be opened again.
+    expect(JSON.parse(await readFile(join(r.dir, RUN_FILES.status), 'utf8')).status).toBe('failed');
+    expect(await readdir(r.dir)).not.toContain(RUN_FILES.lock);
   });
 });

@@ -3,6 +3,7 @@
 // SIGKILL mid-epoch (reported; the checkpoint loads and the run resumes), bad requests, and shard
 // workers that cannot start or die mid-epoch (the run goes on on one thread and says so).
 
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { buildRunConfig } from '../../src/node/runs/config';
 import { createRun, readRunStatus } from '../../src/node/runs/folder';
 import { readCheckpoint } from '../../src/node/runs/checkpoint';
 import { RUN_FILES, type RunConfig } from '../../src/node/runs/layout';
+import { lockRun } from '../../src/node/runs/lock';
 import { TrainerHost, type RunEvent } from '../../src/node/trainer/host';
 import type { TrainSettings } from '../../src/common/settings';
 import { forkTrainer, type ForkedTrainer } from '../helpers/fork-trainer';
@@ -124,6 +126,10 @@ describe('trainer process', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(events.filter((x) => x.type === 'progress').length).toBe(countAtPause);
     expect((await readRunStatus(dir)).status).toBe('paused');
+    // The trainer process holds the folder's lock while the run lives, paused or not: a CLI
+    // --resume (or any other writer) is refused, naming the trainer's pid.
+    expect(JSON.parse(await readFile(join(dir, RUN_FILES.lock), 'utf8')).pid).toBe(ready.pid);
+    expect(() => lockRun(dir)).toThrow(`${dir} is in use by process ${ready.pid}`);
 
     const running = next('status', (s) => s.status === 'running');
     const moreProgress = next('progress');
@@ -140,6 +146,7 @@ describe('trainer process', () => {
     expect(cp!.resume.history.length).toBeGreaterThanOrEqual(1);
     expect(cp!.loaded.model.isFinite()).toBe(true);
     expect(host.activeRuns()).toEqual([]);
+    expect(existsSync(join(dir, RUN_FILES.lock))).toBe(false);
   });
 
   it('SIGKILL mid-epoch is reported as a failed run; the checkpoint loads and the run resumes to the end', async () => {
@@ -158,6 +165,8 @@ describe('trainer process', () => {
     expect(f.reason).toBe('failed');
     expect(f.error?.message).toMatch(/SIGKILL/);
     expect(host.activeRuns()).toEqual([]);
+    // Its lock names a dead process: whoever reads the folder next sees the run was interrupted.
+    expect(await readRunStatus(dir)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^interrupted: process \d+ stopped/) });
 
     // The checkpoint is an ordinary model file and holds the finished epoch.
     const bytes = await readFile(join(dir, RUN_FILES.checkpoint));

@@ -1,18 +1,19 @@
 // What every command-line tool shares: flag parsing with clear errors, one-line error reports
 // for user mistakes (stack traces only for bugs), and number formatting.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../../engine/augment';
 import { EngineError } from '../../engine/errors';
 import { decodeModelFile, type LoadedModel } from '../../engine/formats/modelfile';
 import type { Kernels } from '../../engine/kernels/types';
 import type { TrainDefaults } from '../../engine/presets';
-import { parseSchedule } from '../../engine/schedule';
+import { parseSchedule, type Schedule } from '../../engine/schedule';
 import type { ModelSpec } from '../../engine/spec';
 import { LIMITS, describeRange, inRange, validateSchedule, type Range } from '../../engine/train-config';
 import { DEFAULT_SEED, type TrainSettings } from '../../common/settings';
-import { FileWriteError } from '../files';
+import { FileWriteError, osReason } from '../files';
+import { KernelsError } from '../load-kernels';
 import { RunFolderError } from '../runs/layout';
 
 /** A mistake in how the command was called: reported with a pointer to --help. */
@@ -27,9 +28,34 @@ export class CliError extends Error {
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
+/**
+ * `--epochs -1` as `--epochs=-1`: node's parser takes a value that starts with a dash for a
+ * forgotten argument ("argument is ambiguous"), so a negative number never reached the range
+ * check that says what is wrong with it.
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = a.startsWith('--') ? a.slice(2) : a.length === 2 && a[0] === '-' ? Object.keys(options).find((k) => options[k].short === a[1]) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(?:\d|\.\d|inf|Infinity|nan)/i.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 export function parseFlags<T extends Options>(argv: string[], options: T, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals, strict: true });
   } catch (e) {
     // node's messages are good but long; keep the first sentence.
     throw new UsageError((e as Error).message.split('\n')[0].replace(/\. To specify.*$/, ''));
@@ -54,15 +80,49 @@ export function numFlag(value: string | undefined, flag: string, lo: number, hi:
   return n;
 }
 
+// ---------------------------------------------------------------- stdout closed early
+
+const stdoutClosedHandlers = new Set<() => void>();
+let stdoutWatched = false;
+
+/**
+ * `npm run -s evaluate -- M --json | head`: when the reader closes the pipe, the next write fails
+ * with EPIPE. The command then ends quietly (no stack trace, exit status unchanged, 0 by default)
+ * instead of crashing on an unhandled 'error' event. A command with something to finish first
+ * (train saving its checkpoint) registers `onClosed` and ends itself; stdout writes are dropped
+ * from then on. runCli calls this for every command; calling it again is harmless.
+ */
+export function endQuietlyWhenStdoutCloses(): void {
+  if (stdoutWatched) return;
+  stdoutWatched = true;
+  let closed = false;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (closed) return;
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    closed = true;
+    // Later writes would fail again: swallow them.
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    if (stdoutClosedHandlers.size === 0) process.exit(process.exitCode ?? 0);
+    for (const h of stdoutClosedHandlers) h();
+  });
+}
+
+/** While registered, a closed stdout calls `handler` instead of ending the process; returns the unregister function. */
+export function onStdoutClosed(handler: () => void): () => void {
+  stdoutClosedHandlers.add(handler);
+  return () => stdoutClosedHandlers.delete(handler);
+}
+
 /** Runs a CLI main: user errors become one line on stderr and exit code 1 (usage: 2). */
 export async function runCli(name: string, main: () => Promise<void>): Promise<void> {
+  endQuietlyWhenStdoutCloses();
   try {
     await main();
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || (e instanceof KernelsError && e.usage)) {
       process.stderr.write(`${name}: ${e.message}\nTry '${name} --help'.\n`);
       process.exitCode = 2;
-    } else if (e instanceof EngineError || e instanceof FileWriteError || e instanceof CliError || e instanceof RunFolderError) {
+    } else if (e instanceof EngineError || e instanceof FileWriteError || e instanceof CliError || e instanceof RunFolderError || e instanceof KernelsError) {
       process.stderr.write(`${name}: ${e.message}\n`);
       process.exitCode = 1;
     } else {
@@ -183,6 +243,34 @@ export function rangeFlag(value: string | undefined, flag: string, r: Range): nu
   return n;
 }
 
+/** --schedule: a bad value is a bad option (exit 2), said with the flag's name. */
+export function scheduleFlag(value: string | undefined): Schedule | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return validateSchedule(parseSchedule(value));
+  } catch (e) {
+    if (e instanceof EngineError) throw new UsageError(`--schedule: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * --data: the folder must exist and be a folder; said at once, with the flag, rather than as a
+ * missing file inside it. undefined (the bundled MNIST) passes.
+ */
+export async function dataFlag(value: string | undefined): Promise<void> {
+  if (value === undefined) return;
+  let isDir: boolean;
+  try {
+    isDir = (await stat(value)).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CliError(`--data: the folder ${value} does not exist`);
+    throw new CliError(`--data: cannot read ${value}: ${osReason(e)}`);
+  }
+  if (!isDir) throw new CliError(`--data: ${value} is a file; give the folder that holds the MNIST IDX files`);
+}
+
 /** --epochs … --seed over a preset's defaults: the TrainSettings the flags ask for. */
 export function settingsFromFlags(f: HyperFlags, d: TrainDefaults): TrainSettings {
   return {
@@ -191,7 +279,7 @@ export function settingsFromFlags(f: HyperFlags, d: TrainDefaults): TrainSetting
     lr: rangeFlag(f.lr, '--lr', LIMITS.lr) ?? d.lr,
     momentum: rangeFlag(f.momentum, '--momentum', LIMITS.momentum) ?? d.momentum,
     decay: rangeFlag(f.decay, '--decay', LIMITS.decay) ?? d.decay,
-    schedule: f.schedule !== undefined ? validateSchedule(parseSchedule(f.schedule)) : { ...d.schedule },
+    schedule: scheduleFlag(f.schedule) ?? { ...d.schedule },
     seed: rangeFlag(f.seed, '--seed', LIMITS.seed) ?? DEFAULT_SEED,
   };
 }

@@ -1,11 +1,12 @@
 // `npm run experiments -- seed-study`: the seed project's comparison, reproduced with our engine.
 
-import { mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { PRESETS, presetNames } from '../../engine/presets';
-import { parseSchedule, formatSchedule } from '../../engine/schedule';
-import { LIMITS, validateSchedule } from '../../engine/train-config';
+import { formatSchedule } from '../../engine/schedule';
+import { LIMITS } from '../../engine/train-config';
+import { checkNewFolder, mkdirs } from '../files';
+import { RunFolderError } from '../runs/layout';
 import { DEFAULT_SEED } from '../../common/settings';
 import { loadMnist } from '../datasets';
 import { loadKernels } from '../load-kernels';
@@ -15,6 +16,7 @@ import {
   describeMachine,
   gitCommit,
   mergeStudies,
+  planStudy,
   readStudy,
   resultsTable,
   runStudy,
@@ -30,6 +32,7 @@ import {
   UsageError,
   augmentFromFlags,
   bar,
+  dataFlag,
   duration,
   formatAugment,
   intFlag,
@@ -37,6 +40,7 @@ import {
   parseFlags,
   pct,
   runCli,
+  scheduleFlag,
   thousands,
 } from './common';
 
@@ -62,7 +66,8 @@ Options:
   --limit N          use the first N training images (before the validation hold-out)
   --validation N     training images held out to choose the best epoch (default 5,000, at most
                      a twelfth of the training images)
-  --out DIR          folder for the runs and the report (default runs/seed-study-DATE-TIME)
+  --out DIR          folder for the runs and the report, new or empty (default
+                     runs/seed-study-DATE-TIME): a study's report is never overwritten
   --threads N        data-parallel threads per run (default: all cores, here ${defaultThreads()}; a network
                      with batch norm uses only as many as keep ${MIN_BATCHNORM_SHARD} images per thread, ${MIN_BATCHNORM_SHARD_MSE} with MSE)
   --seed S           seed of every run: initialisation, shuffling, split, distortions (default 1)
@@ -113,15 +118,27 @@ async function seedStudy(argv: string[]): Promise<void> {
   const validation = rangeFlag(f.validation, '--validation', LIMITS.validation);
   const threads = intFlag(f.threads, '--threads', 1, 64) ?? defaultThreads();
   const seed = rangeFlag(f.seed, '--seed', LIMITS.seed) ?? DEFAULT_SEED;
-  const schedule = f.schedule !== undefined ? validateSchedule(parseSchedule(f.schedule)) : undefined;
+  const schedule = scheduleFlag(f.schedule);
   const augment = augmentFromFlags(f);
-  const out = resolve(f.out ?? `runs/seed-study-${stamp()}`);
+  const outGiven = f.out ?? `runs/seed-study-${stamp()}`;
+  const out = resolve(outGiven);
   const command = `npm run experiments -- seed-study ${argv.join(' ')}`.trim();
+  // Paths first, before the data loads: the study folder must be new or empty (a study's report
+  // is never overwritten) and writable.
+  await dataFlag(f.data);
+  await checkNewFolder(outGiven, 'the study folder (--out)');
 
   const kernels = loadKernels();
   const loadStart = loadavg();
   const data = await loadMnist(f.data);
-  await mkdir(out, { recursive: true });
+  const options = { presets, epochs, limit, validation, seed, threads, schedule, augment, out, data, dataPath: f.data ?? null, kernels: kernels.kernels };
+  try {
+    planStudy(options); // an impossible split fails here, before the folder exists
+  } catch (e) {
+    if (e instanceof RunFolderError) throw new UsageError(e.message.replace('the validation count', '--validation'));
+    throw e;
+  }
+  await mkdirs(out);
   const started = new Date();
   const t0 = performance.now();
   const err = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -129,43 +146,40 @@ async function seedStudy(argv: string[]): Promise<void> {
   err(`kernels ${kernels.name}, ${threads} thread${threads > 1 ? 's' : ''} per run, seed ${seed}, augmentation ${formatAugment(augment)}`);
 
   const progressBar = new ProgressBar();
-  const runs = await runStudy(
-    { presets, epochs, limit, validation, seed, threads, schedule, augment, out, data, dataPath: f.data ?? null, kernels: kernels.kernels },
-    {
-      runStart(i, total, run, dir) {
-        const c = run.settings;
-        err(
-          `[${i + 1}/${total}] ${run.preset}: ${c.epochs} epochs, batch ${c.batchSize}, lr ${c.lr} ${formatSchedule(c.schedule)}, momentum ${c.momentum}, ` +
-            `decay ${c.decay}; ${thousands(run.trainCount)} training / ${thousands(run.validation)} validation images → ${dir}`,
-        );
-      },
-      progress(i, total, run, p) {
-        progressBar.update(() => {
-          const f = p.epochSeen / p.epochImages;
-          return `[${i + 1}/${total}] ${run.preset} epoch ${p.epoch}/${run.settings.epochs} ${bar(f)} ${pct(f, 0)} ${thousands(p.imagesPerSecond)} img/s loss ${p.epochLoss.toFixed(4)} run ETA ${duration(p.etaSeconds)}`;
-        });
-      },
-      epoch(i, total, run, m) {
-        progressBar.clear();
-        const val = m.validationAccuracy !== undefined ? `  val err ${pct(1 - m.validationAccuracy)}` : '';
-        err(
-          `[${i + 1}/${total}] ${run.preset} epoch ${String(m.epoch).padStart(String(run.settings.epochs).length)}/${run.settings.epochs}  ` +
-            `loss ${m.trainLoss.toFixed(4)}  train err ${pct(1 - m.trainAccuracy)}${val}  test err ${pct(1 - m.testAccuracy)}  ${m.seconds.toFixed(1)} s  ${thousands(m.imagesPerSecond)} img/s`,
-        );
-      },
-      notice(i, total, run, message) {
-        progressBar.clear();
-        err(`[${i + 1}/${total}] ${run.preset}: ${message}`);
-      },
-      runEnd(i, total, r) {
-        progressBar.clear();
-        err(
-          `[${i + 1}/${total}] ${r.preset} ${r.status}${r.reason ? `: ${r.reason}` : ''}; final test error ${r.finalTestError === null ? '—' : pct(r.finalTestError)}, ` +
-            `best epoch ${r.bestEpoch ?? '—'} by validation`,
-        );
-      },
+  const runs = await runStudy(options, {
+    runStart(i, total, run, dir) {
+      const c = run.settings;
+      err(
+        `[${i + 1}/${total}] ${run.preset}: ${c.epochs} epochs, batch ${c.batchSize}, lr ${c.lr} ${formatSchedule(c.schedule)}, momentum ${c.momentum}, ` +
+          `decay ${c.decay}; ${thousands(run.trainCount)} training / ${thousands(run.validation)} validation images → ${dir}`,
+      );
     },
-  );
+    progress(i, total, run, p) {
+      progressBar.update(() => {
+        const f = p.epochSeen / p.epochImages;
+        return `[${i + 1}/${total}] ${run.preset} epoch ${p.epoch}/${run.settings.epochs} ${bar(f)} ${pct(f, 0)} ${thousands(p.imagesPerSecond)} img/s loss ${p.epochLoss.toFixed(4)} run ETA ${duration(p.etaSeconds)}`;
+      });
+    },
+    epoch(i, total, run, m) {
+      progressBar.clear();
+      const val = m.validationAccuracy !== undefined ? `  val err ${pct(1 - m.validationAccuracy)}` : '';
+      err(
+        `[${i + 1}/${total}] ${run.preset} epoch ${String(m.epoch).padStart(String(run.settings.epochs).length)}/${run.settings.epochs}  ` +
+          `loss ${m.trainLoss.toFixed(4)}  train err ${pct(1 - m.trainAccuracy)}${val}  test err ${pct(1 - m.testAccuracy)}  ${m.seconds.toFixed(1)} s  ${thousands(m.imagesPerSecond)} img/s`,
+      );
+    },
+    notice(i, total, run, message) {
+      progressBar.clear();
+      err(`[${i + 1}/${total}] ${run.preset}: ${message}`);
+    },
+    runEnd(i, total, r) {
+      progressBar.clear();
+      err(
+        `[${i + 1}/${total}] ${r.preset} ${r.status}${r.reason ? `: ${r.reason}` : ''}; final test error ${r.finalTestError === null ? '—' : pct(r.finalTestError)}, ` +
+          `best epoch ${r.bestEpoch ?? '—'} by validation`,
+      );
+    },
+  });
 
   const dataset = data.train;
   const study: StudyResult = {
@@ -201,7 +215,7 @@ async function merge(argv: string[]): Promise<void> {
     }
   }
   const out = resolve(f.out);
-  await mkdir(out, { recursive: true });
+  await mkdirs(out);
   const study = mergeStudies(parts, f.title);
   await writeStudyReport(out, study);
   process.stdout.write(`${resultsTable(study.runs)}\n\nReport: ${resolve(out, 'report.md')}\n`);

@@ -1,6 +1,7 @@
 // `npm run train`: train a preset on MNIST from the command line.
 
-import { basename, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { encodeModelFile } from '../../engine/formats/modelfile';
 import { Model } from '../../engine/model';
 import { DEFAULT_PRESET, PRESETS, presetNames } from '../../engine/presets';
@@ -8,20 +9,25 @@ import { formatSchedule } from '../../engine/schedule';
 import { LIMITS, describeRange } from '../../engine/train-config';
 import { trainConfigOf, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
-import { writeFileAtomic, removeStaleTempFiles } from '../files';
+import { checkOutputFile, writeFileAtomic, removeStaleTempFiles } from '../files';
 import { loadKernels, type KernelChoice } from '../load-kernels';
-import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, defaultThreads, threadsFor } from '../parallel/gradients';
+import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, defaultThreads, minBatchNormShard, threadsFor } from '../parallel/gradients';
 import { RUN_ID_PATTERN, type EpochMetrics } from '../../common/records';
 import { buildRunConfig } from '../runs/config';
-import { createRun, newRunId, readRunConfig } from '../runs/folder';
-import { type RunConfig, RunFolderError } from '../runs/layout';
+import { checkNewRunFolder, newRunId, openNewRun, readRunConfig } from '../runs/folder';
+import { RUN_FILES, type RunConfig, RunFolderError } from '../runs/layout';
+import { lockRun, type RunLock } from '../runs/lock';
+import type { ModelSpec } from '../../engine/spec';
 import { TrainingSession, threadedGradients } from '../trainer/session';
 import {
   AUGMENT_HELP,
   AUGMENT_OPTIONS,
+  CliError,
   ProgressBar,
   UsageError,
   augmentFromFlags,
+  dataFlag,
+  onStdoutClosed,
   bar,
   duration,
   formatAugment,
@@ -75,9 +81,11 @@ ${AUGMENT_HELP}
                      (the epoch with the best validation accuracy). DIR must be new or empty
   --validation N     hold out N of the training images (seeded by --seed) to choose the best model;
                      default 5000 (at most a twelfth of the images) with --run-dir, else 0
-  --resume DIR       continue the run in DIR from its checkpoint with its own settings and dataset
-                     (--data may point at a copy; --out, --json and --threads still apply). With the
-                     same --threads, an epoch-boundary resume ends bit-identical to an unbroken run
+  --resume DIR       continue the run in DIR from its checkpoint.lenet (required) with its own
+                     settings and dataset (--data may point at a copy; --out, --json and --threads
+                     still apply). With the same --threads, an epoch-boundary resume ends
+                     bit-identical to an unbroken run. A run still training (here or in the app:
+                     its run.lock names the process) is refused
   -h, --help         show this help
 
 ${CSV_HELP}
@@ -90,7 +98,11 @@ ${Object.values(PRESETS)
   })
   .join('\n')}
 
-Exit status: 0 on success, 1 on bad data, files or divergence, 2 on bad options, 130 when Ctrl+C
+Paths (--out, --data, --run-dir) are checked before any training. LENET_KERNELS, when set, must
+be auto, wasm, wasm-simd, wasm-relaxed-simd or js.
+
+Exit status: 0 on success (also when the reader of stdout goes away: the run stops quietly, a
+--run-dir run checkpointed), 1 on bad data, files or divergence, 2 on bad options, 130 when Ctrl+C
 stopped a --run-dir run (its checkpoint is saved).
 `;
 
@@ -165,15 +177,34 @@ async function main(argv: string[]): Promise<void> {
   if (f.resume !== undefined) {
     const given = RUN_FLAGS.filter((k) => f[k] !== undefined);
     if (given.length) throw new UsageError(`--resume continues a run with its own settings; drop ${given.map((k) => `--${k}`).join(', ')}`);
+    // Every path is checked before the slow work (data, model), so a mistake fails at once.
+    await dataFlag(f.data);
+    if (f.out !== undefined) await checkOutputFile(f.out);
     const dir = resolve(f.resume);
     const run = await readRunConfig(dir);
-    await removeStaleTempFiles(dir); // left by a process killed mid-save
-    const kernels = loadKernels();
-    // The dataset the run was trained on, unless --data points at a copy (the fingerprint must match).
-    const data = await loadMnist(f.data ?? run.dataset.path ?? undefined);
-    const threads = threadsFlag ?? run.threads ?? threadsFor(run.spec, run.settings.batchSize, defaultThreads());
-    const preset = PRESETS[run.preset];
-    await train({ run, dir, resume: true, data, threads, json, log, kernels, out: f.out, presetLabel: preset ? preset.name : run.preset });
+    // One writer: refused while the run is still training elsewhere (this CLI, the app).
+    const lock = lockRun(dir);
+    try {
+      const checkpoint = join(dir, RUN_FILES.checkpoint);
+      if (
+        !(await stat(checkpoint).then(
+          (st) => st.isFile(),
+          () => false,
+        ))
+      ) {
+        throw new CliError(`${checkpoint} is missing: the run cannot be resumed without its checkpoint (its status says nothing about that)`);
+      }
+      await removeStaleTempFiles(dir); // left by a process killed mid-save
+      const kernels = loadKernels();
+      // The dataset the run was trained on, unless --data points at a copy (the fingerprint must match).
+      const data = await loadMnist(f.data ?? run.dataset.path ?? undefined);
+      const threads = threadsFlag ?? run.threads ?? threadsFor(run.spec, run.settings.batchSize, defaultThreads());
+      warnSmallShards(run.spec, run.settings.batchSize, threads);
+      const preset = PRESETS[run.preset];
+      await train({ run, dir, lock, resume: true, data, threads, json, log, kernels, out: f.out, presetLabel: preset ? preset.name : run.preset });
+    } finally {
+      lock.release(); // the session released it already unless something failed before it opened
+    }
     return;
   }
 
@@ -192,37 +223,69 @@ async function main(argv: string[]): Promise<void> {
   else if (!runDir) settings.validation = 0;
   // Explicit --threads is obeyed; the default keeps batch norm shards large enough.
   const threads = threadsFlag ?? threadsFor(preset.spec, settings.batchSize, defaultThreads());
+  warnSmallShards(preset.spec, settings.batchSize, threads);
+
+  // Every path is checked before the slow work (data, model, epoch 1), so a mistake fails at once.
+  await dataFlag(f.data);
+  if (f.out !== undefined) await checkOutputFile(f.out);
+  if (f['run-dir'] !== undefined) await checkNewRunFolder(f['run-dir']);
 
   const kernels = loadKernels();
   const data = await loadMnist(f.data);
   const model = new Model(preset.spec, kernels.kernels).init(trainConfigOf(settings).seed);
-  if (f.init !== undefined) {
-    const loaded = await readModel(f.init, preset.spec);
-    model.loadTensors(new Map(loaded.model.namedTensors().map((t) => [t.name, t])), f.init);
-  }
-  let run: RunConfig;
   try {
-    run = buildRunConfig({
-      id: runDir ? runIdFor(runDir, preset.name) : 'cli',
-      preset,
-      settings,
-      dataset: describeDataset(data, f.data !== undefined ? resolve(f.data) : null),
-      init: f.init !== undefined ? resolve(f.init) : null,
-      threads,
-    });
-  } catch (e) {
-    if (e instanceof RunFolderError) throw new UsageError(e.message.replace('the validation count', '--validation'));
-    throw e;
+    if (f.init !== undefined) {
+      const loaded = await readModel(f.init, preset.spec);
+      model.loadTensors(new Map(loaded.model.namedTensors().map((t) => [t.name, t])), f.init);
+    }
+    let run: RunConfig;
+    try {
+      run = buildRunConfig({
+        id: runDir ? runIdFor(runDir, preset.name) : 'cli',
+        preset,
+        settings,
+        dataset: describeDataset(data, f.data !== undefined ? resolve(f.data) : null),
+        init: f.init !== undefined ? resolve(f.init) : null,
+        threads,
+      });
+    } catch (e) {
+      if (e instanceof RunFolderError) throw new UsageError(e.message.replace('the validation count', '--validation'));
+      throw e;
+    }
+    const lock = runDir ? await openNewRun(runDir, run) : undefined;
+    try {
+      await train({ run, dir: runDir, lock, resume: false, data, threads, json, log, kernels, out: f.out, presetLabel: preset.name, model, init: f.init });
+    } finally {
+      lock?.release();
+    }
+  } finally {
+    model.dispose();
   }
-  if (runDir) await createRun(runDir, run);
-  await train({ run, dir: runDir, resume: false, data, threads, json, log, kernels, out: f.out, presetLabel: preset.name, model, init: f.init }).finally(() =>
-    model.dispose(),
+}
+
+/**
+ * An explicit --threads that splits a batch-norm network's batches into shards smaller than the
+ * default allows: each thread normalises its shard with that shard's own statistics, and tiny
+ * shards can cost most of the accuracy. Obeyed, but said.
+ */
+function warnSmallShards(spec: ModelSpec, batchSize: number, threads: number): void {
+  if (!spec.layers.some((l) => l.type === 'batchnorm') || threads <= 1) return;
+  const min = minBatchNormShard(spec);
+  const shard = Math.floor(batchSize / threads);
+  if (shard >= min) return;
+  const safe = threadsFor(spec, batchSize, threads);
+  process.stderr.write(
+    `${NAME}: warning: --threads ${threads} splits each batch of ${batchSize} into shards of ${shard} image${shard === 1 ? '' : 's'}; ` +
+      `batch norm normalises each shard on its own, and shards under ${min} images can cost much accuracy. ` +
+      `Use --threads ${safe} or fewer (the default), or a larger --batch\n`,
   );
 }
 
 interface TrainContext {
   run: RunConfig;
   dir: string | undefined;
+  /** The run folder's lock, held since the folder was created or the resume began; the session releases it. */
+  lock?: RunLock;
   resume: boolean;
   data: MnistData;
   threads: number;
@@ -241,104 +304,125 @@ async function train(c: TrainContext): Promise<void> {
   // Before open: a notice can come while the session starts (workers that cannot start).
   const progress = new ProgressBar();
   const history: EpochRecord[] = [];
-  const session = await TrainingSession.open({
-    run,
-    data,
-    dir: c.dir,
-    resume: c.resume,
-    kernels: c.kernels.kernels,
-    model: c.model,
-    // The CLI evaluates in batches of 500 (its published numbers are made that way).
-    evalBatch: 500,
-    gradients: threadedGradients(c.threads, config.batchSize),
-    hooks: {
-      progress: (p) =>
-        progress.update(
-          () =>
-            `epoch ${p.epoch}/${config.epochs} ${bar(p.epochSeen / p.epochImages)} ${pct(p.epochSeen / p.epochImages, 0)} ${thousands(p.imagesPerSecond)} img/s ` +
-            `ETA ${duration((p.epochImages - p.epochSeen) / p.imagesPerSecond)} loss ${p.epochLoss.toFixed(4)}`,
-        ),
-      // Worker threads that could not start or failed: the run goes on on one thread; said once.
-      notice: (message) => {
-        progress.clear();
-        process.stderr.write(`${NAME}: ${message}\n`);
-      },
-      epoch: async (m, _confusion, model) => {
-        progress.clear();
-        const rec: EpochRecord = {
-          epoch: m.epoch,
-          trainLoss: m.trainLoss,
-          trainAccuracy: m.trainAccuracy,
-          testLoss: m.testLoss,
-          testAccuracy: m.testAccuracy,
-          seconds: m.seconds,
-          imagesPerSecond: m.imagesPerSecond,
-          lr: m.lr,
-        };
-        history.push(rec);
-        if (json) process.stdout.write(`${JSON.stringify(rec)}\n`);
-        log(
-          `epoch ${String(m.epoch).padStart(String(config.epochs).length)}/${config.epochs}  train loss ${rec.trainLoss.toFixed(4)} acc ${pct(rec.trainAccuracy)}  ` +
-            (m.validationAccuracy !== undefined ? `val acc ${pct(m.validationAccuracy)}  ` : '') +
-            `test loss ${rec.testLoss.toFixed(4)} acc ${pct(rec.testAccuracy)}  ${rec.seconds.toFixed(1)} s  ${thousands(rec.imagesPerSecond)} img/s  lr ${rec.lr.toPrecision(3)}`,
-        );
-        if (c.out !== undefined) {
-          const bytes = encodeModelFile(model, {
-            preset: run.preset,
-            training: { ...config, epochsDone: m.epoch, limit: run.limit, data: basename(data.dir) },
-            metrics: { final: rec, history },
-            dataset: data.fingerprint,
-          });
-          await writeFileAtomic(c.out, bytes);
-        }
-      },
-    },
-  });
-  const model = session.model;
-  log(
-    `${c.presetLabel}: ${thousands(model.parameterCount)} parameters, ${thousands(model.macs)} multiply-adds per image; ` +
-      `${thousands(session.data.train.count)} training / ${thousands(data.test.count)} test images from ${data.dir}`,
-  );
-  log(
-    `epochs ${config.epochs}, batch ${config.batchSize}, lr ${config.lr} (${formatSchedule(config.schedule)}), momentum ${config.momentum}, ` +
-      `decay ${config.decay}, seed ${config.seed}${config.shuffle ? '' : ', no shuffle'}${c.init ? `, init from ${c.init}` : ''}` +
-      `${config.augment ? `, augmentation ${formatAugment(config.augment)}` : ''}`,
-  );
-  log(`kernels: ${c.kernels.name}, threads: ${c.threads}`);
-  if (c.dir) {
-    log(
-      c.resume
-        ? `resuming ${c.dir} after epoch ${session.epochsDone} of ${config.epochs}`
-        : `run folder ${c.dir}; ${thousands(run.validation)} training images held out to choose best.lenet`,
-    );
-  }
-
-  // Ctrl+C on a run folder checkpoints first, so --resume can continue exactly there.
+  // Ctrl+C on a run folder checkpoints first, so --resume can continue exactly there. The handler
+  // is in place before the session opens (a Ctrl+C while it opens ends the run at its first
+  // batch, checkpointed), and stays for repeats: a terminal signals the whole process group, npm
+  // forwards the signal once more, and a second SIGINT must not kill the save in progress.
   let interrupted = false;
+  let stdoutClosed = false;
+  let session: TrainingSession | null = null;
   const onSigint = (): void => {
+    if (interrupted) {
+      process.stderr.write(`${NAME}: saving the checkpoint, one moment\n`);
+      return;
+    }
     interrupted = true;
-    session.cancel();
+    session?.cancel();
   };
-  if (c.dir) process.once('SIGINT', onSigint);
-  const outcome = await session.run();
-  session.dispose();
-  process.removeListener('SIGINT', onSigint);
-  progress.clear();
-  if (outcome.reason === 'diverged' || outcome.reason === 'failed') throw outcome.error ?? new Error(`training ${outcome.reason}`);
-  if (outcome.reason === 'cancelled') {
-    process.stderr.write(`${NAME}: interrupted; checkpoint saved, continue with --resume ${c.dir}\n`);
-    process.exitCode = interrupted ? 130 : 1;
-    return;
-  }
-  const last = session.history[session.history.length - 1];
-  if (!last) return;
-  log(
-    `final test accuracy ${pct(last.testAccuracy)} (error ${pct(1 - last.testAccuracy)})${c.out ? `; model saved to ${c.out}` : c.dir ? '' : '; use --out FILE.lenet to save the model'}`,
-  );
-  if (c.dir) {
+  if (c.dir) process.on('SIGINT', onSigint);
+  // A reader that closes stdout (--json | head) ends the run the same way, quietly.
+  const offStdout = onStdoutClosed(() => {
+    stdoutClosed = true;
+    session?.cancel();
+  });
+  try {
+    session = await TrainingSession.open({
+      run,
+      data,
+      dir: c.dir,
+      lock: c.lock,
+      resume: c.resume,
+      kernels: c.kernels.kernels,
+      model: c.model,
+      // The CLI evaluates in batches of 500 (its published numbers are made that way).
+      evalBatch: 500,
+      gradients: threadedGradients(c.threads, config.batchSize),
+      hooks: {
+        progress: (p) =>
+          progress.update(
+            () =>
+              `epoch ${p.epoch}/${config.epochs} ${bar(p.epochSeen / p.epochImages)} ${pct(p.epochSeen / p.epochImages, 0)} ${thousands(p.imagesPerSecond)} img/s ` +
+              `ETA ${duration((p.epochImages - p.epochSeen) / p.imagesPerSecond)} loss ${p.epochLoss.toFixed(4)}`,
+          ),
+        // Worker threads that could not start or failed: the run goes on on one thread; said once.
+        notice: (message) => {
+          progress.clear();
+          process.stderr.write(`${NAME}: ${message}\n`);
+        },
+        epoch: async (m, _confusion, model) => {
+          progress.clear();
+          const rec: EpochRecord = {
+            epoch: m.epoch,
+            trainLoss: m.trainLoss,
+            trainAccuracy: m.trainAccuracy,
+            testLoss: m.testLoss,
+            testAccuracy: m.testAccuracy,
+            seconds: m.seconds,
+            imagesPerSecond: m.imagesPerSecond,
+            lr: m.lr,
+          };
+          history.push(rec);
+          if (json) process.stdout.write(`${JSON.stringify(rec)}\n`);
+          log(
+            `epoch ${String(m.epoch).padStart(String(config.epochs).length)}/${config.epochs}  train loss ${rec.trainLoss.toFixed(4)} acc ${pct(rec.trainAccuracy)}  ` +
+              (m.validationAccuracy !== undefined ? `val acc ${pct(m.validationAccuracy)}  ` : '') +
+              `test loss ${rec.testLoss.toFixed(4)} acc ${pct(rec.testAccuracy)}  ${rec.seconds.toFixed(1)} s  ${thousands(rec.imagesPerSecond)} img/s  lr ${rec.lr.toPrecision(3)}`,
+          );
+          if (c.out !== undefined) {
+            const bytes = encodeModelFile(model, {
+              preset: run.preset,
+              training: { ...config, epochsDone: m.epoch, limit: run.limit, data: basename(data.dir) },
+              metrics: { final: rec, history },
+              dataset: data.fingerprint,
+            });
+            await writeFileAtomic(c.out, bytes);
+          }
+        },
+      },
+    });
+    const model = session.model;
     log(
-      `run folder ${c.dir}: checkpoint.lenet${session.best ? `, best.lenet (epoch ${session.best.epoch}, validation ${pct(session.best.validationAccuracy)})` : ''}`,
+      `${c.presetLabel}: ${thousands(model.parameterCount)} parameters, ${thousands(model.macs)} multiply-adds per image; ` +
+        `${thousands(session.data.train.count)} training / ${thousands(data.test.count)} test images from ${data.dir}`,
     );
+    log(
+      `epochs ${config.epochs}, batch ${config.batchSize}, lr ${config.lr} (${formatSchedule(config.schedule)}), momentum ${config.momentum}, ` +
+        `decay ${config.decay}, seed ${config.seed}${config.shuffle ? '' : ', no shuffle'}${c.init ? `, init from ${c.init}` : ''}` +
+        `${config.augment ? `, augmentation ${formatAugment(config.augment)}` : ''}`,
+    );
+    log(`kernels: ${c.kernels.name}, threads: ${c.threads}`);
+    if (c.dir) {
+      log(
+        c.resume
+          ? `resuming ${c.dir} after epoch ${session.epochsDone} of ${config.epochs}`
+          : `run folder ${c.dir}; ${thousands(run.validation)} training images held out to choose best.lenet`,
+      );
+    }
+
+    if (interrupted || stdoutClosed) session.cancel();
+    const outcome = await session.run();
+    session.dispose();
+    progress.clear();
+    if (stdoutClosed && outcome.reason === 'cancelled') return;
+    if (outcome.reason === 'diverged' || outcome.reason === 'failed') throw outcome.error ?? new Error(`training ${outcome.reason}`);
+    if (outcome.reason === 'cancelled') {
+      process.stderr.write(c.dir ? `${NAME}: interrupted; checkpoint saved, continue with --resume ${c.dir}\n` : `${NAME}: interrupted\n`);
+      process.exitCode = interrupted ? 130 : 1;
+      return;
+    }
+    const last = session.history[session.history.length - 1];
+    if (!last) return;
+    log(
+      `final test accuracy ${pct(last.testAccuracy)} (error ${pct(1 - last.testAccuracy)})${c.out ? `; model saved to ${c.out}` : c.dir ? '' : '; use --out FILE.lenet to save the model'}`,
+    );
+    if (c.dir) {
+      log(
+        `run folder ${c.dir}: checkpoint.lenet${session.best ? `, best.lenet (epoch ${session.best.epoch}, validation ${pct(session.best.validationAccuracy)})` : ''}`,
+      );
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    offStdout();
   }
 }
 

@@ -18,7 +18,7 @@ import { describeDataset, type MnistData } from '../datasets';
 import { writeFileAtomic } from '../files';
 import { threadsFor } from '../parallel/gradients';
 import { buildRunConfig } from '../runs/config';
-import { createRun, newRunId } from '../runs/folder';
+import { newRunId, openNewRun } from '../runs/folder';
 import type { RunConfig } from '../runs/layout';
 import { EVAL_BATCH, TrainingSession, threadedGradients, type ProgressInfo } from '../trainer/session';
 import { renderLineChart, type Series } from './svg';
@@ -178,24 +178,37 @@ export function summarise(
   return r;
 }
 
+/**
+ * Every run's RunConfig, built before anything is trained or written: an impossible split (more
+ * validation images than --limit leaves) fails here, for the first preset it breaks, with no
+ * folder created.
+ */
+export function planStudy(o: StudyOptions): RunConfig[] {
+  const dataset = describeDataset(o.data, o.dataPath);
+  return o.presets.map((name) => {
+    const settings = studySettings(name, o);
+    if (o.augment) settings.augment = { ...o.augment };
+    return buildRunConfig({ id: newRunId(name), preset: { name, spec: PRESETS[name].spec }, settings, dataset });
+  });
+}
+
 /** Trains every preset in turn, each into its own run folder under `o.out`. */
 export async function runStudy(o: StudyOptions, hooks: StudyHooks = {}): Promise<RunResult[]> {
   const results: RunResult[] = [];
-  const dataset = describeDataset(o.data, o.dataPath);
+  const plans = planStudy(o);
   const total = o.presets.length;
-  for (const [i, name] of o.presets.entries()) {
-    const preset = PRESETS[name];
-    const settings = studySettings(name, o);
-    if (o.augment) settings.augment = { ...o.augment };
-    const run = buildRunConfig({ id: newRunId(name), preset: { name, spec: preset.spec }, settings, dataset });
+  for (const [i, run] of plans.entries()) {
+    const name = run.preset;
+    const settings = run.settings;
     const dir = join(o.out, run.id);
-    await createRun(dir, run);
+    const lock = await openNewRun(dir, run);
     hooks.runStart?.(i, total, run, dir);
     const shards = threadsFor(run.spec, run.settings.batchSize, o.threads);
     const session = await TrainingSession.open({
       run,
       data: o.data,
       dir,
+      lock,
       kernels: o.kernels,
       // The session closes the workers when the run ends.
       gradients: shards > 1 ? threadedGradients(shards, run.settings.batchSize) : undefined,

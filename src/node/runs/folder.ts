@@ -1,7 +1,7 @@
 // Reading and writing run folders (layout.ts has what each file holds): creating a run, its
 // status and progress files, and listing runs for the app.
 
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../engine/errors';
 import {
@@ -16,7 +16,8 @@ import {
   type RunSummary,
 } from '../../common/records';
 import { arr } from '../../common/schema';
-import { nodeFs, writeFileAtomic, type FsLayer } from '../files';
+import { FileWriteError, checkNewFolder, mkdirs, nodeFs, removeFolders, writeFileAtomic, type FsLayer } from '../files';
+import { breakStaleLock, lockRun, lockState, type RunLock } from './lock';
 import { RUN_FILES, RunFolderError, readJson, runStatusSchema, storedRunConfigSchema, type RunConfig, type RunStatusFile } from './layout';
 import { LossCurve, curveSchema, type CurveState } from './loss-curve';
 
@@ -25,18 +26,68 @@ function writeJson(dir: string, name: string, value: unknown, fsl: FsLayer): Pro
 }
 
 /**
- * Creates the run folder with run.json and an initial status. The folder may exist if empty
- * (the CLI's --run-dir), never if it already holds a run. `config` comes from buildRunConfig over
- * settings checked where they entered (IPC, CLI flags); the trainer checks run.json when it reads it.
+ * Creates the run folder with run.json and an initial status, and returns it locked (lock.ts) for
+ * the caller, who trains it and releases the lock. The folder may exist if empty (the CLI's
+ * --run-dir), never if it holds anything, a run least of all. Two processes creating the same
+ * folder at once: one wins, the other gets RUN_LOCKED or RUN_EXISTS. On failure nothing is left
+ * behind (no files, no folders it made). `config` comes from buildRunConfig over settings checked
+ * where they entered (IPC, CLI flags); the trainer checks run.json when it reads it.
  */
+export async function openNewRun(dir: string, config: RunConfig, fsl: FsLayer = nodeFs): Promise<RunLock> {
+  const made = await mkdirs(dir, fsl);
+  let lock: RunLock;
+  try {
+    lock = lockRun(dir);
+  } catch (e) {
+    await removeFolders(made);
+    throw e;
+  }
+  const written: string[] = [];
+  try {
+    const existing = (await readdir(dir)).filter((n) => n !== RUN_FILES.lock);
+    if (existing.includes(RUN_FILES.config)) throw new RunFolderError('RUN_EXISTS', `${dir} already holds a run (resume it instead)`);
+    if (existing.length) {
+      throw new RunFolderError(
+        'RUN_EXISTS',
+        `${dir} is not empty (it holds ${existing.length > 1 ? `${existing.length} entries such as ` : ''}${existing[0]}); a run folder must be new or empty`,
+      );
+    }
+    const write = async (name: string, value: unknown): Promise<void> => {
+      written.push(name);
+      await writeJson(dir, name, value, fsl);
+    };
+    await write(RUN_FILES.config, config);
+    await write(RUN_FILES.status, { status: 'running', updatedAt: new Date().toISOString() } satisfies RunStatusFile);
+    await write(RUN_FILES.metrics, []);
+    await write(RUN_FILES.loss, new LossCurve().state);
+    return lock;
+  } catch (e) {
+    for (const name of written) await rm(join(dir, name), { force: true }).catch(() => undefined);
+    lock.release();
+    await removeFolders(made);
+    throw e;
+  }
+}
+
+/**
+ * What openNewRun will refuse, checked before any work and without creating anything (the CLI
+ * checks --run-dir before it loads data and builds the model): a file, a folder that holds a run
+ * or anything else, a place that cannot be written.
+ */
+export async function checkNewRunFolder(dir: string, fsl: FsLayer = nodeFs): Promise<void> {
+  try {
+    await checkNewFolder(dir, 'the run folder', fsl);
+  } catch (e) {
+    if (e instanceof FileWriteError && e.code === 'ENOTEMPTY' && (await readdir(dir).catch(() => [] as string[])).includes(RUN_FILES.config)) {
+      throw new RunFolderError('RUN_EXISTS', `${dir} already holds a run (resume it instead)`);
+    }
+    throw e;
+  }
+}
+
+/** openNewRun for a caller that does not train the run itself (the app: its trainer process takes the lock). */
 export async function createRun(dir: string, config: RunConfig, fsl: FsLayer = nodeFs): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const existing = await readdir(dir);
-  if (existing.includes(RUN_FILES.config)) throw new RunFolderError('RUN_EXISTS', `${dir} already holds a run (resume it instead)`);
-  await writeJson(dir, RUN_FILES.config, config, fsl);
-  await writeRunStatus(dir, { status: 'running' }, fsl);
-  await writeJson(dir, RUN_FILES.metrics, [], fsl);
-  await writeJson(dir, RUN_FILES.loss, new LossCurve().state, fsl);
+  (await openNewRun(dir, config, fsl)).release();
 }
 
 export async function readRunConfig(dir: string): Promise<RunConfig> {
@@ -45,8 +96,35 @@ export async function readRunConfig(dir: string): Promise<RunConfig> {
   return c;
 }
 
-export async function readRunStatus(dir: string): Promise<RunStatusFile> {
-  return (await readJson(dir, RUN_FILES.status, runStatusSchema)) ?? { status: 'failed', reason: `${RUN_FILES.status} is missing`, updatedAt: '' };
+/**
+ * status.json, told the truth: a run still "running" or "paused" whose lock (lock.ts) names a
+ * process that is gone was interrupted (a kill, a crash, a full disk on its first save). Such a
+ * status is rewritten as failed with that reason, and the stale lock removed, when the folder is
+ * read; on read-only storage the corrected status is only returned.
+ */
+export async function readRunStatus(dir: string, fsl: FsLayer = nodeFs): Promise<RunStatusFile> {
+  const s = (await readJson(dir, RUN_FILES.status, runStatusSchema)) ?? { status: 'failed', reason: `${RUN_FILES.status} is missing`, updatedAt: '' };
+  if (!isActive(s.status)) return s;
+  const { stale } = lockState(dir);
+  if (!stale) return s;
+  const who = stale === 'unreadable' ? 'the process that trained it' : `process ${stale.pid}`;
+  const reason = `interrupted: ${who} stopped during the run (killed, crashed or out of disk space) while it was ${s.status}`;
+  const fixed: RunStatusFile = { status: 'failed', reason, updatedAt: new Date().toISOString() };
+  try {
+    // Take the folder over for the rewrite, so a process resuming it right now is not overwritten.
+    breakStaleLock(dir);
+    const lock = lockRun(dir);
+    try {
+      const again = await readJson(dir, RUN_FILES.status, runStatusSchema);
+      if (again && isActive(again.status)) await writeJson(dir, RUN_FILES.status, fixed, fsl);
+      else if (again) return again;
+    } finally {
+      lock.release();
+    }
+  } catch {
+    // read-only, or a live process took it over meanwhile: report what we found
+  }
+  return fixed;
 }
 
 export async function writeRunStatus(dir: string, s: { status: RunState; reason?: string }, fsl: FsLayer = nodeFs): Promise<void> {
@@ -160,12 +238,13 @@ export async function listRuns(runsDir: string): Promise<RunSummary[]> {
 /**
  * Runs left "running" or "paused" by a process that is gone (the app or trainer was killed)
  * become "failed", so the list tells the truth and Continue is offered. `active` are ids a live
- * trainer still owns.
+ * trainer still owns; a run whose lock a live process holds (a CLI training into the folder) is
+ * left alone.
  */
 export async function markInterruptedRuns(runsDir: string, active: ReadonlySet<string>, fsl: FsLayer = nodeFs): Promise<string[]> {
   const marked: string[] = [];
   for (const r of await listRuns(runsDir)) {
-    if (isActive(r.status) && !active.has(r.id)) {
+    if (isActive(r.status) && !active.has(r.id) && !lockState(join(runsDir, r.id)).holder) {
       await writeRunStatus(join(runsDir, r.id), { status: 'failed', reason: 'interrupted: the app or the trainer stopped during the run' }, fsl);
       marked.push(r.id);
     }

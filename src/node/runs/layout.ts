@@ -12,6 +12,9 @@
 //                     metadata "x-resume" holds everything resuming needs, so one atomic file is
 //                     the whole truth. Written at the start, after every epoch and on cancel.
 //   best.lenet        the model of the epoch with the best VALIDATION accuracy (never test).
+//   run.lock          while a process trains the run: its pid (lock.ts). One writer at a time;
+//                     a lock whose process is gone is stale, and a "running" status under it is
+//                     marked failed (interrupted) the next time the folder is read.
 //
 // Every file is written atomically (temp file, fsync, rename): a crash leaves the previous
 // version. When a crash falls between checkpoint.lenet and the JSON files, the checkpoint wins.
@@ -33,12 +36,13 @@ export const RUN_FILES = {
   confusion: 'confusion.json',
   checkpoint: 'checkpoint.lenet',
   best: 'best.lenet',
+  lock: 'run.lock',
 } as const;
 
 export class RunFolderError extends Error {
   override readonly name = 'RunFolderError';
   constructor(
-    readonly code: 'RUN_NOT_FOUND' | 'RUN_INVALID' | 'RUN_EXISTS' | 'RUN_MISMATCH',
+    readonly code: 'RUN_NOT_FOUND' | 'RUN_INVALID' | 'RUN_EXISTS' | 'RUN_MISMATCH' | 'RUN_LOCKED',
     message: string,
   ) {
     super(message);

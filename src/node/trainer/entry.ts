@@ -22,7 +22,15 @@ const port = connectParentPort();
 // when neither loads, the plain TypeScript kernels.
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const wasmPath = arg('wasm') ?? DEFAULT_WASM_PATH;
-const kernels = loadKernels(wasmPath);
+// A LENET_KERNELS the trainer cannot honour stops it at once, in one line (the host reports the exit).
+const kernels = (() => {
+  try {
+    return loadKernels(wasmPath);
+  } catch (e) {
+    process.stderr.write(`trainer: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+})();
 // Data-parallel worker threads (--threads=N, default 1) and, in a bundled app, the pre-built
 // shard worker (--worker=PATH); without it the TypeScript worker runs under tsx.
 const threads = Math.max(1, Math.min(64, Number.parseInt(arg('threads') ?? '1', 10) || 1));

@@ -21,6 +21,10 @@ import { LossCurve } from '../runs/loss-curve';
 import { type RunConfig, RunFolderError } from '../runs/layout';
 import { type CheckpointMeta, type PartialEpoch, type ResumeState, readCheckpoint, writeBestModel, writeCheckpoint } from '../runs/checkpoint';
 import { writeRunProgress, writeRunStatus } from '../runs/folder';
+import { lockRun, type RunLock } from '../runs/lock';
+import { join } from 'node:path';
+import { RUN_FILES, readJson } from '../runs/layout';
+import { arr, json } from '../../common/schema';
 import { ParallelGradients, type ParallelOptions } from '../parallel/gradients';
 
 // ---------------------------------------------------------------- session
@@ -50,8 +54,16 @@ export interface SessionOptions {
   data: MnistData;
   /** The run folder; without it nothing is written (a plain CLI run). */
   dir?: string;
-  /** Continue from the folder's checkpoint (a fresh start when it has none). */
+  /**
+   * Continue from the folder's checkpoint. Without one, a run with finished epochs on record is
+   * refused (RUN_NOT_FOUND) rather than restarted over them; one with none starts afresh.
+   */
   resume?: boolean;
+  /**
+   * The folder's lock (runs/lock.ts) when the caller already holds it (openNewRun); else the session
+   * takes it. Either way the session owns it from here and releases it when the run ends.
+   */
+  lock?: RunLock;
   /** The kernels the session builds its model on (src/node/load-kernels.ts). */
   kernels: Kernels;
   /** Start from these weights instead of the seeded init (CLI --init); the caller keeps owning it. */
@@ -126,6 +138,9 @@ export class TrainingSession {
   private readonly meta: CheckpointMeta;
   private readonly fsl: FsLayer;
   private readonly now: () => number;
+  private lock: RunLock | null = null;
+  /** Set when the final status could not be written: the lock then stays, for readers to find stale (see open). */
+  private statusLost = false;
 
   private constructor(
     private readonly opts: SessionOptions,
@@ -145,6 +160,31 @@ export class TrainingSession {
 
   /** Builds the run: splits the data, creates or restores the model and the trainer state. */
   static async open(opts: SessionOptions): Promise<TrainingSession> {
+    // One writer per run folder: refused here, before anything is read or written, when another
+    // process (a CLI train or resume, the app's trainer) is still training it.
+    const lock = opts.dir ? (opts.lock ?? lockRun(opts.dir)) : null;
+    try {
+      const s = await TrainingSession.build(opts);
+      s.lock = lock;
+      return s;
+    } catch (e) {
+      // A fresh run that could not write its first checkpoint (a full disk, say) must not stay
+      // "running". If even the status cannot be written, the lock stays: once this process is
+      // gone, whoever reads the folder next sees a stale lock and marks the run interrupted.
+      let statusWritten = !opts.dir || Boolean(opts.resume);
+      if (opts.dir && !opts.resume) {
+        statusWritten = await writeRunStatus(opts.dir, { status: 'failed', reason: `could not start: ${(e as Error).message}` }, opts.fs ?? nodeFs).then(
+          () => true,
+          () => false,
+        );
+      }
+      if (statusWritten) lock?.release();
+      else lock?.abandon();
+      throw e;
+    }
+  }
+
+  private static async build(opts: SessionOptions): Promise<TrainingSession> {
     const { run, data } = opts;
     if (data.fingerprint !== run.dataset.fingerprint) {
       throw new RunFolderError(
@@ -157,12 +197,17 @@ export class TrainingSession {
     if (split.train.count !== run.trainCount) {
       throw new RunFolderError('RUN_MISMATCH', `the run trains on ${run.trainCount} images but the split gives ${split.train.count}`);
     }
+    // Resuming falls back to a fresh start only for a run that has nothing to lose (it died before
+    // its first checkpoint, say): with finished epochs on record, it would overwrite their metrics.
+    const cp = opts.dir && opts.resume ? await readCheckpoint(opts.dir, split.train.count) : null;
+    if (opts.dir && opts.resume && !cp && (await readJson(opts.dir, RUN_FILES.metrics, arr(json(), { max: 10_000 })))?.length) {
+      throw new RunFolderError('RUN_NOT_FOUND', `${join(opts.dir, RUN_FILES.checkpoint)} is missing: the run cannot be resumed without its checkpoint`);
+    }
     const model = opts.model ?? new Model(run.spec, opts.kernels).init(seed);
     let gradients: GradientsHandle | null = null;
     try {
       gradients = opts.gradients ? await opts.gradients(model, split.train, (message) => opts.hooks?.notice?.(message)) : null;
       const s = new TrainingSession(opts, split, model, gradients);
-      const cp = opts.dir && opts.resume ? await readCheckpoint(opts.dir, split.train.count) : null;
       if (cp) {
         s.model.restore(cp.loaded.model.snapshot());
         const r = cp.resume;
@@ -185,9 +230,15 @@ export class TrainingSession {
     }
   }
 
-  /** Hands back the memory of the model the session built (not one the caller passed in). */
+  /** Hands back the memory of the model the session built (not one the caller passed in), and the folder's lock. */
   dispose(): void {
+    this.releaseLock();
     if (!this.opts.model) this.model.dispose();
+  }
+
+  private releaseLock(): void {
+    if (this.statusLost) this.lock?.abandon();
+    else this.lock?.release();
   }
 
   get epochsDone(): number {
@@ -247,17 +298,20 @@ export class TrainingSession {
       return await this.failed(e);
     } finally {
       await this.gradients?.close().catch(() => undefined);
+      // The folder is complete (its final status written): another process may take it now.
+      this.releaseLock();
     }
   }
 
   private async failed(e: unknown): Promise<SessionOutcome> {
     const error = e instanceof Error ? e : new Error(String(e));
+    const lost = (): void => void (this.statusLost = true);
     if (error instanceof DivergedError) {
       // The weights in memory may be poisoned; the checkpoint on disk is the last good one.
-      await this.setStatus('diverged', error.message).catch(() => undefined);
+      await this.setStatus('diverged', error.message).catch(lost);
       return { reason: 'diverged', error, history: this.history };
     }
-    await this.setStatus('failed', error.message).catch(() => undefined);
+    await this.setStatus('failed', error.message).catch(lost);
     return { reason: 'failed', error, history: this.history };
   }
 
