@@ -3,12 +3,13 @@
 // rows: the feature columns in order, the class names and the standardisation.
 
 import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { CsvError, MAX_CSV_CHARS, parseCsv } from '../../engine/formats/csv';
+import { CSV_LIMITS, CsvError, type CsvLimits } from '../../engine/formats/csv';
 import { encodeModelFile } from '../../engine/formats/modelfile';
 import { formatSchedule } from '../../engine/schedule';
-import { tabularFromCsv, trainTabular, type TabularEpoch } from '../../engine/tabular';
+import { tabularFromCsvText, trainTabular, type TabularData, type TabularEpoch } from '../../engine/tabular';
 import type { TrainConfig } from '../../engine/train-config';
 import { trainConfigOf } from '../../common/settings';
 import { writeFileAtomic } from '../files';
@@ -46,26 +47,35 @@ export function wantsCsv(argv: string[]): boolean {
   return argv.some((a) => a === '--csv' || a.startsWith('--csv='));
 }
 
-/** Reads a CSV file as UTF-8 text; missing, unreadable, huge or non-text files are clear errors. */
-export async function readCsvText(path: string): Promise<{ text: string; fingerprint: string }> {
-  let bytes: Uint8Array;
+/**
+ * Reads a CSV file as UTF-8 text; missing, unreadable, oversized or non-text files are clear
+ * errors. The size is checked before a byte is read.
+ */
+export async function readCsvText(path: string, limits: CsvLimits = CSV_LIMITS): Promise<{ text: string; fingerprint: string }> {
+  let bytes: Buffer;
   try {
     const s = await stat(path);
     if (s.isDirectory()) throw new CliError(`${path} is a folder, not a CSV file`);
-    if (s.size > MAX_CSV_CHARS * 2) throw new CsvError(path, 0, 0, `${s.size} bytes is more than a CSV file may have`);
+    if (s.size > limits.fileBytes) {
+      throw new CsvError(path, 0, 0, `${thousands(s.size)} bytes is more than the ${thousands(limits.fileBytes)} a CSV file may have`);
+    }
     bytes = await readFile(path);
   } catch (e) {
     if (e instanceof CliError || e instanceof CsvError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(code === 'ENOENT' ? `CSV file ${path} does not exist` : `cannot read CSV file ${path}: ${(e as Error).message}`);
   }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new CsvError(path, 0, 0, 'not UTF-8 text (save the table as CSV UTF-8)');
-  }
-  return { text, fingerprint: createHash('sha256').update(bytes).digest('hex').slice(0, 16) };
+  // The file may have grown between stat and read.
+  if (bytes.length > limits.fileBytes) throw new CsvError(path, 0, 0, `${thousands(bytes.length)} bytes is more than the ${thousands(limits.fileBytes)} a CSV file may have`);
+  // Validated in place, then decoded once: no second copy of the bytes.
+  if (!isUtf8(bytes)) throw new CsvError(path, 0, 0, 'not UTF-8 text (save the table as CSV UTF-8)');
+  return { fingerprint: createHash('sha256').update(bytes).digest('hex').slice(0, 16), text: bytes.toString('utf8') };
+}
+
+/** A CSV file as a training table: only numbers stay in memory once the function returns. */
+export async function readCsvTable(path: string, labelColumn: string, limits: CsvLimits = CSV_LIMITS): Promise<{ data: TabularData; fingerprint: string }> {
+  const { text, fingerprint } = await readCsvText(path, limits);
+  return { data: tabularFromCsvText(text, labelColumn, path, limits), fingerprint };
 }
 
 function parseHidden(text: string | undefined): number[] {
@@ -111,9 +121,7 @@ export async function trainCsv(argv: string[]): Promise<void> {
     if (!json) process.stdout.write(`${line}\n`);
   };
 
-  const { text, fingerprint } = await readCsvText(file);
-  const table = parseCsv(text, file);
-  const data = tabularFromCsv(table, f.label, file);
+  const { data, fingerprint } = await readCsvTable(file, f.label);
   log(
     `${basename(file)}: ${thousands(data.count)} rows, ${data.features.length} features (${data.features.join(', ')}); ` +
       `label "${data.label}": ${data.classNames.length} classes (${data.classNames.join(', ')})`,
@@ -154,7 +162,7 @@ export async function trainCsv(argv: string[]): Promise<void> {
       extra: {
         csv: {
           file: basename(file),
-          columns: table.header,
+          columns: data.columns,
           features: data.features,
           label: data.label,
           labelKind: data.labelKind,
