@@ -146,7 +146,7 @@ class TabularBuilder {
       this.featureIdx = header.map((_, k) => k).filter((k) => k !== li);
     }
     if (this.featureIdx.length > MAX_FEATURES) {
-      throw new CsvError(file, line, 0, `${this.featureIdx.length} feature columns; a model takes at most ${MAX_FEATURES} (one input per feature)`);
+      throw new CsvError(file, line, 0, `${this.featureIdx.length.toLocaleString('en-US')} feature columns; a model takes at most ${MAX_FEATURES.toLocaleString('en-US')} (one input per feature)`);
     }
     this.header = header;
     this.rowsPerChunk = Math.max(1, Math.floor(65_536 / this.featureIdx.length));

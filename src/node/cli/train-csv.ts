@@ -78,6 +78,11 @@ export async function readCsvTable(path: string, labelColumn: string, limits: Cs
   return { data: tabularFromCsvText(text, labelColumn, path, limits), fingerprint };
 }
 
+/** Up to 12 names, then how many more: a wide table's summary stays one readable line. */
+function listed(names: readonly string[]): string {
+  return names.length <= 12 ? names.join(', ') : `${names.slice(0, 12).join(', ')} … and ${names.length - 12} more`;
+}
+
 function parseHidden(text: string | undefined): number[] {
   if (text === undefined) return [...CSV_DEFAULTS.hidden];
   const parts = text.split(',').map((p) => p.trim());
@@ -123,8 +128,8 @@ export async function trainCsv(argv: string[]): Promise<void> {
 
   const { data, fingerprint } = await readCsvTable(file, f.label);
   log(
-    `${basename(file)}: ${thousands(data.count)} rows, ${data.features.length} features (${data.features.join(', ')}); ` +
-      `label "${data.label}": ${data.classNames.length} classes (${data.classNames.join(', ')})`,
+    `${basename(file)}: ${thousands(data.count)} rows, ${data.features.length} features (${listed(data.features)}); ` +
+      `label "${data.label}": ${data.classNames.length} classes (${listed(data.classNames)})`,
   );
   const every = Math.max(1, Math.ceil(config.epochs / 10));
   let split: { train: number; test: number } | null = null;
