@@ -4,7 +4,7 @@
 // feature rows instead of uint8 images.
 
 import type { ImageSet } from './data';
-import { SpecError } from './errors';
+import { ModelFileError, SpecError } from './errors';
 import { CSV_LIMITS, CsvError, csvHeader, forEachCsvRecord, raggedRowError, type CsvLimits, type CsvTable } from './formats/csv';
 import { argmax, classScores, lossSum } from './loss';
 import type { Kernels } from './kernels/types';
@@ -426,4 +426,44 @@ export function trainTabular(
     throw e;
   }
   return { model, split, standardization, history };
+}
+
+/** What a model trained by `train --csv` records in its "x-csv" metadata, checked. */
+export interface CsvModelInfo extends TabularSchema {
+  standardization: Standardization;
+}
+
+/**
+ * The "x-csv" metadata of a loaded model (`LoadedModel.extra.csv`), checked against the model:
+ * null when there is none (an image model). Metadata that cannot describe this model (wrong
+ * lengths, a non-finite mean, a std that is not positive, classes that do not match the
+ * outputs) is a ModelFileError naming the file: using it would give wrong answers silently.
+ */
+export function csvModelInfo(meta: unknown, model: Model, file: string): CsvModelInfo | null {
+  if (meta === undefined || meta === null) return null;
+  const bad = (what: string): ModelFileError => new ModelFileError('MODEL_BAD_HEADER', `${file}: the table metadata (x-csv) ${what}`);
+  if (typeof meta !== 'object') throw bad('is not an object');
+  const m = meta as Record<string, unknown>;
+  const F = model.inShape.reduce((a, b) => a * b, 1);
+  const strings = (v: unknown, what: string, n: number): string[] => {
+    if (!Array.isArray(v) || v.length !== n || !v.every((s) => typeof s === 'string' && s !== '' && s.length <= 1000)) {
+      throw bad(`has no list of ${n} ${what}`);
+    }
+    return v as string[];
+  };
+  const numbers = (v: unknown, what: string, ok: (x: number) => boolean): number[] => {
+    if (!Array.isArray(v) || v.length !== F || !v.every((x) => typeof x === 'number' && ok(x))) throw bad(`has no valid ${what} for the model's ${F} inputs`);
+    return v as number[];
+  };
+  if (model.inShape[0] !== 1 || model.inShape[1] !== 1) throw bad(`belongs to a table model, but the model takes ${model.inShape.join('×')} images`);
+  const features = strings(m.features, 'feature names', F);
+  if (new Set(features).size !== F) throw bad('names a feature twice');
+  const classNames = strings(m.classes, 'class names', model.classes);
+  if (typeof m.label !== 'string' || m.label === '' || features.includes(m.label)) throw bad('has no label column name');
+  if (m.labelKind !== 'number' && m.labelKind !== 'name') throw bad('has no label kind ("number" or "name")');
+  const s = m.standardization as Record<string, unknown> | null;
+  if (typeof s !== 'object' || s === null) throw bad('has no standardisation');
+  const mean = numbers(s.mean, 'standardisation mean', (x) => Number.isFinite(Math.fround(x)));
+  const std = numbers(s.std, 'standardisation std', (x) => x > 0 && Number.isFinite(Math.fround(x)) && Math.fround(x) > 0);
+  return { features, label: m.label, classNames, labelKind: m.labelKind, standardization: { mean, std } };
 }

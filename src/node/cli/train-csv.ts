@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { CSV_LIMITS, CsvError, type CsvLimits } from '../../engine/formats/csv';
 import { encodeModelFile } from '../../engine/formats/modelfile';
 import { formatSchedule } from '../../engine/schedule';
-import { tabularFromCsvText, trainTabular, type TabularData, type TabularEpoch } from '../../engine/tabular';
+import { tabularForSchema, tabularFromCsvText, trainTabular, type TabularData, type TabularEpoch, type TabularSchema } from '../../engine/tabular';
 import type { TrainConfig } from '../../engine/train-config';
 import { trainConfigOf } from '../../common/settings';
 import { writeFileAtomic } from '../files';
@@ -76,6 +76,12 @@ export async function readCsvText(path: string, limits: CsvLimits = CSV_LIMITS):
 export async function readCsvTable(path: string, labelColumn: string, limits: CsvLimits = CSV_LIMITS): Promise<{ data: TabularData; fingerprint: string }> {
   const { text, fingerprint } = await readCsvText(path, limits);
   return { data: tabularFromCsvText(text, labelColumn, path, limits), fingerprint };
+}
+
+/** A CSV file read for a trained model: its feature columns by name, labels among its classes. */
+export async function readCsvSchemaTable(path: string, schema: TabularSchema, limits: CsvLimits = CSV_LIMITS): Promise<TabularData> {
+  const { text } = await readCsvText(path, limits);
+  return tabularForSchema(text, schema, path, limits);
 }
 
 /** Up to 12 names, then how many more: a wide table's summary stays one readable line. */
