@@ -55,8 +55,10 @@ class TabularBuilder {
   private header: string[] | null = null;
   private featureIdx: number[] = [];
   private li = -1;
-  private rowsPerChunk = 0;
+  /** Feature rows in blocks that double up to 64 Ki values: small tables stay small, large ones never copy while growing. */
   private chunks: Float32Array[] = [];
+  private chunk = new Float32Array(0);
+  private inChunk = 0;
   private ids = new Uint16Array(1024);
   private count = 0;
   /** Label string → provisional id (training), or class index (schema). */
@@ -77,9 +79,14 @@ class TabularBuilder {
     const { header, featureIdx, li, file } = this;
     if (cells.length !== header.length) throw raggedRowError(file, line, cells.length, header.length);
     const F = featureIdx.length;
-    const inChunk = this.count % this.rowsPerChunk;
-    if (inChunk === 0) this.chunks.push(new Float32Array(this.rowsPerChunk * F));
-    const chunk = this.chunks[this.chunks.length - 1];
+    if (this.inChunk * F === this.chunk.length) {
+      const rows = Math.max(1, Math.min(2 * (this.chunk.length / F) || 16, Math.floor(65_536 / F)));
+      this.chunk = new Float32Array(rows * F);
+      this.chunks.push(this.chunk);
+      this.inChunk = 0;
+    }
+    const chunk = this.chunk;
+    const inChunk = this.inChunk++;
     for (let fi = 0; fi < F; fi++) {
       const c = featureIdx[fi];
       const raw = cells[c].trim();
@@ -149,7 +156,6 @@ class TabularBuilder {
       throw new CsvError(file, line, 0, `${this.featureIdx.length.toLocaleString('en-US')} feature columns; a model takes at most ${MAX_FEATURES.toLocaleString('en-US')} (one input per feature)`);
     }
     this.header = header;
-    this.rowsPerChunk = Math.max(1, Math.floor(65_536 / this.featureIdx.length));
   }
 
   finish(): TabularData {
@@ -159,8 +165,14 @@ class TabularBuilder {
     const n = this.count;
     if (!this.schema && n < 2) throw new CsvError(file, 0, 0, `${n} data row${n === 1 ? '' : 's'}: at least 2 are needed`);
     const x = new Float32Array(n * F);
-    this.chunks.forEach((c, k) => x.set(c.subarray(0, Math.min(c.length, (n - k * this.rowsPerChunk) * F)), k * this.rowsPerChunk * F));
+    let at = 0;
+    for (const c of this.chunks) {
+      const part = c.subarray(0, Math.min(c.length, x.length - at));
+      x.set(part, at);
+      at += part.length;
+    }
     this.chunks = [];
+    this.chunk = new Float32Array(0);
     const ids = this.ids.subarray(0, n);
     const labels = new Uint8Array(n);
     const label = header[this.li];
