@@ -109,7 +109,12 @@ class TabularBuilder {
         throw new CsvError(file, line, li + 1, `the label ${quoteValue(raw)} is not one of the model's classes (${this.schema.classNames.join(', ')})`);
       }
       if (this.labelIds.size >= MAX_LABEL_STRINGS) {
-        throw new CsvError(file, line, li + 1, `the label column "${header[li]}" has more than ${MAX_LABEL_STRINGS} different values; at most ${MAX_CLASSES} classes are supported`);
+        throw new CsvError(
+          file,
+          line,
+          li + 1,
+          `the label column "${header[li]}" has more than ${MAX_LABEL_STRINGS} different values; at most ${MAX_CLASSES} classes are supported`,
+        );
       }
       id = this.labelIds.size;
       this.labelIds.set(raw, id);
@@ -153,7 +158,12 @@ class TabularBuilder {
       this.featureIdx = header.map((_, k) => k).filter((k) => k !== li);
     }
     if (this.featureIdx.length > MAX_FEATURES) {
-      throw new CsvError(file, line, 0, `${this.featureIdx.length.toLocaleString('en-US')} feature columns; a model takes at most ${MAX_FEATURES.toLocaleString('en-US')} (one input per feature)`);
+      throw new CsvError(
+        file,
+        line,
+        0,
+        `${this.featureIdx.length.toLocaleString('en-US')} feature columns; a model takes at most ${MAX_FEATURES.toLocaleString('en-US')} (one input per feature)`,
+      );
     }
     this.header = header;
   }
@@ -178,7 +188,16 @@ class TabularBuilder {
     const label = header[this.li];
     if (this.schema) {
       labels.set(ids);
-      return { features: [...this.schema.features], label, classNames: [...this.schema.classNames], labelKind: this.schema.labelKind, count: n, x, labels, columns: header };
+      return {
+        features: [...this.schema.features],
+        label,
+        classNames: [...this.schema.classNames],
+        labelKind: this.schema.labelKind,
+        count: n,
+        x,
+        labels,
+        columns: header,
+      };
     }
     // Classes: numbers sorted numerically ("2.0" and "2" are one class), else names sorted as text.
     const raws = [...this.labelIds.keys()];
@@ -194,7 +213,16 @@ class TabularBuilder {
     const classOf = new Map(distinct.map((c, k) => [c, k]));
     const classOfId = Uint8Array.from(keyOf, (k) => classOf.get(k)!);
     for (let r = 0; r < n; r++) labels[r] = classOfId[ids[r]];
-    return { features: this.featureIdx.map((k) => header[k]), label, classNames: distinct, labelKind: this.numeric ? 'number' : 'name', count: n, x, labels, columns: header };
+    return {
+      features: this.featureIdx.map((k) => header[k]),
+      label,
+      classNames: distinct,
+      labelKind: this.numeric ? 'number' : 'name',
+      count: n,
+      x,
+      labels,
+      columns: header,
+    };
   }
 }
 
@@ -398,8 +426,14 @@ export function trainTabular(
   const standardization = fitStandardization(data.x, F, split.train);
   const xTrain = applyStandardization(data.x, F, split.train, standardization);
   const xTest = applyStandardization(data.x, F, split.test, standardization);
-  const yTrain = Uint8Array.from(split.train, (i) => data.labels[i]);
-  const yTest = Uint8Array.from(split.test, (i) => data.labels[i]);
+  // Plain loops: TypedArray.from with a map function collects a generic list first (8 bytes a row).
+  const pick = (rows: Uint32Array): Uint8Array => {
+    const y = new Uint8Array(rows.length);
+    for (let i = 0; i < rows.length; i++) y[i] = data.labels[rows[i]];
+    return y;
+  };
+  const yTrain = pick(split.train);
+  const yTest = pick(split.test);
   const model = new Model(mlpSpec(opts.hidden, [1, 1, F], classes), opts.kernels).init(opts.config.seed);
   const now = opts.now ?? (() => performance.now());
   const history: TabularEpoch[] = [];

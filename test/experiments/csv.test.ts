@@ -268,22 +268,38 @@ describe('hostile tables through train --csv', () => {
     `a,b,label\n${Array.from({ length: 40 }, (_, i) => `${i % 2 ? 5 + i / 100 : -5 - i / 100},${value(i)},${i % 2}`).join('\n')}\n`;
 
   it('a value finite as a double but not as float32 (1e39)', async () => {
-    await refused('float32.csv', separable((i) => (i === 7 ? '1e39' : String(i / 40))), /^train: .*float32\.csv, line 9, column 2: b "1e39" is beyond ±3\.4028235e38/);
+    await refused(
+      'float32.csv',
+      separable((i) => (i === 7 ? '1e39' : String(i / 40))),
+      /^train: .*float32\.csv, line 9, column 2: b "1e39" is beyond ±3\.4028235e38/,
+    );
   });
 
   it('more than 1,025 columns: the file and the real cause, not a model spec', async () => {
     const header = [...Array.from({ length: 1100 }, (_, k) => `f${k}`), 'label'].join(',');
-    await refused('wide.csv', `${header}\n${'1,'.repeat(1100)}0\n${'2,'.repeat(1100)}1\n`, /^train: .*wide\.csv, line 1: more than 1,025 columns, the most a CSV table may have/);
+    await refused(
+      'wide.csv',
+      `${header}\n${'1,'.repeat(1100)}0\n${'2,'.repeat(1100)}1\n`,
+      /^train: .*wide\.csv, line 1: more than 1,025 columns, the most a CSV table may have/,
+    );
   });
 
   it('a 2 MB quoted field is refused at the field cap, with its line and column', async () => {
-    await refused('field.csv', `a,label\n1,0\n2,"${'x'.repeat(2_000_000)}"\n`, /^train: .*field\.csv, line 3, column 3: a quoted field is longer than the 65,536 characters/);
+    await refused(
+      'field.csv',
+      `a,label\n1,0\n2,"${'x'.repeat(2_000_000)}"\n`,
+      /^train: .*field\.csv, line 3, column 3: a quoted field is longer than the 65,536 characters/,
+    );
   });
 
   it('an over-long record is refused at the record cap', async () => {
     const wideRow = Array.from({ length: 1000 }, () => 'y'.repeat(2000)).join(',');
     const header = [...Array.from({ length: 999 }, (_, k) => `f${k}`), 'label'].join(',');
-    await refused('record.csv', `${header}\n${wideRow}\n`, /^train: .*record\.csv, line 2: a record is longer than the 1,048,576 characters a CSV record may have/);
+    await refused(
+      'record.csv',
+      `${header}\n${wideRow}\n`,
+      /^train: .*record\.csv, line 2: a record is longer than the 1,048,576 characters a CSV record may have/,
+    );
   });
 
   it('a file over 100,000,000 bytes is refused from its size, before it is read', async () => {

@@ -67,7 +67,12 @@ describe('a table model', () => {
     // The engine itself, on rows standardised with the recorded statistics, agrees as well.
     const loaded = decodeModelFile(await readFile(model), model);
     const s = (loaded.extra.csv as { standardization: Standardization }).standardization;
-    const x = applyStandardization(raw, 4, Uint32Array.from({ length: 150 }, (_, i) => i), s);
+    const x = applyStandardization(
+      raw,
+      4,
+      Uint32Array.from({ length: 150 }, (_, i) => i),
+      s,
+    );
     const labels = Uint8Array.from(j.predictions);
     expect(Array.from(evaluateFeatures(loaded.model, x, 4, labels).predictions)).toEqual(j.predictions);
 
@@ -112,7 +117,12 @@ describe('a table model', () => {
 
   describe('refusals: one line, the file and the reason', () => {
     const cases: [string, () => Promise<string[]>, number, RegExp][] = [
-      ['evaluate without --csv', async () => ['evaluate', model], 2, /^evaluate: .*iris\.lenet is a table model \(features sepal_length, .*\): evaluate it on a table with --csv FILE\n/],
+      [
+        'evaluate without --csv',
+        async () => ['evaluate', model],
+        2,
+        /^evaluate: .*iris\.lenet is a table model \(features sepal_length, .*\): evaluate it on a table with --csv FILE\n/,
+      ],
       [
         'a table without a feature column',
         async () => {
@@ -143,14 +153,22 @@ describe('a table model', () => {
         1,
         /^evaluate: .*huge\.csv, line 4, column 3: petal_length "1e39" is beyond/,
       ],
-      ['--data with --csv', async () => ['evaluate', model, '--csv', IRIS, '--data', dir], 2, /^evaluate: --data is for MNIST models and does not apply with --csv\n/],
+      [
+        '--data with --csv',
+        async () => ['evaluate', model, '--csv', IRIS, '--data', dir],
+        2,
+        /^evaluate: --data is for MNIST models and does not apply with --csv\n/,
+      ],
       [
         'export of a model whose standardisation is broken',
         async () => {
           const loaded = decodeModelFile(await readFile(model), model);
           const csv = loaded.extra.csv as Record<string, unknown>;
           const f = join(dir, 'broken.lenet');
-          await writeFile(f, encodeModelFile(loaded.model, { preset: '', extra: { csv: { ...csv, standardization: { mean: [0, 0, 0, 0], std: [1, 0, 1, 1] } } } }));
+          await writeFile(
+            f,
+            encodeModelFile(loaded.model, { preset: '', extra: { csv: { ...csv, standardization: { mean: [0, 0, 0, 0], std: [1, 0, 1, 1] } } } }),
+          );
           return ['export', f, '--out', join(dir, 'broken.onnx')];
         },
         1,

@@ -149,7 +149,12 @@ export function forEachCsvRecord(text: string, file: string, onRecord: (cells: s
         if (cell.trim() !== '') blank = false;
       }
       if (cells.length === limits.columns) {
-        throw new CsvError(file, rowLine, 0, `more than ${count(limits.columns)} columns, the most a CSV table may have (a model takes one input per feature column)`);
+        throw new CsvError(
+          file,
+          rowLine,
+          0,
+          `more than ${count(limits.columns)} columns, the most a CSV table may have (a model takes one input per feature column)`,
+        );
       }
       cells.push(cell);
       if (i < n && text.charCodeAt(i) === COMMA) {

@@ -57,7 +57,8 @@ function writeJson(r: Evaluation, K: number, classes?: readonly string[]): void 
 async function evaluateCsv(model: Model, info: CsvModelInfo, file: string): Promise<Evaluation> {
   const data = await readCsvSchemaTable(file, info);
   const F = info.features.length;
-  const rows = Uint32Array.from({ length: data.count }, (_, i) => i);
+  const rows = new Uint32Array(data.count);
+  for (let i = 0; i < rows.length; i++) rows[i] = i;
   const x = applyStandardization(data.x, F, rows, info.standardization);
   const e = evaluateFeatures(model, x, F, data.labels, true);
   const K = model.classes;

@@ -9,7 +9,15 @@ import { basename } from 'node:path';
 import { CSV_LIMITS, CsvError, type CsvLimits } from '../../engine/formats/csv';
 import { encodeModelFile } from '../../engine/formats/modelfile';
 import { formatSchedule } from '../../engine/schedule';
-import { tabularForSchema, tabularFromCsvText, trainTabular, type TabularData, type TabularEpoch, type TabularSchema } from '../../engine/tabular';
+import {
+  MAX_FEATURES,
+  tabularForSchema,
+  tabularFromCsvText,
+  trainTabular,
+  type TabularData,
+  type TabularEpoch,
+  type TabularSchema,
+} from '../../engine/tabular';
 import type { TrainConfig } from '../../engine/train-config';
 import { trainConfigOf } from '../../common/settings';
 import { writeFileAtomic } from '../files';
@@ -38,7 +46,9 @@ export const CSV_HELP = `CSV tables instead of MNIST:
   --test-fraction F  share of each class held out for testing, drawn with --seed (default ${CSV_DEFAULTS.testFraction})
   With --csv the defaults are --epochs ${CSV_DEFAULTS.epochs} --batch ${CSV_DEFAULTS.batchSize} --lr ${CSV_DEFAULTS.lr} --momentum ${CSV_DEFAULTS.momentum} --decay ${CSV_DEFAULTS.decay}
   --schedule ${CSV_DEFAULTS.schedule.type} --seed 1, and --out saves a .lenet whose metadata "x-csv" records the
-  column names, the class names and the standardisation (mean and std per feature).`;
+  column names, the class names and the standardisation (mean and std per feature).
+  Limits: ${thousands(CSV_LIMITS.fileBytes)} bytes a file, ${thousands(CSV_LIMITS.columns)} columns (${thousands(MAX_FEATURES)} features and the label),
+  ${thousands(CSV_LIMITS.fieldChars)} characters a field, ${thousands(CSV_LIMITS.recordChars)} a record; feature values must fit a 32-bit float.`;
 
 /** MNIST-only flags: refused with --csv rather than silently ignored. */
 const MNIST_ONLY = ['preset', 'data', 'init', 'limit', 'threads', 'augment', 'shift', 'rotate', 'scale', 'no-shuffle', 'run-dir', 'resume', 'validation'];
@@ -66,7 +76,8 @@ export async function readCsvText(path: string, limits: CsvLimits = CSV_LIMITS):
     throw new CliError(code === 'ENOENT' ? `CSV file ${path} does not exist` : `cannot read CSV file ${path}: ${(e as Error).message}`);
   }
   // The file may have grown between stat and read.
-  if (bytes.length > limits.fileBytes) throw new CsvError(path, 0, 0, `${thousands(bytes.length)} bytes is more than the ${thousands(limits.fileBytes)} a CSV file may have`);
+  if (bytes.length > limits.fileBytes)
+    throw new CsvError(path, 0, 0, `${thousands(bytes.length)} bytes is more than the ${thousands(limits.fileBytes)} a CSV file may have`);
   // Validated in place, then decoded once: no second copy of the bytes.
   if (!isUtf8(bytes)) throw new CsvError(path, 0, 0, 'not UTF-8 text (save the table as CSV UTF-8)');
   return { fingerprint: createHash('sha256').update(bytes).digest('hex').slice(0, 16), text: bytes.toString('utf8') };

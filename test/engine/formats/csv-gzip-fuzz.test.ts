@@ -101,13 +101,22 @@ describe('seeded fuzzing', () => {
         );
         return fields;
       });
-      if (r instanceof EngineError) codes.add(r.message.replace(/^[^:]*: /, '').replace(/\d[\d,]*/g, 'N').slice(0, 30));
+      if (r instanceof EngineError)
+        codes.add(
+          r.message
+            .replace(/^[^:]*: /, '')
+            .replace(/\d[\d,]*/g, 'N')
+            .slice(0, 30),
+        );
       else ok++;
     }
     expect(ok).toBeGreaterThan(100);
     // Every cap is reached somewhere in the run.
     for (const what of ['a field is longer', 'a quoted field is longer', 'a record is longer', 'more than N columns', 'N characters is more than']) {
-      expect([...codes].some((c) => c.startsWith(what.slice(0, 30))), what).toBe(true);
+      expect(
+        [...codes].some((c) => c.startsWith(what.slice(0, 30))),
+        what,
+      ).toBe(true);
     }
   });
 

@@ -90,9 +90,7 @@ describe('CSV caps', () => {
     const e = csvError(() => tabularFromCsvText(`${header}\n${'1,'.repeat(1025)}x\n${'2,'.repeat(1025)}y\n`, 'label', 'wide.csv'));
     expect(e.message).toMatch(/^wide\.csv, line 1: more than 1,025 columns/);
     // Through an injected wider cap, the feature count itself is the reason.
-    const f = csvError(() =>
-      tabularFromCsvText(`${header}\n${'1,'.repeat(1025)}x\n${'2,'.repeat(1025)}y\n`, 'label', 'wide.csv', limits({ columns: 2000 })),
-    );
+    const f = csvError(() => tabularFromCsvText(`${header}\n${'1,'.repeat(1025)}x\n${'2,'.repeat(1025)}y\n`, 'label', 'wide.csv', limits({ columns: 2000 })));
     expect(f.message).toBe('wide.csv, line 1: 1,025 feature columns; a model takes at most 1,024 (one input per feature)');
   });
 
