@@ -312,14 +312,23 @@ describe('hostile tables through train --csv', () => {
         await h.truncate(100_000_001);
         await h.close();
       },
-      /^train: .*huge\.csv: 100,000,001 bytes is more than the 100,000,000 a CSV file may have\n$/,
+      /^train: .*huge\.csv: 100,000,001 bytes is more than the 100,000,000 bytes a CSV file may have\n$/,
     );
   });
 
   it('readCsvText takes injected caps: one byte over is refused before reading', async () => {
     const file = join(tmp, 'small.csv');
     await writeFile(file, 'a,label\n1,0\n');
-    await expect(readCsvText(file, { ...CSV_LIMITS, fileBytes: 11 })).rejects.toThrow(/small\.csv: 12 bytes is more than the 11 a CSV file may have/);
+    await expect(readCsvText(file, { ...CSV_LIMITS, fileBytes: 11 })).rejects.toThrow(/small\.csv: 12 bytes is more than the 11 bytes a CSV file may have/);
     await expect(readCsvText(file, { ...CSV_LIMITS, fileBytes: 12 })).resolves.toMatchObject({ text: 'a,label\n1,0\n' });
+  });
+
+  it('a device or pipe with no size (/dev/zero) is read only up to the cap', async () => {
+    await expect(readCsvText('/dev/zero', { ...CSV_LIMITS, fileBytes: 3_000_000 })).rejects.toThrow(
+      new CsvError('/dev/zero', 0, 0, 'the file has more than the 3,000,000 bytes a CSV file may have'),
+    );
+    const r = await train(['--csv', '/dev/zero', '--label', 'label']);
+    expect(r.stderr).toBe('train: /dev/zero: the file has more than the 100,000,000 bytes a CSV file may have\n');
+    expect(r.code).toBe(1);
   });
 });

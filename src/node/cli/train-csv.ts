@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { readFile, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CSV_LIMITS, CsvError, type CsvLimits } from '../../engine/formats/csv';
 import { encodeModelFile } from '../../engine/formats/modelfile';
@@ -58,26 +58,56 @@ export function wantsCsv(argv: string[]): boolean {
 }
 
 /**
+ * The bytes of `path`, at most `cap` of them: a regular file's size is checked before a byte is
+ * read; a pipe or device (no size) is read in 1 MiB pieces and refused as soon as it passes the
+ * cap. `bytes` is null when the file is larger than the cap; `size` is its size when known.
+ */
+async function readCapped(path: string, cap: number): Promise<{ bytes: Buffer | null; size: number | null }> {
+  const h = await open(path, 'r');
+  try {
+    const s = await h.stat();
+    if (s.isDirectory()) throw new CliError(`${path} is a folder, not a CSV file`);
+    if (s.size > cap) return { bytes: null, size: s.size };
+    const pieces: Buffer[] = [];
+    let total = 0;
+    // A regular file is read into one buffer of its size (plus a byte to notice growth).
+    for (let want = s.isFile() ? s.size + 1 : 1 << 20; ; want = 1 << 20) {
+      const piece = Buffer.allocUnsafe(Math.min(want, cap + 1 - total));
+      let filled = 0;
+      while (filled < piece.length) {
+        const { bytesRead } = await h.read(piece, filled, piece.length - filled, null);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      total += filled;
+      if (total > cap) return { bytes: null, size: null };
+      pieces.push(filled === piece.length ? piece : piece.subarray(0, filled));
+      if (filled < piece.length) break; // end of file
+    }
+    return { bytes: pieces.length === 1 ? pieces[0] : Buffer.concat(pieces), size: total };
+  } finally {
+    await h.close();
+  }
+}
+
+/**
  * Reads a CSV file as UTF-8 text; missing, unreadable, oversized or non-text files are clear
- * errors. The size is checked before a byte is read.
+ * errors. Never more than `limits.fileBytes` bytes are read (see readCapped).
  */
 export async function readCsvText(path: string, limits: CsvLimits = CSV_LIMITS): Promise<{ text: string; fingerprint: string }> {
-  let bytes: Buffer;
+  let read: { bytes: Buffer | null; size: number | null };
   try {
-    const s = await stat(path);
-    if (s.isDirectory()) throw new CliError(`${path} is a folder, not a CSV file`);
-    if (s.size > limits.fileBytes) {
-      throw new CsvError(path, 0, 0, `${thousands(s.size)} bytes is more than the ${thousands(limits.fileBytes)} a CSV file may have`);
-    }
-    bytes = await readFile(path);
+    read = await readCapped(path, limits.fileBytes);
   } catch (e) {
-    if (e instanceof CliError || e instanceof CsvError) throw e;
+    if (e instanceof CliError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(code === 'ENOENT' ? `CSV file ${path} does not exist` : `cannot read CSV file ${path}: ${(e as Error).message}`);
   }
-  // The file may have grown between stat and read.
-  if (bytes.length > limits.fileBytes)
-    throw new CsvError(path, 0, 0, `${thousands(bytes.length)} bytes is more than the ${thousands(limits.fileBytes)} a CSV file may have`);
+  const bytes = read.bytes;
+  if (bytes === null) {
+    const what = read.size === null ? 'the file has' : `${thousands(read.size)} bytes is`;
+    throw new CsvError(path, 0, 0, `${what} more than the ${thousands(limits.fileBytes)} bytes a CSV file may have`);
+  }
   // Validated in place, then decoded once: no second copy of the bytes.
   if (!isUtf8(bytes)) throw new CsvError(path, 0, 0, 'not UTF-8 text (save the table as CSV UTF-8)');
   return { fingerprint: createHash('sha256').update(bytes).digest('hex').slice(0, 16), text: bytes.toString('utf8') };
