@@ -174,6 +174,7 @@ class TabularBuilder {
     const F = this.featureIdx.length;
     const n = this.count;
     if (!this.schema && n < 2) throw new CsvError(file, 0, 0, `${n} data row${n === 1 ? '' : 's'}: at least 2 are needed`);
+    if (this.schema && n === 0) throw new CsvError(file, 0, 0, 'no data rows under the header: nothing to evaluate');
     const x = new Float32Array(n * F);
     let at = 0;
     for (const c of this.chunks) {

@@ -7,10 +7,11 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelFileError } from '../../src/engine/errors';
 import { parseCsv } from '../../src/engine/formats/csv';
 import { decodeModelFile, encodeModelFile } from '../../src/engine/formats/modelfile';
 import { applyStandardization, evaluateFeatures, tabularFromCsv, type Standardization } from '../../src/engine/tabular';
-import { onnxModelProto } from '../../src/node/onnx';
+import { exportOnnx, onnxModelProto } from '../../src/node/onnx';
 import { ROOT, maxAbsDiff, predictions, runCliScript, runOnnx } from './helpers';
 
 const IRIS = join(ROOT, 'test/fixtures/iris.csv');
@@ -105,6 +106,19 @@ describe('a table model', () => {
     const text = runCliScript('evaluate', [model, '--csv', IRIS]);
     expect(text.stdout).toMatch(/on 150 rows of .*iris\.csv\naccuracy [\d.]+% /);
     expect(text.stdout).toMatch(/\n0 setosa +\d+ +\d+ +\d+ +[\d.]+%\n/);
+  });
+
+  it('exportOnnx refuses a table model without its standardisation rather than export raw-input nonsense', async () => {
+    const loaded = decodeModelFile(await readFile(model), model);
+    let error: unknown;
+    try {
+      exportOnnx(loaded.model);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ModelFileError);
+    expect((error as ModelFileError).code).toBe('MODEL_MISMATCH');
+    expect((error as Error).message).toMatch(/a table model \(4 features\) is exported with the standardisation its \.lenet records/);
   });
 
   it('the help tells the truth for table models', () => {

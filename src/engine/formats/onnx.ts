@@ -139,6 +139,14 @@ export function buildOnnxGraph(model: Model, options: OnnxExportOptions = {}): O
   let x = ONNX_INPUT;
   const table = options.table;
   const F = model.inShape.reduce((a, b) => a * b, 1);
+  if (!table && model.inShape[0] === 1 && model.inShape[1] === 1) {
+    // A 1×1×F input is a table model (train --csv): without its standardisation the graph would
+    // take raw rows and give wrong classes without a word.
+    throw new ModelFileError(
+      'MODEL_MISMATCH',
+      `a table model (${F} features) is exported with the standardisation its .lenet records (x-csv); use npm run export on the .lenet file`,
+    );
+  }
   if (table) {
     // The engine standardises in float64 and stores float32; the graph does it in float32.
     // Both round the same inputs, so outputs agree to float32 precision.
