@@ -45,6 +45,12 @@ export interface TabularSchema {
   labelKind: 'number' | 'name';
 }
 
+/** Up to 12 names, then how many more: an error about a wide table stays one readable line. */
+export function listNames(names: readonly string[]): string {
+  const shown = names.slice(0, 12).map((n) => (n.length > 40 ? `${n.slice(0, 40)}…` : n));
+  return names.length <= 12 ? shown.join(', ') : `${shown.join(', ')} … and ${names.length - 12} more`;
+}
+
 const quoteValue = (raw: string): string => JSON.stringify(raw.length > 30 ? `${raw.slice(0, 30)}…` : raw);
 
 /**
@@ -106,14 +112,14 @@ class TabularBuilder {
     let id = this.labelIds.get(this.schema ? this.classKey(raw) : raw);
     if (id === undefined) {
       if (this.schema) {
-        throw new CsvError(file, line, li + 1, `the label ${quoteValue(raw)} is not one of the model's classes (${this.schema.classNames.join(', ')})`);
+        throw new CsvError(file, line, li + 1, `the label ${quoteValue(raw)} is not one of the model's classes (${listNames(this.schema.classNames)})`);
       }
       if (this.labelIds.size >= MAX_LABEL_STRINGS) {
         throw new CsvError(
           file,
           line,
           li + 1,
-          `the label column "${header[li]}" has more than ${MAX_LABEL_STRINGS} different values; at most ${MAX_CLASSES} classes are supported`,
+          `the label column "${header[li]}" has more than ${MAX_LABEL_STRINGS.toLocaleString('en-US')} different values; at most ${MAX_CLASSES} classes are supported`,
         );
       }
       id = this.labelIds.size;

@@ -2,7 +2,7 @@
 // MNIST test set, or with --csv on the rows of a CSV table (models trained by `train --csv`).
 
 import { evaluate, type Evaluation } from '../../engine/evaluate';
-import { applyStandardization, csvModelInfo, evaluateFeatures, type CsvModelInfo } from '../../engine/tabular';
+import { applyStandardization, csvModelInfo, evaluateFeatures, listNames, type CsvModelInfo } from '../../engine/tabular';
 import type { Model } from '../../engine/model';
 import { loadMnist } from '../datasets';
 import { loadKernels } from '../load-kernels';
@@ -91,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     if (info) {
       if (f.csv === undefined) {
-        throw new UsageError(`${file} is a table model (features ${info.features.join(', ')}; label ${info.label}): evaluate it on a table with --csv FILE`);
+        throw new UsageError(`${file} is a table model (features ${listNames(info.features)}; label ${info.label}): evaluate it on a table with --csv FILE`);
       }
       r = await evaluateCsv(model, info, f.csv);
       source = `${thousands(r.count)} rows of ${f.csv}`;

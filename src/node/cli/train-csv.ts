@@ -11,6 +11,7 @@ import { encodeModelFile } from '../../engine/formats/modelfile';
 import { formatSchedule } from '../../engine/schedule';
 import {
   MAX_FEATURES,
+  listNames,
   tabularForSchema,
   tabularFromCsvText,
   trainTabular,
@@ -125,11 +126,6 @@ export async function readCsvSchemaTable(path: string, schema: TabularSchema, li
   return tabularForSchema(text, schema, path, limits);
 }
 
-/** Up to 12 names, then how many more: a wide table's summary stays one readable line. */
-function listed(names: readonly string[]): string {
-  return names.length <= 12 ? names.join(', ') : `${names.slice(0, 12).join(', ')} … and ${names.length - 12} more`;
-}
-
 function parseHidden(text: string | undefined): number[] {
   if (text === undefined) return [...CSV_DEFAULTS.hidden];
   const parts = text.split(',').map((p) => p.trim());
@@ -175,8 +171,8 @@ export async function trainCsv(argv: string[]): Promise<void> {
 
   const { data, fingerprint } = await readCsvTable(file, f.label);
   log(
-    `${basename(file)}: ${thousands(data.count)} rows, ${data.features.length} features (${listed(data.features)}); ` +
-      `label "${data.label}": ${data.classNames.length} classes (${listed(data.classNames)})`,
+    `${basename(file)}: ${thousands(data.count)} rows, ${data.features.length} features (${listNames(data.features)}); ` +
+      `label "${data.label}": ${data.classNames.length} classes (${listNames(data.classNames)})`,
   );
   const every = Math.max(1, Math.ceil(config.epochs / 10));
   let split: { train: number; test: number } | null = null;
