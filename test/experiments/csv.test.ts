@@ -3,12 +3,12 @@
 // Iris learned to ≥ 95 % held-out accuracy; and `npm run train -- --csv` end to end.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CsvError, parseCsv } from '../../src/engine/formats/csv';
+import { CSV_LIMITS, CsvError, parseCsv } from '../../src/engine/formats/csv';
 import { decodeModelFile } from '../../src/engine/formats/modelfile';
 import {
   applyStandardization,
@@ -20,7 +20,7 @@ import {
   type Standardization,
 } from '../../src/engine/tabular';
 import { CliError, UsageError } from '../../src/node/cli/common';
-import { CSV_DEFAULTS, trainCsv } from '../../src/node/cli/train-csv';
+import { CSV_DEFAULTS, readCsvText, trainCsv } from '../../src/node/cli/train-csv';
 import { testKernels } from '../helpers/kernels';
 
 const exec = promisify(execFile);
@@ -245,5 +245,90 @@ describe('Iris', () => {
     const e = trainCsv(['--csv', latin1, '--label', 'b']);
     await expect(e).rejects.toBeInstanceOf(CsvError);
     await expect(e).rejects.toThrow(/latin1\.csv: not UTF-8 text/);
+  });
+});
+
+describe('hostile tables through train --csv', () => {
+  // Each is refused with one line naming the file (and line/column where it applies), exit 1,
+  // and nothing written to --out.
+  async function refused(name: string, content: string | (() => Promise<void>), expected: RegExp): Promise<void> {
+    const file = join(tmp, name);
+    if (typeof content === 'string') await writeFile(file, content);
+    else await content();
+    const out = join(tmp, `${name}.lenet`);
+    const r = await train(['--csv', file, '--label', 'label', '--epochs', '2', '--out', out]);
+    expect(r.stderr).toMatch(expected);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+|model spec|diverged/);
+    expect(r.code).toBe(1);
+    await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+  }
+
+  const separable = (value: (i: number) => string): string =>
+    `a,b,label\n${Array.from({ length: 40 }, (_, i) => `${i % 2 ? 5 + i / 100 : -5 - i / 100},${value(i)},${i % 2}`).join('\n')}\n`;
+
+  it('a value finite as a double but not as float32 (1e39)', async () => {
+    await refused(
+      'float32.csv',
+      separable((i) => (i === 7 ? '1e39' : String(i / 40))),
+      /^train: .*float32\.csv, line 9, column 2: b "1e39" is beyond ±3\.4028235e38/,
+    );
+  });
+
+  it('more than 1,025 columns: the file and the real cause, not a model spec', async () => {
+    const header = [...Array.from({ length: 1100 }, (_, k) => `f${k}`), 'label'].join(',');
+    await refused(
+      'wide.csv',
+      `${header}\n${'1,'.repeat(1100)}0\n${'2,'.repeat(1100)}1\n`,
+      /^train: .*wide\.csv, line 1: more than 1,025 columns, the most a CSV table may have/,
+    );
+  });
+
+  it('a 2 MB quoted field is refused at the field cap, with its line and column', async () => {
+    await refused(
+      'field.csv',
+      `a,label\n1,0\n2,"${'x'.repeat(2_000_000)}"\n`,
+      /^train: .*field\.csv, line 3, column 3: a quoted field is longer than the 65,536 characters/,
+    );
+  });
+
+  it('an over-long record is refused at the record cap', async () => {
+    const wideRow = Array.from({ length: 1000 }, () => 'y'.repeat(2000)).join(',');
+    const header = [...Array.from({ length: 999 }, (_, k) => `f${k}`), 'label'].join(',');
+    await refused(
+      'record.csv',
+      `${header}\n${wideRow}\n`,
+      /^train: .*record\.csv, line 2: a record is longer than the 1,048,576 characters a CSV record may have/,
+    );
+  });
+
+  it('a file over 100,000,000 bytes is refused from its size, before it is read', async () => {
+    // Sparse: no disk used. Read, it would be 100 MB of NUL characters.
+    const file = join(tmp, 'huge.csv');
+    await refused(
+      'huge.csv',
+      async () => {
+        const h = await open(file, 'w');
+        await h.truncate(100_000_001);
+        await h.close();
+      },
+      /^train: .*huge\.csv: 100,000,001 bytes is more than the 100,000,000 bytes a CSV file may have\n$/,
+    );
+  });
+
+  it('readCsvText takes injected caps: one byte over is refused before reading', async () => {
+    const file = join(tmp, 'small.csv');
+    await writeFile(file, 'a,label\n1,0\n');
+    await expect(readCsvText(file, { ...CSV_LIMITS, fileBytes: 11 })).rejects.toThrow(/small\.csv: 12 bytes is more than the 11 bytes a CSV file may have/);
+    await expect(readCsvText(file, { ...CSV_LIMITS, fileBytes: 12 })).resolves.toMatchObject({ text: 'a,label\n1,0\n' });
+  });
+
+  it('a device or pipe with no size (/dev/zero) is read only up to the cap', async () => {
+    await expect(readCsvText('/dev/zero', { ...CSV_LIMITS, fileBytes: 3_000_000 })).rejects.toThrow(
+      new CsvError('/dev/zero', 0, 0, 'the file has more than the 3,000,000 bytes a CSV file may have'),
+    );
+    const r = await train(['--csv', '/dev/zero', '--label', 'label']);
+    expect(r.stderr).toBe('train: /dev/zero: the file has more than the 100,000,000 bytes a CSV file may have\n');
+    expect(r.code).toBe(1);
   });
 });

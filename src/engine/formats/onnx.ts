@@ -12,6 +12,10 @@
 //   activation  Tanh / Relu / Sigmoid / Softmax(axis=1)
 // Input "input" [N,C,H,W] float pixels in [0,1]; output "output" [N,classes] = the last layer
 // (softmax probabilities or tanh outputs); N is a symbolic batch dimension.
+// A table model (`train --csv`) is exported with its standardisation in the graph: input
+// "input" [N,F] raw feature values, then Sub(mean) and Div(std) ("standardization.mean",
+// "standardization.std", float32 [F]) before the first layer, so raw rows give the class the
+// engine gives them.
 
 import { ModelFileError } from '../errors';
 import type { Model } from '../model';
@@ -32,7 +36,7 @@ export type OnnxAttribute =
 
 export interface OnnxNode {
   name: string;
-  opType: 'Conv' | 'BatchNormalization' | 'MaxPool' | 'AveragePool' | 'Flatten' | 'Gemm' | 'Tanh' | 'Relu' | 'Sigmoid' | 'Softmax';
+  opType: 'Sub' | 'Div' | 'Conv' | 'BatchNormalization' | 'MaxPool' | 'AveragePool' | 'Flatten' | 'Gemm' | 'Tanh' | 'Relu' | 'Sigmoid' | 'Softmax';
   inputs: string[];
   outputs: string[];
   attributes: OnnxAttribute[];
@@ -77,6 +81,11 @@ export interface OnnxExportOptions {
   preset?: string;
   /** Extra metadata_props entries. */
   metadata?: Record<string, string>;
+  /**
+   * A table model's feature standardisation (`x-csv` of its .lenet): the graph takes raw rows
+   * [N,F] and computes (x − mean) / std itself.
+   */
+  table?: { features: readonly string[]; classNames: readonly string[]; mean: readonly number[]; std: readonly number[] };
 }
 
 export const ONNX_PRODUCER = 'LeNet Studio';
@@ -128,6 +137,37 @@ export function buildOnnxGraph(model: Model, options: OnnxExportOptions = {}): O
     last ? ONNX_OUTPUT : l.name === ONNX_INPUT || l.name === ONNX_OUTPUT ? `${l.name}_value` : l.name;
 
   let x = ONNX_INPUT;
+  const table = options.table;
+  const F = model.inShape.reduce((a, b) => a * b, 1);
+  if (!table && model.inShape[0] === 1 && model.inShape[1] === 1) {
+    // A 1×1×F input is a table model (train --csv): without its standardisation the graph would
+    // take raw rows and give wrong classes without a word.
+    throw new ModelFileError(
+      'MODEL_MISMATCH',
+      `a table model (${F} features) is exported with the standardisation its .lenet records (x-csv); use npm run export on the .lenet file`,
+    );
+  }
+  if (table) {
+    // The engine standardises in float64 and stores float32; the graph does it in float32.
+    // Both round the same inputs, so outputs agree to float32 precision.
+    const first = layers[0];
+    if (first === undefined || (first.type !== 'flatten' && first.type !== 'dense')) {
+      throw new ModelFileError('MODEL_MISMATCH', 'a standardised table model must start with a flatten or dense layer');
+    }
+    const finite = (v: readonly number[]): boolean => v.length === F && v.every((e) => Number.isFinite(Math.fround(e)));
+    if (!finite(table.mean) || !finite(table.std) || table.std.some((e) => !(Math.fround(e) > 0)) || table.features.length !== F) {
+      throw new ModelFileError('MODEL_BAD_HEADER', `the standardisation does not fit the model's ${F} inputs`);
+    }
+    const mean = { name: 'standardization.mean', dims: [F], data: Float32Array.from(table.mean) };
+    const std = { name: 'standardization.std', dims: [F], data: Float32Array.from(table.std) };
+    initializers.push(mean, std);
+    nodes.push(
+      { name: 'standardize_sub', opType: 'Sub', inputs: [ONNX_INPUT, mean.name], outputs: ['centred'], attributes: [], docString: 'x − training mean' },
+      { name: 'standardize_div', opType: 'Div', inputs: ['centred', std.name], outputs: ['standardized'], attributes: [], docString: '÷ training std' },
+    );
+    valueInfo.push({ name: 'centred', dims: [ONNX_BATCH_DIM, F] }, { name: 'standardized', dims: [ONNX_BATCH_DIM, F] });
+    x = 'standardized';
+  }
   layers.forEach((l, i) => {
     const last = i === layers.length - 1;
     const y = valueName(l, last);
@@ -237,11 +277,15 @@ export function buildOnnxGraph(model: Model, options: OnnxExportOptions = {}): O
   const lastLayer = layers[layers.length - 1];
   const output = outputDescription(model, lastLayer);
   const name = options.name ?? options.preset ?? 'lenet';
+  const inputText = table
+    ? `${ONNX_INPUT}: float32 [${ONNX_BATCH_DIM},${F}], raw feature values in the column order of lenet.features (standardised inside the graph)`
+    : `${ONNX_INPUT}: float32 [${ONNX_BATCH_DIM},${model.inShape.join(',')}], pixels scaled to [0, 1] (byte / 255), NCHW`;
   const metadata: Record<string, string> = {
     'lenet.format': ONNX_EXPORT_VERSION,
     'lenet.spec': JSON.stringify(model.spec),
-    'lenet.input': `${ONNX_INPUT}: float32 [${ONNX_BATCH_DIM},${model.inShape.join(',')}], pixels scaled to [0, 1] (byte / 255), NCHW`,
-    'lenet.output': `${ONNX_OUTPUT}: float32 [${ONNX_BATCH_DIM},${model.classes}], ${output}`,
+    'lenet.input': inputText,
+    'lenet.output': `${ONNX_OUTPUT}: float32 [${ONNX_BATCH_DIM},${model.classes}], ${output}${table ? ' (classes in the order of lenet.classes)' : ''}`,
+    ...(table ? { 'lenet.features': JSON.stringify(table.features), 'lenet.classes': JSON.stringify(table.classNames) } : {}),
     ...(options.preset ? { 'lenet.preset': options.preset } : {}),
     ...options.metadata,
   };
@@ -252,7 +296,11 @@ export function buildOnnxGraph(model: Model, options: OnnxExportOptions = {}): O
     docString: `${name}: ${model.parameterCount} parameters, inference mode (batch norm uses running statistics). Output: ${output}.`,
     producerName: ONNX_PRODUCER,
     producerVersion: ONNX_EXPORT_VERSION,
-    inputs: [{ name: ONNX_INPUT, dims: batchDims(model.inShape), docString: 'pixels scaled to [0, 1], NCHW' }],
+    inputs: [
+      table
+        ? { name: ONNX_INPUT, dims: [ONNX_BATCH_DIM, F], docString: 'raw feature values, one row per sample (standardised inside the graph)' }
+        : { name: ONNX_INPUT, dims: batchDims(model.inShape), docString: 'pixels scaled to [0, 1], NCHW' },
+    ],
     outputs: [{ name: ONNX_OUTPUT, dims: batchDims([model.classes]), docString: output }],
     valueInfo,
     initializers,

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { ONNX_OPSET } from '../../engine/formats/onnx';
 import { PRESETS, presetNames } from '../../engine/presets';
+import { csvModelInfo } from '../../engine/tabular';
 import type { ModelSpec } from '../../engine/spec';
 import { writeFileAtomic } from '../files';
 import { exportOnnx } from '../onnx';
@@ -15,9 +16,15 @@ const FORMATS = ['onnx'] as const;
 export const HELP = `Usage: npm run export -- MODEL.lenet [--format onnx] [--out MODEL.onnx] [--preset NAME]
 
 Writes a saved model in another format. onnx: a standard ONNX model (opset 13) of the network in
-inference mode (batch norm with its running statistics, the C3 table as zero weights), input
-"input" float32 [N,1,28,28] with pixels scaled to [0,1], output "output" float32 [N,10] = the
-network's last layer (softmax probabilities, or tanh outputs for the MSE presets); N is dynamic.
+inference mode (batch norm with its running statistics, the C3 table as zero weights); N is a
+dynamic batch dimension.
+  MNIST models: input "input" float32 [N,1,28,28] with pixels scaled to [0,1], output "output"
+  float32 [N,10] = the network's last layer (softmax probabilities, or tanh outputs for the MSE
+  presets).
+  Table models (train --csv): input "input" float32 [N,F] = raw feature values in the column
+  order the model was trained on; the graph standardises them with the training rows' mean and
+  std (Sub, Div) before the MLP. Output "output" float32 [N,classes] softmax probabilities. The
+  metadata lenet.features and lenet.classes list the feature columns and the class names.
 
 Options:
   --format F     output format: ${FORMATS.join(', ')} (default onnx)
@@ -63,10 +70,13 @@ async function main(argv: string[]): Promise<void> {
     throw new UsageError(`${file} is a LeNet Studio model${loaded.preset ? ` of preset ${loaded.preset}` : ''}; --preset is only for plain safetensors files`);
   }
   const presetName = loaded.preset ?? f.preset;
-  const bytes = exportOnnx(loaded.model, presetName === undefined ? {} : { preset: presetName });
+  const info = csvModelInfo(loaded.extra.csv, loaded.model, file);
+  const table = info && { features: info.features, classNames: info.classNames, ...info.standardization };
+  const bytes = exportOnnx(loaded.model, { ...(presetName ? { preset: presetName } : {}), ...(table ? { table } : {}) });
   await writeFileAtomic(out, bytes);
   process.stdout.write(
-    `${out}: ONNX opset ${ONNX_OPSET}, ${thousands(loaded.model.parameterCount)} parameters${presetName ? ` (${presetName})` : ''}, ${thousands(bytes.length)} bytes\n`,
+    `${out}: ONNX opset ${ONNX_OPSET}, ${thousands(loaded.model.parameterCount)} parameters${presetName ? ` (${presetName})` : ''}` +
+      `${info ? `, input [N,${info.features.length}] raw ${info.features.length === 1 ? 'feature' : 'features'} standardised in the graph` : ''}, ${thousands(bytes.length)} bytes\n`,
   );
 }
 

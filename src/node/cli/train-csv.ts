@@ -3,12 +3,22 @@
 // rows: the feature columns in order, the class names and the standardisation.
 
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { CsvError, MAX_CSV_CHARS, parseCsv } from '../../engine/formats/csv';
+import { CSV_LIMITS, CsvError, type CsvLimits } from '../../engine/formats/csv';
 import { encodeModelFile } from '../../engine/formats/modelfile';
 import { formatSchedule } from '../../engine/schedule';
-import { tabularFromCsv, trainTabular, type TabularEpoch } from '../../engine/tabular';
+import {
+  MAX_FEATURES,
+  listNames,
+  tabularForSchema,
+  tabularFromCsvText,
+  trainTabular,
+  type TabularData,
+  type TabularEpoch,
+  type TabularSchema,
+} from '../../engine/tabular';
 import type { TrainConfig } from '../../engine/train-config';
 import { trainConfigOf } from '../../common/settings';
 import { writeFileAtomic } from '../files';
@@ -37,7 +47,9 @@ export const CSV_HELP = `CSV tables instead of MNIST:
   --test-fraction F  share of each class held out for testing, drawn with --seed (default ${CSV_DEFAULTS.testFraction})
   With --csv the defaults are --epochs ${CSV_DEFAULTS.epochs} --batch ${CSV_DEFAULTS.batchSize} --lr ${CSV_DEFAULTS.lr} --momentum ${CSV_DEFAULTS.momentum} --decay ${CSV_DEFAULTS.decay}
   --schedule ${CSV_DEFAULTS.schedule.type} --seed 1, and --out saves a .lenet whose metadata "x-csv" records the
-  column names, the class names and the standardisation (mean and std per feature).`;
+  column names, the class names and the standardisation (mean and std per feature).
+  Limits: ${thousands(CSV_LIMITS.fileBytes)} bytes a file, ${thousands(CSV_LIMITS.columns)} columns (${thousands(MAX_FEATURES)} features and the label),
+  ${thousands(CSV_LIMITS.fieldChars)} characters a field, ${thousands(CSV_LIMITS.recordChars)} a record; feature values must fit a 32-bit float.`;
 
 /** MNIST-only flags: refused with --csv rather than silently ignored. */
 const MNIST_ONLY = ['preset', 'data', 'init', 'limit', 'threads', 'augment', 'shift', 'rotate', 'scale', 'no-shuffle', 'run-dir', 'resume', 'validation'];
@@ -46,26 +58,72 @@ export function wantsCsv(argv: string[]): boolean {
   return argv.some((a) => a === '--csv' || a.startsWith('--csv='));
 }
 
-/** Reads a CSV file as UTF-8 text; missing, unreadable, huge or non-text files are clear errors. */
-export async function readCsvText(path: string): Promise<{ text: string; fingerprint: string }> {
-  let bytes: Uint8Array;
+/**
+ * The bytes of `path`, at most `cap` of them: a regular file's size is checked before a byte is
+ * read; a pipe or device (no size) is read in 1 MiB pieces and refused as soon as it passes the
+ * cap. `bytes` is null when the file is larger than the cap; `size` is its size when known.
+ */
+async function readCapped(path: string, cap: number): Promise<{ bytes: Buffer | null; size: number | null }> {
+  const h = await open(path, 'r');
   try {
-    const s = await stat(path);
+    const s = await h.stat();
     if (s.isDirectory()) throw new CliError(`${path} is a folder, not a CSV file`);
-    if (s.size > MAX_CSV_CHARS * 2) throw new CsvError(path, 0, 0, `${s.size} bytes is more than a CSV file may have`);
-    bytes = await readFile(path);
+    if (s.size > cap) return { bytes: null, size: s.size };
+    const pieces: Buffer[] = [];
+    let total = 0;
+    // A regular file is read into one buffer of its size (plus a byte to notice growth).
+    for (let want = s.isFile() ? s.size + 1 : 1 << 20; ; want = 1 << 20) {
+      const piece = Buffer.allocUnsafe(Math.min(want, cap + 1 - total));
+      let filled = 0;
+      while (filled < piece.length) {
+        const { bytesRead } = await h.read(piece, filled, piece.length - filled, null);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      total += filled;
+      if (total > cap) return { bytes: null, size: null };
+      pieces.push(filled === piece.length ? piece : piece.subarray(0, filled));
+      if (filled < piece.length) break; // end of file
+    }
+    return { bytes: pieces.length === 1 ? pieces[0] : Buffer.concat(pieces), size: total };
+  } finally {
+    await h.close();
+  }
+}
+
+/**
+ * Reads a CSV file as UTF-8 text; missing, unreadable, oversized or non-text files are clear
+ * errors. Never more than `limits.fileBytes` bytes are read (see readCapped).
+ */
+export async function readCsvText(path: string, limits: CsvLimits = CSV_LIMITS): Promise<{ text: string; fingerprint: string }> {
+  let read: { bytes: Buffer | null; size: number | null };
+  try {
+    read = await readCapped(path, limits.fileBytes);
   } catch (e) {
-    if (e instanceof CliError || e instanceof CsvError) throw e;
+    if (e instanceof CliError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(code === 'ENOENT' ? `CSV file ${path} does not exist` : `cannot read CSV file ${path}: ${(e as Error).message}`);
   }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new CsvError(path, 0, 0, 'not UTF-8 text (save the table as CSV UTF-8)');
+  const bytes = read.bytes;
+  if (bytes === null) {
+    const what = read.size === null ? 'the file has' : `${thousands(read.size)} bytes is`;
+    throw new CsvError(path, 0, 0, `${what} more than the ${thousands(limits.fileBytes)} bytes a CSV file may have`);
   }
-  return { text, fingerprint: createHash('sha256').update(bytes).digest('hex').slice(0, 16) };
+  // Validated in place, then decoded once: no second copy of the bytes.
+  if (!isUtf8(bytes)) throw new CsvError(path, 0, 0, 'not UTF-8 text (save the table as CSV UTF-8)');
+  return { fingerprint: createHash('sha256').update(bytes).digest('hex').slice(0, 16), text: bytes.toString('utf8') };
+}
+
+/** A CSV file as a training table: only numbers stay in memory once the function returns. */
+export async function readCsvTable(path: string, labelColumn: string, limits: CsvLimits = CSV_LIMITS): Promise<{ data: TabularData; fingerprint: string }> {
+  const { text, fingerprint } = await readCsvText(path, limits);
+  return { data: tabularFromCsvText(text, labelColumn, path, limits), fingerprint };
+}
+
+/** A CSV file read for a trained model: its feature columns by name, labels among its classes. */
+export async function readCsvSchemaTable(path: string, schema: TabularSchema, limits: CsvLimits = CSV_LIMITS): Promise<TabularData> {
+  const { text } = await readCsvText(path, limits);
+  return tabularForSchema(text, schema, path, limits);
 }
 
 function parseHidden(text: string | undefined): number[] {
@@ -111,12 +169,10 @@ export async function trainCsv(argv: string[]): Promise<void> {
     if (!json) process.stdout.write(`${line}\n`);
   };
 
-  const { text, fingerprint } = await readCsvText(file);
-  const table = parseCsv(text, file);
-  const data = tabularFromCsv(table, f.label, file);
+  const { data, fingerprint } = await readCsvTable(file, f.label);
   log(
-    `${basename(file)}: ${thousands(data.count)} rows, ${data.features.length} features (${data.features.join(', ')}); ` +
-      `label "${data.label}": ${data.classNames.length} classes (${data.classNames.join(', ')})`,
+    `${basename(file)}: ${thousands(data.count)} rows, ${data.features.length} features (${listNames(data.features)}); ` +
+      `label "${data.label}": ${data.classNames.length} classes (${listNames(data.classNames)})`,
   );
   const every = Math.max(1, Math.ceil(config.epochs / 10));
   let split: { train: number; test: number } | null = null;
@@ -154,7 +210,7 @@ export async function trainCsv(argv: string[]): Promise<void> {
       extra: {
         csv: {
           file: basename(file),
-          columns: table.header,
+          columns: data.columns,
           features: data.features,
           label: data.label,
           labelKind: data.labelKind,
