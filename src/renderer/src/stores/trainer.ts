@@ -61,6 +61,7 @@ export const useTrainerStore = defineStore('trainer', () => {
     spec.value = settings.preset.spec;
     preset.value = settings.preset.name;
     live.value = null;
+    runId.value = null; // the last run is no longer the one these controls act on
     metrics.reset(null);
     try {
       const r = await studio.startRun(settings.presetName, settings.settings());
