@@ -15,7 +15,7 @@ const SIZES = [
   { width: 960, height: 640 },
 ] as const;
 
-const headerHeight = async (): Promise<number> => (await app.page.getByTestId('app-header').boundingBox())!.height;
+const headerHeight = async (): Promise<number> => (await app.page.locator('header').boundingBox())!.height;
 
 beforeAll(async () => {
   app = await startApp();
@@ -55,7 +55,7 @@ describe('the header in Chromium', () => {
     await page.getByTestId('nav-train').click();
     await measure('no model');
     host.dialogAnswers.push(file);
-    await page.getByTestId('open-model').click();
+    await page.getByTestId('model').getByRole('button', { name: 'Open…' }).click();
     await page.getByTestId('model-label').waitFor();
     await measure('a model');
     await page.getByTestId('evaluate').click();
