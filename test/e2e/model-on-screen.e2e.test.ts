@@ -39,7 +39,7 @@ describe('the model on screen in Chromium', () => {
     await fillForm({ epochs: '2', batch: '16', lr: '100', limit: '2000', validation: '200' });
     await page.getByTestId('start').click();
     // It may diverge within its first batches: look at the label until it has.
-    const seen = new Set<string | null>();
+    const seen = new Set<string | undefined>();
     const end = Date.now() + 120_000;
     while (!(await controls('diverged').count()) && Date.now() < end) {
       seen.add(await label());
