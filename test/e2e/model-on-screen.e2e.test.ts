@@ -107,12 +107,12 @@ describe('the model on screen in Chromium', () => {
     await page.waitForTimeout(20);
     // No dialog answer queued: a dialog would cancel the save.
     await page.getByTestId('save-model').click();
-    await expect.poll(async () => (await stat(`${target}.lenet`)).mtimeMs).toBeGreaterThan(first);
+    await expect.poll(async () => (await stat(`${target}.lenet`)).mtimeMs, { timeout: 10_000 }).toBeGreaterThan(first);
     expect(host.dialogAnswers).toEqual([]);
     const second = (await stat(`${target}.lenet`)).mtimeMs;
     await page.waitForTimeout(20);
     await page.keyboard.press('Control+s');
-    await expect.poll(async () => (await stat(`${target}.lenet`)).mtimeMs).toBeGreaterThan(second);
+    await expect.poll(async () => (await stat(`${target}.lenet`)).mtimeMs, { timeout: 10_000 }).toBeGreaterThan(second);
     expect(await label()).toBe('kept.lenet');
   });
 
@@ -136,6 +136,18 @@ describe('the model on screen in Chromium', () => {
       expect(await page.getByTestId('charts-run').textContent()).toContain(r.preset);
       expect(await page.getByTestId('charts-run').textContent()).toContain(r.status);
     }
+    for (const theme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: theme });
+      for (const size of [
+        { width: 1280, height: 800 },
+        { width: 960, height: 640 },
+      ]) {
+        await page.setViewportSize(size);
+        await app.shot(`train-run-shown-${size.width}-${theme}`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('after a restart: the last model and the last run’s charts are back', async () => {

@@ -88,16 +88,24 @@ export const useModelStore = defineStore('model', () => {
     if (current.value === m) measured.value = { model: m, result: e };
   }
 
-  async function task(f: () => Promise<void>): Promise<void> {
-    if (busy.value) return; // a key and the menu (or a double click) ask once
+  // One file action at a time, in the order asked: a Save pressed while another is under way
+  // runs after it rather than beside it (or not at all).
+  let queue: Promise<void> = Promise.resolve();
+  let pending = 0;
+  function task(f: () => Promise<void>): Promise<void> {
+    pending++;
     busy.value = true;
-    try {
-      await f();
-    } catch (e) {
-      notices.error(e);
-    } finally {
-      busy.value = false;
-    }
+    const run = async (): Promise<void> => {
+      try {
+        await f();
+      } catch (e) {
+        notices.error(e);
+      } finally {
+        if (--pending === 0) busy.value = false;
+      }
+    };
+    queue = queue.then(run);
+    return queue;
   }
 
   const open = () =>
