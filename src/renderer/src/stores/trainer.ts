@@ -14,6 +14,7 @@ import type { ModelPayload } from '@common/records';
 import { studio } from '../api/studio';
 import { useMetricsStore } from './metrics';
 import { useModelStore } from './model';
+import { useNavStore } from './nav';
 import { useNoticeStore } from './notices';
 import { useRunsStore } from './runs';
 import { useSettingsStore } from './settings';
@@ -37,6 +38,7 @@ export const useTrainerStore = defineStore('trainer', () => {
   const model = useModelStore();
   const runs = useRunsStore();
   const notices = useNoticeStore();
+  const nav = useNavStore();
   /** The model on screen is this run's, snapshot by snapshot. */
   const following = computed(() => runId.value !== null && model.following === runId.value);
 
@@ -148,7 +150,10 @@ export const useTrainerStore = defineStore('trainer', () => {
         state.value = e.status;
         if (!isActive(e.status)) {
           outcome.value = e.reason === undefined ? { status: e.status } : { status: e.status, reason: e.reason };
-          if (e.status === 'failed' || e.status === 'diverged') notices.push('error', `Run ${e.runId} ${e.status}: ${e.reason ?? 'no reason given'}`);
+          // The Train view says so beside its controls; elsewhere a notice does.
+          if ((e.status === 'failed' || e.status === 'diverged') && nav.view !== 'train') {
+            notices.push('error', `Run ${e.runId} ${e.status}: ${e.reason ?? 'no reason given'}`);
+          }
         }
         return;
       default:
