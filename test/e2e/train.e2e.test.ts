@@ -47,7 +47,7 @@ describe('Train view in Chromium', () => {
     await expect.poll(() => page.getByTestId('dataset').textContent()).toMatch(/6,000 train · 1,000 test · 28×28/);
     expect(await page.getByTestId('preset').locator('option').count()).toBe(7);
     expect(await page.getByTestId('preset').inputValue()).toBe('lenet5-relu-ce-bn');
-    await expect.poll(() => page.locator('h1').textContent()).toMatch(/wasm-relaxed-simd kernels · 2 threads/);
+    await expect.poll(() => page.getByTestId('app-line').textContent()).toMatch(/wasm-relaxed-simd kernels · 2 threads/);
     await expect.poll(() => page.getByTestId('runs').textContent()).toMatch(/No runs yet/);
   });
 
@@ -93,7 +93,9 @@ describe('Train view in Chromium', () => {
     expect(Number(last!.replace('%', ''))).toBeGreaterThan(80);
     await expect.poll(() => page.getByTestId('outcome').textContent()).toMatch(/done/);
     await expect.poll(() => page.locator('[data-testid="run-item"][data-status="done"]').count()).toBe(1);
-    // The model on screen is the run's last snapshot.
+    // Training did not put a model on screen; the run's Latest model does, when asked.
+    expect(await page.getByTestId('model-label').count()).toBe(0);
+    await page.locator('[data-testid="run-item"]').first().getByRole('button', { name: 'Latest model' }).click();
     await expect.poll(() => page.getByTestId('model-label').textContent()).toMatch(/epoch 3/);
     await page.screenshot({ path: join(SHOTS, 'train-done.png') });
     // The README's picture is this view; it must stay small.
@@ -102,13 +104,14 @@ describe('Train view in Chromium', () => {
 
   it('evaluates the model on screen through the trainer', async () => {
     await page.getByTestId('evaluate').click();
-    await expect.poll(() => page.getByTestId('evaluation').textContent(), { timeout: 60_000 }).toMatch(/test accuracy \d+\.\d\d% on 1,000/);
+    await expect.poll(() => page.getByTestId('evaluation').textContent(), { timeout: 60_000 }).toMatch(/test \d+\.\d\d% on 1,000/);
   });
 
   it('saves the model with Save As…, opens it again with Open…', async () => {
     const target = join(dataDir, 'saved-from-browser');
     host.dialogAnswers.push(target);
-    await page.getByTestId('model').getByRole('button', { name: 'Save As…' }).click();
+    await page.getByTestId('model-menu').click();
+    await page.getByTestId('menu-save-as').click();
     await expect.poll(() => page.getByTestId('notices').textContent()).toMatch(/Saved .*saved-from-browser\.lenet/);
     host.dialogAnswers.push(`${target}.lenet`);
     await page.getByTestId('model').getByRole('button', { name: 'Open…' }).click();
@@ -118,7 +121,8 @@ describe('Train view in Chromium', () => {
   it('exports the model on screen as ONNX (File → Export → ONNX… / the Export button)', async () => {
     const target = join(dataDir, 'exported-from-browser');
     host.dialogAnswers.push(target);
-    await page.getByTestId('export-onnx').click();
+    await page.getByTestId('model-menu').click();
+    await page.getByTestId('menu-export-onnx').click();
     await expect.poll(() => page.getByTestId('notices').textContent()).toMatch(/Exported .*exported-from-browser\.onnx/);
     const bytes = await readFile(`${target}.onnx`);
     expect(bytes.length).toBeGreaterThan(200_000); // ~61k float weights
@@ -130,7 +134,8 @@ describe('Train view in Chromium', () => {
     await mkdir(bad);
     await writeFile(join(bad, 'train-images-idx3-ubyte'), 'hello');
     host.dialogAnswers.push(bad);
-    await page.getByTestId('dataset').getByRole('button', { name: 'Open…' }).click();
+    await page.getByTestId('dataset-menu').click();
+    await page.getByTestId('menu-open').click();
     await expect.poll(() => page.getByTestId('dataset-error').textContent()).toMatch(/not-mnist .*missing train-labels-idx1-ubyte/);
     expect(await page.getByTestId('dataset').textContent()).toMatch(/MNIST \(embedded\)/);
     await page.screenshot({ path: join(SHOTS, 'dataset-error.png') });

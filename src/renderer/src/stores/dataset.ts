@@ -1,5 +1,6 @@
 // The dataset the app trains and evaluates on: the embedded MNIST at start, or a folder the
-// user opened. Loading problems are kept here (and shown next to the dataset status).
+// user opened. A loading problem is kept here (and shown next to the dataset status) until the
+// user dismisses it or tries again.
 
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
@@ -14,6 +15,7 @@ export const useDatasetStore = defineStore('dataset', () => {
 
   async function run(f: () => Promise<DatasetInfo | null>): Promise<void> {
     loading.value = true;
+    error.value = null; // a new attempt: the old problem no longer describes what is on screen
     try {
       const d = await f();
       if (d) {
@@ -33,10 +35,14 @@ export const useDatasetStore = defineStore('dataset', () => {
   const useEmbedded = () => run(() => studio.useEmbeddedDataset());
   const openRecent = (path: string) => run(() => studio.openRecentDataset(path));
 
+  function dismissError(): void {
+    error.value = null;
+  }
+
   function changed(d: DatasetInfo): void {
     info.value = d;
     error.value = null;
   }
 
-  return { info, error, loading, recent, load, openDialog, useEmbedded, openRecent, changed };
+  return { info, error, loading, recent, load, openDialog, useEmbedded, openRecent, changed, dismissError };
 });

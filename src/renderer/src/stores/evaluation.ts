@@ -41,15 +41,17 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     if (m !== forModel) clear();
   });
   watch(() => dataset.info?.fingerprint, clear);
-  // The header's Evaluate button produced one for this model: use it.
+  // The header's Evaluate button produced one for the model on screen: use it.
   watch(evaluation, (e) => {
-    if (e && current.value && forModel !== current.value) {
-      forModel = current.value;
-      result.value = e;
-      status.value = 'ready';
-      error.value = null;
-    }
+    if (e && current.value && forModel !== current.value) adopt(current.value, e);
   });
+
+  function adopt(m: ModelPayload, e: Evaluation): void {
+    forModel = m;
+    result.value = e;
+    status.value = 'ready';
+    error.value = null;
+  }
 
   async function run(): Promise<void> {
     const m = current.value;
@@ -59,11 +61,10 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     error.value = null;
     try {
       const r = await studio.evaluateModel(m);
-      if (id !== request) return;
-      forModel = m;
-      result.value = r;
-      status.value = 'ready';
-      if (current.value === m) evaluation.value = r;
+      // Another model came on screen meanwhile: these numbers are not its numbers.
+      if (id !== request || current.value !== m) return;
+      adopt(m, r);
+      model.setEvaluation(m, r);
     } catch (e) {
       if (id !== request) return;
       status.value = 'error';
@@ -73,12 +74,12 @@ export const useEvaluationStore = defineStore('evaluation', () => {
 
   /** Evaluates the model on screen unless that is done or under way. */
   function ensure(): void {
-    if (!current.value || status.value === 'running') return;
-    if (forModel === current.value && result.value) return;
-    if (evaluation.value && !result.value) {
-      forModel = current.value;
-      result.value = evaluation.value;
-      status.value = 'ready';
+    const m = current.value;
+    if (!m || status.value === 'running') return;
+    if (forModel === m && result.value) return;
+    // model.evaluation is only ever the evaluation of the model on screen.
+    if (evaluation.value) {
+      adopt(m, evaluation.value);
       return;
     }
     void run();

@@ -1,5 +1,6 @@
 // Messages for the person at the screen: errors (with the file and the reason, as the backend
-// words them) and short notes. Shown by ErrorBanner; dismissed by the user.
+// words them) and short notes. Shown by ErrorBanner over the page; errors stay until the user
+// dismisses them, notes go by themselves after a few seconds.
 
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
@@ -10,6 +11,9 @@ export interface Notice {
   message: string;
 }
 
+/** How long a note stays on screen. */
+export const INFO_MS = 8000;
+
 export const useNoticeStore = defineStore('notices', () => {
   const items = ref<Notice[]>([]);
   let next = 1;
@@ -17,7 +21,9 @@ export const useNoticeStore = defineStore('notices', () => {
   function push(kind: Notice['kind'], message: string): void {
     // The same message twice in a row is one notice.
     if (items.value.at(-1)?.message === message) return;
-    items.value = [...items.value.slice(-4), { id: next++, kind, message }];
+    const id = next++;
+    items.value = [...items.value.slice(-4), { id, kind, message }];
+    if (kind === 'info') setTimeout(() => dismiss(id), INFO_MS);
   }
 
   function error(e: unknown): void {

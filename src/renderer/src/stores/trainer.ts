@@ -2,15 +2,19 @@
 //   idle → starting → running ⇄ paused → done | cancelled | diverged | failed
 // The states after `starting` are the run's own (RunState, src/common/records.ts); a run that has
 // ended leaves the machine ready to start the next one.
+// The run's snapshots are kept here, not put on screen: the model on screen changes only when the
+// user asks, e.g. with "Follow this run" (`follow`).
 
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { ModelSpec } from '@engine/spec';
 import { isActive, type RunState } from '@common/records';
 import type { StudioEvent } from '@common/api';
+import type { ModelPayload } from '@common/records';
 import { studio } from '../api/studio';
 import { useMetricsStore } from './metrics';
 import { useModelStore } from './model';
+import { useNavStore } from './nav';
 import { useNoticeStore } from './notices';
 import { useRunsStore } from './runs';
 import { useSettingsStore } from './settings';
@@ -27,11 +31,28 @@ export const useTrainerStore = defineStore('trainer', () => {
   const spec = shallowRef<ModelSpec | null>(null);
   const preset = ref<string | undefined>(undefined);
   const busy = computed(() => state.value === 'starting' || state.value === 'running' || state.value === 'paused');
+  /** The run's latest snapshot (epoch 0: before training). */
+  const live = shallowRef<ModelPayload | null>(null);
 
   const metrics = useMetricsStore();
   const model = useModelStore();
   const runs = useRunsStore();
   const notices = useNoticeStore();
+  const nav = useNavStore();
+  /** The model on screen is this run's, snapshot by snapshot. */
+  const following = computed(() => runId.value !== null && model.following === runId.value);
+
+  /** "Follow this run": its latest snapshot goes on screen now and each new one as it comes. */
+  function follow(on: boolean): void {
+    const id = runId.value;
+    if (!id) return;
+    if (!on) {
+      if (model.following === id) model.following = null;
+      return;
+    }
+    if (live.value) model.set(live.value, { kind: 'run', runId: id, which: 'latest' }, id);
+    else model.following = id;
+  }
 
   async function start(): Promise<void> {
     const settings = useSettingsStore();
@@ -41,6 +62,8 @@ export const useTrainerStore = defineStore('trainer', () => {
     progress.value = null;
     spec.value = settings.preset.spec;
     preset.value = settings.preset.name;
+    live.value = null;
+    runId.value = null; // the last run is no longer the one these controls act on
     metrics.reset(null);
     try {
       const r = await studio.startRun(settings.presetName, settings.settings());
@@ -82,6 +105,7 @@ export const useTrainerStore = defineStore('trainer', () => {
       const detail = await studio.getRun(id);
       spec.value = detail.spec;
       preset.value = detail.preset;
+      live.value = null;
       runId.value = null;
       adopt(id);
       await studio.continueRun(id);
@@ -111,7 +135,14 @@ export const useTrainerStore = defineStore('trainer', () => {
         return;
       case 'snapshot':
         if (!mine(e.runId) || !spec.value) return;
-        model.setSnapshot(e.runId, e.epoch, spec.value, e.params, e.buffers, preset.value);
+        live.value = {
+          spec: spec.value,
+          params: e.params,
+          buffers: e.buffers,
+          source: { kind: 'run', runId: e.runId, epoch: e.epoch },
+          ...(preset.value ? { preset: preset.value } : {}),
+        };
+        if (model.following === e.runId) model.set(live.value, { kind: 'run', runId: e.runId, which: 'latest' }, e.runId);
         return;
       case 'run-status':
         void runs.refresh();
@@ -119,7 +150,10 @@ export const useTrainerStore = defineStore('trainer', () => {
         state.value = e.status;
         if (!isActive(e.status)) {
           outcome.value = e.reason === undefined ? { status: e.status } : { status: e.status, reason: e.reason };
-          if (e.status === 'failed' || e.status === 'diverged') notices.push('error', `Run ${e.runId} ${e.status}: ${e.reason ?? 'no reason given'}`);
+          // The Train view says so beside its controls; elsewhere a notice does.
+          if ((e.status === 'failed' || e.status === 'diverged') && nav.view !== 'train') {
+            notices.push('error', `Run ${e.runId} ${e.status}: ${e.reason ?? 'no reason given'}`);
+          }
         }
         return;
       default:
@@ -127,5 +161,5 @@ export const useTrainerStore = defineStore('trainer', () => {
     }
   }
 
-  return { state, runId, progress, outcome, busy, start, pause, resume, cancel, continueRun, onEvent };
+  return { state, runId, progress, outcome, busy, live, following, follow, start, pause, resume, cancel, continueRun, onEvent };
 });
