@@ -20,6 +20,7 @@ export type EngineErrorCode =
   | 'MODEL_NOT_FINITE'
   | 'MODEL_FOREIGN'
   | 'MODEL_MISMATCH'
+  | 'MODEL_BAD_VALUE'
   | 'SPEC_INVALID'
   | 'CONFIG_INVALID'
   | 'SHAPE_MISMATCH'
@@ -32,6 +33,8 @@ export class EngineError extends Error {
   constructor(
     readonly code: EngineErrorCode,
     message: string,
+    /** The technical cause behind a message written for a person (e.g. the header length read). */
+    readonly detail?: string,
   ) {
     super(message);
   }

@@ -75,7 +75,23 @@ export type ResolvedLayer = LayerSpec & { name: string; inShape: Shape; outShape
 
 const MAX_LAYERS = 64;
 const MAX_UNITS = 1 << 16;
-const MAX_ACTIVATION = 1 << 22; // floats per sample in any layer's output
+
+/**
+ * What one network may cost, checked by `validateSpec` from the spec alone (in time linear in its
+ * length) before any layer, buffer or conv plan is built. LeNet-5 uses under 1 % of each.
+ */
+export const SPEC_CAPS = {
+  /** Weights, biases and batch-norm statistics together: 64 MiB as F32 (LeNet-5: 61,706). */
+  parameters: 1 << 24,
+  /** Floats per image in the input plus every layer's output: 4 MiB per image (LeNet-5: 11,838). */
+  activations: 1 << 20,
+  /** Forward multiply-adds per image (LeNet-5: 0.4 M). */
+  macs: 1 << 27,
+  /** im2col columns C·K²·OH·OW summed over the conv layers, the size of their scratch (LeNet-5: 34,600). */
+  convColumns: 1 << 22,
+  /** Work of pairing a connection table's output maps, filters²·⌈channels/32⌉ summed over tabled convs. */
+  planWork: 1 << 25,
+} as const;
 
 function fail(message: string): never {
   throw new SpecError('SPEC_INVALID', `model spec: ${message}`);
@@ -206,6 +222,8 @@ export function resolveLayers(spec: ModelSpec): ResolvedLayer[] {
   const prefix: Record<LayerKind, string> = { conv2d: 'conv', pool2d: 'pool', dense: 'fc', batchnorm: 'bn', activation: 'act', flatten: 'flatten' };
   let shape: Shape = spec.input;
   const out: ResolvedLayer[] = [];
+  const total: Record<keyof typeof SPEC_CAPS, number> = { parameters: 0, activations: shapeSize(shape), macs: 0, convColumns: 0, planWork: 0 };
+  if (total.activations > SPEC_CAPS.activations) fail(`input ${formatShape(shape)} is above the cap of ${SPEC_CAPS.activations} values per image`);
   const lastAct = spec.layers.length - 1 - [...spec.layers].reverse().findIndex((l) => l.type === 'activation');
   spec.layers.forEach((l, i) => {
     const what = `layers[${i}] (${l.type})`;
@@ -239,7 +257,6 @@ export function resolveLayers(spec: ModelSpec): ResolvedLayer[] {
       }
       case 'dense':
         if (shape.length !== 1) fail(`${what} needs a flat input, got ${formatShape(shape)}: add a flatten layer before it`);
-        if (shapeSize(shape) * l.units > 1 << 26) fail(`${what}: ${shapeSize(shape)}×${l.units} weights is too many`);
         shape = [l.units];
         break;
       case 'flatten':
@@ -251,8 +268,17 @@ export function resolveLayers(spec: ModelSpec): ResolvedLayer[] {
       case 'batchnorm':
         break;
     }
-    if (shapeSize(shape) > MAX_ACTIVATION) fail(`${what} output ${formatShape(shape)} is too large`);
-    out.push({ ...l, name, inShape, outShape: shape });
+    const resolved = { ...l, name, inShape, outShape: shape };
+    const cost = layerCost(resolved);
+    total.parameters += cost.parameters;
+    total.activations += shapeSize(shape);
+    total.macs += cost.macs;
+    total.convColumns += cost.convColumns;
+    total.planWork += cost.planWork;
+    for (const key of Object.keys(SPEC_CAPS) as (keyof typeof SPEC_CAPS)[]) {
+      if (total[key] > SPEC_CAPS[key]) fail(`${what} brings the network's ${CAP_WORDS[key]} to ${total[key]}, above the cap of ${SPEC_CAPS[key]}`);
+    }
+    out.push(resolved);
   });
   const names = new Set<string>();
   for (const l of out) {
@@ -269,4 +295,79 @@ export function resolveLayers(spec: ModelSpec): ResolvedLayer[] {
     fail('mse with a softmax output is not supported: use cross-entropy');
   }
   return out;
+}
+
+const CAP_WORDS: Record<keyof typeof SPEC_CAPS, string> = {
+  parameters: 'parameter count',
+  activations: 'values per image (input and layer outputs)',
+  macs: 'multiply-adds per image',
+  convColumns: 'conv scratch (im2col columns)',
+  planWork: 'connection-table pairing work',
+};
+
+/** A tensor a layer owns, with PyTorch's local name: `weight`, `bias`, `running_mean`, `running_var`. */
+export interface LayerTensor {
+  name: string;
+  shape: Shape;
+  /** 'param' is trained; 'buffer' is not (batch-norm running statistics). */
+  store: 'param' | 'buffer';
+}
+
+/** The tensors a resolved layer owns, in state_dict order (the layers declare the same ones). */
+export function layerTensors(l: ResolvedLayer): LayerTensor[] {
+  switch (l.type) {
+    case 'conv2d':
+      return [
+        { name: 'weight', shape: [l.filters, l.inShape[0], l.kernel, l.kernel], store: 'param' },
+        { name: 'bias', shape: [l.filters], store: 'param' },
+      ];
+    case 'dense':
+      return [
+        { name: 'weight', shape: [l.units, shapeSize(l.inShape)], store: 'param' },
+        { name: 'bias', shape: [l.units], store: 'param' },
+      ];
+    case 'batchnorm': {
+      const C = l.inShape[0];
+      return [
+        { name: 'weight', shape: [C], store: 'param' },
+        { name: 'bias', shape: [C], store: 'param' },
+        { name: 'running_mean', shape: [C], store: 'buffer' },
+        { name: 'running_var', shape: [C], store: 'buffer' },
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
+/** Every tensor of a checked spec by full name (`conv2.weight`), in network order. */
+export function specTensors(spec: ModelSpec): (LayerTensor & { layer: string; local: string })[] {
+  return resolveLayers(spec).flatMap((l) => layerTensors(l).map((t) => ({ ...t, name: `${l.name}.${t.name}`, layer: l.name, local: t.name })));
+}
+
+/** What one layer costs: its parameter count, forward multiply-adds, conv scratch and plan work. */
+function layerCost(l: ResolvedLayer): { parameters: number; macs: number; convColumns: number; planWork: number } {
+  const parameters = layerTensors(l).reduce((n, t) => n + shapeSize(t.shape), 0);
+  const out = shapeSize(l.outShape);
+  switch (l.type) {
+    case 'conv2d': {
+      const C = l.inShape[0];
+      const k2 = l.kernel * l.kernel;
+      const P = l.outShape[1] * l.outShape[2];
+      // A connection table's rows: its 1s (each row was already walked to validate it).
+      const connections = l.table ? l.table.reduce((n, row) => n + row.reduce((a, v) => a + v, 0), 0) : l.filters * C;
+      return {
+        parameters,
+        macs: connections * k2 * P,
+        convColumns: C * k2 * P,
+        planWork: l.table ? l.filters * l.filters * Math.ceil(C / 32) : 0,
+      };
+    }
+    case 'dense':
+      return { parameters, macs: shapeSize(l.inShape) * l.units, convColumns: 0, planWork: 0 };
+    case 'pool2d':
+      return { parameters, macs: out * l.size * l.size, convColumns: 0, planWork: 0 };
+    default:
+      return { parameters, macs: out, convColumns: 0, planWork: 0 };
+  }
 }
