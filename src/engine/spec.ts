@@ -371,3 +371,49 @@ function layerCost(l: ResolvedLayer): { parameters: number; macs: number; convCo
       return { parameters, macs: out, convColumns: 0, planWork: 0 };
   }
 }
+
+/** One layer in a few words, for messages: "conv2d 16 filters 5×5 (connection table)", "tanh". */
+export function describeLayer(l: LayerSpec): string {
+  switch (l.type) {
+    case 'conv2d': {
+      const extras = [
+        (l.stride ?? 1) !== 1 ? `stride ${l.stride}` : '',
+        (l.padding ?? 0) !== 0 ? `padding ${l.padding}` : '',
+        l.table ? 'connection table' : '',
+      ];
+      const more = extras.filter(Boolean).join(', ');
+      return `conv2d ${l.filters} filters ${l.kernel}×${l.kernel}${more ? ` (${more})` : ''}`;
+    }
+    case 'pool2d':
+      return `${l.mode} pool ${l.size}×${l.size}${(l.stride ?? l.size) !== l.size ? ` stride ${l.stride}` : ''}`;
+    case 'dense':
+      return `dense ${l.units} units`;
+    case 'batchnorm':
+      return `batchnorm (eps ${l.eps ?? 1e-5}, momentum ${l.momentum ?? 0.1})`;
+    case 'activation':
+      return `${l.fn} activation`;
+    case 'flatten':
+      return 'flatten';
+  }
+}
+
+/**
+ * The first way two networks compute differently, in words ("layer 3 is tanh activation here,
+ * relu activation there"), or null when they are the same network. Initialisation settings are
+ * ignored: they do not change what trained weights compute.
+ */
+export function specDifference(a: ModelSpec, b: ModelSpec, here = 'here', there = 'there'): string | null {
+  if (a.input.join() !== b.input.join()) return `the input is ${a.input.join('×')} ${here}, ${b.input.join('×')} ${there}`;
+  const n = Math.min(a.layers.length, b.layers.length);
+  for (let i = 0; i < n; i++) {
+    const [x, y] = [a.layers[i], b.layers[i]];
+    const [dx, dy] = [describeLayer(x), describeLayer(y)];
+    const sameTable = x.type !== 'conv2d' || y.type !== 'conv2d' || JSON.stringify(x.table ?? null) === JSON.stringify(y.table ?? null);
+    if (dx !== dy) return `layer ${i + 1} is ${dx} ${here}, ${dy} ${there}`;
+    if (!sameTable) return `layer ${i + 1} (${dx}) has another connection table ${here} than ${there}`;
+    if ((x.name ?? '') !== (y.name ?? '')) return `layer ${i + 1} is named ${x.name ?? '(auto)'} ${here}, ${y.name ?? '(auto)'} ${there}`;
+  }
+  if (a.layers.length !== b.layers.length) return `the network has ${a.layers.length} layers ${here}, ${b.layers.length} ${there}`;
+  if (a.loss !== b.loss) return `the loss is ${a.loss} ${here}, ${b.loss} ${there}`;
+  return null;
+}
