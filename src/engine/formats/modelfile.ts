@@ -127,7 +127,8 @@ export function sniffFileKind(bytes: Uint8Array): string {
   if (text !== null && !/[\u0000-\u0008\u000e-\u001f]/.test(text)) {
     const t = text.trimStart();
     if (t.startsWith('{') || t.startsWith('[')) return 'it looks like JSON text';
-    if (/^[^,\n]*,[^\n]*\n/.test(t)) return 'it looks like CSV text';
+    const commas = t.split('\n', 2).map((line) => line.split(',').length - 1);
+    if (commas.length === 2 && commas[0] > 0 && commas[0] === commas[1]) return 'it looks like CSV text';
     return 'it looks like text';
   }
   return 'its contents are not a model';
