@@ -124,6 +124,7 @@ export function sniffFileKind(bytes: Uint8Array): string {
   } catch {
     text = null;
   }
+  // eslint-disable-next-line no-control-regex
   if (text !== null && !/[\u0000-\u0008\u000e-\u001f]/.test(text)) {
     const t = text.trimStart();
     if (t.startsWith('{') || t.startsWith('[')) return 'it looks like JSON text';
@@ -139,12 +140,6 @@ function looksLikeSafetensors(bytes: Uint8Array): boolean {
   if (bytes.length < 10) return false;
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   return n >= 2n && n <= BigInt(Math.min(bytes.length - 8, SAFETENSORS_MAX_HEADER_BYTES)) && bytes[8] === 0x7b;
-}
-
-/** The last part of a path, for a sentence a person reads. */
-function baseName(path: string): string {
-  const m = /[^/\\]*$/.exec(path);
-  return m && m[0] ? m[0] : path;
 }
 
 /**

@@ -205,6 +205,7 @@ describe('metadata strings are cleaned and capped', () => {
     const evil = 'lenet5\u001b]0;pwned\u0007\u001b[2J\u202e-tanh\u0000';
     const loaded = decodeModelFile(lenetFile(spec, tensors(), evil), 'evil.lenet');
     expect(loaded.preset).toBe('lenet5]0;pwned[2J-tanh');
+    // eslint-disable-next-line no-control-regex
     expect(loaded.preset).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
   });
 
