@@ -64,3 +64,22 @@ export class DivergedError extends EngineError {
 export function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(`internal error: ${message}`);
 }
+
+// eslint-disable-next-line no-control-regex
+const INVISIBLE = /[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff]/g;
+
+/**
+ * A value from an untrusted file, quoted for a one-line message: as JSON (which escapes C0
+ * controls such as ESC), with C1 controls and invisible or reordering characters escaped too, cut
+ * to at most `max` characters. Linear in the value's size.
+ */
+export function quoteValue(v: unknown, max = 80): string {
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = Object.prototype.toString.call(v); // too deep, or a cycle
+  }
+  s = s.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}

@@ -3,7 +3,7 @@
 // a checked spec and infers every layer's shape, so an impossible network is refused before
 // any buffer is allocated.
 
-import { SpecError } from './errors';
+import { SpecError, quoteValue } from './errors';
 import { convOutSize } from './kernels/types';
 import type { Shape } from './tensor';
 import { formatShape, shapeSize } from './tensor';
@@ -103,7 +103,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function int(v: unknown, what: string, lo: number, hi: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    fail(`${what} must be an integer in ${lo}..${hi}, got ${JSON.stringify(v)}`);
+    fail(`${what} must be an integer in ${lo}..${hi}, got ${quoteValue(v)}`);
   }
   return v;
 }
@@ -114,19 +114,19 @@ function optInt(v: unknown, what: string, lo: number, hi: number, dflt: number):
 
 function oneOf<T extends string>(v: unknown, what: string, options: readonly T[]): T {
   if (typeof v !== 'string' || !(options as readonly string[]).includes(v)) {
-    fail(`${what} must be one of ${options.join(', ')}, got ${JSON.stringify(v)}`);
+    fail(`${what} must be one of ${options.join(', ')}, got ${quoteValue(v)}`);
   }
   return v as T;
 }
 
 function optName(v: unknown, what: string): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(v)) fail(`${what}.name must be an identifier, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(v)) fail(`${what}.name must be an identifier, got ${quoteValue(v)}`);
   return v;
 }
 
 function allowOnly(o: Record<string, unknown>, keys: string[], what: string): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`${what} has unknown key "${k}"`);
+  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`${what} has unknown key ${quoteValue(k)}`);
 }
 
 /** Checks untrusted JSON and returns a spec whose every layer is known to fit the next. */
@@ -134,7 +134,7 @@ export function validateSpec(raw: unknown): ModelSpec {
   if (!isRecord(raw)) fail('expected an object');
   allowOnly(raw, ['input', 'layers', 'loss', 'init', 'initScale'], 'spec');
   const input = raw.input;
-  if (!Array.isArray(input) || input.length !== 3) fail(`input must be [channels, height, width], got ${JSON.stringify(input)}`);
+  if (!Array.isArray(input) || input.length !== 3) fail(`input must be [channels, height, width], got ${quoteValue(input)}`);
   const spec: ModelSpec = {
     input: [int(input[0], 'input channels', 1, 64), int(input[1], 'input height', 1, 1024), int(input[2], 'input width', 1, 1024)],
     layers: [],
@@ -210,7 +210,7 @@ function validateTable(t: unknown, what: string, filters: number): number[][] {
   return t.map((row: unknown, i: number) => {
     if (!Array.isArray(row) || row.length !== filters) fail(`${what}[${i}] must have ${filters} entries (one per output channel)`);
     return row.map((v: unknown, j: number) => {
-      if (v !== 0 && v !== 1) fail(`${what}[${i}][${j}] must be 0 or 1, got ${JSON.stringify(v)}`);
+      if (v !== 0 && v !== 1) fail(`${what}[${i}][${j}] must be 0 or 1, got ${quoteValue(v)}`);
       return v;
     });
   });

@@ -11,7 +11,7 @@
 // A PyTorch state_dict saved with safetensors may carry I64 `*.num_batches_tracked`: accepted
 // and ignored. Any other tensor the spec does not name, or a shape that differs, is an error.
 
-import { ModelFileError } from '../errors';
+import { ModelFileError, quoteValue } from '../errors';
 import { jsKernels } from '../kernels/js/backend';
 import type { Kernels } from '../kernels/types';
 import { KernelMemoryError } from '../kernels/wasm/heap';
@@ -63,7 +63,7 @@ function parseJsonMeta(value: string | undefined, key: string, fileName: string)
   try {
     parsed = JSON.parse(value);
   } catch {
-    throw new ModelFileError('MODEL_BAD_HEADER', `${fileName}: metadata "${key}" is not valid JSON`);
+    throw new ModelFileError('MODEL_BAD_HEADER', `${fileName}: metadata ${quoteValue(key)} is not valid JSON`);
   }
   return cleanJson(parsed);
 }
@@ -196,8 +196,7 @@ function matchTensors(spec: ModelSpec, entries: readonly SafeEntry[], fileName: 
 
 /** A tensor name from a file, fit for a message. */
 function showName(name: string): string {
-  const clean = cleanMetaString(name, 80);
-  return clean === name ? name : JSON.stringify(clean);
+  return /^[\w.\-/:]{1,80}$/.test(name) ? name : quoteValue(name);
 }
 
 /**
@@ -252,7 +251,7 @@ export function decodeModelFile(bytes: Uint8Array, fileName: string, fallbackSpe
   let native = false;
   if (format !== undefined) {
     const m = /^lenet-studio-model\/(\d+)$/.exec(format);
-    if (!m) throw new ModelFileError('MODEL_FOREIGN', `${fileName}: format ${JSON.stringify(cleanMetaString(format, 60))} is not a LeNet Studio model`);
+    if (!m) throw new ModelFileError('MODEL_FOREIGN', `${fileName}: format ${quoteValue(format, 60)} is not a LeNet Studio model`);
     if (Number(m[1]) > MODEL_FORMAT_VERSION) {
       throw new ModelFileError(
         'MODEL_FOREIGN',

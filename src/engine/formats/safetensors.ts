@@ -10,7 +10,7 @@
 // section exactly, no gaps, no overlap, no trailing bytes), so whatever we accept, the reference
 // accepts too. Every length is checked against the bytes present before anything is allocated.
 
-import { ModelFileError, assert } from '../errors';
+import { ModelFileError, assert, quoteValue } from '../errors';
 
 export type SafeDType = 'F32' | 'I64';
 
@@ -64,9 +64,7 @@ const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ==
 
 /** A name or value quoted for a message: plain names as is, anything odd JSON-quoted and cut short. */
 function show(value: string): string {
-  if (/^[\w.\-/:]{1,80}$/.test(value)) return value;
-  const quoted = JSON.stringify(value);
-  return quoted.length > 82 ? quoted.slice(0, 80) + '…"' : quoted;
+  return /^[\w.\-/:]{1,80}$/.test(value) ? value : quoteValue(value, 82);
 }
 
 function kindOf(value: unknown): string {

@@ -227,6 +227,25 @@ describe('metadata strings are cleaned and capped', () => {
     expect(loaded.extra.csv).toEqual({ classes: ['cat', 'dog'] });
   });
 
+  it('error messages quote hostile spec values short and escaped: no raw ESC, no 10 MB line', () => {
+    const base = PRESETS['lenet5-tanh-mse'].spec;
+    const messages = [
+      { ...base, loss: 'x'.repeat(10_000_000) },
+      { ...base, ['\u001b]0;pwned\u0007']: 1 },
+      { ...base, layers: [{ type: 'activation', fn: '\u009b2J\u202eevil' }] },
+      { ...base, input: Array.from({ length: 1_000_000 }, () => 1) },
+    ].map((spec) => refusal(() => decodeModelFile(lenetFile(spec), 'q.lenet')).message);
+    for (const m of messages) {
+      expect(m.length).toBeLessThan(200);
+      // eslint-disable-next-line no-control-regex
+      expect(m).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    }
+    // Read from a file, strings lose their control characters first; validateSpec alone escapes them.
+    expect(messages[1]).toBe('q.lenet: model spec: spec has unknown key "]0;pwned"');
+    expect(messages[2]).toContain('got "2Jevil"');
+    expect(() => validateSpec({ ...base, layers: [{ type: 'activation', fn: '\u009b2J\u202e\u001b' }] })).toThrow('got "\\u009b2J\\u202e\\u001b"');
+  });
+
   it('the encoder writes a cleaned preset name, so an export never carries one raw', () => {
     const m = new Model(spec, jsKernels).init(1);
     const loaded = decodeModelFile(encodeModelFile(m, { preset: `a\u001b[2J${'b'.repeat(100)}` }), 'm.lenet');
