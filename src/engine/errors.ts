@@ -65,7 +65,6 @@ export function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(`internal error: ${message}`);
 }
 
-// eslint-disable-next-line no-control-regex
 const INVISIBLE = /[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff]/g;
 
 /**
