@@ -83,9 +83,12 @@ const MAX_UNITS = 1 << 16;
 export const SPEC_CAPS = {
   /** Weights, biases and batch-norm statistics together: 64 MiB as F32 (LeNet-5: 61,706). */
   parameters: 1 << 24,
-  /** Floats per image in the input plus every layer's output: 4 MiB per image (LeNet-5: 11,838). */
-  activations: 1 << 20,
-  /** Forward multiply-adds per image (LeNet-5: 0.4 M). */
+  /**
+   * Floats per image in the input plus every layer's output: 1 MiB per image, so a batch of 500
+   * (evaluation) holds at most 500 MiB of activations (LeNet-5: 15,796; a 512×512 input alone fills it).
+   */
+  activations: 1 << 18,
+  /** Forward multiply-adds per image (LeNet-5: about 0.35 M). */
   macs: 1 << 27,
   /** im2col columns C·K²·OH·OW summed over the conv layers, the size of their scratch (LeNet-5: 34,600). */
   convColumns: 1 << 22,

@@ -56,6 +56,17 @@ export const cases: HostileCase[] = [
     },
   },
   {
+    name: 'parameter bomb inside the input cap: 1024 filters 32×32 stride 32 on 256×256, then 1024 filters 8×8 (67 M weights)',
+    async prepare(dir) {
+      const spec = {
+        input: [1, 256, 256],
+        layers: [{ type: 'conv2d', filters: 1024, kernel: 32, stride: 32 }, { type: 'conv2d', filters: 1024, kernel: 8 }, { type: 'flatten' }],
+        loss: 'mse',
+      };
+      return { cli: 'evaluate', args: [await put(dir, 'params.lenet', lenet(spec))] };
+    },
+  },
+  {
     name: 'plan-heavy valid model (1.4 MB): input 1×8×8, conv 64 1×1, conv 512 1×1, dense 10',
     async prepare(dir) {
       const spec: ModelSpec = {
@@ -64,6 +75,17 @@ export const cases: HostileCase[] = [
         loss: 'mse',
       };
       return { cli: 'evaluate', args: [await put(dir, 'heavy.lenet', encodeModelFile(new Model(spec, jsKernels).init(1)))] };
+    },
+  },
+  {
+    name: 'activation-heavy MNIST-sized model: 1024 filters 1×1 on a 28×28 input (3 MiB per image)',
+    async prepare(dir) {
+      const spec = {
+        input: [1, 28, 28],
+        layers: [{ type: 'conv2d', filters: 1024, kernel: 1 }, { type: 'flatten' }, { type: 'dense', units: 10 }],
+        loss: 'mse',
+      };
+      return { cli: 'evaluate', args: [await put(dir, 'wide.lenet', lenet(spec))] };
     },
   },
   {

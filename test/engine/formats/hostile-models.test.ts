@@ -58,23 +58,32 @@ const SMALL_BOMB: ModelSpec = {
   loss: 'mse',
 };
 
+/** Within the input and activation caps: 1024 filters 32×32 stride 32 on 256×256, then 1024 filters 8×8 (67 M weights). */
+const PARAM_BOMB: ModelSpec = {
+  input: [1, 256, 256],
+  layers: [{ type: 'conv2d', filters: 1024, kernel: 32, stride: 32 }, { type: 'conv2d', filters: 1024, kernel: 8 }, { type: 'flatten' }],
+  loss: 'mse',
+};
+
 describe('spec bombs are refused from the spec alone, before anything is built', () => {
   it.each([
-    ['1024 filters 32×32 on a 1024×1024 input', BOMB],
-    ['64 channels into 512 filters 32×32', SMALL_BOMB],
-  ])('%s: a header error naming the cap; no arena, no plan', (_what, spec) => {
+    ['1024 filters 32×32 on a 1024×1024 input', BOMB, 'input 1×1024×1024 is above the cap of 262144 values per image'],
+    ['64 channels into 512 filters 32×32', SMALL_BOMB, 'input 1×1024×1024 is above the cap of 262144 values per image'],
+    ['1024 filters 8×8 on 1024 channels of 8×8', PARAM_BOMB, "layers[1] (conv2d) brings the network's parameter count to 68159488, above the cap of 16777216"],
+  ])('%s: a header error naming the cap; no arena, no plan', (_what, spec, why) => {
     const file = lenetFile(spec);
     expect(file.length).toBeLessThan(512);
     const spy = untouchable();
     const e = refusal(() => decodeModelFile(file, 'bomb.lenet', undefined, spy.kernels));
     expect(e.code).toBe('MODEL_BAD_HEADER');
-    expect(e.message).toMatch(/^bomb\.lenet: model spec: layers\[\d\] \(conv2d\) brings the network's .* above the cap of \d+$/);
+    expect(e.message).toBe(`bomb.lenet: model spec: ${why}`);
     expect(spy.touched).toEqual([]);
   });
 
   it('new Model refuses them too, before it asks its kernels for memory', () => {
     const spy = untouchable();
     expect(() => new Model(BOMB, spy.kernels)).toThrow(SpecError);
+    expect(() => new Model(PARAM_BOMB, spy.kernels)).toThrow(SpecError);
     expect(spy.touched).toEqual([]);
   });
 
@@ -107,7 +116,8 @@ describe('SPEC_CAPS', () => {
     ['parameters', { input: [1, 32, 32], layers: [{ type: 'flatten' }, { type: 'dense', units: 16384 }], loss: 'mse' }],
     ['activations', head([1, 1024, 1024], [{ type: 'pool2d', mode: 'max', size: 2 }])],
     ['macs', head([64, 24, 24], [{ type: 'conv2d', filters: 128, kernel: 16 }])],
-    ['convColumns', head([64, 64, 64], [{ type: 'conv2d', filters: 1, kernel: 8 }])],
+    ['convColumns', head([64, 48, 48], [{ type: 'conv2d', filters: 1, kernel: 8 }])],
+    ['activations', head([1, 28, 28], [{ type: 'conv2d', filters: 1024, kernel: 1 }])],
   ])('%s: a spec above the cap is a SpecError that names it', (cap, spec) => {
     expect(() => validateSpec(spec)).toThrow(SpecError);
     expect(() => validateSpec(spec)).toThrow(`above the cap of ${SPEC_CAPS[cap]}`);
