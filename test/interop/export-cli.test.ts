@@ -91,7 +91,7 @@ describe('npm run export', () => {
         'a text file',
         () => [join(dir, 'notes.lenet')],
         1,
-        /^export: .*notes\.lenet: header length \d+ bytes is above the 16 MiB cap \(not a safetensors file\?\)\n$/,
+        /^export: .*notes\.lenet is not a LeNet Studio model \(it looks like text\)\n$/,
       ],
       [
         'a state_dict without --preset',

@@ -16,7 +16,7 @@ import { jsKernels } from '../kernels/js/backend';
 import type { Kernels } from '../kernels/types';
 import { KernelMemoryError } from '../kernels/wasm/heap';
 import { Model } from '../model';
-import { specTensors, validateSpec, type ModelSpec } from '../spec';
+import { SPEC_CAPS, specTensors, validateSpec, type ModelSpec } from '../spec';
 import { formatShape } from '../tensor';
 import { encodeSafetensors, readF32Into, readSafetensorsLayout, SAFETENSORS_MAX_HEADER_BYTES, type SafeEntry, type SafetensorsLayout } from './safetensors';
 
@@ -67,6 +67,13 @@ function parseJsonMeta(value: string | undefined, key: string, fileName: string)
   }
   return cleanJson(parsed);
 }
+
+/**
+ * The largest file that can hold a model within SPEC_CAPS: the largest header, every parameter as
+ * F32, and 1 MiB for a PyTorch state_dict's I64 counters (84,934,664 bytes). Readers refuse a
+ * larger file before reading it; decodeModelFile refuses larger bytes before parsing them.
+ */
+export const MAX_MODEL_FILE_BYTES = 8 + SAFETENSORS_MAX_HEADER_BYTES + 4 * SPEC_CAPS.parameters + 1024 * 1024;
 
 // ------------------------------------------------------------------ metadata a person sees
 
@@ -147,6 +154,12 @@ function looksLikeSafetensors(bytes: Uint8Array): boolean {
  * ("notes.txt is not a LeNet Studio model (it looks like text)") with the parser's words as detail.
  */
 function readLayout(bytes: Uint8Array, fileName: string): SafetensorsLayout {
+  if (bytes.length > MAX_MODEL_FILE_BYTES) {
+    throw new ModelFileError(
+      'MODEL_BAD_HEADER',
+      `${fileName}: ${bytes.length} bytes is larger than any model LeNet Studio reads (${MAX_MODEL_FILE_BYTES} bytes)`,
+    );
+  }
   try {
     return readSafetensorsLayout(bytes, fileName);
   } catch (e) {

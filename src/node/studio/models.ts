@@ -13,20 +13,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EngineError, ModelFileError, type EngineErrorCode } from '../../engine/errors';
-import { decodeModelFile, importStateDict, type LoadedModel } from '../../engine/formats/modelfile';
-import { SAFETENSORS_MAX_HEADER_BYTES } from '../../engine/formats/safetensors';
+import { decodeModelFile, importStateDict, MAX_MODEL_FILE_BYTES, type LoadedModel } from '../../engine/formats/modelfile';
 import { jsKernels } from '../../engine/kernels/js/backend';
 import { Model } from '../../engine/model';
 import { PRESETS } from '../../engine/presets';
-import { SPEC_CAPS, type ModelSpec } from '../../engine/spec';
+import type { ModelSpec } from '../../engine/spec';
 import type { ModelPayload } from '../../common/records';
 import { StudioError } from './errors';
 
-/**
- * The largest file that can hold a model within SPEC_CAPS: the largest header, every parameter as
- * F32, and 1 MiB for a state_dict's I64 counters. Anything larger is refused before it is read.
- */
-export const MAX_MODEL_BYTES = 8 + SAFETENSORS_MAX_HEADER_BYTES + 4 * SPEC_CAPS.parameters + 1024 * 1024;
+/** The largest model file (engine/formats/modelfile.ts): anything larger is refused before it is read. */
+export const MAX_MODEL_BYTES = MAX_MODEL_FILE_BYTES;
 
 /** A model file decoded to what the window needs: its spec, values and preset name. */
 export interface DecodedModel {

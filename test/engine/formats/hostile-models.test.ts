@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { EngineError, ModelFileError, SpecError } from '../../../src/engine/errors';
-import { cleanMetaString, decodeModelFile, encodeModelFile, MAX_PRESET_NAME } from '../../../src/engine/formats/modelfile';
+import { cleanMetaString, decodeModelFile, encodeModelFile, MAX_MODEL_FILE_BYTES, MAX_PRESET_NAME } from '../../../src/engine/formats/modelfile';
 import { encodeSafetensors, type SafeTensorInput } from '../../../src/engine/formats/safetensors';
 import { jsKernels } from '../../../src/engine/kernels/js/backend';
 import type { Kernels } from '../../../src/engine/kernels/types';
@@ -277,6 +277,12 @@ describe('files that are no model at all get a plain sentence, the technical cau
     expect(e.message).toBe(`${name} is not a LeNet Studio model (${kind})`);
     expect(e.detail).toMatch(new RegExp(`^${name.replace('.', '\\.')}: `));
     expect(e).toBeInstanceOf(EngineError);
+  });
+
+  it('bytes larger than any model within the caps are refused before they are parsed', () => {
+    const e = refusal(() => decodeModelFile(new Uint8Array(MAX_MODEL_FILE_BYTES + 1), 'big.lenet'));
+    expect(e.message).toBe(`big.lenet: ${MAX_MODEL_FILE_BYTES + 1} bytes is larger than any model LeNet Studio reads (${MAX_MODEL_FILE_BYTES} bytes)`);
+    expect(MAX_MODEL_FILE_BYTES).toBe(8 + 16 * 1024 * 1024 + 4 * SPEC_CAPS.parameters + 1024 * 1024);
   });
 
   it('a damaged safetensors file keeps its precise message', () => {
