@@ -10,6 +10,9 @@
 //   dataset   fingerprint of the training data (optional)
 // A PyTorch state_dict saved with safetensors may carry I64 `*.num_batches_tracked`: accepted
 // and ignored. Any other tensor the spec does not name, or a shape that differs, is an error.
+// Metadata strings are cleaned as they are read and written (cleanMetaString): no control or
+// invisible characters, and the preset name and dataset tag are capped, so what a file says is
+// safe to print in a terminal and to copy into an export.
 
 import { ModelFileError, quoteValue } from '../errors';
 import { jsKernels } from '../kernels/js/backend';
@@ -65,7 +68,12 @@ function parseJsonMeta(value: string | undefined, key: string, fileName: string)
   } catch {
     throw new ModelFileError('MODEL_BAD_HEADER', `${fileName}: metadata ${quoteValue(key)} is not valid JSON`);
   }
-  return cleanJson(parsed);
+  try {
+    return cleanJson(parsed);
+  } catch (e) {
+    if (e instanceof RangeError) throw new ModelFileError('MODEL_BAD_HEADER', `${fileName}: metadata ${quoteValue(key)} is nested too deeply`);
+    throw e;
+  }
 }
 
 /**
@@ -93,9 +101,8 @@ const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-
  * characters are dropped (structured values, e.g. a checkpoint's base64 state, keep their length).
  */
 export function cleanMetaString(s: string, max?: number): string {
-  let t = s.replace(UNSHOWABLE, '');
-  if (max === undefined) return t;
-  t = t.replace(/\s+/g, ' ').trim();
+  if (max === undefined) return s.replace(UNSHOWABLE, '');
+  const t = s.replace(/\s+/g, ' ').replace(UNSHOWABLE, '').trim();
   const chars = Array.from(t.slice(0, 4 * max)); // whole code points, never half a surrogate pair
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : t;
 }

@@ -256,6 +256,13 @@ describe('metadata strings are cleaned and capped', () => {
     expect(() => validateSpec({ ...base, layers: [{ type: 'activation', fn: '\u009b2J\u202e\u001b' }] })).toThrow('got "\\u009b2J\\u202e\\u001b"');
   });
 
+  it('deeply nested JSON metadata is a header error, not a crash', () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const file = encodeSafetensors(tensors(), { format: 'lenet-studio-model/1', spec: JSON.stringify(spec), training: deep });
+    const e = refusal(() => decodeModelFile(file, 'deep.lenet'));
+    expect(e.message).toMatch(/^deep\.lenet: metadata "training" is (nested too deeply|not valid JSON)$/);
+  });
+
   it('the encoder writes a cleaned preset name, so an export never carries one raw', () => {
     const m = new Model(spec, jsKernels).init(1);
     const loaded = decodeModelFile(encodeModelFile(m, { preset: `a\u001b[2J${'b'.repeat(100)}` }), 'm.lenet');
