@@ -1,5 +1,6 @@
-// The studio's model files: decoded on a worker thread (never on the event loop that answers the
-// window), refused by size before they are read, and payloads with values no model holds refused.
+// The studio's model files: a large one decoded on a worker thread (never on the event loop that
+// answers the window; the tests pass workerAbove 0 to send small hostile files there too), refused
+// by size before they are read, and payloads with values no model holds refused.
 
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { encodeSafetensors } from '../../src/engine/formats/safetensors';
 import { jsKernels } from '../../src/engine/kernels/js/backend';
 import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
-import { buildModel, MAX_MODEL_BYTES, readModelFile, toPayload } from '../../src/node/studio/models';
+import { buildModel, MAX_MODEL_BYTES, readModelFile, toPayload, WORKER_ABOVE_BYTES } from '../../src/node/studio/models';
 import { StudioError } from '../../src/node/studio/errors';
 
 // On this (the event loop's) thread, decoding a model file is forbidden: only the worker may.
@@ -34,10 +35,14 @@ afterAll(async () => {
 const noop = async (): Promise<void> => {};
 
 describe('readModelFile', () => {
-  it('decodes on a worker thread and hands back the spec, values and preset', async () => {
-    const model = new Model(PRESETS['lenet5-relu-ce-bn'].spec, jsKernels).init(4);
+  it(`decodes a file above ${WORKER_ABOVE_BYTES} bytes on a worker thread and hands back the spec, values and preset`, async () => {
+    const spec = { ...PRESETS['lenet5-relu-ce-bn'].spec };
+    spec.layers = spec.layers.map((l) => (l.type === 'dense' && l.units === 120 ? { ...l, units: 3000 } : l));
+    const model = new Model(spec, jsKernels).init(4);
     const file = join(dir, 'good.lenet');
-    await writeFile(file, encodeModelFile(model, { preset: 'lenet5-relu-ce-bn' }));
+    const bytes = encodeModelFile(model, { preset: 'lenet5-relu-ce-bn' });
+    expect(bytes.length).toBeGreaterThan(WORKER_ABOVE_BYTES);
+    await writeFile(file, bytes);
     const m = await readModelFile(file, undefined, noop);
     expect(m.preset).toBe('lenet5-relu-ce-bn');
     expect(m.spec).toEqual(model.spec);
@@ -49,7 +54,7 @@ describe('readModelFile', () => {
   it('a refusal crosses back as a ModelFileError with its code and detail', async () => {
     const file = join(dir, 'notes.lenet');
     await writeFile(file, 'not a model at all\n');
-    const e = await readModelFile(file, undefined, noop).catch((x: unknown) => x);
+    const e = await readModelFile(file, undefined, noop, 0).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ModelFileError);
     expect((e as ModelFileError).message).toBe(`${file} is not a LeNet Studio model (it looks like text)`);
     expect((e as ModelFileError).code).toBe('MODEL_FOREIGN');
@@ -64,12 +69,12 @@ describe('readModelFile', () => {
     };
     const file = join(dir, 'bomb.lenet');
     await writeFile(file, encodeSafetensors([], { format: 'lenet-studio-model/1', preset: '', spec: JSON.stringify(spec) }));
-    await expect(readModelFile(file, undefined, noop)).rejects.toThrow(/bomb\.lenet: model spec: .* above the cap of \d+/);
+    await expect(readModelFile(file, undefined, noop, 0)).rejects.toThrow(/bomb\.lenet: model spec: .* above the cap of \d+/);
   });
 
   it('a missing file runs `missing` and says so', async () => {
     const missing = vi.fn(noop);
-    await expect(readModelFile(join(dir, 'gone.lenet'), undefined, missing)).rejects.toThrow(/gone\.lenet: the file does not exist/);
+    await expect(readModelFile(join(dir, 'gone.lenet'), undefined, missing, 0)).rejects.toThrow(/gone\.lenet: the file does not exist/);
     expect(missing).toHaveBeenCalledOnce();
   });
 
@@ -77,7 +82,7 @@ describe('readModelFile', () => {
     const file = join(dir, 'huge.lenet');
     await writeFile(file, '');
     await truncate(file, MAX_MODEL_BYTES + 1); // sparse: no disk space used
-    const e = await readModelFile(file, undefined, noop).catch((x: unknown) => x);
+    const e = await readModelFile(file, undefined, noop, 0).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(StudioError);
     expect((e as StudioError).code).toBe('TOO_LARGE');
     expect(MAX_MODEL_BYTES).toBeLessThan(100 * 1024 * 1024);

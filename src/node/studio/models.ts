@@ -1,6 +1,6 @@
 // Models as the studio reads and receives them: a .lenet (or a foreign safetensors state_dict)
-// from disk within a size cap, decoded on a worker thread so the studio's event loop stays free,
-// and a ModelPayload from the renderer turned back into a Model.
+// from disk within a size cap, a large one decoded on a worker thread so the studio's event loop
+// stays free, and a ModelPayload from the renderer turned back into a Model.
 //
 // What a hostile file can cost is bounded before anything is built (engine/spec.ts SPEC_CAPS,
 // checked by decodeModelFile before the model and its conv plans exist); the worker keeps even
@@ -139,14 +139,31 @@ function decodeOnWorker(req: ModelWorkerRequest): Promise<DecodedModel> | null {
 }
 
 /**
+ * Files up to this size are decoded where they are asked for: a model's tensors must all be in
+ * its file before anything is built, so a small file builds a small model (LeNet-5 is 250 kB, the
+ * MLP 1.9 MB) in milliseconds, quicker than a worker starts. Larger files go to a worker.
+ */
+export const WORKER_ABOVE_BYTES = 4 * 1024 * 1024;
+
+/**
  * Reads a model file. A safetensors file without our metadata (a PyTorch state_dict) is imported
  * into the preset `importAs` names, or the first whose tensors fit. `missing` runs when the file
- * does not exist (the recent list drops it). The reading and decoding run on a worker thread.
+ * does not exist (the recent list drops it). A file above `workerAbove` bytes is read and decoded
+ * on a worker thread.
  */
-export async function readModelFile(path: string, importAs: string | undefined, missing: () => Promise<void>): Promise<DecodedModel> {
+export async function readModelFile(
+  path: string,
+  importAs: string | undefined,
+  missing: () => Promise<void>,
+  workerAbove = WORKER_ABOVE_BYTES,
+): Promise<DecodedModel> {
   const req: ModelWorkerRequest = { path, importAs };
   try {
-    return await (decodeOnWorker(req) ?? decodeModelFileAt(path, importAs));
+    const size = await stat(path).then(
+      (st) => st.size,
+      () => 0, // decodeModelFileAt says what is wrong with it
+    );
+    return await ((size > workerAbove ? decodeOnWorker(req) : null) ?? decodeModelFileAt(path, importAs));
   } catch (e) {
     if (!(e instanceof MissingFileError)) throw e;
     await missing();
