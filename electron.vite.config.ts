@@ -9,8 +9,15 @@ import { ALIASES } from './scripts/aliases';
 export default defineConfig({
   main: {
     build: {
-      // The data-parallel shard worker is its own entry: the trainer starts it as a Worker.
-      rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts'), 'shard-worker': resolve(__dirname, 'src/node/parallel/shard-worker.ts') } },
+      // The data-parallel shard worker and the model-file worker are their own entries: the
+      // trainer and the studio start them as Workers (next to index.js, where each looks for it).
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          'shard-worker': resolve(__dirname, 'src/node/parallel/shard-worker.ts'),
+          'model-worker': resolve(__dirname, 'src/node/studio/model-worker.ts'),
+        },
+      },
     },
   },
   preload: {

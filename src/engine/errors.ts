@@ -20,6 +20,7 @@ export type EngineErrorCode =
   | 'MODEL_NOT_FINITE'
   | 'MODEL_FOREIGN'
   | 'MODEL_MISMATCH'
+  | 'MODEL_BAD_VALUE'
   | 'SPEC_INVALID'
   | 'CONFIG_INVALID'
   | 'SHAPE_MISMATCH'
@@ -32,6 +33,8 @@ export class EngineError extends Error {
   constructor(
     readonly code: EngineErrorCode,
     message: string,
+    /** The technical cause behind a message written for a person (e.g. the header length read). */
+    readonly detail?: string,
   ) {
     super(message);
   }
@@ -60,4 +63,22 @@ export class DivergedError extends EngineError {
 /** `assert(cond, msg)`: an internal invariant; failing it is a bug, not a user error. */
 export function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(`internal error: ${message}`);
+}
+
+const INVISIBLE = /[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff]/g;
+
+/**
+ * A value from an untrusted file, quoted for a one-line message: as JSON (which escapes C0
+ * controls such as ESC), with C1 controls and invisible or reordering characters escaped too, cut
+ * to at most `max` characters. Linear in the value's size.
+ */
+export function quoteValue(v: unknown, max = 80): string {
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = Object.prototype.toString.call(v); // too deep, or a cycle
+  }
+  s = s.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }

@@ -16,10 +16,10 @@ import { Flatten } from './layers/flatten';
 import type { Layer, LayerRuntime } from './layers/layer';
 import { Pool2D } from './layers/pool2d';
 import { argmax, lossGrad, lossSum, softmaxCrossEntropyGrad } from './loss';
-import { ModelFileError } from './errors';
+import { ModelFileError, assert } from './errors';
 import type { Arena, Kernels } from './kernels/types';
 import { Rng } from './rng';
-import { resolveLayers, validateSpec, type ModelSpec, type ResolvedLayer } from './spec';
+import { resolveLayers, specTensors, validateSpec, type ModelSpec, type ResolvedLayer } from './spec';
 import { BatchBuffer, formatShape, shapeSize, type Shape } from './tensor';
 
 export interface TensorEntry {
@@ -127,6 +127,11 @@ export class Model implements LayerRuntime {
           bOff += length;
         }
       }
+      const declared = specTensors(this.spec);
+      assert(
+        declared.length === this.index.length && declared.every((t, i) => t.name === this.index[i].name && t.shape.join() === this.index[i].shape.join()),
+        'the layers own other tensors than spec.ts layerTensors declares',
+      );
       // In the kernels' memory, so kernels read weights in place.
       this.params = this.memory.alloc(pOff);
       this.grads = this.memory.alloc(pOff);
@@ -299,6 +304,7 @@ export class Model implements LayerRuntime {
       if (!this.entry(name)) throw new ModelFileError('MODEL_MISMATCH', `${source}: tensor ${name} does not belong to this model`);
     }
     for (const e of this.index) this.tensor(e.name).set(tensors.get(e.name)!.data);
+    this.checkValues(source);
     for (const l of this.layers) l.constrain();
   }
 
@@ -307,16 +313,35 @@ export class Model implements LayerRuntime {
     return { params: this.params.slice(), buffers: this.buffers.slice() };
   }
 
-  restore(s: { params: Float32Array; buffers: Float32Array }): void {
+  /** Loads a snapshot; refuses one of another size or with values no trained model holds (checkValues). */
+  restore(s: { params: Float32Array; buffers: Float32Array }, source = 'snapshot'): void {
     if (s.params.length !== this.params.length || s.buffers.length !== this.buffers.length) {
       throw new ModelFileError(
         'MODEL_MISMATCH',
-        `snapshot has ${s.params.length}+${s.buffers.length} values, the model needs ${this.params.length}+${this.buffers.length}`,
+        `${source} has ${s.params.length}+${s.buffers.length} values, the model needs ${this.params.length}+${this.buffers.length}`,
       );
     }
     this.params.set(s.params);
     this.buffers.set(s.buffers);
+    this.checkValues(source);
     for (const l of this.layers) l.constrain();
+  }
+
+  /**
+   * Refuses values no trained model holds, naming the tensor and index: NaN or ±Infinity in any
+   * tensor, a negative batch-norm running variance (its square root would be NaN).
+   */
+  checkValues(source: string): void {
+    for (const e of this.index) {
+      const v = this.tensor(e.name);
+      for (let i = 0; i < v.length; i++) {
+        if (!Number.isFinite(v[i])) throw new ModelFileError('MODEL_NOT_FINITE', `${source}: tensor ${e.name} holds ${v[i]} at index ${i}`);
+      }
+      if (e.local !== 'running_var') continue;
+      for (let i = 0; i < v.length; i++) {
+        if (v[i] < 0) throw new ModelFileError('MODEL_BAD_VALUE', `${source}: tensor ${e.name} holds the negative variance ${v[i]} at index ${i}`);
+      }
+    }
   }
 
   /** True when every parameter and buffer is finite. */

@@ -3,7 +3,7 @@
 // a checked spec and infers every layer's shape, so an impossible network is refused before
 // any buffer is allocated.
 
-import { SpecError } from './errors';
+import { SpecError, quoteValue } from './errors';
 import { convOutSize } from './kernels/types';
 import type { Shape } from './tensor';
 import { formatShape, shapeSize } from './tensor';
@@ -75,7 +75,26 @@ export type ResolvedLayer = LayerSpec & { name: string; inShape: Shape; outShape
 
 const MAX_LAYERS = 64;
 const MAX_UNITS = 1 << 16;
-const MAX_ACTIVATION = 1 << 22; // floats per sample in any layer's output
+
+/**
+ * What one network may cost, checked by `validateSpec` from the spec alone (in time linear in its
+ * length) before any layer, buffer or conv plan is built. LeNet-5 uses under 1 % of each.
+ */
+export const SPEC_CAPS = {
+  /** Weights, biases and batch-norm statistics together: 64 MiB as F32 (LeNet-5: 61,706). */
+  parameters: 1 << 24,
+  /**
+   * Floats per image in the input plus every layer's output: 1 MiB per image, so a batch of 500
+   * (evaluation) holds at most 500 MiB of activations (LeNet-5: 15,796; a 512×512 input alone fills it).
+   */
+  activations: 1 << 18,
+  /** Forward multiply-adds per image (LeNet-5: about 0.35 M). */
+  macs: 1 << 27,
+  /** im2col columns C·K²·OH·OW summed over the conv layers, the size of their scratch (LeNet-5: 34,600). */
+  convColumns: 1 << 22,
+  /** Work of pairing a connection table's output maps, filters²·⌈channels/32⌉ summed over tabled convs. */
+  planWork: 1 << 25,
+} as const;
 
 function fail(message: string): never {
   throw new SpecError('SPEC_INVALID', `model spec: ${message}`);
@@ -87,7 +106,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function int(v: unknown, what: string, lo: number, hi: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    fail(`${what} must be an integer in ${lo}..${hi}, got ${JSON.stringify(v)}`);
+    fail(`${what} must be an integer in ${lo}..${hi}, got ${quoteValue(v)}`);
   }
   return v;
 }
@@ -98,19 +117,19 @@ function optInt(v: unknown, what: string, lo: number, hi: number, dflt: number):
 
 function oneOf<T extends string>(v: unknown, what: string, options: readonly T[]): T {
   if (typeof v !== 'string' || !(options as readonly string[]).includes(v)) {
-    fail(`${what} must be one of ${options.join(', ')}, got ${JSON.stringify(v)}`);
+    fail(`${what} must be one of ${options.join(', ')}, got ${quoteValue(v)}`);
   }
   return v as T;
 }
 
 function optName(v: unknown, what: string): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(v)) fail(`${what}.name must be an identifier, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(v)) fail(`${what}.name must be an identifier, got ${quoteValue(v)}`);
   return v;
 }
 
 function allowOnly(o: Record<string, unknown>, keys: string[], what: string): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`${what} has unknown key "${k}"`);
+  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`${what} has unknown key ${quoteValue(k)}`);
 }
 
 /** Checks untrusted JSON and returns a spec whose every layer is known to fit the next. */
@@ -118,7 +137,7 @@ export function validateSpec(raw: unknown): ModelSpec {
   if (!isRecord(raw)) fail('expected an object');
   allowOnly(raw, ['input', 'layers', 'loss', 'init', 'initScale'], 'spec');
   const input = raw.input;
-  if (!Array.isArray(input) || input.length !== 3) fail(`input must be [channels, height, width], got ${JSON.stringify(input)}`);
+  if (!Array.isArray(input) || input.length !== 3) fail(`input must be [channels, height, width], got ${quoteValue(input)}`);
   const spec: ModelSpec = {
     input: [int(input[0], 'input channels', 1, 64), int(input[1], 'input height', 1, 1024), int(input[2], 'input width', 1, 1024)],
     layers: [],
@@ -194,7 +213,7 @@ function validateTable(t: unknown, what: string, filters: number): number[][] {
   return t.map((row: unknown, i: number) => {
     if (!Array.isArray(row) || row.length !== filters) fail(`${what}[${i}] must have ${filters} entries (one per output channel)`);
     return row.map((v: unknown, j: number) => {
-      if (v !== 0 && v !== 1) fail(`${what}[${i}][${j}] must be 0 or 1, got ${JSON.stringify(v)}`);
+      if (v !== 0 && v !== 1) fail(`${what}[${i}][${j}] must be 0 or 1, got ${quoteValue(v)}`);
       return v;
     });
   });
@@ -206,6 +225,8 @@ export function resolveLayers(spec: ModelSpec): ResolvedLayer[] {
   const prefix: Record<LayerKind, string> = { conv2d: 'conv', pool2d: 'pool', dense: 'fc', batchnorm: 'bn', activation: 'act', flatten: 'flatten' };
   let shape: Shape = spec.input;
   const out: ResolvedLayer[] = [];
+  const total: Record<keyof typeof SPEC_CAPS, number> = { parameters: 0, activations: shapeSize(shape), macs: 0, convColumns: 0, planWork: 0 };
+  if (total.activations > SPEC_CAPS.activations) fail(`input ${formatShape(shape)} is above the cap of ${SPEC_CAPS.activations} values per image`);
   const lastAct = spec.layers.length - 1 - [...spec.layers].reverse().findIndex((l) => l.type === 'activation');
   spec.layers.forEach((l, i) => {
     const what = `layers[${i}] (${l.type})`;
@@ -239,7 +260,6 @@ export function resolveLayers(spec: ModelSpec): ResolvedLayer[] {
       }
       case 'dense':
         if (shape.length !== 1) fail(`${what} needs a flat input, got ${formatShape(shape)}: add a flatten layer before it`);
-        if (shapeSize(shape) * l.units > 1 << 26) fail(`${what}: ${shapeSize(shape)}×${l.units} weights is too many`);
         shape = [l.units];
         break;
       case 'flatten':
@@ -251,8 +271,17 @@ export function resolveLayers(spec: ModelSpec): ResolvedLayer[] {
       case 'batchnorm':
         break;
     }
-    if (shapeSize(shape) > MAX_ACTIVATION) fail(`${what} output ${formatShape(shape)} is too large`);
-    out.push({ ...l, name, inShape, outShape: shape });
+    const resolved = { ...l, name, inShape, outShape: shape };
+    const cost = layerCost(resolved);
+    total.parameters += cost.parameters;
+    total.activations += shapeSize(shape);
+    total.macs += cost.macs;
+    total.convColumns += cost.convColumns;
+    total.planWork += cost.planWork;
+    for (const key of Object.keys(SPEC_CAPS) as (keyof typeof SPEC_CAPS)[]) {
+      if (total[key] > SPEC_CAPS[key]) fail(`${what} brings the network's ${CAP_WORDS[key]} to ${total[key]}, above the cap of ${SPEC_CAPS[key]}`);
+    }
+    out.push(resolved);
   });
   const names = new Set<string>();
   for (const l of out) {
@@ -269,4 +298,125 @@ export function resolveLayers(spec: ModelSpec): ResolvedLayer[] {
     fail('mse with a softmax output is not supported: use cross-entropy');
   }
   return out;
+}
+
+const CAP_WORDS: Record<keyof typeof SPEC_CAPS, string> = {
+  parameters: 'parameter count',
+  activations: 'values per image (input and layer outputs)',
+  macs: 'multiply-adds per image',
+  convColumns: 'conv scratch (im2col columns)',
+  planWork: 'connection-table pairing work',
+};
+
+/** A tensor a layer owns, with PyTorch's local name: `weight`, `bias`, `running_mean`, `running_var`. */
+export interface LayerTensor {
+  name: string;
+  shape: Shape;
+  /** 'param' is trained; 'buffer' is not (batch-norm running statistics). */
+  store: 'param' | 'buffer';
+}
+
+/** The tensors a resolved layer owns, in state_dict order (the layers declare the same ones). */
+export function layerTensors(l: ResolvedLayer): LayerTensor[] {
+  switch (l.type) {
+    case 'conv2d':
+      return [
+        { name: 'weight', shape: [l.filters, l.inShape[0], l.kernel, l.kernel], store: 'param' },
+        { name: 'bias', shape: [l.filters], store: 'param' },
+      ];
+    case 'dense':
+      return [
+        { name: 'weight', shape: [l.units, shapeSize(l.inShape)], store: 'param' },
+        { name: 'bias', shape: [l.units], store: 'param' },
+      ];
+    case 'batchnorm': {
+      const C = l.inShape[0];
+      return [
+        { name: 'weight', shape: [C], store: 'param' },
+        { name: 'bias', shape: [C], store: 'param' },
+        { name: 'running_mean', shape: [C], store: 'buffer' },
+        { name: 'running_var', shape: [C], store: 'buffer' },
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
+/** Every tensor of a checked spec by full name (`conv2.weight`), in network order. */
+export function specTensors(spec: ModelSpec): (LayerTensor & { layer: string; local: string })[] {
+  return resolveLayers(spec).flatMap((l) => layerTensors(l).map((t) => ({ ...t, name: `${l.name}.${t.name}`, layer: l.name, local: t.name })));
+}
+
+/** What one layer costs: its parameter count, forward multiply-adds, conv scratch and plan work. */
+function layerCost(l: ResolvedLayer): { parameters: number; macs: number; convColumns: number; planWork: number } {
+  const parameters = layerTensors(l).reduce((n, t) => n + shapeSize(t.shape), 0);
+  const out = shapeSize(l.outShape);
+  switch (l.type) {
+    case 'conv2d': {
+      const C = l.inShape[0];
+      const k2 = l.kernel * l.kernel;
+      const P = l.outShape[1] * l.outShape[2];
+      // A connection table's rows: its 1s (each row was already walked to validate it).
+      const connections = l.table ? l.table.reduce((n, row) => n + row.reduce((a, v) => a + v, 0), 0) : l.filters * C;
+      return {
+        parameters,
+        macs: connections * k2 * P,
+        convColumns: C * k2 * P,
+        planWork: l.table ? l.filters * l.filters * Math.ceil(C / 32) : 0,
+      };
+    }
+    case 'dense':
+      return { parameters, macs: shapeSize(l.inShape) * l.units, convColumns: 0, planWork: 0 };
+    case 'pool2d':
+      return { parameters, macs: out * l.size * l.size, convColumns: 0, planWork: 0 };
+    default:
+      return { parameters, macs: out, convColumns: 0, planWork: 0 };
+  }
+}
+
+/** One layer in a few words, for messages: "conv2d 16 filters 5×5 (connection table)", "tanh". */
+export function describeLayer(l: LayerSpec): string {
+  switch (l.type) {
+    case 'conv2d': {
+      const extras = [
+        (l.stride ?? 1) !== 1 ? `stride ${l.stride}` : '',
+        (l.padding ?? 0) !== 0 ? `padding ${l.padding}` : '',
+        l.table ? 'connection table' : '',
+      ];
+      const more = extras.filter(Boolean).join(', ');
+      return `conv2d ${l.filters} filters ${l.kernel}×${l.kernel}${more ? ` (${more})` : ''}`;
+    }
+    case 'pool2d':
+      return `${l.mode} pool ${l.size}×${l.size}${(l.stride ?? l.size) !== l.size ? ` stride ${l.stride}` : ''}`;
+    case 'dense':
+      return `dense ${l.units} units`;
+    case 'batchnorm':
+      return `batchnorm (eps ${l.eps ?? 1e-5}, momentum ${l.momentum ?? 0.1})`;
+    case 'activation':
+      return `${l.fn} activation`;
+    case 'flatten':
+      return 'flatten';
+  }
+}
+
+/**
+ * The first way two networks compute differently, in words ("layer 3 is tanh activation here,
+ * relu activation there"), or null when they are the same network. Initialisation settings are
+ * ignored: they do not change what trained weights compute.
+ */
+export function specDifference(a: ModelSpec, b: ModelSpec, here = 'here', there = 'there'): string | null {
+  if (a.input.join() !== b.input.join()) return `the input is ${a.input.join('×')} ${here}, ${b.input.join('×')} ${there}`;
+  const n = Math.min(a.layers.length, b.layers.length);
+  for (let i = 0; i < n; i++) {
+    const [x, y] = [a.layers[i], b.layers[i]];
+    const [dx, dy] = [describeLayer(x), describeLayer(y)];
+    const sameTable = x.type !== 'conv2d' || y.type !== 'conv2d' || JSON.stringify(x.table ?? null) === JSON.stringify(y.table ?? null);
+    if (dx !== dy) return `layer ${i + 1} is ${dx} ${here}, ${dy} ${there}`;
+    if (!sameTable) return `layer ${i + 1} (${dx}) has another connection table ${here} than ${there}`;
+    if ((x.name ?? '') !== (y.name ?? '')) return `layer ${i + 1} is named ${x.name ?? '(auto)'} ${here}, ${y.name ?? '(auto)'} ${there}`;
+  }
+  if (a.layers.length !== b.layers.length) return `the network has ${a.layers.length} layers ${here}, ${b.layers.length} ${there}`;
+  if (a.loss !== b.loss) return `the loss is ${a.loss} ${here}, ${b.loss} ${there}`;
+  return null;
 }

@@ -87,12 +87,7 @@ describe('npm run export', () => {
         1,
         /^export: .*truncated\.lenet: tensor bn5\.bias needs bytes \d+\.\.\d+ of the data section but the file holds only \d+ \(truncated\?\)\n$/,
       ],
-      [
-        'a text file',
-        () => [join(dir, 'notes.lenet')],
-        1,
-        /^export: .*notes\.lenet: header length \d+ bytes is above the 16 MiB cap \(not a safetensors file\?\)\n$/,
-      ],
+      ['a text file', () => [join(dir, 'notes.lenet')], 1, /^export: .*notes\.lenet is not a LeNet Studio model \(it looks like text\)\n$/],
       [
         'a state_dict without --preset',
         () => [join(dir, 'state_dict.safetensors')],

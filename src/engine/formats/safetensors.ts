@@ -10,7 +10,7 @@
 // section exactly, no gaps, no overlap, no trailing bytes), so whatever we accept, the reference
 // accepts too. Every length is checked against the bytes present before anything is allocated.
 
-import { ModelFileError, assert } from '../errors';
+import { ModelFileError, assert, quoteValue } from '../errors';
 
 export type SafeDType = 'F32' | 'I64';
 
@@ -64,9 +64,7 @@ const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ==
 
 /** A name or value quoted for a message: plain names as is, anything odd JSON-quoted and cut short. */
 function show(value: string): string {
-  if (/^[\w.\-/:]{1,80}$/.test(value)) return value;
-  const quoted = JSON.stringify(value);
-  return quoted.length > 82 ? quoted.slice(0, 80) + '…"' : quoted;
+  return /^[\w.\-/:]{1,80}$/.test(value) ? value : quoteValue(value, 82);
 }
 
 function kindOf(value: unknown): string {
@@ -139,7 +137,8 @@ export function encodeSafetensors(tensors: readonly SafeTensorInput[], metadata:
   return out;
 }
 
-interface Entry {
+/** One tensor as the header describes it (offsets relative to the data section, already checked). */
+export interface SafeEntry {
   name: string;
   dtype: SafeDType;
   shape: number[];
@@ -183,7 +182,7 @@ function parseMetadata(value: unknown, fileName: string): Record<string, string>
   return Object.fromEntries(pairs);
 }
 
-function parseEntry(name: string, value: unknown, dataLength: number, fileName: string): Entry {
+function parseEntry(name: string, value: unknown, dataLength: number, fileName: string): SafeEntry {
   const bad = (problem: string): ModelFileError => new ModelFileError('MODEL_BAD_TENSOR', `${fileName}: tensor ${show(name)} ${problem}`);
   if (!isObject(value)) throw bad(`must be described by an object, found ${kindOf(value)}`);
 
@@ -244,18 +243,6 @@ function parseEntry(name: string, value: unknown, dataLength: number, fileName: 
   return { name, dtype, shape: shape.slice() as number[], count, begin: b, end: e };
 }
 
-function readF32(bytes: Uint8Array, at: number, count: number): Float32Array {
-  const out = new Float32Array(count);
-  if (PLATFORM_LITTLE_ENDIAN) {
-    // A byte copy into a fresh buffer works whatever the source alignment.
-    new Uint8Array(out.buffer).set(bytes.subarray(at, at + 4 * count));
-  } else {
-    const view = new DataView(bytes.buffer, bytes.byteOffset + at, 4 * count);
-    for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);
-  }
-  return out;
-}
-
 function readI64(bytes: Uint8Array, at: number, count: number): BigInt64Array {
   const out = new BigInt64Array(count);
   if (PLATFORM_LITTLE_ENDIAN) {
@@ -267,7 +254,52 @@ function readI64(bytes: Uint8Array, at: number, count: number): BigInt64Array {
   return out;
 }
 
+/** A checked header: what each tensor is and where its bytes are, before any tensor is read. */
+export interface SafetensorsLayout {
+  metadata: Record<string, string>;
+  /** In file order; they tile the data section exactly. */
+  entries: SafeEntry[];
+  /** Where the data section starts in the file's bytes. */
+  dataStart: number;
+}
+
+/**
+ * Reads an F32 tensor's values into `out` (its length), refusing NaN and ±Infinity with the
+ * tensor's name and the first bad index.
+ */
+export function readF32Into(bytes: Uint8Array, layout: SafetensorsLayout, t: SafeEntry, out: Float32Array, fileName: string): void {
+  assert(t.dtype === 'F32' && out.length === t.count, `tensor ${show(t.name)} read into ${out.length} floats`);
+  const at = layout.dataStart + t.begin;
+  if (PLATFORM_LITTLE_ENDIAN) {
+    // A byte copy works whatever the source alignment.
+    new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(bytes.subarray(at, at + 4 * t.count));
+  } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset + at, 4 * t.count);
+    for (let i = 0; i < t.count; i++) out[i] = view.getFloat32(4 * i, true);
+  }
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i];
+    if (!Number.isFinite(v)) throw new ModelFileError('MODEL_NOT_FINITE', `${fileName}: tensor ${show(t.name)} holds ${v} at index ${i}`);
+  }
+}
+
 export function decodeSafetensors(bytes: Uint8Array, fileName: string): { tensors: SafeTensor[]; metadata: Record<string, string> } {
+  const layout = readSafetensorsLayout(bytes, fileName);
+  const tensors: SafeTensor[] = [];
+  for (const t of layout.entries) {
+    if (t.dtype === 'F32') {
+      const data = new Float32Array(t.count);
+      readF32Into(bytes, layout, t, data, fileName);
+      tensors.push({ name: t.name, dtype: 'F32', shape: t.shape, data });
+    } else {
+      tensors.push({ name: t.name, dtype: 'I64', shape: t.shape, data: readI64(bytes, layout.dataStart + t.begin, t.count) });
+    }
+  }
+  return { tensors, metadata: layout.metadata };
+}
+
+/** Checks the header length, the header and every tensor's place in the data section; reads no tensor. */
+export function readSafetensorsLayout(bytes: Uint8Array, fileName: string): SafetensorsLayout {
   if (bytes.length < 8) {
     throw new ModelFileError('MODEL_TRUNCATED', `${fileName}: the file holds ${bytes.length} bytes, too short for a safetensors header length (8 bytes)`);
   }
@@ -295,7 +327,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): { tensor
     throw new ModelFileError('MODEL_BAD_HEADER', `${fileName}: the header lists ${tensorCount} tensors, above the cap of ${SAFETENSORS_MAX_TENSORS}`);
   }
   let metadata: Record<string, string> = {};
-  const entries: Entry[] = [];
+  const entries: SafeEntry[] = [];
   for (const key of keys) {
     if (key === METADATA_KEY) metadata = parseMetadata(header[key], fileName);
     else entries.push(parseEntry(key, header[key], dataLength, fileName));
@@ -305,7 +337,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): { tensor
   // JSON.parse loses for integer-like names.
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
-  let prev: Entry | undefined;
+  let prev: SafeEntry | undefined;
   for (const t of entries) {
     if (t.begin < covered) {
       throw new ModelFileError(
@@ -326,20 +358,5 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): { tensor
     throw new ModelFileError('MODEL_BAD_HEADER', `${fileName}: the header describes ${covered} bytes of tensor data but the file holds ${dataLength}`);
   }
 
-  const tensors: SafeTensor[] = [];
-  for (const t of entries) {
-    if (t.dtype === 'F32') {
-      const data = readF32(bytes, dataStart + t.begin, t.count);
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i];
-        if (!Number.isFinite(v)) {
-          throw new ModelFileError('MODEL_NOT_FINITE', `${fileName}: tensor ${show(t.name)} holds ${v} at index ${i}`);
-        }
-      }
-      tensors.push({ name: t.name, dtype: 'F32', shape: t.shape, data });
-    } else {
-      tensors.push({ name: t.name, dtype: 'I64', shape: t.shape, data: readI64(bytes, dataStart + t.begin, t.count) });
-    }
-  }
-  return { tensors, metadata };
+  return { metadata, entries, dataStart };
 }

@@ -6,6 +6,8 @@ import { encodeModelFile } from '../../engine/formats/modelfile';
 import { Model } from '../../engine/model';
 import { DEFAULT_PRESET, PRESETS, presetNames } from '../../engine/presets';
 import { formatSchedule } from '../../engine/schedule';
+import { specDifference } from '../../engine/spec';
+import { ModelFileError } from '../../engine/errors';
 import { LIMITS, describeRange } from '../../engine/train-config';
 import { trainConfigOf, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
@@ -236,6 +238,12 @@ async function main(argv: string[]): Promise<void> {
   try {
     if (f.init !== undefined) {
       const loaded = await readModel(f.init, preset.spec);
+      // Weights of another network can have the very same shapes (tanh and ReLU LeNet-5): refuse them by what differs.
+      const differs = loaded.native ? specDifference(loaded.model.spec, preset.spec, 'in the file', `in ${preset.name}`) : null;
+      if (differs) {
+        const hint = loaded.preset && PRESETS[loaded.preset] ? `; use --preset ${loaded.preset}` : '';
+        throw new ModelFileError('MODEL_MISMATCH', `${f.init}: not a ${preset.name} model (--init): ${differs}${hint}`);
+      }
       model.loadTensors(new Map(loaded.model.namedTensors().map((t) => [t.name, t])), f.init);
     }
     let run: RunConfig;

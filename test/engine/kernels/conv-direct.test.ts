@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeConvPlan, pairRows } from '../../../src/engine/kernels/conv-plan';
+import { type MapPair, makeConvPlan, pairRows } from '../../../src/engine/kernels/conv-plan';
 import { jsKernels } from '../../../src/engine/kernels/js/backend';
 import { convOutSize, type ConvGeometry } from '../../../src/engine/kernels/types';
 import { createWasmKernels } from '../../../src/engine/kernels/wasm/backend';
@@ -221,6 +221,55 @@ describe('pairRows', () => {
     expect(makeConvPlan(jsKernels, jsKernels.arena(), g, 16, c3Mask()).forwardMacs).toBe(60 * 25 * 100);
     expect(makeConvPlan(jsKernels, jsKernels.arena(), g, 16, null).forwardMacs).toBe(96 * 25 * 100);
   });
+
+  /** The first implementation, kept as the spec: repeatedly take the remaining pair sharing most inputs. */
+  function pairRowsReference(rows: number[][]): MapPair[] {
+    const left = rows.map((_, i) => i);
+    const out: MapPair[] = [];
+    const common = (a: number, b: number): number[] => rows[a].filter((c) => rows[b].includes(c));
+    while (left.length > 1) {
+      let best: [number, number] = [0, 1];
+      let bestShared = -1;
+      for (let i = 0; i < left.length; i++) {
+        for (let j = i + 1; j < left.length; j++) {
+          const shared = common(left[i], left[j]).length;
+          if (shared > bestShared) {
+            bestShared = shared;
+            best = [i, j];
+          }
+        }
+      }
+      const [a, b] = [left[best[0]], left[best[1]]];
+      const both = common(a, b);
+      out.push({ a, b, both, onlyA: rows[a].filter((c) => !both.includes(c)), onlyB: rows[b].filter((c) => !both.includes(c)) });
+      left.splice(best[1], 1);
+      left.splice(best[0], 1);
+    }
+    if (left.length === 1) out.push({ a: left[0], b: left[0], both: [], onlyA: [...rows[left[0]]], onlyB: [] });
+    return out;
+  }
+
+  it('gives the same pairs as the repeated best-pair search, for 200 random tables of 1..40 maps × 1..70 inputs', () => {
+    const rng = mulberry32(0xc3);
+    for (let t = 0; t < 200; t++) {
+      const n = 1 + rng.int(40);
+      const C = 1 + rng.int(70);
+      const density = rng.next();
+      const rows = Array.from({ length: n }, () => [...Array(C).keys()].filter(() => rng.next() < density));
+      if (t % 10 === 0) for (let i = 1; i < n; i++) rows[i] = [...rows[0]]; // identical rows
+      expect(pairRows(rows), `table ${t}: ${n}×${C}`).toEqual(pairRowsReference(rows));
+    }
+  });
+
+  it('pairs a full 1024×1024 connection table and a 512-map plan over 64 inputs without the cubic search', () => {
+    // The repeated search needs hours for the first and ~25 s for the second: past the timeout.
+    const rows = Array.from({ length: 1024 }, (_, o) => [...Array(1024).keys()].filter((c) => (c + o) % 3 !== 0));
+    const pairs = pairRows(rows);
+    expect(pairs).toHaveLength(512);
+    expect(new Set(pairs.flatMap((p) => [p.a, p.b])).size).toBe(1024);
+    const g: ConvGeometry = { C: 64, H: 8, W: 8, KH: 1, KW: 1, stride: 1, pad: 0, OH: 8, OW: 8 };
+    expect(makeConvPlan(jsKernels, jsKernels.arena(), g, 512, null).forwardMacs).toBe(512 * 64 * 64);
+  }, 30_000);
 
   it('an odd row out stays on its own, with all its inputs as its own', () => {
     const rows = [[0], [1], [0, 1]];
