@@ -2,7 +2,7 @@
 // naming the file and the reason, with a non-zero exit and no stack trace.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -72,6 +72,16 @@ describe('hostile model files on the command line', () => {
     await writeFile(file, 'These are my notes, not a model.\n');
     const r = await cli('evaluate', [file, '--data', data]);
     expect(r.stderr).toBe(`evaluate: ${file} is not a LeNet Studio model (it looks like text)\n`);
+    expect(r.code).toBe(1);
+  }, 60_000);
+
+  it('evaluate refuses a file larger than any model by its size, before reading it', async () => {
+    // A sparse 3 GiB file: reading it whole would fail (or fill memory) before any cap applied.
+    const file = join(dir, 'huge.lenet');
+    await writeFile(file, '');
+    await truncate(file, 3 * 1024 ** 3);
+    const r = await cli('evaluate', [file, '--data', data]);
+    expect(r.stderr).toBe(`evaluate: ${file} is too large for a model file: 3,221,225,472 bytes, the largest model within the caps is 84,934,664\n`);
     expect(r.code).toBe(1);
   }, 60_000);
 });

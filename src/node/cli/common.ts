@@ -5,7 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../../engine/augment';
 import { EngineError } from '../../engine/errors';
-import { decodeModelFile, type LoadedModel } from '../../engine/formats/modelfile';
+import { MAX_MODEL_FILE_BYTES, decodeModelFile, type LoadedModel } from '../../engine/formats/modelfile';
 import type { Kernels } from '../../engine/kernels/types';
 import type { TrainDefaults } from '../../engine/presets';
 import { parseSchedule, type Schedule } from '../../engine/schedule';
@@ -136,8 +136,17 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
 export async function readModel(path: string, fallbackSpec?: ModelSpec, kernels?: Kernels): Promise<LoadedModel> {
   let bytes: Uint8Array;
   try {
+    // The size first: a file larger than any model within the caps is refused before it is read.
+    const st = await stat(path);
+    if (!st.isFile()) throw new CliError(`model file ${path} is not a file`);
+    if (st.size > MAX_MODEL_FILE_BYTES) {
+      throw new CliError(
+        `${path} is too large for a model file: ${thousands(st.size)} bytes, the largest model within the caps is ${thousands(MAX_MODEL_FILE_BYTES)}`,
+      );
+    }
     bytes = await readFile(path);
   } catch (e) {
+    if (e instanceof CliError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(code === 'ENOENT' ? `model file ${path} does not exist` : `cannot read model file ${path}: ${(e as Error).message}`);
   }
