@@ -238,7 +238,7 @@ describe('errors in plain words, in Chromium', () => {
     await theme('light');
     await page.getByTestId('nav-train').click();
     const file = join(app.dataDir, 'notes.lenet');
-    await writeFile(file, 'These are my notes on the model, not a model.\n'.repeat(20));
+    await writeFile(file, 'These are my notes on the model and not a model.\n'.repeat(20));
     app.host.dialogAnswers.push(file);
     await page.getByTestId('model').getByRole('button', { name: 'Open…' }).click();
 

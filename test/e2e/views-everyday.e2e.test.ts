@@ -2,9 +2,13 @@
 // its message without axes drawn through it; the batch-loss curve seen live is the curve seen
 // when the run is opened again from disk; Inspect's index box always names the digit on screen.
 
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startApp, trainRun, type App } from './app';
+import { PRESETS } from '../../src/engine/presets';
+import { buildRunConfig } from '../../src/node/runs/config';
+import { createRun, newRunId, writeRunStatus } from '../../src/node/runs/folder';
+import { QUICK, startApp, trainRun, type App } from './app';
 
 let app: App;
 
@@ -68,8 +72,17 @@ const lossPixels = (page: Page): Promise<string> =>
 
 describe('charts and inspector in everyday use', () => {
   it('an empty chart shows its message with nothing drawn under it', async () => {
-    const { page } = app;
+    const { page, host } = app;
+    // A run that failed before its first batch: picked from the list, its charts have nothing to draw.
+    const id = newRunId('lenet5-relu-ce');
+    const dir = join(host.studio.runsDir, id);
+    const preset = PRESETS['lenet5-relu-ce'];
+    await createRun(dir, buildRunConfig({ id, preset, settings: { ...QUICK }, dataset: await host.studio.dataset() }));
+    await writeRunStatus(dir, { status: 'failed', reason: 'the trainer could not start' });
+    await page.reload();
+    await page.getByTestId('dataset').and(page.locator('[data-state="ready"]')).waitFor();
     await page.getByTestId('nav-train').click();
+    await page.locator('[data-testid="run-item"][data-status="failed"]').first().click();
     const ids = ['loss-chart', 'accuracy-chart', 'epoch-loss-chart', 'lr-chart'];
     await page.getByTestId('loss-chart').locator('canvas').waitFor();
     const got = await emptyOverlaps(page, ids);

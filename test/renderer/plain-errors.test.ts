@@ -3,6 +3,7 @@
 // no rule knows is shown unchanged. Also the settings form's sentences, in its labels' words.
 
 import { describe, expect, it } from 'vitest';
+import { decodeModelFile } from '../../src/engine/formats/modelfile';
 import { decodeSafetensors } from '../../src/engine/formats/safetensors';
 import { fieldMessage, settingsMessages, SETTINGS_FIELD_LABELS } from '../../src/common/settings';
 import { fileNameOf, looksLike, plainError } from '../../src/renderer/src/lib/plain-errors';
@@ -27,6 +28,21 @@ describe('plainError', () => {
     expect(p.detail).toBe(message);
     expect(p.detail).toMatch(/header length \d+ bytes/);
     expect(p.code).toBe('MODEL_BAD_HEADER');
+  });
+
+  it("the model reader's own sentence, as it crosses from the backend (message, then its detail on the next line)", () => {
+    let crossed = '';
+    try {
+      decodeModelFile(text('These are my notes and not a model.\n'.repeat(20)), '/home/ada/notes.lenet');
+    } catch (e) {
+      const err = e as Error & { detail?: string };
+      crossed = `${err.message}\n${err.detail}`;
+    }
+    const p = plainError(crossed);
+    expect(p.summary).toBe('“notes.lenet” is not a LeNet Studio model (it looks like text).');
+    expect(p.detail).toBe(crossed);
+    expect(p.detail).toMatch(/notes\.lenet: header length \d+ bytes is above the 16 MiB cap/);
+    expect(p.code).toBe('MODEL_FOREIGN');
   });
 
   it('tells a ZIP (a PyTorch .pt) and a PNG apart from text', () => {

@@ -130,7 +130,11 @@ export class Studio {
    */
   async call<M extends StudioMethod>(method: M, raw: unknown[]): Promise<unknown> {
     // The bound comes first, so a flood is refused before its (up to 16 M-value) arguments are checked.
-    return this.limiter.run(method, () => this.dispatch(method, parseArgs(method, raw)));
+    return this.limiter
+      .run(method, () => this.dispatch(method, parseArgs(method, raw)))
+      .catch((e: unknown) => {
+        throw withDetail(e);
+      });
   }
 
   private dispatch<M extends StudioMethod>(method: M, args: IpcArgs<M>): Promise<unknown> {
@@ -525,4 +529,15 @@ export class Studio {
   async recent(): Promise<{ datasets: string[]; models: string[] }> {
     return this.paths.recent();
   }
+}
+
+/**
+ * Errors cross to the window as messages only: an error's technical detail (an engine error's
+ * `detail`, e.g. the parser's words behind "x is not a LeNet Studio model") goes on the lines
+ * after its message, where the window's error banner shows it under Details.
+ */
+function withDetail(e: unknown): unknown {
+  const detail = (e as { detail?: unknown } | null)?.detail;
+  if (e instanceof Error && typeof detail === 'string' && detail && !e.message.includes(detail)) e.message = `${e.message}\n${detail}`;
+  return e;
 }

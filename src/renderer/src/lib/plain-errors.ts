@@ -53,6 +53,12 @@ const RULES: Rule[] = [
     plain: () => 'Training diverged: the loss stopped being a number. Try a smaller learning rate.',
   },
   {
+    // The model reader's own plain sentence for a file that is not a model at all.
+    code: 'MODEL_FOREIGN',
+    test: /^(.+?) is not a LeNet Studio model \((it looks like [^)]*)\)$/,
+    plain: (_f, m) => `“${fileNameOf(m[1])}” is not a LeNet Studio model (${m[2]}).`,
+  },
+  {
     code: 'MODEL_BAD_HEADER',
     test: /header length (\d+) bytes is above the .* cap/,
     plain: (f, m) => {
@@ -107,10 +113,12 @@ const RULES: Rule[] = [
 
 /** The plain sentence for an error message, with the message itself as the detail. */
 export function plainError(message: string): PlainError {
+  // The backend appends an error's technical detail, when it has one, on the lines after its message.
+  const first = message.split('\n', 1)[0];
   for (const rule of RULES) {
-    const m = rule.test.exec(message);
+    const m = rule.test.exec(first);
     if (!m) continue;
-    const file = fileOf(message);
+    const file = fileOf(first);
     const summary = rule.plain(file ? `“${file}”` : THE_FILE, m);
     return { summary: summary.charAt(0).toUpperCase() + summary.slice(1), detail: message, code: rule.code };
   }
