@@ -30,6 +30,8 @@ describe('the header in Chromium', () => {
     await page.getByTestId('guide').waitFor();
     expect(await page.getByTestId('guide').textContent()).toMatch(/Start training/);
     expect(await page.getByTestId('loss-chart').count()).toBe(0);
+    // With runs on the right, it says they can be opened again.
+    await page.getByTestId('guide-runs').waitFor();
     for (const theme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: theme });
       for (const s of SIZES) {
