@@ -13,12 +13,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EngineError, ModelFileError, type EngineErrorCode } from '../../engine/errors';
-import { decodeModelFile, importStateDict, MAX_MODEL_FILE_BYTES, type LoadedModel } from '../../engine/formats/modelfile';
+import { decodeModelFile, encodeModelFile, importStateDict, MAX_MODEL_FILE_BYTES, type LoadedModel, type ModelFileMeta } from '../../engine/formats/modelfile';
 import { jsKernels } from '../../engine/kernels/js/backend';
 import { Model } from '../../engine/model';
 import { PRESETS } from '../../engine/presets';
 import type { ModelSpec } from '../../engine/spec';
 import type { ModelPayload } from '../../common/records';
+import { exportOnnx } from '../onnx';
 import { StudioError } from './errors';
 
 /** The largest model file (engine/formats/modelfile.ts): anything larger is refused before it is read. */
@@ -39,6 +40,19 @@ export interface ModelWorkerRequest {
   importAs: string | undefined;
 }
 
+/**
+ * A model from the window to check and write as bytes: a `.lenet` file (with its metadata), an
+ * ONNX file, or nothing (`check`: only refuse what no model holds).
+ */
+export interface EncodeRequest {
+  kind: 'encode';
+  format: 'lenet' | 'onnx' | 'check';
+  spec: ModelSpec;
+  params: Float32Array;
+  buffers: Float32Array;
+  meta?: ModelFileMeta;
+}
+
 /** An error as it crosses from the worker: Error subclasses do not survive structured cloning. */
 export interface WireError {
   kind: 'model' | 'studio' | 'missing' | 'other';
@@ -47,7 +61,7 @@ export interface WireError {
   detail?: string;
 }
 
-export type ModelWorkerReply = { ok: true; model: DecodedModel } | { ok: false; error: WireError };
+export type ModelWorkerReply = { ok: true; model: DecodedModel } | { ok: true; bytes: Uint8Array } | { ok: false; error: WireError };
 
 class MissingFileError extends Error {}
 
@@ -114,8 +128,17 @@ function workerUrl(): URL | null {
   return found ? pathToFileURL(found) : null;
 }
 
-/** Decodes on a worker thread; null when no worker could start (the caller decodes in place). */
-function decodeOnWorker(req: ModelWorkerRequest): Promise<DecodedModel> | null {
+/**
+ * Runs one request on a worker thread; null when no worker could start (the caller does the work
+ * in place). A worker that fails or dies leaves the work to `fallback` on this thread, whose caps
+ * still hold.
+ */
+function onWorker<T>(
+  req: ModelWorkerRequest | EncodeRequest,
+  take: (reply: ModelWorkerReply & { ok: true }) => T,
+  fallback: () => Promise<T>,
+  stopped: (code: number) => Error,
+): Promise<T> | null {
   const url = workerUrl();
   if (!url) return null;
   let worker: Worker;
@@ -124,7 +147,7 @@ function decodeOnWorker(req: ModelWorkerRequest): Promise<DecodedModel> | null {
   } catch {
     return null;
   }
-  return new Promise<DecodedModel>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     let settled = false;
     const settle = (f: () => void): void => {
       if (settled) return;
@@ -132,12 +155,33 @@ function decodeOnWorker(req: ModelWorkerRequest): Promise<DecodedModel> | null {
       void worker.terminate();
       f();
     };
-    worker.once('message', (reply: ModelWorkerReply) => settle(() => (reply.ok ? resolve(reply.model) : reject(fromWire(reply.error)))));
-    // A worker that fails to start or dies (out of memory) leaves the decode to this thread, whose caps still hold.
-    worker.once('error', () => settle(() => decodeModelFileAt(req.path, req.importAs).then(resolve, reject)));
-    worker.once('exit', (code) => settle(() => reject(new ModelFileError('MODEL_TRUNCATED', `${req.path}: the model reader stopped (exit code ${code})`))));
+    worker.once('message', (reply: ModelWorkerReply) =>
+      settle(() => {
+        try {
+          if (reply.ok) resolve(take(reply));
+          else reject(fromWire(reply.error));
+        } catch (e) {
+          reject(e);
+        }
+      }),
+    );
+    worker.once('error', () => settle(() => fallback().then(resolve, reject)));
+    worker.once('exit', (code) => settle(() => reject(stopped(code))));
     worker.postMessage(req);
   });
+}
+
+function decodeOnWorker(req: ModelWorkerRequest): Promise<DecodedModel> | null {
+  const take = (r: ModelWorkerReply & { ok: true }): DecodedModel => {
+    if (!('model' in r)) throw new Error('internal error: the model worker sent no model');
+    return r.model;
+  };
+  return onWorker(
+    req,
+    take,
+    () => decodeModelFileAt(req.path, req.importAs),
+    (code) => new ModelFileError('MODEL_TRUNCATED', `${req.path}: the model reader stopped (exit code ${code})`),
+  );
 }
 
 /**
@@ -187,6 +231,35 @@ export function buildModel(m: ModelPayload): Model {
     throw new StudioError('BAD_MODEL', `the model cannot be used: ${(e as Error).message}`);
   }
   return model;
+}
+
+/** Checks a model from the window and encodes it as the request asks (StudioError BAD_MODEL when no model holds these values). */
+export function encodePayload(req: EncodeRequest): Uint8Array {
+  const model = buildModel({ spec: req.spec, params: req.params, buffers: req.buffers, source: { kind: 'file', path: '' } });
+  if (req.format === 'lenet') return encodeModelFile(model, req.meta);
+  if (req.format === 'onnx') return exportOnnx(model);
+  return new Uint8Array(0);
+}
+
+/**
+ * Payloads up to this many values are checked and encoded where they are asked for (the largest
+ * preset, the MLP, holds 0.47 M; a LeNet-5 62 k): that takes milliseconds. Larger ones, which
+ * only a hand-made or hostile payload reaches (up to 16 M values cross IPC), go to a worker.
+ */
+export const ENCODE_ON_WORKER_ABOVE_VALUES = 1 << 20;
+
+/** encodePayload, on a worker thread when the payload is large, so the studio's event loop stays free. */
+export async function encodeModel(req: EncodeRequest, workerAbove = ENCODE_ON_WORKER_ABOVE_VALUES): Promise<Uint8Array> {
+  const local = async (): Promise<Uint8Array> => encodePayload(req);
+  if (req.params.length + req.buffers.length <= workerAbove) return local();
+  // Copies go to the worker: the payload stays the caller's.
+  const copy: EncodeRequest = { ...req, params: req.params.slice(), buffers: req.buffers.slice() };
+  const take = (r: ModelWorkerReply & { ok: true }): Uint8Array => {
+    if (!('bytes' in r)) throw new Error('internal error: the model worker sent no bytes');
+    return r.bytes;
+  };
+  const stopped = (code: number): Error => new StudioError('BAD_MODEL', `the model could not be checked: its worker stopped (exit code ${code})`);
+  return (await onWorker(copy, take, local, stopped)) ?? local();
 }
 
 export function toPayload(loaded: LoadedModel | DecodedModel, source: ModelPayload['source']): ModelPayload {

@@ -11,7 +11,6 @@
 
 import { mkdir } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { encodeModelFile } from '../../engine/formats/modelfile';
 import { PRESETS } from '../../engine/presets';
 import type { AppInfo, PresetInfo, StudioEvent } from '../../common/api';
 import { type IpcArgs, parseArgs } from '../../common/api-schema';
@@ -20,7 +19,6 @@ import { RUN_ID_PATTERN, type DatasetInfo, type DatasetSlice, type Evaluation, t
 import { DEFAULT_SEED, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { nodeFs, removeStaleTempFiles, writeFileAtomic, type FsLayer } from '../files';
-import { exportOnnx } from '../onnx';
 import { readRunModel } from '../runs/checkpoint';
 import { buildRunConfig } from '../runs/config';
 import { createRun, listRuns, markInterruptedRuns, newRunId, readRunConfig, readRunDetail, readRunSummary, writeRunStatus } from '../runs/folder';
@@ -28,7 +26,7 @@ import { RunFolderError } from '../runs/layout';
 import { TrainerHost, type RunEvent, type SpawnTrainer } from '../trainer/host';
 import { StudioError } from './errors';
 import { CallLimiter } from './limits';
-import { buildModel, readModelFile, toPayload } from './models';
+import { encodeModel, readModelFile, toPayload } from './models';
 import { TrustedPaths } from './paths';
 
 export interface PlatformHooks {
@@ -479,17 +477,6 @@ export class Studio {
    * renderer names, goes through the save dialog like Save As.
    */
   async saveModel(m: ModelPayload, saveAs: boolean): Promise<{ path: string } | null> {
-    const model = buildModel(m);
-    let path: string | null = null;
-    if (!saveAs && m.source.kind === 'file' && this.paths.isWritable(m.source.path)) path = m.source.path;
-    if (path === null) {
-      const suggested = m.source.kind === 'run' ? `${m.source.runId}-epoch${m.source.epoch}.lenet` : `${m.preset ?? 'model'}.lenet`;
-      path = await this.opts.hooks.chooseSaveModelPath(suggested);
-      if (path === null) return null;
-      if (!path.toLowerCase().endsWith('.lenet')) path = `${path}.lenet`;
-      this.paths.allowWrite(path);
-    }
-    path = resolve(path);
     let training: unknown = null;
     let metrics: unknown = null;
     let dataset: string | undefined;
@@ -501,25 +488,45 @@ export class Studio {
         dataset = detail.dataset.fingerprint;
       }
     }
-    await writeFileAtomic(path, encodeModelFile(model, { preset: m.preset, training, metrics, dataset }), this.fsl);
+    // Checked and encoded first (a broken model is refused before any dialog), off the event loop when large.
+    const bytes = await encodeModel({
+      kind: 'encode',
+      format: 'lenet',
+      spec: m.spec,
+      params: m.params,
+      buffers: m.buffers,
+      meta: { preset: m.preset, training, metrics, dataset },
+    });
+    let path: string | null = null;
+    if (!saveAs && m.source.kind === 'file' && this.paths.isWritable(m.source.path)) path = m.source.path;
+    if (path === null) {
+      const suggested = m.source.kind === 'run' ? `${m.source.runId}-epoch${m.source.epoch}.lenet` : `${m.preset ?? 'model'}.lenet`;
+      path = await this.opts.hooks.chooseSaveModelPath(suggested);
+      if (path === null) return null;
+      if (!path.toLowerCase().endsWith('.lenet')) path = `${path}.lenet`;
+      this.paths.allowWrite(path);
+    }
+    path = resolve(path);
+    await writeFileAtomic(path, bytes, this.fsl);
     this.paths.trust(path);
     await this.paths.addRecent('models', path);
     return { path };
   }
 
   async exportModel(m: ModelPayload, format: 'onnx'): Promise<{ path: string } | null> {
-    const model = buildModel(m);
+    const bytes = await encodeModel({ kind: 'encode', format, spec: m.spec, params: m.params, buffers: m.buffers });
     const base = m.source.kind === 'run' ? `${m.source.runId}-epoch${m.source.epoch}` : basename(m.source.path).replace(/\.[^.]*$/, '');
     let path = await this.opts.hooks.chooseExportPath(`${base}.onnx`, format);
     if (path === null) return null;
     if (!path.toLowerCase().endsWith('.onnx')) path = `${path}.onnx`;
     path = resolve(path);
-    await writeFileAtomic(path, exportOnnx(model), this.fsl);
+    await writeFileAtomic(path, bytes, this.fsl);
     return { path };
   }
 
   async evaluateModel(m: ModelPayload): Promise<Evaluation> {
-    buildModel(m); // refuse a broken model here, with a clear message, before it crosses to the trainer
+    // Refuse a broken model here, with a clear message, before it crosses to the trainer.
+    await encodeModel({ kind: 'encode', format: 'check', spec: m.spec, params: m.params, buffers: m.buffers });
     const ds = await this.requireDataset();
     const reply = await this.trainer.request({ type: 'evaluate', spec: m.spec, params: m.params, buffers: m.buffers, datasetDir: ds.dir });
     if (!reply.evaluation) throw new Error('internal error: the trainer sent no evaluation');
