@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { encodeModelFile } from '../../src/engine/formats/modelfile';
+import { decodeModelFile, encodeModelFile } from '../../src/engine/formats/modelfile';
 import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { jsKernels } from '../../src/engine/kernels/js/backend';
@@ -144,6 +144,32 @@ describe('read never becomes write', () => {
     await expect(b.openModelPath(file)).rejects.toThrow(/recent\.lenet/);
     expect(await b.saveModel(payloadFrom(file), false)).toBeNull();
     expect(await readFile(file, 'utf8')).toBe(PRECIOUS);
+  });
+});
+
+describe('saving again', () => {
+  it('Save keeps what the opened file said about its training, metrics, dataset and extras; so does Save As', async () => {
+    const file = join(root, 'trained.lenet');
+    const meta = {
+      preset: PRESET,
+      training: { epochs: 7, lr: 0.05, runId: 'r-1' },
+      metrics: { history: [{ epoch: 1, testAccuracy: 0.98 }] },
+      dataset: 'mnist-fingerprint',
+      extra: { 'x-note': { kept: true } },
+    };
+    await writeFile(file, encodeModelFile(new Model(PRESETS[PRESET].spec, jsKernels).init(6), meta));
+    const copy = join(root, 'trained-copy.lenet');
+    const { b } = make(join(root, 'resave-data'), { chooseModelFile: async () => file, chooseSaveModelPath: async () => copy });
+    await b.init();
+    const m = (await b.openModelDialog())!;
+    for (const [saveAs, path] of [
+      [false, file],
+      [true, copy],
+    ] as const) {
+      expect(await b.saveModel(m, saveAs)).toEqual({ path });
+      const back = decodeModelFile(await readFile(path), path);
+      expect({ preset: back.preset, training: back.training, metrics: back.metrics, dataset: back.dataset, extra: back.extra }).toEqual(meta);
+    }
   });
 });
 

@@ -33,6 +33,8 @@ export interface DecodedModel {
   preset?: string;
   /** The file is a LeNet Studio model (not a foreign state_dict imported into a preset). */
   native: boolean;
+  /** The file's other metadata (training settings, metrics, dataset, extras such as a table's columns), kept for saving it again. */
+  meta: Omit<ModelFileMeta, 'preset'>;
 }
 
 export interface ModelWorkerRequest {
@@ -109,7 +111,8 @@ export async function decodeModelFileAt(path: string, importAs: string | undefin
     loaded = importStateDict(bytes, path, Object.values(PRESETS), importAs);
   }
   const { params, buffers } = loaded.model.snapshot();
-  const m: DecodedModel = { spec: loaded.model.spec, params, buffers, native: loaded.native };
+  const meta: DecodedModel['meta'] = { training: loaded.training, metrics: loaded.metrics, dataset: loaded.dataset, extra: loaded.extra };
+  const m: DecodedModel = { spec: loaded.model.spec, params, buffers, native: loaded.native, meta };
   if (loaded.preset !== undefined) m.preset = loaded.preset;
   return m;
 }

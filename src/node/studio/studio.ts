@@ -26,7 +26,7 @@ import { RunFolderError } from '../runs/layout';
 import { TrainerHost, type RunEvent, type SpawnTrainer } from '../trainer/host';
 import { StudioError } from './errors';
 import { CallLimiter } from './limits';
-import { encodeModel, readModelFile, toPayload } from './models';
+import { encodeModel, readModelFile, toPayload, type DecodedModel } from './models';
 import { TrustedPaths } from './paths';
 
 export interface PlatformHooks {
@@ -411,6 +411,12 @@ export class Studio {
   /** The preset a foreign safetensors file is imported into first (the one chosen in the window). */
   private importAs: string | undefined;
 
+  /**
+   * The metadata of each .lenet opened or saved this session, by path: the window sends weights
+   * only, and Save must not drop what the file said about its training (or a table's columns).
+   */
+  private readonly fileMeta = new Map<string, DecodedModel['meta']>();
+
   /** Reads a model from a path the app handed out. Only a file that opens as a `.lenet` may be saved back to (paths.ts). */
   private async openTrustedModel(path: string): Promise<ModelPayload> {
     const p = resolve(path);
@@ -423,6 +429,8 @@ export class Studio {
     }
     if (loaded.native && p.toLowerCase().endsWith('.lenet')) this.paths.allowWrite(p);
     else this.paths.revokeWrite(p);
+    if (loaded.native) this.fileMeta.set(p, loaded.meta);
+    else this.fileMeta.delete(p);
     const payload = toPayload(loaded, { kind: 'file', path: p });
     await this.paths.addRecent('models', p);
     return payload;
@@ -480,6 +488,9 @@ export class Studio {
     let training: unknown = null;
     let metrics: unknown = null;
     let dataset: string | undefined;
+    let extra: Record<string, unknown> | undefined;
+    const opened = m.source.kind === 'file' ? this.fileMeta.get(resolve(m.source.path)) : undefined;
+    if (opened) ({ training, metrics, dataset, extra } = opened);
     if (m.source.kind === 'run') {
       const detail = await readRunDetail(this.runDir(m.source.runId)).catch(() => null);
       if (detail) {
@@ -495,7 +506,7 @@ export class Studio {
       spec: m.spec,
       params: m.params,
       buffers: m.buffers,
-      meta: { preset: m.preset, training, metrics, dataset },
+      meta: { preset: m.preset, training, metrics, dataset, extra },
     });
     let path: string | null = null;
     if (!saveAs && m.source.kind === 'file' && this.paths.isWritable(m.source.path)) path = m.source.path;
@@ -508,6 +519,7 @@ export class Studio {
     }
     path = resolve(path);
     await writeFileAtomic(path, bytes, this.fsl);
+    this.fileMeta.set(path, { training, metrics, dataset, extra });
     this.paths.trust(path);
     await this.paths.addRecent('models', path);
     return { path };
