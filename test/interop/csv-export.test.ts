@@ -12,6 +12,8 @@ import { parseCsv } from '../../src/engine/formats/csv';
 import { decodeModelFile, encodeModelFile } from '../../src/engine/formats/modelfile';
 import { applyStandardization, evaluateFeatures, tabularFromCsv, type Standardization } from '../../src/engine/tabular';
 import { exportOnnx, onnxModelProto } from '../../src/node/onnx';
+import { Studio } from '../../src/node/studio/studio';
+import { forkTrainer } from '../helpers/fork-trainer';
 import { ROOT, maxAbsDiff, predictions, runCliScript, runOnnx } from './helpers';
 
 const IRIS = join(ROOT, 'test/fixtures/iris.csv');
@@ -88,6 +90,32 @@ describe('a table model', () => {
     const meta = Object.fromEntries(m.metadata_props.map((p) => [p.key, p.value]));
     expect(JSON.parse(meta['lenet.features'])).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
     expect(JSON.parse(meta['lenet.classes'])).toEqual(['setosa', 'versicolor', 'virginica']);
+  });
+
+  it("the app's Export writes the very file the CLI's export does: the standardisation in the graph", async () => {
+    const cliOut = join(dir, 'cli.onnx');
+    expect(runCliScript('export', [model, '--out', cliOut]).status).toBe(0);
+    const appOut = join(dir, 'app.onnx');
+    const studio = new Studio({
+      dataDir: join(dir, 'app-data'),
+      embeddedDatasetDir: join(dir, 'no-dataset'),
+      app: { name: 'LeNet Studio', version: 'test', platform: 'test' },
+      hooks: {
+        chooseDatasetFolder: async () => null,
+        chooseModelFile: async () => model,
+        chooseSaveModelPath: async () => null,
+        chooseExportPath: async () => appOut,
+      },
+      spawnTrainer: () => forkTrainer(),
+      emit: () => undefined,
+    });
+    try {
+      const m = (await studio.openModelDialog())!;
+      expect(await studio.exportModel(m, 'onnx')).toEqual({ path: appOut });
+      expect((await readFile(appOut)).equals(await readFile(cliOut))).toBe(true);
+    } finally {
+      await studio.dispose();
+    }
   });
 
   it('evaluate --csv picks the feature columns by name, in any order', async () => {

@@ -17,6 +17,7 @@ import { decodeModelFile, encodeModelFile, importStateDict, MAX_MODEL_FILE_BYTES
 import { jsKernels } from '../../engine/kernels/js/backend';
 import { Model } from '../../engine/model';
 import { PRESETS } from '../../engine/presets';
+import { csvModelInfo } from '../../engine/tabular';
 import type { ModelSpec } from '../../engine/spec';
 import type { ModelPayload } from '../../common/records';
 import { exportOnnx } from '../onnx';
@@ -53,6 +54,8 @@ export interface EncodeRequest {
   params: Float32Array;
   buffers: Float32Array;
   meta?: ModelFileMeta;
+  /** ONNX only: the table metadata (x-csv) of a table model, so the graph standardises raw rows. */
+  table?: unknown;
 }
 
 /** An error as it crosses from the worker: Error subclasses do not survive structured cloning. */
@@ -240,7 +243,11 @@ export function buildModel(m: ModelPayload): Model {
 export function encodePayload(req: EncodeRequest): Uint8Array {
   const model = buildModel({ spec: req.spec, params: req.params, buffers: req.buffers, source: { kind: 'file', path: '' } });
   if (req.format === 'lenet') return encodeModelFile(model, req.meta);
-  if (req.format === 'onnx') return exportOnnx(model);
+  if (req.format === 'onnx') {
+    const info = csvModelInfo(req.table, model, 'the model');
+    const table = info && { features: info.features, classNames: info.classNames, ...info.standardization };
+    return exportOnnx(model, { ...(req.meta?.preset ? { preset: req.meta.preset } : {}), ...(table ? { table } : {}) });
+  }
   return new Uint8Array(0);
 }
 

@@ -526,7 +526,17 @@ export class Studio {
   }
 
   async exportModel(m: ModelPayload, format: 'onnx'): Promise<{ path: string } | null> {
-    const bytes = await encodeModel({ kind: 'encode', format, spec: m.spec, params: m.params, buffers: m.buffers });
+    // A table model's graph standardises raw rows with the statistics its file recorded.
+    const opened = m.source.kind === 'file' ? this.fileMeta.get(resolve(m.source.path)) : undefined;
+    const bytes = await encodeModel({
+      kind: 'encode',
+      format,
+      spec: m.spec,
+      params: m.params,
+      buffers: m.buffers,
+      meta: { preset: m.preset },
+      table: opened?.extra?.csv,
+    });
     const base = m.source.kind === 'run' ? `${m.source.runId}-epoch${m.source.epoch}` : basename(m.source.path).replace(/\.[^.]*$/, '');
     let path = await this.opts.hooks.chooseExportPath(`${base}.onnx`, format);
     if (path === null) return null;
