@@ -2,12 +2,12 @@
 // table → features/classes step; the seeded stratified split and training-only standardisation;
 // Iris learned to ≥ 95 % held-out accuracy; and `npm run train -- --csv` end to end.
 
-import { execFile } from 'node:child_process';
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvError } from '../helpers/csv-error';
+import { runCli, type CliRun } from '../helpers/cli';
 import { CSV_LIMITS, CsvError, parseCsv } from '../../src/engine/formats/csv';
 import { decodeModelFile } from '../../src/engine/formats/modelfile';
 import {
@@ -23,30 +23,8 @@ import { CliError, UsageError } from '../../src/node/cli/common';
 import { CSV_DEFAULTS, readCsvText, trainCsv } from '../../src/node/cli/train-csv';
 import { testKernels } from '../helpers/kernels';
 
-const exec = promisify(execFile);
-const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
+const train = (args: string[]): Promise<CliRun> => runCli('train', args);
 const IRIS = join(process.cwd(), 'test/fixtures/iris.csv');
-
-async function train(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(TSX, ['src/node/cli/train.ts', ...args], { cwd: process.cwd(), env: { ...process.env, LENET_KERNELS: 'wasm' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-/** The CsvError that `fn` throws (fails the test when it throws nothing or something else). */
-function csvError(fn: () => unknown): CsvError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CsvError) return e;
-    throw e;
-  }
-  throw new Error('expected a CsvError');
-}
 
 let tmp: string;
 let iris: string;

@@ -2,12 +2,11 @@
 // CLI leaves run folders the app can list and open, a report whose table matches the runs, and
 // SVG charts with one line per run; the report's numbers are computed as documented.
 
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../helpers/cli';
 import type { EpochMetrics } from '../../src/common/records';
 import { summarise, studySettings, type RunResult, type StudyResult } from '../../src/node/experiments/seed-study';
 import { escapeXml, logTicks, niceTicks, renderLineChart } from '../../src/node/experiments/svg';
@@ -15,21 +14,7 @@ import { listRuns, readRunConfig, readRunDetail } from '../../src/node/runs/fold
 import { readRunModel } from '../../src/node/runs/checkpoint';
 import { mnistSubset } from '../helpers/mnist-subset';
 
-const exec = promisify(execFile);
-const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
-
-async function experiments(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(TSX, ['src/node/cli/experiments.ts', ...args], {
-      cwd: process.cwd(),
-      env: { ...process.env, LENET_KERNELS: 'wasm' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const experiments = (args: string[]): Promise<CliRun> => runCli('experiments', args);
 
 let tmp: string;
 let data: string;

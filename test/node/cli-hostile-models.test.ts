@@ -1,12 +1,11 @@
 // Hostile model files through the real command-line tools: each is refused in one line on stderr
 // naming the file and the reason, with a non-zero exit and no stack trace.
 
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../helpers/cli';
 import { encodeModelFile } from '../../src/engine/formats/modelfile';
 import { encodeSafetensors } from '../../src/engine/formats/safetensors';
 import { jsKernels } from '../../src/engine/kernels/js/backend';
@@ -14,22 +13,7 @@ import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { mnistSubset } from '../helpers/mnist-subset';
 
-const run = promisify(execFile);
-const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
-
-async function cli(script: 'train' | 'evaluate', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [`src/node/cli/${script}.ts`, ...args], {
-      cwd: process.cwd(),
-      env: { ...process.env, LENET_KERNELS: 'wasm' },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cli = (script: 'train' | 'evaluate', args: string[]): Promise<CliRun> => runCli(script, args, { timeout: 60_000 });
 
 let dir: string;
 let data: string;

@@ -1,27 +1,15 @@
 // The command-line contract: flags, --json output, one-line errors and exit codes, save → evaluate.
 // Runs the real CLI entry points in child processes on a small MNIST-format folder.
 
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../helpers/cli';
 import { decodeModelFile } from '../../src/engine/formats/modelfile';
 import { mnistSubset } from '../helpers/mnist-subset';
 
-const run = promisify(execFile);
-const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
-
-async function cli(script: 'train' | 'evaluate', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [`src/node/cli/${script}.ts`, ...args], { cwd: process.cwd(), env: { ...process.env, LENET_KERNELS: 'wasm' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cli = (script: 'train' | 'evaluate', args: string[]): Promise<CliRun> => runCli(script, args);
 
 let dir: string;
 let data: string;

@@ -3,20 +3,11 @@
 // and column; the caps are injectable, so the tests stay small.
 
 import { describe, expect, it } from 'vitest';
-import { CSV_LIMITS, CsvError, forEachCsvRecord, parseCsv, type CsvLimits } from '../../../src/engine/formats/csv';
+import { CSV_LIMITS, forEachCsvRecord, parseCsv, type CsvError, type CsvLimits } from '../../../src/engine/formats/csv';
+import { csvError } from '../../helpers/csv-error';
 import { mlpSpec } from '../../../src/engine/presets';
 import { validateSpec } from '../../../src/engine/spec';
 import { MAX_FEATURES, tabularFromCsv, tabularFromCsvText } from '../../../src/engine/tabular';
-
-function csvError(fn: () => unknown): CsvError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CsvError) return e;
-    throw e;
-  }
-  throw new Error('expected a CsvError');
-}
 
 const limits = (l: Partial<CsvLimits>): CsvLimits => ({ ...CSV_LIMITS, ...l });
 
