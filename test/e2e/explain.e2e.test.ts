@@ -99,6 +99,13 @@ describe('Explanations in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 2000 }); // the whole check, clear of the sticky header
     await page.getByTestId('sanity-panel').screenshot({ path: join(SHOTS, 'explain-sanity.png') });
     if (size) await page.setViewportSize(size);
+
+    // Another digit: its maps replace the old ones and the old digit's checks go away.
+    await page.getByTestId('next-digit').click();
+    await page.getByTestId('sanity-panel').waitFor({ state: 'detached' });
+    const x4 = toInput(data.test.pixels, 4 * 784, 784);
+    const want4 = ex.explain('ig', x4, ex.predict(x4), { steps: 64 });
+    await expect.poll(async () => Math.abs(gapNumbers((await page.getByTestId('ig-gap').textContent()) ?? '')[2] - want4.completenessGap!) < 1e-3).toBe(true);
     model.dispose();
     expect(app.problems).toEqual([]);
   });

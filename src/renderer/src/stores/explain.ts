@@ -101,12 +101,13 @@ export const useExplainStore = defineStore('explain', () => {
       const ex = await getExplainer();
       if (!ex || !x) {
         results.value = [];
+        sanity.value = null;
         return;
       }
       const t = target.value ?? ex.predict(x);
       const methods = EXPLAIN_METHODS.filter((m) => m !== 'gradcam' || convs.value.length > 0);
       results.value = methods.map((m) => ex.explain(m, x, t, options()));
-      if (sanity.value && sanity.value.target !== t) sanity.value = null;
+      sanity.value = null; // it was for another digit, target, model or parameters
       error.value = null;
     } catch (e) {
       results.value = [];
