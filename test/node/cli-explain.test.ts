@@ -131,6 +131,19 @@ describe('npm run explain', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('Grad-CAM on a model without a convolution: one line, exit 2', async () => {
+    const mlp = new Model(PRESETS['mlp-500-150'].spec, testKernels()).init(2);
+    const f = join(dir, 'mlp.lenet');
+    await writeFile(f, encodeModelFile(mlp, { preset: 'mlp-500-150' }));
+    mlp.dispose();
+    const r = await cli([f, '--data', data, '--index', '0', '--method', 'gradcam']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`explain: --method gradcam needs a convolution, and ${f} has none`);
+    const ok = await cli([f, '--data', data, '--index', '0', '--method', 'occlusion', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    await rm(f);
+  });
+
   it('a missing model or an unwritable --png folder: one line, exit 1, no files left', async () => {
     const m = await cli([join(dir, 'nope.lenet'), '--data', data, '--index', '0', '--method', 'ig']);
     expect(m.code).toBe(1);

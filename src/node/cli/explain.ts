@@ -171,6 +171,7 @@ async function main(argv: string[]): Promise<void> {
     if (index >= set.count) throw new UsageError(`--index must be an integer in 0..${set.count - 1} for the ${split} split, got "${f.index}"`);
     const x = Float32Array.from(set.pixels.subarray(index * 784, (index + 1) * 784), (v) => v / 255);
     const ex = new Explainer(model);
+    if (method === 'gradcam' && ex.convLayers().length === 0) throw new UsageError(`--method gradcam needs a convolution, and ${file} has none`);
     if (opts.layer !== undefined && !ex.convLayers().includes(opts.layer)) {
       throw new UsageError(`--layer must be a convolution of ${file}: ${ex.convLayers().join(' or ') || 'it has none'}, got "${opts.layer}"`);
     }
