@@ -1,7 +1,9 @@
 // The renderer benchmark's page: the inspector's code as the app runs it (lib/renderer-kernels.ts,
-// lib/inspector.ts, lib/preprocess.ts over src/engine), timed in Chromium. Publishes the
+// lib/inspector.ts, lib/preprocess.ts and the explanations' engine/explain.ts over src/engine),
+// timed in Chromium. Publishes the
 // results as window.benchResult for scripts/bench-renderer/run.ts.
 
+import { Explainer } from '../../src/engine/explain';
 import { jsKernels } from '../../src/engine/kernels/js/backend';
 import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
@@ -30,22 +32,22 @@ const SAMPLES = 200;
 /** Calls per sample: performance.now() is coarsened to 0.1 ms here, so each sample times a few. */
 const PER_SAMPLE = 5;
 
-function time(what: string, kernels: string, f: () => void): Row {
-  for (let i = 0; i < WARMUP; i++) f();
+function time(what: string, kernels: string, f: () => void, samples = SAMPLES, perSample = PER_SAMPLE, warmup = WARMUP): Row {
+  for (let i = 0; i < warmup; i++) f();
   const ms: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
+  for (let i = 0; i < samples; i++) {
     const t0 = performance.now();
-    for (let j = 0; j < PER_SAMPLE; j++) f();
-    ms.push((performance.now() - t0) / PER_SAMPLE);
+    for (let j = 0; j < perSample; j++) f();
+    ms.push((performance.now() - t0) / perSample);
   }
   ms.sort((a, b) => a - b);
   return {
     what,
     kernels,
-    runs: SAMPLES * PER_SAMPLE,
-    medianMs: ms[SAMPLES >> 1],
-    p95Ms: ms[Math.floor(SAMPLES * 0.95)],
-    meanMs: ms.reduce((a, b) => a + b, 0) / SAMPLES,
+    runs: samples * perSample,
+    medianMs: ms[samples >> 1],
+    p95Ms: ms[Math.floor(samples * 0.95)],
+    meanMs: ms.reduce((a, b) => a + b, 0) / samples,
   };
 }
 
@@ -74,6 +76,13 @@ async function main(): Promise<void> {
       const ins = new Inspector({ spec: m.spec, ...m.snapshot() }, kernels);
       rows.push(time(`inspect ${name} (forward, all activations, saliency)`, kernels.name, () => ins.inspect(x)));
       ins.dispose();
+      // Integrated gradients, 64 steps (one batch of 64 forward + backward passes), as Inspect runs it.
+      const em = new Model(PRESETS[name].spec, kernels);
+      em.restore(m.snapshot());
+      const ex = new Explainer(em);
+      rows.push(time(`integrated gradients ${name}, 64 steps`, kernels.name, () => ex.explain('ig', x, 3, { steps: 64 }), 60, 1, 5));
+      em.dispose();
+      m.dispose();
     }
   }
   const pad = drawing();

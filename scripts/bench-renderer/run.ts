@@ -1,6 +1,7 @@
 // Renderer benchmark: how long the Inspect view takes for one digit — a forward pass keeping
-// every layer's output plus the saliency backward pass — in Chromium, with the wasm SIMD
-// kernels and with the TypeScript ones (the ratio), and the draw-pad preprocessing.
+// every layer's output plus the saliency backward pass — and integrated gradients with 64 steps,
+// in Chromium, with the wasm SIMD kernels and with the TypeScript ones (the ratio), and the
+// draw-pad preprocessing.
 //   npm run bench:renderer            (Debian Chromium at /usr/bin/chromium, or CHROMIUM_PATH)
 // Builds scripts/bench-renderer/ with Vite into a temporary folder, serves it on 127.0.0.1 and
 // prints a table. A benchmark, not a test: it asserts nothing.
@@ -39,10 +40,13 @@ try {
   if ('error' in result) throw new Error(result.error);
   if (errors.length) throw new Error(errors.join('\n'));
   const version = browser.version();
-  console.log(`Chromium ${version} · renderer kernels: ${result.kernels} · ${result.rows[0].runs} calls after warm-up, timed 5 at a time\n`);
-  console.log('| what | kernels | median ms | p95 ms | mean ms |');
-  console.log('|---|---|---:|---:|---:|');
-  for (const r of result.rows as Row[]) console.log(`| ${r.what} | ${r.kernels} | ${r.medianMs.toFixed(2)} | ${r.p95Ms.toFixed(2)} | ${r.meanMs.toFixed(2)} |`);
+  console.log(
+    `Chromium ${version} · renderer kernels: ${result.kernels} · calls after warm-up per row (inspect timed 5 at a time, integrated gradients one at a time)\n`,
+  );
+  console.log('| what | kernels | runs | median ms | p95 ms | mean ms |');
+  console.log('|---|---|---:|---:|---:|---:|');
+  for (const r of result.rows as Row[])
+    console.log(`| ${r.what} | ${r.kernels} | ${r.runs} | ${r.medianMs.toFixed(2)} | ${r.p95Ms.toFixed(2)} | ${r.meanMs.toFixed(2)} |`);
   const byName = new Map<string, Row[]>();
   for (const r of result.rows as Row[]) byName.set(r.what, [...(byName.get(r.what) ?? []), r]);
   console.log('');
