@@ -1,11 +1,9 @@
 // `npm run explain`: the --json shape, the text summary, --png, and one-line errors with exit 2
 // for bad options. Runs the real CLI entry point in a child process on a small MNIST folder.
 
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Explainer } from '../../src/engine/explain';
@@ -13,21 +11,11 @@ import { encodeModelFile } from '../../src/engine/formats/modelfile';
 import { Model } from '../../src/engine/model';
 import { PRESETS } from '../../src/engine/presets';
 import { loadMnist } from '../../src/node/datasets';
+import { runCli, type CliRun } from '../helpers/cli';
 import { testKernels } from '../helpers/kernels';
 import { mnistSubset } from '../helpers/mnist-subset';
 
-const run = promisify(execFile);
-const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, ['src/node/cli/explain.ts', ...args], { cwd: process.cwd(), env: { ...process.env, LENET_KERNELS: 'wasm' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cli = (args: string[]): Promise<CliRun> => runCli('explain', args);
 
 let dir: string;
 let data: string;
