@@ -17,6 +17,7 @@ import { buildRunConfig } from '../runs/config';
 import { checkNewRunFolder, newRunId, openNewRun, readRunConfig } from '../runs/folder';
 import { RUN_FILES, type RunConfig, RunFolderError } from '../runs/layout';
 import { lockRun, type RunLock } from '../runs/lock';
+import { KEEP_EPOCHS, type KeepEpochs } from '../runs/epochs';
 import type { ModelSpec } from '../../engine/spec';
 import { TrainingSession, threadedGradients } from '../trainer/session';
 import {
@@ -79,6 +80,8 @@ ${AUGMENT_HELP}
                      metrics.json, loss.json, confusion.json, checkpoint.lenet (everything resuming
                      needs, written at the start, after every epoch and on Ctrl+C) and best.lenet
                      (the epoch with the best validation accuracy). DIR must be new or empty
+  --keep-epochs K    with --run-dir or --resume: which epoch snapshots epochs/NNN.lenet to keep:
+                     all (every epoch, default), best (only the epoch best.lenet holds) or none
   --validation N     hold out N of the training images (seeded by --seed) to choose the best model;
                      default 5000 (at most a twelfth of the images) with --run-dir, else 0
   --resume DIR       continue the run in DIR from its checkpoint.lenet (required) with its own
@@ -160,6 +163,7 @@ async function main(argv: string[]): Promise<void> {
     'run-dir': { type: 'string' },
     resume: { type: 'string' },
     validation: { type: 'string' },
+    'keep-epochs': { type: 'string' },
     ...AUGMENT_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   });
@@ -173,6 +177,12 @@ async function main(argv: string[]): Promise<void> {
     if (!json) process.stdout.write(`${line}\n`);
   };
   const threadsFlag = intFlag(f.threads, '--threads', 1, 64);
+  const keepEpochs = f['keep-epochs'];
+  if (keepEpochs !== undefined && !(KEEP_EPOCHS as readonly string[]).includes(keepEpochs)) {
+    throw new UsageError(`--keep-epochs must be ${KEEP_EPOCHS.join(', ')}, got "${keepEpochs}"`);
+  }
+  if (keepEpochs !== undefined && f['run-dir'] === undefined && f.resume === undefined) throw new UsageError('--keep-epochs needs --run-dir or --resume');
+  const record = { keepEpochs: keepEpochs as KeepEpochs | undefined };
 
   if (f.resume !== undefined) {
     const given = RUN_FLAGS.filter((k) => f[k] !== undefined);
@@ -201,7 +211,7 @@ async function main(argv: string[]): Promise<void> {
       const threads = threadsFlag ?? run.threads ?? threadsFor(run.spec, run.settings.batchSize, defaultThreads());
       warnSmallShards(run.spec, run.settings.batchSize, threads);
       const preset = PRESETS[run.preset];
-      await train({ run, dir, lock, resume: true, data, threads, json, log, kernels, out: f.out, presetLabel: preset ? preset.name : run.preset });
+      await train({ run, dir, lock, resume: true, data, threads, json, log, kernels, out: f.out, presetLabel: preset ? preset.name : run.preset, record });
     } finally {
       lock.release(); // the session released it already unless something failed before it opened
     }
@@ -254,7 +264,22 @@ async function main(argv: string[]): Promise<void> {
     }
     const lock = runDir ? await openNewRun(runDir, run) : undefined;
     try {
-      await train({ run, dir: runDir, lock, resume: false, data, threads, json, log, kernels, out: f.out, presetLabel: preset.name, model, init: f.init });
+      await train({
+        run,
+        dir: runDir,
+        lock,
+        resume: false,
+        data,
+        threads,
+        json,
+        log,
+        kernels,
+        out: f.out,
+        presetLabel: preset.name,
+        model,
+        init: f.init,
+        record,
+      });
     } finally {
       lock?.release();
     }
@@ -296,6 +321,8 @@ interface TrainContext {
   presetLabel: string;
   model?: Model;
   init?: string;
+  /** What a run folder records besides its checkpoint (--keep-epochs). */
+  record: { keepEpochs?: KeepEpochs };
 }
 
 async function train(c: TrainContext): Promise<void> {
@@ -336,6 +363,7 @@ async function train(c: TrainContext): Promise<void> {
       model: c.model,
       // The CLI evaluates in batches of 500 (its published numbers are made that way).
       evalBatch: 500,
+      keepEpochs: c.record.keepEpochs,
       gradients: threadedGradients(c.threads, config.batchSize),
       hooks: {
         progress: (p) =>

@@ -25,6 +25,7 @@ import { lockRun, type RunLock } from '../runs/lock';
 import { join } from 'node:path';
 import { RUN_FILES, readJson } from '../runs/layout';
 import { arr, json } from '../../common/schema';
+import { type KeepEpochs, trimEpochFiles, writeEpochModel } from '../runs/epochs';
 import { ParallelGradients, type ParallelOptions } from '../parallel/gradients';
 
 // ---------------------------------------------------------------- session
@@ -84,6 +85,8 @@ export interface SessionOptions {
   now?: () => number;
   /** Images per evaluation batch (default EVAL_BATCH). */
   evalBatch?: number;
+  /** Which epochs/NNN.lenet snapshots a run folder keeps (runs/epochs.ts; default all). */
+  keepEpochs?: KeepEpochs;
 }
 
 /**
@@ -218,6 +221,8 @@ export class TrainingSession {
         s.best = r.best;
         s.confusion = r.confusion;
         s.imagesSeen = r.imagesSeen;
+        // Snapshots past the checkpoint are redone by this run.
+        if (opts.dir) await trimEpochFiles(opts.dir, r.history.length);
       } else if (opts.dir) {
         // Epoch 0: a kill or a divergence in the first epoch still leaves a loadable checkpoint.
         await s.checkpoint();
@@ -436,6 +441,7 @@ export class TrainingSession {
     // best.lenet before the checkpoint: if we die between them, the resumed run redoes this epoch
     // identically and rewrites the same best model.
     if (improved && this.opts.dir) await writeBestModel(this.opts.dir, this.model, this.meta, this.history, this.fsl);
+    if (this.opts.dir) await writeEpochModel(this.opts.dir, this.model, this.meta, this.history, this.opts.keepEpochs ?? 'all', improved, this.fsl);
     await this.checkpoint();
     await this.writeProgressFiles();
     await hooks.epoch?.(metrics, test.confusion, this.model);

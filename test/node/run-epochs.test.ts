@@ -1,0 +1,93 @@
+// The time machine in a run folder: epochs/NNN.lenet after every epoch (--keep-epochs), each one
+// evaluating with `npm run evaluate` to exactly the test accuracy metrics.json recorded for it.
+// Real CLI processes on a small slice of MNIST.
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeModelFile } from '../../src/engine/formats/modelfile';
+import { RUN_FILES } from '../../src/node/runs/layout';
+import { mnistSubset } from '../helpers/mnist-subset';
+
+let root: string;
+let data: string;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(script: string, args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `src/node/cli/${script}.ts`, ...args], {
+      cwd: process.cwd(),
+      env: { ...process.env, LENET_KERNELS: 'wasm' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b));
+    child.stderr.on('data', (b: Buffer) => (stderr += b));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// Two threads: the run evaluates on worker threads, `evaluate` on one; the numbers must agree exactly.
+const BASE = ['--preset', 'lenet5-relu-ce', '--batch', '32', '--lr', '0.02', '--momentum', '0.9', '--threads', '2', '--seed', '3', '--validation', '300'];
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'lenet-run-epochs-'));
+  data = await mnistSubset(1500, 500);
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('epochs/NNN.lenet', () => {
+  it('a 3-epoch run keeps every epoch; each evaluates to exactly the recorded test accuracy', async () => {
+    const dir = join(root, 'all');
+    const r = await cli('train', [...BASE, '--data', data, '--epochs', '3', '--run-dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readdir(join(dir, 'epochs'))).sort()).toEqual(['001.lenet', '002.lenet', '003.lenet']);
+    const metrics = JSON.parse(await readFile(join(dir, RUN_FILES.metrics), 'utf8')) as { testAccuracy: number }[];
+    expect(metrics).toHaveLength(3);
+    for (let e = 1; e <= 3; e++) {
+      const file = join(dir, 'epochs', `00${e}.lenet`);
+      const loaded = decodeModelFile(await readFile(file), file);
+      expect(loaded.training?.epochsDone).toBe(e);
+      const ev = await cli('evaluate', [file, '--data', data, '--json']);
+      expect(ev.code, ev.stderr).toBe(0);
+      expect((JSON.parse(ev.stdout) as { accuracy: number }).accuracy).toBe(metrics[e - 1].testAccuracy);
+    }
+    // The epochs differ: these are snapshots, not one model written three times.
+    const [a, b] = await Promise.all([1, 3].map(async (e) => readFile(join(dir, 'epochs', `00${e}.lenet`))));
+    expect(Buffer.compare(a, b)).not.toBe(0);
+  });
+
+  it('--keep-epochs best keeps only the epoch best.lenet holds; none keeps no snapshot', async () => {
+    const best = join(root, 'best');
+    const r = await cli('train', [...BASE, '--data', data, '--epochs', '3', '--run-dir', best, '--keep-epochs', 'best']);
+    expect(r.code, r.stderr).toBe(0);
+    const names = await readdir(join(best, 'epochs'));
+    expect(names).toHaveLength(1);
+    const bestModel = decodeModelFile(await readFile(join(best, RUN_FILES.best)), 'best.lenet');
+    expect(names[0]).toBe(`${String(bestModel.training?.epochsDone).padStart(3, '0')}.lenet`);
+    expect(Buffer.compare(await readFile(join(best, 'epochs', names[0])), await readFile(join(best, RUN_FILES.best)))).toBe(0);
+
+    const none = join(root, 'none');
+    const n = await cli('train', [...BASE, '--data', data, '--epochs', '1', '--run-dir', none, '--keep-epochs', 'none']);
+    expect(n.code, n.stderr).toBe(0);
+    expect(await readdir(none)).not.toContain('epochs');
+  });
+
+  it('refuses a bad --keep-epochs, and one without a run folder, with exit 2 and one line', async () => {
+    const bad = await cli('train', ['--keep-epochs', 'some']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toBe('train: --keep-epochs must be all, best, none, got "some"');
+    const alone = await cli('train', ['--keep-epochs', 'all']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr.split('\n')[0]).toBe('train: --keep-epochs needs --run-dir or --resume');
+  });
+});
