@@ -1,6 +1,7 @@
 // The time machine in a run folder: epochs/NNN.lenet after every epoch (--keep-epochs), each one
-// evaluating with `npm run evaluate` to exactly the test accuracy metrics.json recorded for it.
-// Real CLI processes on a small slice of MNIST.
+// evaluating with `npm run evaluate` to exactly the test accuracy metrics.json recorded for it,
+// and history.bin, whose test predictions for epoch N are evaluate's predictions of epoch N's
+// snapshot. Real CLI processes on a small slice of MNIST.
 
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -9,6 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeModelFile } from '../../src/engine/formats/modelfile';
 import { RUN_FILES } from '../../src/node/runs/layout';
+import { HISTORY_FILE, ROLE_VALIDATION, readSampleHistory } from '../../src/node/runs/history';
+import { loadMnist } from '../../src/node/datasets';
 import { mnistSubset } from '../helpers/mnist-subset';
 
 let root: string;
@@ -46,21 +49,34 @@ afterAll(async () => {
 });
 
 describe('epochs/NNN.lenet', () => {
-  it('a 3-epoch run keeps every epoch; each evaluates to exactly the recorded test accuracy', async () => {
+  it('a 3-epoch run keeps every epoch; each evaluates to exactly the recorded test accuracy and history.bin holds its predictions', async () => {
     const dir = join(root, 'all');
     const r = await cli('train', [...BASE, '--data', data, '--epochs', '3', '--run-dir', dir]);
     expect(r.code, r.stderr).toBe(0);
     expect((await readdir(join(dir, 'epochs'))).sort()).toEqual(['001.lenet', '002.lenet', '003.lenet']);
     const metrics = JSON.parse(await readFile(join(dir, RUN_FILES.metrics), 'utf8')) as { testAccuracy: number }[];
     expect(metrics).toHaveLength(3);
+    const history = await readSampleHistory(dir);
+    const mnist = await loadMnist(data);
     for (let e = 1; e <= 3; e++) {
       const file = join(dir, 'epochs', `00${e}.lenet`);
       const loaded = decodeModelFile(await readFile(file), file);
-      expect(loaded.training?.epochsDone).toBe(e);
+      expect((loaded.training as { epochsDone: number }).epochsDone).toBe(e);
       const ev = await cli('evaluate', [file, '--data', data, '--json']);
       expect(ev.code, ev.stderr).toBe(0);
-      expect((JSON.parse(ev.stdout) as { accuracy: number }).accuracy).toBe(metrics[e - 1].testAccuracy);
+      const out = JSON.parse(ev.stdout) as { accuracy: number; predictions: number[]; scores: number[][] };
+      expect(out.accuracy).toBe(metrics[e - 1].testAccuracy);
+      const samples = history!.epoch(e);
+      expect(Array.from(samples.testPredicted)).toEqual(out.predictions);
+      // True-class probabilities, to the file's 1/65535 (evaluate prints 6 decimals).
+      samples.testProbability.forEach((p, i) => expect(Math.abs(p - out.scores[i][mnist.test.labels[i]])).toBeLessThan(1e-5));
     }
+    // Every training image of the file, held-out ones marked, with a prediction per epoch.
+    expect(history!.info).toMatchObject({ classes: 10, trainCount: 1500, testCount: 500, firstEpoch: 1, epochs: 3 });
+    expect(history!.info.roles.filter((r) => r === ROLE_VALIDATION).length).toBe(300);
+    const last = history!.epoch(3);
+    const trainCorrect = last.trainPredicted.filter((p, i) => p === mnist.train.labels[i]).length;
+    expect(trainCorrect / 1500).toBeGreaterThan(0.8);
     // The epochs differ: these are snapshots, not one model written three times.
     const [a, b] = await Promise.all([1, 3].map(async (e) => readFile(join(dir, 'epochs', `00${e}.lenet`))));
     expect(Buffer.compare(a, b)).not.toBe(0);
@@ -73,7 +89,7 @@ describe('epochs/NNN.lenet', () => {
     const names = await readdir(join(best, 'epochs'));
     expect(names).toHaveLength(1);
     const bestModel = decodeModelFile(await readFile(join(best, RUN_FILES.best)), 'best.lenet');
-    expect(names[0]).toBe(`${String(bestModel.training?.epochsDone).padStart(3, '0')}.lenet`);
+    expect(names[0]).toBe(`${String((bestModel.training as { epochsDone: number }).epochsDone).padStart(3, '0')}.lenet`);
     expect(Buffer.compare(await readFile(join(best, 'epochs', names[0])), await readFile(join(best, RUN_FILES.best)))).toBe(0);
 
     const none = join(root, 'none');
@@ -82,7 +98,17 @@ describe('epochs/NNN.lenet', () => {
     expect(await readdir(none)).not.toContain('epochs');
   });
 
+  it('--history off writes no history.bin', async () => {
+    const off = join(root, 'off');
+    const r = await cli('train', [...BASE, '--data', data, '--epochs', '1', '--run-dir', off, '--history', 'off']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readdir(off)).not.toContain(HISTORY_FILE);
+  });
+
   it('refuses a bad --keep-epochs, and one without a run folder, with exit 2 and one line', async () => {
+    const h = await cli('train', ['--history', 'maybe']);
+    expect(h.code).toBe(2);
+    expect(h.stderr.split('\n')[0]).toBe('train: --history must be on or off, got "maybe"');
     const bad = await cli('train', ['--keep-epochs', 'some']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.split('\n')[0]).toBe('train: --keep-epochs must be all, best, none, got "some"');

@@ -82,6 +82,9 @@ ${AUGMENT_HELP}
                      (the epoch with the best validation accuracy). DIR must be new or empty
   --keep-epochs K    with --run-dir or --resume: which epoch snapshots epochs/NNN.lenet to keep:
                      all (every epoch, default), best (only the epoch best.lenet holds) or none
+  --history on|off   with --run-dir or --resume: record every image's predicted class and
+                     true-class probability after each epoch in history.bin (default on; costs
+                     an inference pass over the training images per epoch)
   --validation N     hold out N of the training images (seeded by --seed) to choose the best model;
                      default 5000 (at most a twelfth of the images) with --run-dir, else 0
   --resume DIR       continue the run in DIR from its checkpoint.lenet (required) with its own
@@ -164,6 +167,7 @@ async function main(argv: string[]): Promise<void> {
     resume: { type: 'string' },
     validation: { type: 'string' },
     'keep-epochs': { type: 'string' },
+    history: { type: 'string' },
     ...AUGMENT_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   });
@@ -181,8 +185,11 @@ async function main(argv: string[]): Promise<void> {
   if (keepEpochs !== undefined && !(KEEP_EPOCHS as readonly string[]).includes(keepEpochs)) {
     throw new UsageError(`--keep-epochs must be ${KEEP_EPOCHS.join(', ')}, got "${keepEpochs}"`);
   }
-  if (keepEpochs !== undefined && f['run-dir'] === undefined && f.resume === undefined) throw new UsageError('--keep-epochs needs --run-dir or --resume');
-  const record = { keepEpochs: keepEpochs as KeepEpochs | undefined };
+  if (f.history !== undefined && f.history !== 'on' && f.history !== 'off') throw new UsageError(`--history must be on or off, got "${f.history}"`);
+  for (const flag of ['keep-epochs', 'history'] as const) {
+    if (f[flag] !== undefined && f['run-dir'] === undefined && f.resume === undefined) throw new UsageError(`--${flag} needs --run-dir or --resume`);
+  }
+  const record = { keepEpochs: keepEpochs as KeepEpochs | undefined, history: f.history !== 'off' };
 
   if (f.resume !== undefined) {
     const given = RUN_FLAGS.filter((k) => f[k] !== undefined);
@@ -321,8 +328,8 @@ interface TrainContext {
   presetLabel: string;
   model?: Model;
   init?: string;
-  /** What a run folder records besides its checkpoint (--keep-epochs). */
-  record: { keepEpochs?: KeepEpochs };
+  /** What a run folder records besides its checkpoint (--keep-epochs, --history). */
+  record: { keepEpochs?: KeepEpochs; history: boolean };
 }
 
 async function train(c: TrainContext): Promise<void> {
@@ -364,6 +371,7 @@ async function train(c: TrainContext): Promise<void> {
       // The CLI evaluates in batches of 500 (its published numbers are made that way).
       evalBatch: 500,
       keepEpochs: c.record.keepEpochs,
+      history: c.record.history,
       gradients: threadedGradients(c.threads, config.batchSize),
       hooks: {
         progress: (p) =>

@@ -6,7 +6,7 @@
 
 import { splitData, type ImageSet, type SplitData } from '../../engine/data';
 import { DivergedError } from '../../engine/errors';
-import { evaluate, type BatchInference } from '../../engine/evaluate';
+import { evaluate, type BatchInference, type Evaluation } from '../../engine/evaluate';
 import type { Kernels } from '../../engine/kernels/types';
 import { Model } from '../../engine/model';
 import { learningRate } from '../../engine/schedule';
@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { RUN_FILES, readJson } from '../runs/layout';
 import { arr, json } from '../../common/schema';
 import { type KeepEpochs, trimEpochFiles, writeEpochModel } from '../runs/epochs';
+import { HistoryWriter, splitIndices } from '../runs/history';
 import { ParallelGradients, type ParallelOptions } from '../parallel/gradients';
 
 // ---------------------------------------------------------------- session
@@ -87,6 +88,11 @@ export interface SessionOptions {
   evalBatch?: number;
   /** Which epochs/NNN.lenet snapshots a run folder keeps (runs/epochs.ts; default all). */
   keepEpochs?: KeepEpochs;
+  /**
+   * Record the per-sample history (runs/history.ts) in the run folder (default on with a folder).
+   * Costs an inference pass over the training images at the end of every epoch.
+   */
+  history?: boolean;
 }
 
 /**
@@ -144,6 +150,7 @@ export class TrainingSession {
   private lock: RunLock | null = null;
   /** Set when the final status could not be written: the lock then stays, for readers to find stale (see open). */
   private statusLost = false;
+  private samples: HistoryWriter | null = null;
 
   private constructor(
     private readonly opts: SessionOptions,
@@ -223,7 +230,12 @@ export class TrainingSession {
         s.imagesSeen = r.imagesSeen;
         // Snapshots past the checkpoint are redone by this run.
         if (opts.dir) await trimEpochFiles(opts.dir, r.history.length);
-      } else if (opts.dir) {
+      }
+      if (opts.dir && (opts.history ?? true)) {
+        const split = splitIndices(data, run.limit, run.validation, seed);
+        s.samples = await HistoryWriter.open(opts.dir, s.model.classes, split, data.test.count, s.history.length);
+      }
+      if (!cp && opts.dir) {
         // Epoch 0: a kill or a divergence in the first epoch still leaves a loadable checkpoint.
         await s.checkpoint();
       }
@@ -425,8 +437,9 @@ export class TrainingSession {
     };
     let improved = false;
     const inference = this.gradients?.inference?.();
+    let v: Evaluation | null = null;
     if (this.data.validation) {
-      const v = evaluate(this.model, this.data.validation, this.opts.evalBatch ?? EVAL_BATCH, inference);
+      v = evaluate(this.model, this.data.validation, this.opts.evalBatch ?? EVAL_BATCH, inference);
       metrics.validationLoss = v.loss;
       metrics.validationAccuracy = v.accuracy;
       improved = this.best === null || v.accuracy > this.best.validationAccuracy;
@@ -438,6 +451,12 @@ export class TrainingSession {
     this.history.push(metrics);
     this.confusion = test.confusion;
     this.partial = emptyPartial();
+    if (this.samples) {
+      // The extra inference pass over the training images that the per-sample history costs.
+      const train = evaluate(this.model, this.data.train, this.opts.evalBatch ?? EVAL_BATCH, inference);
+      const labels = { train: this.data.train.labels, validation: this.data.validation?.labels ?? null, test: this.data.test.labels };
+      await this.samples.add(train, v, test, labels, this.fsl);
+    }
     // best.lenet before the checkpoint: if we die between them, the resumed run redoes this epoch
     // identically and rewrites the same best model.
     if (improved && this.opts.dir) await writeBestModel(this.opts.dir, this.model, this.meta, this.history, this.fsl);
