@@ -27,6 +27,8 @@ import { RUN_FILES, readJson } from '../runs/layout';
 import { arr, json } from '../../common/schema';
 import { type KeepEpochs, trimEpochFiles, writeEpochModel } from '../runs/epochs';
 import { HistoryWriter, splitIndices } from '../runs/history';
+import { HealthRecorder, type EpochHealth } from '../../engine/health';
+import { readHealth, writeHealth } from '../runs/health';
 import { ParallelGradients, type ParallelOptions } from '../parallel/gradients';
 
 // ---------------------------------------------------------------- session
@@ -93,6 +95,8 @@ export interface SessionOptions {
    * Costs an inference pass over the training images at the end of every epoch.
    */
   history?: boolean;
+  /** Record layer health (engine/health.ts) in the run folder's health.json (default on with a folder). */
+  health?: boolean;
 }
 
 /**
@@ -151,6 +155,10 @@ export class TrainingSession {
   /** Set when the final status could not be written: the lock then stays, for readers to find stale (see open). */
   private statusLost = false;
   private samples: HistoryWriter | null = null;
+  private health: HealthRecorder | null = null;
+  private healthRecords: EpochHealth[] = [];
+  /** The next health record is the first after a resume. */
+  private resumed = false;
 
   private constructor(
     private readonly opts: SessionOptions,
@@ -234,6 +242,16 @@ export class TrainingSession {
       if (opts.dir && (opts.history ?? true)) {
         const split = splitIndices(data, run.limit, run.validation, seed);
         s.samples = await HistoryWriter.open(opts.dir, s.model.classes, split, data.test.count, s.history.length);
+      }
+      if (opts.dir && (opts.health ?? true)) {
+        // Records past the checkpoint are redone by this run; a damaged file starts afresh.
+        s.healthRecords = cp ? (await readHealth(opts.dir).catch(() => [])).filter((h) => h.epoch <= s.history.length) : [];
+        s.health = new HealthRecorder(
+          s.model,
+          split.train.pixels,
+          Array.from({ length: Math.min(64, split.train.count) }, (_, i) => i),
+        );
+        s.resumed = Boolean(cp);
       }
       if (!cp && opts.dir) {
         // Epoch 0: a kill or a divergence in the first epoch still leaves a loadable checkpoint.
@@ -370,6 +388,7 @@ export class TrainingSession {
         stretch = lastYield = this.now();
         continue;
       }
+      this.health?.afterStep();
       this.partial.seen += r.n;
       this.partial.lossSum += r.loss;
       this.partial.correct += r.correct;
@@ -451,6 +470,13 @@ export class TrainingSession {
     this.history.push(metrics);
     this.confusion = test.confusion;
     this.partial = emptyPartial();
+    if (this.health && this.opts.dir) {
+      const record = this.health.finish(metrics.epoch);
+      if (this.resumed) record.resumed = true;
+      this.resumed = false;
+      this.healthRecords.push(record);
+      await writeHealth(this.opts.dir, this.healthRecords, this.fsl);
+    }
     if (this.samples) {
       // The extra inference pass over the training images that the per-sample history costs.
       const train = evaluate(this.model, this.data.train, this.opts.evalBatch ?? EVAL_BATCH, inference);
