@@ -2,9 +2,9 @@
 // like, recorded while training at a small cost. Histograms count only FREE parameters: weights
 // a connection table (LeCun's C3) masks are stored as zeros but are not parameters.
 //
-// Per step (HealthRecorder.afterStep, after the optimizer has stepped): each parameterised
-// layer's weight-gradient L2 norm and its update-to-weight ratio ‖Δw‖/‖w‖ (w before the step),
-// averaged over the epoch. Per epoch (finish): weight and bias statistics and 64-bin histograms,
+// Per step (HealthRecorder.afterStep, after the optimizer has stepped; every 8th step, see
+// HEALTH_SAMPLE_EVERY): each parameterised layer's weight-gradient L2 norm and its
+// update-to-weight ratio ‖Δw‖/‖w‖ (w before the step), averaged over the epoch's sampled steps. Per epoch (finish): weight and bias statistics and 64-bin histograms,
 // the last step's weight gradient, each layer's output on a fixed probe batch in inference mode
 // (ReLU: the share of units that never fire on it; tanh and sigmoid: the share of outputs
 // saturated), and batch norm's running statistics. `healthFlags` reads the records for trouble.
@@ -17,6 +17,11 @@ import { BatchBuffer, shapeSize } from './tensor';
 export const HEALTH_BINS = 64;
 /** Images in the probe batch whose activations are recorded each epoch. */
 export const PROBE_IMAGES = 64;
+/**
+ * Gradient norms and update ratios are measured on every 8th step: a pass over all parameters
+ * on every step would cost more than the 5% of training time recording may take.
+ */
+export const HEALTH_SAMPLE_EVERY = 8;
 /** |y| above this counts as saturated for tanh (sigmoid: y above it or below 1 − it). */
 export const SATURATION = 0.97;
 
@@ -38,7 +43,7 @@ export interface Stats {
 }
 
 export interface GradStats extends Stats {
-  /** L2 norm of the weight gradient, averaged over the epoch's steps. */
+  /** L2 norm of the weight gradient, averaged over the epoch's sampled steps. */
   norm: number;
 }
 
@@ -52,7 +57,7 @@ export interface LayerHealth {
   bias?: Stats;
   /** The weight gradient the optimizer stepped with (weight decay included): histogram of the epoch's last step. */
   grad?: GradStats;
-  /** ‖Δw‖/‖w‖ of the weight per step, averaged over the epoch's steps. */
+  /** ‖Δw‖/‖w‖ of the weight per step, averaged over the epoch's sampled steps. */
   updateToWeight?: number;
   /** The layer's output on the probe batch. */
   activation: Stats;
@@ -68,7 +73,7 @@ export interface EpochHealth {
   epoch: number;
   /** The run was resumed from its checkpoint during (or at the start of) this epoch. */
   resumed?: boolean;
-  /** Training steps the per-step averages cover (fewer than the epoch's after a mid-epoch resume). */
+  /** Sampled training steps the per-step averages cover (every HEALTH_SAMPLE_EVERY-th; fewer after a mid-epoch resume). */
   steps: number;
   layers: LayerHealth[];
 }
@@ -120,13 +125,6 @@ export function freeValues(model: Model, name: string, values: Float32Array): Fl
   return out;
 }
 
-function norm(a: Float32Array, b?: Float32Array): number {
-  let s = 0;
-  if (b) for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  else for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
-}
-
 interface Tracked {
   name: string;
   weight: { offset: number; length: number };
@@ -138,7 +136,9 @@ interface Tracked {
 export class HealthRecorder {
   private readonly prev: Float32Array;
   private readonly tracked: Tracked[];
+  /** Sampled steps this epoch, and steps since the recorder started. */
   private steps = 0;
+  private stepCount = 0;
   private readonly probe: BatchBuffer;
   private readonly probeN: number;
   private readonly probeIdx: Uint32Array;
@@ -148,6 +148,8 @@ export class HealthRecorder {
     private readonly model: Model,
     private readonly probePixels: Uint8Array,
     probeIndices: ArrayLike<number>,
+    /** Measure gradient norms and update ratios on every this-many-th step (1: every step). */
+    private readonly every = HEALTH_SAMPLE_EVERY,
   ) {
     this.prev = model.params.slice();
     this.tracked = model.index
@@ -158,19 +160,34 @@ export class HealthRecorder {
     this.probe = new BatchBuffer(shapeSize(model.inShape), model.memory);
   }
 
-  /** After every optimizer step: accumulates gradient norms and update ratios. */
+  /**
+   * After every optimizer step: on every `every`-th step, accumulates the gradient norms and
+   * update ratios (one pass over the parameters), having kept the weights of the step before.
+   */
   afterStep(): void {
+    const at = this.stepCount++ % this.every;
     const { params, grads } = this.model;
-    for (const t of this.tracked) {
-      const { offset, length } = t.weight;
-      const w = params.subarray(offset, offset + length);
-      const before = this.prev.subarray(offset, offset + length);
-      t.gradNorm += norm(grads.subarray(offset, offset + length));
-      const size = norm(before);
-      t.ratio += size > 0 ? norm(w, before) / size : 0;
+    if (at === 0) {
+      for (const t of this.tracked) {
+        const { offset, length } = t.weight;
+        let dw = 0;
+        let w0 = 0;
+        let g2 = 0;
+        for (let i = offset, end = offset + length; i < end; i++) {
+          const before = this.prev[i];
+          const d = params[i] - before;
+          dw += d * d;
+          w0 += before * before;
+          const g = grads[i];
+          g2 += g * g;
+        }
+        t.gradNorm += Math.sqrt(g2);
+        t.ratio += w0 > 0 ? Math.sqrt(dw / w0) : 0;
+      }
+      this.steps++;
     }
-    this.prev.set(params);
-    this.steps++;
+    // The weights before the next sampled step.
+    if (at === this.every - 1 || this.every === 1) this.prev.set(params);
   }
 
   /** The epoch's record; starts the next epoch's averages. */

@@ -116,16 +116,17 @@ describe('HealthRecorder', () => {
     }
     B[1] = 0.2;
     const pixels = Uint8Array.from({ length: 3 * 4 }, (_, i) => (i * 53) % 256);
-    const rec = new HealthRecorder(m, pixels, [0, 1, 2]);
-    // Two "steps": known gradients and known updates.
+    // Measured on every 2nd step: steps 0 and 2 of 4.
+    const rec = new HealthRecorder(m, pixels, [0, 1, 2], 2);
+    // Four "steps": known gradients and known updates.
     const norms: number[] = [];
     const ratios: number[] = [];
-    for (const step of [0, 1]) {
+    for (const step of [0, 1, 2, 3]) {
       const before = Float64Array.from(W);
       const g = m.grad('fc1.weight');
       for (let i = 0; i < 20; i++) g[i] = (i - 10 + step) / 7;
+      for (let i = 0; i < 20; i++) W[i] -= 0.01 * (step + 1) * g[i];
       norms.push(Math.sqrt(Array.from(g).reduce((a, x) => a + x * x, 0)));
-      for (let i = 0; i < 20; i++) W[i] -= 0.01 * g[i];
       let d = 0;
       let n = 0;
       for (let i = 0; i < 20; i++) {
@@ -138,8 +139,9 @@ describe('HealthRecorder', () => {
     const h = rec.finish(1);
     const fc1 = h.layers.find((l) => l.name === 'fc1')!;
     expect(h.steps).toBe(2);
-    expect(fc1.grad!.norm).toBeCloseTo((norms[0] + norms[1]) / 2, 5);
-    expect(fc1.updateToWeight).toBeCloseTo((ratios[0] + ratios[1]) / 2, 5);
+    expect(fc1.grad!.norm).toBeCloseTo((norms[0] + norms[2]) / 2, 5);
+    expect(fc1.updateToWeight).toBeCloseTo((ratios[0] + ratios[2]) / 2, 5);
+    expect(ratios[2]).toBeGreaterThan(2 * ratios[0]); // the steps differ, so the choice of steps shows
     // The ReLU's output, computed here: relu(W·x + b) for each probe image.
     let dead = 0;
     const out: number[] = [];
