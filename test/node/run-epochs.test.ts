@@ -23,7 +23,8 @@ interface Result {
   stderr: string;
 }
 
-function cli(script: string, args: string[]): Promise<Result> {
+/** Runs a CLI; `onData` sees stdout as it comes and may kill the process. */
+function cli(script: string, args: string[], onData?: (stdout: string, kill: () => void) => void): Promise<Result> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', `src/node/cli/${script}.ts`, ...args], {
       cwd: process.cwd(),
@@ -31,7 +32,10 @@ function cli(script: string, args: string[]): Promise<Result> {
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b));
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b;
+      onData?.(stdout, () => child.kill('SIGKILL'));
+    });
     child.stderr.on('data', (b: Buffer) => (stderr += b));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -96,6 +100,30 @@ describe('epochs/NNN.lenet', () => {
     const n = await cli('train', [...BASE, '--data', data, '--epochs', '1', '--run-dir', none, '--keep-epochs', 'none']);
     expect(n.code, n.stderr).toBe(0);
     expect(await readdir(none)).not.toContain('epochs');
+  });
+
+  it('a run killed after epoch 1 and resumed: every epoch snapshot, history and health epoch once, the resume marked', async () => {
+    const dir = join(root, 'resumed');
+    const args = [...BASE, '--data', data, '--epochs', '3', '--run-dir', dir, '--json'];
+    const killed = await cli('train', args, (out, kill) => {
+      if (out.includes('\n')) kill();
+    });
+    expect(killed.code).toBeNull();
+    const done = (await readdir(join(dir, 'epochs'))).length;
+    expect(done).toBeLessThan(3);
+    const r = await cli('train', ['--resume', dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readdir(join(dir, 'epochs'))).sort()).toEqual(['001.lenet', '002.lenet', '003.lenet']);
+    const metrics = JSON.parse(await readFile(join(dir, RUN_FILES.metrics), 'utf8')) as { testAccuracy: number }[];
+    const ev = await cli('evaluate', [join(dir, 'epochs', '003.lenet'), '--data', data, '--json']);
+    const out = JSON.parse(ev.stdout) as { accuracy: number; predictions: number[] };
+    expect(out.accuracy).toBe(metrics[2].testAccuracy);
+    const history = await readSampleHistory(dir);
+    expect(history!.info).toMatchObject({ firstEpoch: 1, epochs: 3 });
+    expect(Array.from(history!.epoch(3).testPredicted)).toEqual(out.predictions);
+    const health = JSON.parse(await readFile(join(dir, 'health.json'), 'utf8')) as { epoch: number; resumed?: boolean }[];
+    expect(health.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect(health.filter((h) => h.resumed).map((h) => h.epoch)).toEqual([done + 1]);
   });
 
   it('--history off writes no history.bin', async () => {
