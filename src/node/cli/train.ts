@@ -78,8 +78,10 @@ ${AUGMENT_HELP}
   --json             print one JSON object per epoch on stdout and nothing else (use npm run -s)
   --run-dir DIR      keep the run in DIR, the app's run-folder format: run.json, status.json,
                      metrics.json, loss.json, confusion.json, checkpoint.lenet (everything resuming
-                     needs, written at the start, after every epoch and on Ctrl+C) and best.lenet
-                     (the epoch with the best validation accuracy). DIR must be new or empty
+                     needs, written at the start, after every epoch and on Ctrl+C), best.lenet
+                     (the epoch with the best validation accuracy), epochs/NNN.lenet (the model
+                     after each epoch), history.bin (per-sample predictions) and health.json
+                     (layer health: npm run health -- DIR). DIR must be new or empty
   --keep-epochs K    with --run-dir or --resume: which epoch snapshots epochs/NNN.lenet to keep:
                      all (every epoch, default), best (only the epoch best.lenet holds) or none
   --history on|off   with --run-dir or --resume: record every image's predicted class and

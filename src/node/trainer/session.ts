@@ -27,7 +27,7 @@ import { RUN_FILES, readJson } from '../runs/layout';
 import { arr, json } from '../../common/schema';
 import { type KeepEpochs, trimEpochFiles, writeEpochModel } from '../runs/epochs';
 import { HistoryWriter, splitIndices } from '../runs/history';
-import { HealthRecorder, type EpochHealth } from '../../engine/health';
+import { HealthRecorder, PROBE_IMAGES, type EpochHealth } from '../../engine/health';
 import { readHealth, writeHealth } from '../runs/health';
 import { ParallelGradients, type ParallelOptions } from '../parallel/gradients';
 
@@ -244,14 +244,18 @@ export class TrainingSession {
         s.samples = await HistoryWriter.open(opts.dir, s.model.classes, split, data.test.count, s.history.length);
       }
       if (opts.dir && (opts.health ?? true)) {
-        // Records past the checkpoint are redone by this run; a damaged file starts afresh.
-        s.healthRecords = cp ? (await readHealth(opts.dir).catch(() => [])).filter((h) => h.epoch <= s.history.length) : [];
-        s.health = new HealthRecorder(
-          s.model,
-          split.train.pixels,
-          Array.from({ length: Math.min(64, split.train.count) }, (_, i) => i),
-        );
-        s.resumed = Boolean(cp);
+        // Records past the checkpoint are redone by this run. A file that cannot be read (damaged,
+        // over the size cap) is left as it is, and this run records no more health into it.
+        const kept = cp ? await readHealth(opts.dir).catch(() => null) : [];
+        if (kept) {
+          s.healthRecords = kept.filter((h) => h.epoch <= s.history.length);
+          s.health = new HealthRecorder(
+            s.model,
+            split.train.pixels,
+            Array.from({ length: Math.min(PROBE_IMAGES, split.train.count) }, (_, i) => i),
+          );
+          s.resumed = Boolean(cp);
+        }
       }
       if (!cp && opts.dir) {
         // Epoch 0: a kill or a divergence in the first epoch still leaves a loadable checkpoint.
