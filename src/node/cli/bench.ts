@@ -14,6 +14,13 @@ import { loadMnist, type MnistData } from '../datasets';
 import { loadKernels } from '../load-kernels';
 import { ParallelGradients, defaultThreads } from '../parallel/gradients';
 import { UsageError, intFlag, parseFlags, runCli, thousands } from './common';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeDataset } from '../datasets';
+import { buildRunConfig } from '../runs/config';
+import { openNewRun } from '../runs/folder';
+import { TrainingSession, threadedGradients } from '../trainer/session';
 
 const NAME = 'bench';
 
@@ -29,6 +36,12 @@ the plain SIMD build (docs/engine.md).
   --json        one JSON object on stdout: {"machine":{…},"results":[{"preset","batch","threads",
                 "trainImagesPerSecond","evalImagesPerSecond","referenceRatio"},…]}
   --seconds S   measuring time per figure (default 2)
+  --record N    instead: what a run folder's recording costs. Trains one epoch of the first
+                preset on all training images in a run folder, N times in each of three modes,
+                interleaved (off, health, all; the order rotates): off records no snapshot,
+                history or layer health; health only the layer health; all everything (epoch
+                snapshot, per-sample history, layer health). Prints the median seconds of each
+                and the bytes each recorded file takes per epoch
 `;
 
 interface Row {
@@ -108,6 +121,7 @@ async function main(argv: string[]): Promise<void> {
     batches: { type: 'string' },
     threads: { type: 'string' },
     seconds: { type: 'string' },
+    record: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (f.help) {
@@ -124,6 +138,9 @@ async function main(argv: string[]): Promise<void> {
   const say = (line: string): void => {
     if (!f.json) process.stdout.write(`${line}\n`);
   };
+
+  const record = intFlag(f.record, '--record', 1, 20);
+  if (record !== undefined) return recordingCost(presets[0], record, threadCounts[threadCounts.length - 1], Boolean(f.json));
 
   const choice = loadKernels();
   if (choice.name === 'js') say(`warning: fast kernels unavailable (${choice.reason}); measuring the reference kernels`);
@@ -157,6 +174,113 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   if (f.json) process.stdout.write(`${JSON.stringify({ machine, results })}\n`);
+}
+
+type RecordMode = 'off' | 'health' | 'all';
+
+/** One epoch of `preset` in a fresh run folder with `mode`'s recording: seconds, and the bytes of what it recorded. */
+async function recordedEpoch(
+  preset: string,
+  mode: RecordMode,
+  threads: number,
+  data: MnistData,
+  kernels: Kernels,
+): Promise<{ seconds: number; cpuSeconds: number; bytes: Record<string, number> }> {
+  const p = PRESETS[preset];
+  const dir = await mkdtemp(join(tmpdir(), 'lenet-bench-record-'));
+  try {
+    const run = buildRunConfig({
+      id: 'bench',
+      preset: p,
+      settings: { ...p.defaults, epochs: 1, seed: 1, shuffle: true },
+      dataset: describeDataset(data, null),
+      threads,
+    });
+    const lock = await openNewRun(dir, run);
+    const session = await TrainingSession.open({
+      run,
+      data,
+      dir,
+      lock,
+      kernels,
+      gradients: threadedGradients(threads, run.settings.batchSize),
+      keepEpochs: mode === 'all' ? 'all' : 'none',
+      history: mode === 'all',
+      health: mode !== 'off',
+    });
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const outcome = await session.run();
+    const seconds = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    // CPU time of the whole process, worker threads included: less swayed by other load than wall time.
+    const cpuSeconds = (c.user + c.system) / 1e6;
+    session.dispose();
+    if (outcome.reason !== 'done') throw outcome.error ?? new Error(`the run ended ${outcome.reason}`);
+    const bytes: Record<string, number> = {};
+    for (const name of ['health.json', 'history.bin', 'epochs/001.lenet', 'checkpoint.lenet']) {
+      const size = await stat(join(dir, name)).then(
+        (s) => s.size,
+        () => 0,
+      );
+      if (size) bytes[name] = size;
+    }
+    return { seconds, cpuSeconds, bytes };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function recordingCost(preset: string, repeats: number, threads: number, json: boolean): Promise<void> {
+  const choice = loadKernels();
+  const data = await loadMnist();
+  const modes: RecordMode[] = ['off', 'health', 'all'];
+  const times: Record<RecordMode, number[]> = { off: [], health: [], all: [] };
+  const cpu: Record<RecordMode, number[]> = { off: [], health: [], all: [] };
+  let bytes: Record<string, number> = {};
+  if (!json)
+    process.stdout.write(
+      `${preset}, one epoch of ${thousands(data.train.count)} images (minus the validation hold-out), ${threads} thread(s), kernels ${choice.kernels.name}\n`,
+    );
+  for (let r = 0; r < repeats; r++) {
+    // Interleaved, in a rotating order, so a machine that gets busier or quieter over time weighs on every mode alike.
+    for (let k = 0; k < modes.length; k++) {
+      const mode = modes[(k + r) % modes.length];
+      const e = await recordedEpoch(preset, mode, threads, data, choice.kernels);
+      times[mode].push(e.seconds);
+      cpu[mode].push(e.cpuSeconds);
+      if (mode === 'all') bytes = e.bytes;
+      if (!json) process.stdout.write(`  round ${r + 1} ${mode.padEnd(6)} ${e.seconds.toFixed(2)} s, CPU ${e.cpuSeconds.toFixed(2)} s\n`);
+    }
+  }
+  const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  // Each round's modes ran back to back: compare within rounds, then take the median over rounds.
+  const overhead = (t: Record<RecordMode, number[]>, mode: RecordMode): number => median(t[mode].map((x, r) => x / t.off[r] - 1));
+  const result = {
+    preset,
+    threads,
+    repeats,
+    medianSeconds: { off: median(times.off), health: median(times.health), all: median(times.all) },
+    overhead: { health: overhead(times, 'health'), all: overhead(times, 'all') },
+    cpuOverhead: { health: overhead(cpu, 'health'), all: overhead(cpu, 'all') },
+    bytesPerEpoch: bytes,
+    times,
+    cpu,
+  };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  process.stdout.write(
+    `median over rounds of the cost over off: health ${p(result.overhead.health)} wall, ${p(result.cpuOverhead.health)} CPU; ` +
+      `all ${p(result.overhead.all)} wall, ${p(result.cpuOverhead.all)} CPU\n`,
+  );
+  process.stdout.write(
+    `bytes per epoch: ${Object.entries(bytes)
+      .map(([k, v]) => `${k} ${thousands(v)}`)
+      .join(', ')}\n`,
+  );
 }
 
 await runCli(NAME, () => main(process.argv.slice(2)));

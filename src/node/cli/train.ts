@@ -19,6 +19,7 @@ import { buildRunConfig } from '../runs/config';
 import { checkNewRunFolder, newRunId, openNewRun, readRunConfig } from '../runs/folder';
 import { RUN_FILES, type RunConfig, RunFolderError } from '../runs/layout';
 import { lockRun, type RunLock } from '../runs/lock';
+import { KEEP_EPOCHS, type KeepEpochs } from '../runs/epochs';
 import type { ModelSpec } from '../../engine/spec';
 import { TrainingSession, threadedGradients } from '../trainer/session';
 import {
@@ -79,8 +80,15 @@ ${AUGMENT_HELP}
   --json             print one JSON object per epoch on stdout and nothing else (use npm run -s)
   --run-dir DIR      keep the run in DIR, the app's run-folder format: run.json, status.json,
                      metrics.json, loss.json, confusion.json, checkpoint.lenet (everything resuming
-                     needs, written at the start, after every epoch and on Ctrl+C) and best.lenet
-                     (the epoch with the best validation accuracy). DIR must be new or empty
+                     needs, written at the start, after every epoch and on Ctrl+C), best.lenet
+                     (the epoch with the best validation accuracy), epochs/NNN.lenet (the model
+                     after each epoch), history.bin (per-sample predictions) and health.json
+                     (layer health: npm run health -- DIR). DIR must be new or empty
+  --keep-epochs K    with --run-dir or --resume: which epoch snapshots epochs/NNN.lenet to keep:
+                     all (every epoch, default), best (only the epoch best.lenet holds) or none
+  --history on|off   with --run-dir or --resume: record every image's predicted class and
+                     true-class probability after each epoch in history.bin (default on; costs
+                     an inference pass over the training images per epoch)
   --validation N     hold out N of the training images (seeded by --seed) to choose the best model;
                      default 5000 (at most a twelfth of the images) with --run-dir, else 0
   --resume DIR       continue the run in DIR from its checkpoint.lenet (required) with its own
@@ -162,6 +170,8 @@ async function main(argv: string[]): Promise<void> {
     'run-dir': { type: 'string' },
     resume: { type: 'string' },
     validation: { type: 'string' },
+    'keep-epochs': { type: 'string' },
+    history: { type: 'string' },
     ...AUGMENT_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   });
@@ -175,6 +185,15 @@ async function main(argv: string[]): Promise<void> {
     if (!json) process.stdout.write(`${line}\n`);
   };
   const threadsFlag = intFlag(f.threads, '--threads', 1, 64);
+  const keepEpochs = f['keep-epochs'];
+  if (keepEpochs !== undefined && !(KEEP_EPOCHS as readonly string[]).includes(keepEpochs)) {
+    throw new UsageError(`--keep-epochs must be ${KEEP_EPOCHS.join(', ')}, got "${keepEpochs}"`);
+  }
+  if (f.history !== undefined && f.history !== 'on' && f.history !== 'off') throw new UsageError(`--history must be on or off, got "${f.history}"`);
+  for (const flag of ['keep-epochs', 'history'] as const) {
+    if (f[flag] !== undefined && f['run-dir'] === undefined && f.resume === undefined) throw new UsageError(`--${flag} needs --run-dir or --resume`);
+  }
+  const record = { keepEpochs: keepEpochs as KeepEpochs | undefined, history: f.history !== 'off' };
 
   if (f.resume !== undefined) {
     const given = RUN_FLAGS.filter((k) => f[k] !== undefined);
@@ -203,7 +222,7 @@ async function main(argv: string[]): Promise<void> {
       const threads = threadsFlag ?? run.threads ?? threadsFor(run.spec, run.settings.batchSize, defaultThreads());
       warnSmallShards(run.spec, run.settings.batchSize, threads);
       const preset = PRESETS[run.preset];
-      await train({ run, dir, lock, resume: true, data, threads, json, log, kernels, out: f.out, presetLabel: preset ? preset.name : run.preset });
+      await train({ run, dir, lock, resume: true, data, threads, json, log, kernels, out: f.out, presetLabel: preset ? preset.name : run.preset, record });
     } finally {
       lock.release(); // the session released it already unless something failed before it opened
     }
@@ -262,7 +281,22 @@ async function main(argv: string[]): Promise<void> {
     }
     const lock = runDir ? await openNewRun(runDir, run) : undefined;
     try {
-      await train({ run, dir: runDir, lock, resume: false, data, threads, json, log, kernels, out: f.out, presetLabel: preset.name, model, init: f.init });
+      await train({
+        run,
+        dir: runDir,
+        lock,
+        resume: false,
+        data,
+        threads,
+        json,
+        log,
+        kernels,
+        out: f.out,
+        presetLabel: preset.name,
+        model,
+        init: f.init,
+        record,
+      });
     } finally {
       lock?.release();
     }
@@ -304,6 +338,8 @@ interface TrainContext {
   presetLabel: string;
   model?: Model;
   init?: string;
+  /** What a run folder records besides its checkpoint (--keep-epochs, --history). */
+  record: { keepEpochs?: KeepEpochs; history: boolean };
 }
 
 async function train(c: TrainContext): Promise<void> {
@@ -344,6 +380,8 @@ async function train(c: TrainContext): Promise<void> {
       model: c.model,
       // The CLI evaluates in batches of 500 (its published numbers are made that way).
       evalBatch: 500,
+      keepEpochs: c.record.keepEpochs,
+      history: c.record.history,
       gradients: threadedGradients(c.threads, config.batchSize),
       hooks: {
         progress: (p) =>

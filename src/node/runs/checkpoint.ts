@@ -112,9 +112,14 @@ export async function writeCheckpoint(dir: string, model: Model, meta: Checkpoin
   await writeFileAtomic(join(dir, RUN_FILES.checkpoint), bytes, fsl);
 }
 
+/** A run's model after `history.length` epochs as .lenet bytes, without resume state (best.lenet, epochs/NNN.lenet). */
+export function encodeRunModel(model: Model, meta: CheckpointMeta, history: EpochMetrics[]): Uint8Array {
+  return encodeModelFile(model, modelMeta(meta, history));
+}
+
 /** Writes best.lenet (no resume state: it is a model, not a place to continue from). */
 export async function writeBestModel(dir: string, model: Model, meta: CheckpointMeta, history: EpochMetrics[], fsl: FsLayer = nodeFs): Promise<void> {
-  await writeFileAtomic(join(dir, RUN_FILES.best), encodeModelFile(model, modelMeta(meta, history)), fsl);
+  await writeFileAtomic(join(dir, RUN_FILES.best), encodeRunModel(model, meta, history), fsl);
 }
 
 export interface Checkpoint {

@@ -12,6 +12,9 @@
 //                     metadata "x-resume" holds everything resuming needs, so one atomic file is
 //                     the whole truth. Written at the start, after every epoch and on cancel.
 //   best.lenet        the model of the epoch with the best VALIDATION accuracy (never test).
+//   epochs/NNN.lenet  the model after epoch NNN (epochs.ts): all, only the best, or none.
+//   history.bin       every image's predicted class and true-class probability per epoch (history.ts).
+//   health.json       layer health per epoch: histograms, gradient norms, update ratios (health.ts).
 //   run.lock          while a process trains the run: its pid (lock.ts). One writer at a time;
 //                     a lock whose process is gone is stale, and a "running" status under it is
 //                     marked failed (interrupted) the next time the folder is read.

@@ -6,7 +6,7 @@
 
 import { splitData, type ImageSet, type SplitData } from '../../engine/data';
 import { DivergedError } from '../../engine/errors';
-import { evaluate, type BatchInference } from '../../engine/evaluate';
+import { evaluate, type BatchInference, type Evaluation } from '../../engine/evaluate';
 import type { Kernels } from '../../engine/kernels/types';
 import { Model } from '../../engine/model';
 import { learningRate } from '../../engine/schedule';
@@ -25,6 +25,10 @@ import { lockRun, type RunLock } from '../runs/lock';
 import { join } from 'node:path';
 import { RUN_FILES, readJson } from '../runs/layout';
 import { arr, json } from '../../common/schema';
+import { type KeepEpochs, trimEpochFiles, writeEpochModel } from '../runs/epochs';
+import { HistoryWriter, splitIndices } from '../runs/history';
+import { HealthRecorder, PROBE_IMAGES, type EpochHealth } from '../../engine/health';
+import { readHealth, writeHealth } from '../runs/health';
 import { ParallelGradients, type ParallelOptions } from '../parallel/gradients';
 
 // ---------------------------------------------------------------- session
@@ -84,6 +88,15 @@ export interface SessionOptions {
   now?: () => number;
   /** Images per evaluation batch (default EVAL_BATCH). */
   evalBatch?: number;
+  /** Which epochs/NNN.lenet snapshots a run folder keeps (runs/epochs.ts; default all). */
+  keepEpochs?: KeepEpochs;
+  /**
+   * Record the per-sample history (runs/history.ts) in the run folder (default on with a folder).
+   * Costs an inference pass over the training images at the end of every epoch.
+   */
+  history?: boolean;
+  /** Record layer health (engine/health.ts) in the run folder's health.json (default on with a folder). */
+  health?: boolean;
 }
 
 /**
@@ -141,6 +154,11 @@ export class TrainingSession {
   private lock: RunLock | null = null;
   /** Set when the final status could not be written: the lock then stays, for readers to find stale (see open). */
   private statusLost = false;
+  private samples: HistoryWriter | null = null;
+  private health: HealthRecorder | null = null;
+  private healthRecords: EpochHealth[] = [];
+  /** The next health record is the first after a resume. */
+  private resumed = false;
 
   private constructor(
     private readonly opts: SessionOptions,
@@ -218,7 +236,28 @@ export class TrainingSession {
         s.best = r.best;
         s.confusion = r.confusion;
         s.imagesSeen = r.imagesSeen;
-      } else if (opts.dir) {
+        // Snapshots past the checkpoint are redone by this run.
+        if (opts.dir) await trimEpochFiles(opts.dir, r.history.length);
+      }
+      if (opts.dir && (opts.history ?? true)) {
+        const split = splitIndices(data, run.limit, run.validation, seed);
+        s.samples = await HistoryWriter.open(opts.dir, s.model.classes, split, data.test.count, s.history.length);
+      }
+      if (opts.dir && (opts.health ?? true)) {
+        // Records past the checkpoint are redone by this run. A file that cannot be read (damaged,
+        // over the size cap) is left as it is, and this run records no more health into it.
+        const kept = cp ? await readHealth(opts.dir).catch(() => null) : [];
+        if (kept) {
+          s.healthRecords = kept.filter((h) => h.epoch <= s.history.length);
+          s.health = new HealthRecorder(
+            s.model,
+            split.train.pixels,
+            Array.from({ length: Math.min(PROBE_IMAGES, split.train.count) }, (_, i) => i),
+          );
+          s.resumed = Boolean(cp);
+        }
+      }
+      if (!cp && opts.dir) {
         // Epoch 0: a kill or a divergence in the first epoch still leaves a loadable checkpoint.
         await s.checkpoint();
       }
@@ -353,6 +392,7 @@ export class TrainingSession {
         stretch = lastYield = this.now();
         continue;
       }
+      this.health?.afterStep();
       this.partial.seen += r.n;
       this.partial.lossSum += r.loss;
       this.partial.correct += r.correct;
@@ -420,8 +460,9 @@ export class TrainingSession {
     };
     let improved = false;
     const inference = this.gradients?.inference?.();
+    let v: Evaluation | null = null;
     if (this.data.validation) {
-      const v = evaluate(this.model, this.data.validation, this.opts.evalBatch ?? EVAL_BATCH, inference);
+      v = evaluate(this.model, this.data.validation, this.opts.evalBatch ?? EVAL_BATCH, inference);
       metrics.validationLoss = v.loss;
       metrics.validationAccuracy = v.accuracy;
       improved = this.best === null || v.accuracy > this.best.validationAccuracy;
@@ -433,9 +474,23 @@ export class TrainingSession {
     this.history.push(metrics);
     this.confusion = test.confusion;
     this.partial = emptyPartial();
+    if (this.health && this.opts.dir) {
+      const record = this.health.finish(metrics.epoch);
+      if (this.resumed) record.resumed = true;
+      this.resumed = false;
+      this.healthRecords.push(record);
+      await writeHealth(this.opts.dir, this.healthRecords, this.fsl);
+    }
+    if (this.samples) {
+      // The extra inference pass over the training images that the per-sample history costs.
+      const train = evaluate(this.model, this.data.train, this.opts.evalBatch ?? EVAL_BATCH, inference);
+      const labels = { train: this.data.train.labels, validation: this.data.validation?.labels ?? null, test: this.data.test.labels };
+      await this.samples.add(train, v, test, labels, this.fsl);
+    }
     // best.lenet before the checkpoint: if we die between them, the resumed run redoes this epoch
     // identically and rewrites the same best model.
     if (improved && this.opts.dir) await writeBestModel(this.opts.dir, this.model, this.meta, this.history, this.fsl);
+    if (this.opts.dir) await writeEpochModel(this.opts.dir, this.model, this.meta, this.history, this.opts.keepEpochs ?? 'all', improved, this.fsl);
     await this.checkpoint();
     await this.writeProgressFiles();
     await hooks.epoch?.(metrics, test.confusion, this.model);
