@@ -3,35 +3,17 @@
 // the spec), every ReLU layer has a dead fraction in [0, 1]; a healthy run raises no dead,
 // saturated or exploding flag and a learning rate 1,000× too small raises the update-ratio one.
 
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../helpers/cli';
 import { mnistSubset } from '../helpers/mnist-subset';
 
 let root: string;
 let data: string;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(script: string, args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `src/node/cli/${script}.ts`, ...args], {
-      cwd: process.cwd(),
-      env: { ...process.env, LENET_KERNELS: 'wasm' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b));
-    child.stderr.on('data', (b: Buffer) => (stderr += b));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (script: string, args: string[]): Promise<CliRun> => runCli(script, args);
 
 interface Stats {
   count: number;
