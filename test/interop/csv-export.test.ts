@@ -12,8 +12,7 @@ import { parseCsv } from '../../src/engine/formats/csv';
 import { decodeModelFile, encodeModelFile } from '../../src/engine/formats/modelfile';
 import { applyStandardization, evaluateFeatures, tabularFromCsv, type Standardization } from '../../src/engine/tabular';
 import { exportOnnx, onnxModelProto } from '../../src/node/onnx';
-import { Studio } from '../../src/node/studio/studio';
-import { forkTrainer } from '../helpers/fork-trainer';
+import { testStudio } from '../helpers/studio';
 import { ROOT, maxAbsDiff, predictions, runCliScript, runOnnx } from './helpers';
 
 const IRIS = join(ROOT, 'test/fixtures/iris.csv');
@@ -96,18 +95,10 @@ describe('a table model', () => {
     const cliOut = join(dir, 'cli.onnx');
     expect(runCliScript('export', [model, '--out', cliOut]).status).toBe(0);
     const appOut = join(dir, 'app.onnx');
-    const studio = new Studio({
+    const { b: studio } = testStudio({
       dataDir: join(dir, 'app-data'),
       embeddedDatasetDir: join(dir, 'no-dataset'),
-      app: { name: 'LeNet Studio', version: 'test', platform: 'test' },
-      hooks: {
-        chooseDatasetFolder: async () => null,
-        chooseModelFile: async () => model,
-        chooseSaveModelPath: async () => null,
-        chooseExportPath: async () => appOut,
-      },
-      spawnTrainer: () => forkTrainer(),
-      emit: () => undefined,
+      hooks: { chooseModelFile: async () => model, chooseExportPath: async () => appOut },
     });
     try {
       const m = (await studio.openModelDialog())!;

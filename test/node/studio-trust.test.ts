@@ -15,10 +15,9 @@ import { Studio, type PlatformHooks } from '../../src/node/studio/studio';
 import { CALL_LIMITS } from '../../src/node/studio/limits';
 import { readRunStatus } from '../../src/node/runs/folder';
 import { STUDIO_METHODS } from '../../src/common/channels';
-import type { StudioEvent } from '../../src/common/api';
 import type { ModelPayload } from '../../src/common/records';
 import type { TrainSettings } from '../../src/common/settings';
-import { forkTrainer } from '../helpers/fork-trainer';
+import { testStudio } from '../helpers/studio';
 import { mnistSubset } from '../helpers/mnist-subset';
 import { torchStateDict, torchStyleSafetensors } from '../interop/helpers';
 
@@ -40,23 +39,9 @@ afterAll(async () => {
 });
 
 function make(dataDir: string, hooks: Partial<PlatformHooks> = {}, embeddedDatasetDir = datasetDir) {
-  const events: StudioEvent[] = [];
-  const b = new Studio({
-    dataDir,
-    embeddedDatasetDir,
-    app: { name: 'LeNet Studio', version: 'test', platform: 'test' },
-    hooks: {
-      chooseDatasetFolder: async () => null,
-      chooseModelFile: async () => null,
-      chooseSaveModelPath: async () => null,
-      chooseExportPath: async () => null,
-      ...hooks,
-    },
-    spawnTrainer: () => forkTrainer(),
-    emit: (e) => events.push(e),
-  });
-  studios.push(b);
-  return { b, events };
+  const made = testStudio({ dataDir, embeddedDatasetDir, hooks });
+  studios.push(made.b);
+  return made;
 }
 
 const PRESET = 'lenet5-relu-ce';

@@ -16,8 +16,7 @@ import { nodeFs, type FsLayer } from '../../src/node/files';
 import { buildRunConfig } from '../../src/node/runs/config';
 import { createRun, readRunStatus, writeRunStatus } from '../../src/node/runs/folder';
 import type { ModelPayload } from '../../src/common/records';
-import type { StudioEvent } from '../../src/common/api';
-import { forkTrainer } from '../helpers/fork-trainer';
+import { testStudio } from '../helpers/studio';
 import { engineOutputs, maxAbsDiff, runOnnx, scaledPixels, torchStateDict, torchStyleSafetensors } from '../interop/helpers';
 import { mnistSubset } from '../helpers/mnist-subset';
 import { jsKernels } from '../../src/engine/kernels/js/backend';
@@ -39,24 +38,9 @@ afterAll(async () => {
 });
 
 function make(dataDir: string, hooks: Partial<PlatformHooks> = {}, fs: FsLayer = nodeFs, trainerArgs: string[] = []) {
-  const events: StudioEvent[] = [];
-  const b = new Studio({
-    dataDir,
-    embeddedDatasetDir: datasetDir,
-    app: { name: 'LeNet Studio', version: 'test', platform: 'test' },
-    hooks: {
-      chooseDatasetFolder: async () => null,
-      chooseModelFile: async () => null,
-      chooseSaveModelPath: async () => null,
-      chooseExportPath: async () => null,
-      ...hooks,
-    },
-    spawnTrainer: () => forkTrainer(trainerArgs),
-    emit: (e) => events.push(e),
-    fs,
-  });
-  studios.push(b);
-  return { b, events };
+  const made = testStudio({ dataDir, embeddedDatasetDir: datasetDir, hooks, fs, trainerArgs });
+  studios.push(made.b);
+  return made;
 }
 
 async function modelFile(path: string, seed = 1): Promise<string> {

@@ -125,7 +125,15 @@ export async function decodeModelFileAt(path: string, importAs: string | undefin
  * app, the pre-built worker next to main's bundle (electron.vite.config.ts builds it). Null when
  * neither exists (then the file is decoded on the calling thread).
  */
+let foundWorker: URL | null | undefined;
 function workerUrl(): URL | null {
+  // Looked up once: the bundle does not move while the app runs (no sync stat per request).
+  if (foundWorker !== undefined) return foundWorker;
+  foundWorker = locateWorker();
+  return foundWorker;
+}
+
+function locateWorker(): URL | null {
   const here = fileURLToPath(import.meta.url);
   const candidates = here.endsWith('.ts')
     ? [join(dirname(here), './model-worker.mjs')]
