@@ -68,6 +68,8 @@ export class Studio {
   readonly trainer: TrainerHost;
   readonly runsDir: string;
   private current: CurrentDataset | null = null;
+  /** Which load (folder and path) made `current`. */
+  private currentKey: string | null = null;
   /** Settles when every dataset load asked for so far has settled (loads run one after another). */
   private datasetQueue: Promise<void> = Promise.resolve();
   /** The last dataset load asked for, while it is queued or running: an identical request shares it. */
@@ -189,6 +191,8 @@ export class Studio {
   private loadDataset(dir: string, path: string | null): Promise<DatasetInfo> {
     const key = JSON.stringify([dir, path]);
     if (this.datasetPending?.key === key) return this.datasetPending.info;
+    // Asking for the dataset already current, with nothing else queued, is the same load again.
+    if (!this.datasetPending && this.current && this.currentKey === key) return Promise.resolve(this.current.info);
     const load = async (): Promise<DatasetInfo> => {
       let data: MnistData;
       try {
@@ -199,6 +203,7 @@ export class Studio {
       }
       const ds = { info: describeDataset(data, path), data, dir };
       this.current = ds;
+      this.currentKey = key;
       this.datasetError = null;
       if (path !== null) await this.paths.addRecent('datasets', path);
       this.opts.emit({ type: 'dataset-changed', dataset: ds.info });
