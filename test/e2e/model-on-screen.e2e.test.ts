@@ -75,7 +75,8 @@ describe('the model on screen in Chromium', () => {
       .textContent({ timeout: 100 })
       .catch(() => null);
     if (shown !== null) {
-      const runId = (await host.studio.listRuns())[0].id;
+      // The run this test started: the one that finished (the previous test's run diverged).
+      const runId = (await host.studio.listRuns()).find((r) => r.status === 'done')!.id;
       const want = await host.studio.evaluateModel(await host.studio.runModel(runId, 'latest'));
       expect(shown).toContain(`${(100 * want.accuracy).toFixed(2)}%`);
     }

@@ -153,6 +153,16 @@ describe('listRuns', () => {
     expect(list[1]).toMatchObject({ status: 'running', epochsDone: 0, preset: 'lenet5-relu-ce' });
     await expect(createRun(join(runs, '20250101-000000-a-0001'), config('20250101-000000-a-0001'))).rejects.toThrow(/already holds a run/);
   });
+
+  it('lists two runs started in the same second in the order they were created, not by their random suffix', async () => {
+    const runs = join(root, 'same-second');
+    const at = (ms: number) => new Date(Date.UTC(2025, 0, 1, 12, 0, 0, ms));
+    const first = '20250101-120000-lenet5-relu-ce-ffff';
+    const second = '20250101-120000-lenet5-relu-ce-0001';
+    await createRun(join(runs, first), { ...config(first), createdAt: at(100).toISOString() });
+    await createRun(join(runs, second), { ...config(second), createdAt: at(900).toISOString() });
+    expect((await listRuns(runs)).map((r) => r.id)).toEqual([second, first]);
+  });
 });
 
 describe('protocol validation', () => {

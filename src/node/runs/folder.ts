@@ -232,7 +232,19 @@ export async function listRuns(runsDir: string): Promise<RunSummary[]> {
       });
     }
   }
-  return out.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  return out.sort((a, b) => compareDesc(idSecond(a.id), idSecond(b.id)) || compareDesc(a.createdAt, b.createdAt) || compareDesc(a.id, b.id));
+}
+
+/**
+ * The second a run id names (ids start with it, see newRunId). Runs started in the same second
+ * are then ordered by run.json's `createdAt` (milliseconds), not by the id's random suffix.
+ */
+function idSecond(id: string): string {
+  return /^\d{8}-\d{6}/.exec(id)?.[0] ?? '';
+}
+
+function compareDesc(a: string, b: string): number {
+  return a < b ? 1 : a > b ? -1 : 0;
 }
 
 /**
