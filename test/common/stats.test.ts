@@ -5,24 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { bootstrapDiffCI, formatP, mcnemarExact, mcnemarVerdict, mean, pairedCounts, sampleStd, summarize, tQuantile975 } from '../../src/common/stats';
-
-/** 2·Σ_{k≤min} C(n,k) / 2^n in exact integers, then min(1, ·) as a double (correctly rounded). */
-function exactMcNemar(b: number, c: number): number {
-  const n = BigInt(b + c);
-  const m = BigInt(Math.min(b, c));
-  let C = 1n;
-  let S = 0n;
-  for (let k = 0n; k <= m; k++) {
-    S += C;
-    C = (C * (n - k)) / (k + 1n);
-  }
-  const num = 2n * S;
-  const den = 2n ** n;
-  if (num >= den) return 1;
-  // Scale so the quotient keeps ~60 significant bits through the integer division, then scale back.
-  const shift = Math.max(0, den.toString(2).length - num.toString(2).length + 60);
-  return Number((num << BigInt(shift)) / den) * 2 ** -Math.ceil(shift / 2) * 2 ** -Math.floor(shift / 2);
-}
+import { exactMcNemar } from '../helpers/exact-binomial';
 
 describe('pairedCounts', () => {
   it('counts the digits only one model gets right, ignoring both-right and both-wrong', () => {
