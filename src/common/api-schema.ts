@@ -5,7 +5,7 @@
 import type { ModelSpec } from '../engine/spec';
 import type { StudioApi } from './api';
 import type { StudioMethod } from './channels';
-import { RUN_ID_PATTERN, type ModelPayload } from './records';
+import { RUN_ID_PATTERN, runNotesSchema, type ModelPayload } from './records';
 import { trainSettingsSchema } from './settings';
 import { check, f32, int, json, literal, obj, optional, str, tuple, ValidationError, type Schema } from './schema';
 
@@ -59,6 +59,9 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
   exportModel: tuple(modelPayloadSchema, literal('onnx')),
   recent: tuple(),
   evaluateModel: tuple(modelPayloadSchema),
+  updateRunNotes: tuple(runId, runNotesSchema),
+  deleteRun: tuple(runId),
+  exportRuns: tuple(literal('csv', 'json')),
 };
 
 /** Checks raw IPC arguments for `method`; throws ValidationError ("startRun arguments: [1].lr: expected …"). */

@@ -8,7 +8,19 @@
 // OS (double-click, command line). Main checks every path against what it handed out.
 
 import type { ModelSpec } from '../engine/spec';
-import type { DatasetInfo, DatasetSlice, EpochEvent, Evaluation, ModelPayload, ProgressEvent, RunDetail, RunState, RunSummary, SnapshotEvent } from './records';
+import type {
+  DatasetInfo,
+  DatasetSlice,
+  EpochEvent,
+  Evaluation,
+  ModelPayload,
+  ProgressEvent,
+  RunDetail,
+  RunNotes,
+  RunState,
+  RunSummary,
+  SnapshotEvent,
+} from './records';
 import type { TrainSettings } from './settings';
 
 export interface AppInfo {
@@ -83,6 +95,13 @@ export interface StudioApi {
   exportModel(model: ModelPayload, format: 'onnx'): Promise<{ path: string } | null>;
   recent(): Promise<{ datasets: string[]; models: string[] }>;
   evaluateModel(model: ModelPayload): Promise<Evaluation>;
+
+  /** Changes a run's name, notes, tags, hidden or archived (each key given replaces the stored one); returns the run as listed. */
+  updateRunNotes(runId: string, notes: RunNotes): Promise<RunSummary>;
+  /** Deletes a run's folder (the window asks the user first). Refused while the run is in progress. */
+  deleteRun(runId: string): Promise<void>;
+  /** Every run's per-epoch table and batch-loss curve as one CSV or JSON file where the user chooses; null when cancelled. */
+  exportRuns(format: 'csv' | 'json'): Promise<{ path: string } | null>;
 
   /** Subscribe to events; returns the unsubscribe function. */
   onEvent(listener: (e: StudioEvent) => void): () => void;

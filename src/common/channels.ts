@@ -31,6 +31,9 @@ export const STUDIO_METHODS = [
   'exportModel',
   'recent',
   'evaluateModel',
+  'updateRunNotes',
+  'deleteRun',
+  'exportRuns',
 ] as const satisfies readonly StudioMethod[];
 
 // Compile-time proof that the list is complete.

@@ -4,7 +4,7 @@
 
 import type { Evaluation } from '../engine/evaluate';
 import type { ModelSpec } from '../engine/spec';
-import { arr, f32, int, nullable, num, obj, optional, str, u8, type Schema } from './schema';
+import { arr, bool, f32, int, nullable, num, obj, optional, str, u8, type Schema } from './schema';
 import type { TrainSettings } from './settings';
 
 export type { Evaluation } from '../engine/evaluate';
@@ -89,6 +89,14 @@ export interface RunSummary {
   bestEpoch: number | null;
   finalTestAccuracy: number | null;
   bestValidationAccuracy: number | null;
+  /** What the user said about the run (run.json); absent when never set. */
+  name?: string;
+  notes?: string;
+  tags?: string[];
+  hidden?: boolean;
+  archived?: boolean;
+  /** The run's seed group (seedGroupKey in groups.ts): runs with the same one differ only by seed. */
+  group?: string;
 }
 
 export interface RunDetail extends RunSummary {
@@ -188,3 +196,53 @@ export const datasetInfoSchema: Schema<DatasetInfo> = obj<DatasetInfo>({
   cols: int(1, 4096),
   fingerprint: str({ max: 128 }),
 });
+
+// ---------------------------------------------------------------- what the user says about a run
+
+/**
+ * A run's name, notes and tags, and whether it is hidden or archived: kept in run.json beside
+ * what was asked (which never changes), edited in the app. Absent keys mean "not set".
+ */
+export interface RunNotes {
+  name?: string;
+  notes?: string;
+  tags?: string[];
+  /** Left out of the runs list unless "show hidden" is on. */
+  hidden?: boolean;
+  /** Put away: listed only under the Archived filter. */
+  archived?: boolean;
+}
+
+export const RUN_NOTES_LIMITS = { name: 100, notes: 10_000, tags: 20, tag: 40 } as const;
+
+/** A tag: a letter or digit, then letters, digits, spaces and . _ + : / - (at most RUN_NOTES_LIMITS.tag). */
+export const TAG_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._+:/-]*$/u;
+// No control characters in a name; notes may hold line breaks and tabs.
+const NAME_PATTERN = /^[^\p{Cc}]*$/u;
+// eslint-disable-next-line no-control-regex -- the control characters are what it refuses
+const NOTES_PATTERN = /^[^\x00-\x08\x0b-\x1f\x7f]*$/;
+
+/** The fields of runNotesSchema, for run.json's schema to hold them too. */
+export const runNotesFields = {
+  name: optional(str({ max: RUN_NOTES_LIMITS.name, pattern: NAME_PATTERN })),
+  notes: optional(str({ max: RUN_NOTES_LIMITS.notes, pattern: NOTES_PATTERN })),
+  tags: optional(arr(str({ min: 1, max: RUN_NOTES_LIMITS.tag, pattern: TAG_PATTERN }), { max: RUN_NOTES_LIMITS.tags })),
+  hidden: optional(bool()),
+  archived: optional(bool()),
+};
+
+export const runNotesSchema: Schema<RunNotes> = obj<RunNotes>(runNotesFields);
+
+/** Tags as the user typed them: trimmed, inner spaces collapsed, empty ones and repeats (ignoring case) dropped. */
+export function normalizeTags(tags: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const t of tags) {
+    const v = t.trim().replace(/\s+/g, ' ');
+    if (v && !seen.has(v.toLowerCase())) {
+      seen.add(v.toLowerCase());
+      out.push(v);
+    }
+  }
+  return out;
+}

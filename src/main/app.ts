@@ -140,6 +140,13 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
         const r = w ? await dialog.showSaveDialog(w, o) : await dialog.showSaveDialog(o);
         return r.canceled || !r.filePath ? null : r.filePath;
       },
+      chooseRunsExportPath: async (name, format) => {
+        const w = parent();
+        const filter = format === 'csv' ? { name: 'CSV tables', extensions: ['csv'] } : { name: 'JSON files', extensions: ['json'] };
+        const o = { title: 'Export All Runs', defaultPath: join(app.getPath('documents'), name), filters: [filter] };
+        const r = w ? await dialog.showSaveDialog(w, o) : await dialog.showSaveDialog(o);
+        return r.canceled || !r.filePath ? null : r.filePath;
+      },
       chooseExportPath: async (name) => {
         const w = parent();
         const o = { title: 'Export ONNX', defaultPath: join(app.getPath('documents'), name), filters: [{ name: 'ONNX models', extensions: ['onnx'] }] };

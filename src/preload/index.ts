@@ -44,6 +44,9 @@ const api: StudioApi = {
   exportModel: (model, format) => invoke('exportModel', model, format),
   recent: () => invoke('recent'),
   evaluateModel: (model) => invoke('evaluateModel', model),
+  updateRunNotes: (runId, notes) => invoke('updateRunNotes', runId, notes),
+  deleteRun: (runId) => invoke('deleteRun', runId),
+  exportRuns: (format) => invoke('exportRuns', format),
 
   onEvent: (listener) => {
     const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);

@@ -15,6 +15,7 @@ import {
   type RunState,
   type RunSummary,
 } from '../../common/records';
+import { seedGroupKey } from '../../common/groups';
 import { arr } from '../../common/schema';
 import { FileWriteError, checkNewFolder, mkdirs, nodeFs, removeFolders, writeFileAtomic, type FsLayer } from '../files';
 import { breakStaleLock, lockRun, lockState, type RunLock } from './lock';
@@ -173,6 +174,15 @@ export async function readRunSummary(dir: string): Promise<RunSummary> {
     bestValidationAccuracy: best?.validationAccuracy ?? null,
   };
   if (status.reason !== undefined) s.reason = status.reason;
+  for (const k of ['name', 'notes', 'tags', 'hidden', 'archived'] as const)
+    if (config[k] !== undefined) (s as unknown as Record<string, unknown>)[k] = config[k];
+  s.group = seedGroupKey({
+    preset: config.preset,
+    settings: config.settings,
+    datasetFingerprint: config.dataset.fingerprint,
+    split: { limit: config.limit, validation: config.validation },
+    init: config.init,
+  });
   return s;
 }
 

@@ -2,7 +2,9 @@
 // (`--run-dir`), read by the app to list and compare runs after a restart.
 //
 //   run.json          what was asked: preset, spec, settings, dataset (name, counts, fingerprint),
-//                     the split sizes, creation time. Never rewritten.
+//                     the split sizes, creation time; never changed. Beside it, what the user says
+//                     about the run (name, notes, tags, hidden, archived: RunNotes), which only
+//                     manage.ts rewrites, atomically.
 //   status.json       the run's state (running | paused | done | cancelled | diverged | failed) and why.
 //   metrics.json      one EpochMetrics per finished epoch (train, validation, test).
 //   loss.json         the batch-loss curve, smoothed and downsampled to at most 1,000 points
@@ -26,7 +28,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelSpec } from '../../engine/spec';
-import { RUN_ID_PATTERN, RUN_STATES, datasetInfoSchema, type DatasetInfo, type RunState } from '../../common/records';
+import { RUN_ID_PATTERN, RUN_STATES, datasetInfoSchema, runNotesFields, type DatasetInfo, type RunNotes, type RunState } from '../../common/records';
 import { check, int, isPlainObject, json, literal, nullable, obj, optional, str, ValidationError, type Schema } from '../../common/schema';
 import { trainSettingsSchema, type TrainSettings } from '../../common/settings';
 
@@ -52,7 +54,7 @@ export class RunFolderError extends Error {
   }
 }
 
-export interface RunConfig {
+export interface RunConfig extends RunNotes {
   format: typeof RUN_FORMAT;
   id: string;
   preset: string;
@@ -94,6 +96,8 @@ const runConfigFields = {
   createdAt: str({ max: 40 }),
   init: nullable(str({ max: 4096 })),
   threads: optional(int(1, 64)),
+  // RunNotes: older folders have none of them.
+  ...runNotesFields,
 };
 
 const runConfigSchema: Schema<RunConfig> = obj<RunConfig>(runConfigFields);

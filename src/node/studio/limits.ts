@@ -43,6 +43,11 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   saveModel: { running: 1, waiting: 2 },
   exportModel: { running: 1, waiting: 2 },
   evaluateModel: { running: 2, waiting: 4 },
+  // run.json edits are queued per run (runs/manage.ts); deleting removes a whole folder.
+  updateRunNotes: LIGHT,
+  deleteRun: { running: 1, waiting: 4 },
+  // Reads every run folder, then a save dialog.
+  exportRuns: DIALOG,
 };
 
 /** Runs calls within their method's CallLimit; a call beyond running + waiting is refused with BUSY. */

@@ -15,7 +15,16 @@ import { PRESETS } from '../../engine/presets';
 import type { AppInfo, PresetInfo, StudioEvent } from '../../common/api';
 import { type IpcArgs, parseArgs } from '../../common/api-schema';
 import type { StudioMethod } from '../../common/channels';
-import { RUN_ID_PATTERN, type DatasetInfo, type DatasetSlice, type Evaluation, type ModelPayload, type RunDetail, type RunSummary } from '../../common/records';
+import {
+  RUN_ID_PATTERN,
+  type DatasetInfo,
+  type DatasetSlice,
+  type Evaluation,
+  type ModelPayload,
+  type RunDetail,
+  type RunNotes,
+  type RunSummary,
+} from '../../common/records';
 import { DEFAULT_SEED, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { nodeFs, removeStaleTempFiles, writeFileAtomic, type FsLayer } from '../files';
@@ -23,6 +32,7 @@ import { readRunModel } from '../runs/checkpoint';
 import { buildRunConfig } from '../runs/config';
 import { createRun, listRuns, markInterruptedRuns, newRunId, readRunConfig, readRunDetail, readRunSummary, writeRunStatus } from '../runs/folder';
 import { RunFolderError } from '../runs/layout';
+import { collectRuns, deleteRunFolder, runsCsv, runsJson, updateRunNotes } from '../runs/manage';
 import { TrainerHost, type RunEvent, type SpawnTrainer } from '../trainer/host';
 import { StudioError } from './errors';
 import { CallLimiter } from './limits';
@@ -38,6 +48,8 @@ export interface PlatformHooks {
   chooseSaveModelPath(defaultName: string): Promise<string | null>;
   /** A save dialog for an export (File → Export → ONNX…); null when cancelled. */
   chooseExportPath(defaultName: string, format: 'onnx'): Promise<string | null>;
+  /** A save dialog for File → Export → All Runs (CSV or JSON); null when cancelled. Without it, exportRuns is refused. */
+  chooseRunsExportPath?(defaultName: string, format: 'csv' | 'json'): Promise<string | null>;
   /** The OS's own recent documents (Electron's app.addRecentDocument). */
   addRecentDocument?(path: string): void;
   /** The recent lists changed (main rebuilds File → Open Recent). */
@@ -161,6 +173,9 @@ export class Studio {
       exportModel: (m, format) => this.exportModel(m, format),
       recent: () => this.recent(),
       evaluateModel: (m) => this.evaluateModel(m),
+      updateRunNotes: (id, notes) => this.updateRunNotes(id, notes),
+      deleteRun: (id) => this.deleteRun(id),
+      exportRuns: (format) => this.exportRuns(format),
     };
     return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
   }
@@ -562,6 +577,34 @@ export class Studio {
 
   async recent(): Promise<{ datasets: string[]; models: string[] }> {
     return this.paths.recent();
+  }
+
+  // ---------------------------------------------------------------- runs the user manages
+
+  async updateRunNotes(runId: string, notes: RunNotes): Promise<RunSummary> {
+    const dir = this.runDir(runId);
+    await updateRunNotes(dir, notes, this.fsl);
+    return readRunSummary(dir);
+  }
+
+  /** Deletes a run's folder: refused while the app trains or starts it, or another process holds its lock. */
+  async deleteRun(runId: string): Promise<void> {
+    this.runDir(runId);
+    const busy = (id: string): boolean => this.trainer.activeRuns().includes(id) || this.starting === `run ${id}`;
+    await deleteRunFolder(this.runsDir, runId, busy);
+  }
+
+  async exportRuns(format: 'csv' | 'json'): Promise<{ path: string } | null> {
+    const choose = this.opts.hooks.chooseRunsExportPath;
+    if (!choose) throw new StudioError('PATH_NOT_ALLOWED', 'exporting runs needs a save dialog, which this window does not have');
+    const runs = await collectRuns(this.runsDir);
+    const text = format === 'csv' ? runsCsv(runs) : runsJson(runs);
+    let path = await choose(`runs.${format}`, format);
+    if (path === null) return null;
+    if (!path.toLowerCase().endsWith(`.${format}`)) path = `${path}.${format}`;
+    path = resolve(path);
+    await writeFileAtomic(path, text, this.fsl);
+    return { path };
   }
 }
 

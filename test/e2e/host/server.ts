@@ -73,7 +73,7 @@ export async function startTestHost(opts: { rendererDir: string; dataDir: string
     dataDir: opts.dataDir,
     embeddedDatasetDir: opts.datasetDir,
     app: { name: 'LeNet Studio', version: 'test-host', platform: process.platform },
-    hooks: { chooseDatasetFolder: answer, chooseModelFile: answer, chooseSaveModelPath: answer, chooseExportPath: answer },
+    hooks: { chooseDatasetFolder: answer, chooseModelFile: answer, chooseSaveModelPath: answer, chooseExportPath: answer, chooseRunsExportPath: answer },
     spawnTrainer: opts.spawnTrainer,
     emit: (event) => {
       const text = encode({ event });

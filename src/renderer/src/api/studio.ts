@@ -48,6 +48,9 @@ export const studio: Methods = {
   recent: wrap(() => api().recent()),
   exportModel: wrap((m: Parameters<StudioApi['exportModel']>[0], format: 'onnx') => api().exportModel(m, format)),
   evaluateModel: wrap((m: Parameters<StudioApi['evaluateModel']>[0]) => api().evaluateModel(m)),
+  updateRunNotes: wrap((id: string, notes: Parameters<StudioApi['updateRunNotes']>[1]) => api().updateRunNotes(id, notes)),
+  deleteRun: wrap((id: string) => api().deleteRun(id)),
+  exportRuns: wrap((format: 'csv' | 'json') => api().exportRuns(format)),
 };
 
 export function onStudioEvent(listener: (e: StudioEvent) => void): () => void {
