@@ -5,7 +5,11 @@ import { resolve } from 'node:path';
 import { PRESETS, presetNames } from '../../engine/presets';
 import { formatSchedule } from '../../engine/schedule';
 import { LIMITS } from '../../engine/train-config';
-import { checkNewFolder, mkdirs } from '../files';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkNewFolder, checkOutputFile, mkdirs, writeFileAtomic } from '../files';
+import { collectRuns, runsCsv, runsJson } from '../runs/manage';
+import { formatSummary, planSeeds, summarizeSeeds } from '../experiments/seeds';
 import { RunFolderError } from '../runs/layout';
 import { DEFAULT_SEED } from '../../common/settings';
 import { loadMnist } from '../datasets';
@@ -21,6 +25,7 @@ import {
   resultsTable,
   runStudy,
   studyEpochs,
+  trainPlannedRuns,
   writeStudyReport,
   type StudyResult,
 } from '../experiments/seed-study';
@@ -41,6 +46,7 @@ import {
   pct,
   runCli,
   scheduleFlag,
+  settingsFromFlags,
   thousands,
 } from './common';
 
@@ -48,6 +54,8 @@ const NAME = 'experiments';
 
 export const HELP = `Usage: npm run experiments -- seed-study [options]
        npm run experiments -- merge --out DIR STUDY_DIR…
+       npm run experiments -- seeds --preset P --seeds N --out DIR [train options] [--json]
+       npm run experiments -- export --out FILE [--runs DIR] [--format csv|json]
 
 Reproduces the seed project's comparison: the six LeNet-5 variants and the 784-500-150-10 MLP,
 trained on MNIST with the same seed, one after the other. Each preset uses its documented default
@@ -83,9 +91,155 @@ nothing; the run folders stay where they are.
 
 Example: npm run experiments -- seed-study --presets lenet5-relu-ce,mlp-500-150 --limit 2000 --epochs 2
 
+seeds trains one configuration with N seeds (--seed, --seed + 1, …), one run after another,
+each on all cores, into run folders under --out (a seed group: the runs differ only by seed, and
+the app draws their mean curve with a band). It reports the mean, sample standard deviation and
+a 95 % confidence interval (Student's t) of the final test error, of the test error at the
+best-validation epoch, and of the epochs to 99 % test accuracy (over the runs that reach it),
+and writes seeds.json beside the runs. --json prints that object on stdout:
+{"preset","seeds","settings","runs":[{"seed","runId","status","finalTestError","testErrorAtBest",
+"epochsTo99"}],"finalTestError","bestValidationTestError","epochsTo99":{"n","mean","std","ci95"},
+"reached99"}. Train options: --epochs, --batch, --lr, --momentum, --decay, --schedule, --limit,
+--validation, --threads, --data and the augmentation flags, as for train.
+
+export writes every run under --runs (default runs) as one file: CSV (default) with a row per
+epoch and per point of the batch-loss curve, or JSON (see docs/cli.md).
+
 Exit status: 0 when every run finished, 1 when one diverged or failed (the others still run and
 the report says which), 2 on bad options.
 `;
+
+async function seeds(argv: string[]): Promise<void> {
+  const { values: f } = parseFlags(argv, {
+    preset: { type: 'string' },
+    seeds: { type: 'string' },
+    seed: { type: 'string' },
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    momentum: { type: 'string' },
+    decay: { type: 'string' },
+    schedule: { type: 'string' },
+    limit: { type: 'string' },
+    validation: { type: 'string' },
+    threads: { type: 'string' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+    ...AUGMENT_OPTIONS,
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (f.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (f.preset === undefined) throw new UsageError(`seeds needs --preset; choose from ${presetNames().join(', ')}`);
+  const preset = Object.hasOwn(PRESETS, f.preset) ? PRESETS[f.preset] : undefined;
+  if (!preset) throw new UsageError(`unknown preset "${f.preset}"; choose from ${presetNames().join(', ')}`);
+  if (f.seeds === undefined) throw new UsageError('seeds needs --seeds N, the number of seeds (at least 2)');
+  const n = intFlag(f.seeds, '--seeds', 2, 100)!;
+  if (f.out === undefined) throw new UsageError('seeds needs --out DIR, a new or empty folder for the runs');
+  const settings = settingsFromFlags(f, preset.defaults);
+  const firstSeed = settings.seed ?? DEFAULT_SEED;
+  if (firstSeed + n - 1 > LIMITS.seed.max) throw new UsageError(`--seed ${firstSeed} with --seeds ${n} goes past the largest seed, ${LIMITS.seed.max}`);
+  settings.shuffle = true;
+  const limit = rangeFlag(f.limit, '--limit', LIMITS.limit);
+  if (limit !== undefined) settings.limit = limit;
+  const validation = rangeFlag(f.validation, '--validation', LIMITS.validation);
+  if (validation !== undefined) settings.validation = validation;
+  const augment = augmentFromFlags(f);
+  if (augment) settings.augment = augment;
+  const threads = intFlag(f.threads, '--threads', 1, 64) ?? defaultThreads();
+  await dataFlag(f.data);
+  await checkNewFolder(f.out, 'the seed group folder (--out)');
+
+  const kernels = loadKernels();
+  const data = await loadMnist(f.data);
+  let plans;
+  try {
+    plans = planSeeds({ preset: preset.name, settings, seeds: n, firstSeed, data, dataPath: f.data ?? null });
+  } catch (e) {
+    if (e instanceof RunFolderError) throw new UsageError(e.message.replace('the validation count', '--validation'));
+    throw e;
+  }
+  const out = resolve(f.out);
+  await mkdirs(out);
+  const err = (line: string): void => void process.stderr.write(`${line}\n`);
+  err(
+    `seeds: ${preset.name} × ${n} seeds (${firstSeed}..${firstSeed + n - 1}) → ${out}; kernels ${kernels.name}, ${threads} thread${threads > 1 ? 's' : ''} per run`,
+  );
+  const progressBar = new ProgressBar();
+  const results = await trainPlannedRuns(
+    plans,
+    { out, data, kernels: kernels.kernels, threads, augment },
+    {
+      progress(i, total, run, p) {
+        progressBar.update(() => {
+          const fr = p.epochSeen / p.epochImages;
+          return `[${i + 1}/${total}] seed ${run.settings.seed} epoch ${p.epoch}/${run.settings.epochs} ${bar(fr)} ${pct(fr, 0)} ${thousands(p.imagesPerSecond)} img/s loss ${p.epochLoss.toFixed(4)}`;
+        });
+      },
+      epoch(i, total, run, m) {
+        progressBar.clear();
+        err(
+          `[${i + 1}/${total}] seed ${run.settings.seed} epoch ${m.epoch}/${run.settings.epochs}  loss ${m.trainLoss.toFixed(4)}  test err ${pct(1 - m.testAccuracy)}  ${m.seconds.toFixed(1)} s`,
+        );
+      },
+      notice(i, total, run, message) {
+        progressBar.clear();
+        err(`[${i + 1}/${total}] seed ${run.settings.seed}: ${message}`);
+      },
+      runEnd(i, total, r) {
+        progressBar.clear();
+        err(
+          `[${i + 1}/${total}] seed ${r.settings.seed} ${r.status}${r.reason ? `: ${r.reason}` : ''}; final test error ${r.finalTestError === null ? '—' : pct(r.finalTestError)}`,
+        );
+      },
+    },
+  );
+  const group = summarizeSeeds(preset.name, results);
+  await writeFileAtomic(join(out, 'seeds.json'), `${JSON.stringify(group, null, 1)}\n`);
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify(group)}\n`);
+  } else {
+    const lines = [
+      `${preset.name}, ${n} seeds (${group.seeds.join(', ')}):`,
+      ...group.runs.map(
+        (r) =>
+          `  seed ${r.seed}: ${r.status}, final test error ${r.finalTestError === null ? '—' : pct(r.finalTestError)}, at best epoch ${r.testErrorAtBest === null ? '—' : pct(r.testErrorAtBest)}, epochs to 99 % ${r.epochsTo99 ?? '—'}  (${r.runId})`,
+      ),
+      `final test error:              ${formatSummary(group.finalTestError)}`,
+      `test error at best validation: ${formatSummary(group.bestValidationTestError)}`,
+      `epochs to 99 %:                ${formatSummary(group.epochsTo99, (x) => x.toFixed(1))}; ${group.reached99} of ${n} runs reached 99 %`,
+      `Runs: ${out} (File → Open Runs… in the app)`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  if (results.some((r) => r.status !== 'done')) process.exitCode = 1;
+}
+
+async function exportRuns(argv: string[]): Promise<void> {
+  const { values: f } = parseFlags(argv, {
+    runs: { type: 'string' },
+    out: { type: 'string' },
+    format: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (f.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const format = f.format ?? 'csv';
+  if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, got "${format}"`);
+  if (f.out === undefined) throw new UsageError('export needs --out FILE');
+  const runsDir = f.runs ?? 'runs';
+  const st = await stat(runsDir).catch(() => null);
+  if (!st?.isDirectory()) throw new CliError(`--runs: ${runsDir} is not a folder`);
+  await checkOutputFile(f.out);
+  const runs = await collectRuns(runsDir);
+  await writeFileAtomic(f.out, format === 'csv' ? runsCsv(runs) : runsJson(runs));
+  process.stderr.write(`exported ${runs.length} run${runs.length === 1 ? '' : 's'} to ${resolve(f.out)}\n`);
+}
 
 function stamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -229,7 +383,9 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'seed-study') return seedStudy(rest);
   if (command === 'merge') return merge(rest);
-  throw new UsageError(`unknown experiment "${command}"; choose seed-study or merge`);
+  if (command === 'seeds') return seeds(rest);
+  if (command === 'export') return exportRuns(rest);
+  throw new UsageError(`unknown experiment "${command}"; choose seed-study, merge, seeds or export`);
 }
 
 await runCli(NAME, () => main(process.argv.slice(2)));

@@ -194,9 +194,17 @@ export function planStudy(o: StudyOptions): RunConfig[] {
 
 /** Trains every preset in turn, each into its own run folder under `o.out`. */
 export async function runStudy(o: StudyOptions, hooks: StudyHooks = {}): Promise<RunResult[]> {
+  return trainPlannedRuns(planStudy(o), o, hooks);
+}
+
+/** Trains planned runs one after another, each into its own run folder under `o.out` (the seed study, a seed group). */
+export async function trainPlannedRuns(
+  plans: RunConfig[],
+  o: Pick<StudyOptions, 'out' | 'data' | 'kernels' | 'threads' | 'augment'>,
+  hooks: StudyHooks = {},
+): Promise<RunResult[]> {
   const results: RunResult[] = [];
-  const plans = planStudy(o);
-  const total = o.presets.length;
+  const total = plans.length;
   for (const [i, run] of plans.entries()) {
     const name = run.preset;
     const settings = run.settings;
