@@ -6,6 +6,7 @@ import {
   ArcElement,
   Chart,
   Decimation,
+  Filler,
   Legend,
   LinearScale,
   LineController,
@@ -18,7 +19,7 @@ import {
 import { markRaw, onMounted, onUnmounted, shallowRef, watch, type Ref } from 'vue';
 import { chartTheme, useTheme } from './useTheme';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Decimation, ArcElement);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Decimation, ArcElement, Filler);
 
 export function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;

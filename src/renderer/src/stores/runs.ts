@@ -3,7 +3,7 @@
 
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
-import type { RunSummary } from '@common/records';
+import type { RunNotes, RunSummary } from '@common/records';
 import { studio } from '../api/studio';
 
 const STORAGE_KEY = 'lenet-studio.shown-run';
@@ -43,5 +43,23 @@ export const useRunsStore = defineStore('runs', () => {
     return id && list.value.some((r) => r.id === id) ? id : null;
   }
 
-  return { list, error, selectedId, selected, refresh, remembered };
+  /** Changes a run's name, notes, tags, hidden or archived; the list shows what run.json now holds. */
+  async function updateNotes(id: string, notes: RunNotes): Promise<void> {
+    const s = await studio.updateRunNotes(id, notes);
+    list.value = list.value.map((r) => (r.id === id ? s : r));
+  }
+
+  /** Deletes a run's folder (the list asked the user first). */
+  async function remove(id: string): Promise<void> {
+    await studio.deleteRun(id);
+    if (selectedId.value === id) selectedId.value = null;
+    await refresh();
+  }
+
+  /** Every run's epochs and loss curve as one file; the path written, or null when cancelled. */
+  async function exportAll(format: 'csv' | 'json'): Promise<string | null> {
+    return (await studio.exportRuns(format))?.path ?? null;
+  }
+
+  return { list, error, selectedId, selected, refresh, remembered, updateNotes, remove, exportAll };
 });
