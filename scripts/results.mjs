@@ -1,13 +1,16 @@
 // Regenerates the results docs from fresh training runs at the current commit.
 //
-//   npm run results                 trains lenet5-relu-ce-bn and lenet5-tanh-mse at their defaults
-//                                   (`npm run -s train -- --preset P --json`) → docs/results.md
+//   npm run results                 each headline preset (lenet5-relu-ce-bn, lenet5-tanh-mse) at its
+//                                   defaults over 3 seeds (`npm run -s experiments -- seeds`), mean ±
+//                                   std and a 95 % CI → docs/results.md
+//   npm run results -- --seeds N [train options]   N seeds; other options go to every run
 //   npm run results -- --report-only   rewrite docs/results.md from the last runs (runs/results-headline/)
-//   npm run results:seed-study      runs `npm run -s experiments -- seed-study` (all seven presets)
-//                                   → docs/results/seed-study.md, seed-study.json and two SVG charts
-//   npm run results:seed-study -- --presets A,B,…   the same for some presets (the doc says which)
+//   npm run results:seed-study      every variant × 3 seeds (`npm run -s experiments -- seed-study
+//                                   --seed S` for S = 1..3) → docs/results/seed-study.md,
+//                                   seed-study.json and two SVG charts
+//   npm run results:seed-study -- --seeds N --presets A,B,…   N seeds, some presets (the doc says which)
 //   npm run results:seed-study -- --report-only      rewrite those docs from the last study's
-//                                                    runs/results-seed-study/results.json
+//                                                    runs/results-seed-study/seed-S/results.json
 //   tsx scripts/results.mjs table run.jsonl          a per-epoch Markdown table from
 //                                                    `npm run -s train -- --json` output
 //
@@ -23,7 +26,10 @@ import { fileURLToPath } from 'node:url';
 import { PRESETS } from '../src/engine/presets.ts';
 import { defaultThreads, threadsFor } from '../src/node/parallel/gradients.ts';
 import { loadKernels } from '../src/node/load-kernels.ts';
-import { epochTable, resultsTable, testErrorChart, trainLossChart } from '../src/node/experiments/seed-study.ts';
+import { epochTable, mergeStudies, resultsTable, testErrorChart, trainLossChart } from '../src/node/experiments/seed-study.ts';
+import { bandCurve } from '../src/common/groups.ts';
+import { summarize } from '../src/common/stats.ts';
+import { readRunDetail } from '../src/node/runs/folder.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HEADLINE = ['lenet5-relu-ce-bn', 'lenet5-tanh-mse'];
@@ -103,82 +109,124 @@ const parseJsonl = (text) =>
 
 // ------------------------------------------------------------------ docs/results.md
 
+/** `--seeds N` out of argv (default 3); the rest goes to `experiments seeds` (and so to train). */
+function takeSeeds(argv, fallback = 3) {
+  const rest = [...argv];
+  const i = rest.indexOf('--seeds');
+  let n = fallback;
+  if (i >= 0) {
+    n = Number(rest[i + 1]);
+    if (!Number.isInteger(n) || n < 2) throw new Error(`--seeds must be a whole number ≥ 2, got ${rest[i + 1]}`);
+    rest.splice(i, 2);
+  }
+  return { seeds: n, rest };
+}
+
+const pm = (s, f = pct) => (s.n === 0 ? '—' : s.std === null ? `${f(s.mean)}` : `${f(s.mean)} ± ${f(s.std)}`);
+const ci = (s, f = pct) => (s.ci95 === null ? '—' : `${f(s.ci95[0])} to ${f(s.ci95[1])}`);
+
 async function headline(argv) {
-  // The runs' output is kept in runs/results-headline/ (gitignored); --report-only rewrites
-  // docs/results.md from it without training.
-  const keep = join(ROOT, 'runs/results-headline/runs.json');
+  // Each preset's seed group is kept in runs/results-headline/PRESET (gitignored run folders the
+  // app opens with File → Open Runs…); --report-only rewrites docs/results.md from them.
+  const keep = join(ROOT, 'runs/results-headline/headline.json');
   let saved;
   if (argv[0] === '--report-only') {
     saved = JSON.parse(readFileSync(keep, 'utf8'));
   } else {
+    const { seeds, rest } = takeSeeds(argv);
     const started = Date.now();
-    const runs = [];
+    const groups = [];
     for (const preset of HEADLINE) {
-      const p = PRESETS[preset];
-      const threads = threadsFor(p.spec, p.defaults.batchSize, defaultThreads());
-      const args = ['train', '--', '--preset', preset, '--json', ...argv];
+      const out = `runs/results-headline/${preset}`;
+      rmSync(join(ROOT, out), { recursive: true, force: true });
+      const args = ['experiments', '--', 'seeds', '--preset', preset, '--seeds', String(seeds), '--out', out, '--json', ...rest];
       process.stderr.write(`results: npm run -s ${args.join(' ')}\n`);
-      const rows = parseJsonl(await npm(args));
-      runs.push({ preset, defaults: p.defaults, threads, rows });
+      const group = JSON.parse(await npm(args));
+      // Every seed's epochs, from its run folder.
+      const runs = [];
+      let sizes = null;
+      for (const r of group.runs) {
+        const d = await readRunDetail(join(ROOT, out, r.runId));
+        sizes ??= { train: d.trainCount, validation: d.validationCount, test: d.dataset.testCount };
+        runs.push({ seed: r.seed, epochs: d.epochs });
+      }
+      groups.push({ preset, group, runs, sizes, threads: threadsFor(PRESETS[preset].spec, group.settings.batchSize, defaultThreads()) });
     }
-    saved = { argv, runs, wall: Date.now() - started, commit: commit(), machine: machine(), kernels: loadKernels().name };
+    saved = { argv, rest, seeds, groups, wall: Date.now() - started, commit: commit(), machine: machine(), kernels: loadKernels().name };
     mkdirSync(dirname(keep), { recursive: true });
     writeFileSync(keep, `${JSON.stringify(saved)}\n`);
   }
   argv = saved.argv;
-  const runs = saved.runs.map((r) => ({ ...r, ...summary(r.rows) }));
-  const { wall, kernels } = saved;
-  const at = saved.commit;
+  const { wall, kernels, seeds, groups, rest } = saved;
+  const sz = groups[0].sizes;
   const command = `npm run results${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
-
-  const table = runs.map(
-    (r) =>
-      `| \`${r.preset}\` | ${r.rows.length} | ${r.threads} | **${pct(r.final)} %** | ${r.first99 === null ? '—' : `epoch ${r.first99} (${r.upTo99.toFixed(1)} s)`} | ${r.total.toFixed(1)} s | ${thousands(r.imagesPerSecond)} |`,
+  const epochsTo99 = (g) => (g.group.reached99 === 0 ? '—' : `${pm(g.group.epochsTo99, (x) => x.toFixed(1))} (${g.group.reached99} of ${g.group.runs.length})`);
+  const table = groups.map(
+    (g) =>
+      `| \`${g.preset}\` | ${g.group.settings.epochs} | ${g.threads} | **${pm(g.group.finalTestError)} %** | ${ci(g.group.finalTestError)} % | ${pm(g.group.bestValidationTestError)} % | ${epochsTo99(g)} |`,
   );
-  const sections = runs.map(
-    (r) => `## ${r.preset}, ${r.rows.length} epochs
+  const sections = groups.map((g) => {
+    const curve = bandCurve(
+      g.runs.map((r) => r.epochs),
+      (m) => 1 - m.testAccuracy,
+      'std',
+    );
+    const perSeed = g.group.runs.map(
+      (r) =>
+        `| ${r.seed} | ${r.finalTestError === null ? '—' : `${pct(r.finalTestError)} %`} | ${r.testErrorAtBest === null ? '—' : `${pct(r.testErrorAtBest)} %`} | ${r.epochsTo99 ?? '—'} |`,
+    );
+    const rows = curve.map((p) => `| ${p.epoch} | ${pct(p.mean)} | ${pct(p.hi - p.mean)} | ${p.n} |`);
+    const d = PRESETS[g.preset].defaults;
+    return `## ${g.preset}, ${g.group.settings.epochs} epochs, ${g.group.runs.length} seeds
 
 \`\`\`sh
-npm run -s train -- --preset ${r.preset} --json${argv.length ? ` ${argv.join(' ')}` : ''}
+npm run -s experiments -- seeds --preset ${g.preset} --seeds ${seeds} --out runs/results-headline/${g.preset} --json${rest.length ? ` ${rest.join(' ')}` : ''}
 \`\`\`
 
-Batch ${r.defaults.batchSize}, lr ${r.defaults.lr} (${r.defaults.schedule.type}), momentum ${r.defaults.momentum}, decay ${r.defaults.decay}, seed 1, ${r.threads} thread${r.threads === 1 ? '' : 's'}.
+Batch ${g.group.settings.batchSize}, lr ${g.group.settings.lr} (${g.group.settings.schedule.type}), momentum ${g.group.settings.momentum}, decay ${g.group.settings.decay}${g.group.settings.batchSize === d.batchSize && g.group.settings.lr === d.lr ? ' (the defaults)' : ''}; seeds ${g.group.seeds.join(', ')}; ${g.threads} thread${g.threads === 1 ? '' : 's'}.
 
-${epochRows(r.rows)}
+| seed | final test error | test error at best validation | epochs to 99 % |
+| ---: | ---: | ---: | ---: |
+${perSeed.join('\n')}
 
-Final test accuracy **${pct(r.final)} %**; ${r.total.toFixed(1)} s of training in all${r.first99 === null ? '; 99 % not reached' : `; 99 % first reached at epoch ${r.first99}`}.
-`,
-  );
+Test error per epoch over the seeds (mean and sample standard deviation, %):
+
+| epoch | mean | std | seeds |
+| ---: | ---: | ---: | ---: |
+${rows.join('\n')}
+`;
+  });
 
   const doc = `<!-- Generated by \`${command}\` (scripts/results.mjs); do not edit by hand. -->
 
 # Results: LeNet-5 on MNIST
 
-Generated by \`${command}\`, which trains the two headline presets with their default settings
-(\`docs/presets.md\`)${argv.length ? ` and the options \`${argv.join(' ')}\`` : ''} and writes this file. Commit \`${at}\`; ${saved.machine}, kernels
-\`${kernels}\`; the two trainings took ${minutes(wall)} of wall time.
+Generated by \`${command}\` at commit \`${saved.commit}\`, which trains each of the two headline presets with
+its default settings (\`docs/presets.md\`)${argv.length ? ` and the options \`${argv.join(' ')}\`` : ''} with ${seeds} seeds, one run after another
+(\`npm run experiments -- seeds\`, \`docs/cli.md\`), and writes this file. ${saved.machine}, kernels
+\`${kernels}\`; the ${seeds * groups.length} trainings took ${minutes(wall)} of wall time.
 
-Accuracies are **final-epoch** test accuracies on the 10,000 MNIST test images: no epoch is chosen
-on the test set. Every run trains on all 60,000 training images with seed 1 and the default thread
-count (all cores, but a network with batch norm keeps at least 16 images per thread, 32 with MSE;
-\`docs/engine.md\`). A given thread count reproduces bit for bit; another count sums gradients in
-another order, so its weights differ by rounding and it can end slightly apart. Seconds are wall-clock training time with the
-evaluation after each epoch excluded, and images/s is training throughput. Both are whatever the
-machine that ran the command gave, shared with other jobs or not: compare epochs rather than seconds,
-and see \`docs/benchmarks.md\` for speed measured on a quiet machine.
+One run is an anecdote: two seeds of the same settings end a tenth of a point or more apart, and
+so do two thread counts (they sum gradients in another order). The table gives each preset's
+**mean ± sample standard deviation over the seeds** and the 95 % confidence interval of that mean
+(Student's t, ${seeds - 1} degree${seeds === 2 ? '' : 's'} of freedom). Errors are on the ${thousands(sz.test)} MNIST test images; **final**
+is the last epoch's model, **at best validation** the epoch with the lowest error on the ${thousands(sz.validation)}
+training images held out for validation (the test set never chooses). Each run trains on the
+other ${thousands(sz.train)}.
 
-| preset | epochs | threads | final test accuracy | 99 % first reached | training time | images/s |
+| preset | epochs | threads | final test error | 95 % CI of the mean | test error at best validation | epochs to 99 % accuracy |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 ${table.join('\n')}
 
-For comparison: the seed project's tanh + MSE baseline reported 98.99 %, and LeCun et al. (1998)
-report 0.95 % test error (99.05 % accuracy) for LeNet-5 without distortions. Both presets here
-train with momentum 0.9 and a cosine learning-rate schedule.
+For comparison: the seed project's tanh + MSE baseline reported 1.01 % test error, and LeCun et
+al. (1998) report 0.95 % for LeNet-5 without distortions. Both presets here train with momentum
+0.9 and a cosine learning-rate schedule. Whether one model beats another on the same test digits:
+\`npm run compare -- A.lenet B.lenet\` (an exact McNemar test).
 
 ${sections.join('\n')}
-The seed study — all six LeNet-5 variants and the MLP side by side, with the best epoch chosen on
-held-out validation images — is in [\`docs/results/seed-study.md\`](results/seed-study.md)
-(\`npm run results:seed-study\`).
+The seed study — all six LeNet-5 variants and the MLP side by side over ${seeds} seeds each, with the
+best epoch chosen on held-out validation images — is in
+[\`docs/results/seed-study.md\`](results/seed-study.md) (\`npm run results:seed-study\`).
 `;
   writeFileSync(join(ROOT, 'docs/results.md'), doc);
   process.stderr.write(`results: wrote docs/results.md (${minutes(wall)})\n`);
@@ -193,20 +241,48 @@ function shortCommit(recorded) {
 }
 
 async function seedStudy(argv) {
-  const out = 'runs/results-seed-study';
+  const root = 'runs/results-seed-study';
   // --report-only: rewrite the docs from the last study in runs/results-seed-study without training.
   const reportOnly = argv[0] === '--report-only';
+  const keep = join(ROOT, root, 'argv.json');
+  if (reportOnly) argv = JSON.parse(readFileSync(keep, 'utf8'));
+  // Every variant × N seeds: one seed-study per seed (seeds 1..N), each into runs/results-seed-study/seed-S.
+  const { seeds, rest } = takeSeeds(argv);
+  if (rest.includes('--seed')) throw new Error('the seed study runs seeds 1..N itself: give --seeds N, not --seed');
   if (!reportOnly) {
-    rmSync(join(ROOT, out), { recursive: true, force: true });
-    const args = ['experiments', '--', 'seed-study', '--out', out, ...argv];
-    process.stderr.write(`results: npm run -s ${args.join(' ')}\n`);
-    await npm(args);
+    rmSync(join(ROOT, root), { recursive: true, force: true });
+    for (let seed = 1; seed <= seeds; seed++) {
+      const args = ['experiments', '--', 'seed-study', '--seed', String(seed), '--out', `${root}/seed-${seed}`, ...rest];
+      process.stderr.write(`results: npm run -s ${args.join(' ')}\n`);
+      await npm(args);
+    }
+    writeFileSync(keep, `${JSON.stringify(argv)}\n`);
   }
-  const study = JSON.parse(readFileSync(join(ROOT, out, 'results.json'), 'utf8'));
-  if (reportOnly) argv = study.command.split(' ').slice(study.command.split(' ').indexOf(out) + 1);
-  const at = shortCommit(study.commit);
+  const parts = [];
+  for (let seed = 1; seed <= seeds; seed++) parts.push(JSON.parse(readFileSync(join(ROOT, root, `seed-${seed}`, 'results.json'), 'utf8')));
+  const study = mergeStudies(parts);
+  const at = shortCommit(parts[0].commit);
   const command = `npm run results:seed-study${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
-  const runs = study.runs;
+  const allRuns = study.runs;
+  // Tables per seed and the charts use the first seed's runs; the summary all of them.
+  const runs = parts[0].runs;
+  const presetsRun = [...new Set(allRuns.map((r) => r.preset))];
+  const sum = (rs, f) => summarize(rs.map(f).filter((v) => v !== null));
+  const fmt = (s, f = (x) => `${pct(x)} %`) => (s.n === 0 ? '—' : s.std === null ? f(s.mean) : `${f(s.mean)} ± ${f(s.std)}`);
+  const summaryRows = presetsRun.map((p) => {
+    const rs = allRuns.filter((r) => r.preset === p && r.status === 'done');
+    const fin = sum(rs, (r) => r.finalTestError);
+    const reached = rs.filter((r) => r.epochsTo99 !== null);
+    return `| \`${p}\` | ${rs.length} | **${fmt(fin)}** | ${fin.ci95 ? `${pct(fin.ci95[0])} to ${pct(fin.ci95[1])} %` : '—'} | ${fmt(sum(rs, (r) => (r.bestEpoch === null ? null : r.testErrorAtBest)))} | ${fmt(sum(rs, (r) => r.finalTrainError))} | ${
+      reached.length
+        ? `${fmt(
+            sum(reached, (r) => r.epochsTo99),
+            (x) => x.toFixed(1),
+          )} (${reached.length} of ${rs.length})`
+        : '—'
+    } |`;
+  });
+  const perSeed = parts.map((p, i) => `### Seed ${i + 1}\n\n${resultsTable(p.runs)}`).join('\n\n');
   const m = study.machine;
   const o = study.options;
 
@@ -215,11 +291,12 @@ async function seedStudy(argv) {
     title: study.title,
     generatedBy: command,
     commit: at,
+    seeds,
     wallSeconds: Math.round(study.wallSeconds),
     machine: { cpu: m.cpu, cores: m.cores, node: m.node, kernels: m.kernels },
     options: o,
     dataset: study.dataset,
-    runs: runs.map(({ runId: _runId, ...r }) => r),
+    runs: allRuns.map(({ runId: _runId, ...r }) => r),
   };
   const dir = join(ROOT, 'docs/results');
   mkdirSync(dir, { recursive: true });
@@ -235,7 +312,7 @@ async function seedStudy(argv) {
       return `- \`${r.preset}\`: ${s.epochs} epochs, batch ${s.batchSize}, lr ${s.lr} (${s.schedule.type}), momentum ${s.momentum}, decay ${s.decay}${r.status === 'done' ? '' : ` — ${r.status}${r.reason ? `: ${r.reason}` : ''}`}`;
     })
     .join('\n');
-  const all = runs.length === 7 && !argv.includes('--presets');
+  const all = presetsRun.length === 7 && !argv.includes('--presets');
   const doc = `<!-- Generated by \`${command}\` (scripts/results.mjs); do not edit by hand. -->
 
 # Seed study: the six LeNet-5 variants and the MLP
@@ -243,17 +320,26 @@ async function seedStudy(argv) {
 The seed project compared six LeNet-5 variants — tanh + MSE and ReLU + cross-entropy, each plain,
 with L2 weight decay and with batch norm — and a 784-500-150-10 MLP. This file is that comparison
 with this engine, regenerated by \`${command}\`, which runs
-\`npm run experiments -- seed-study\`${argv.length ? ` with \`${argv.join(' ')}\`` : ''} and writes its results here.
-${all ? 'All seven presets ran' : `Presets run: ${runs.map((r) => `\`${r.preset}\``).join(', ')}`}, one after the other, each with its default
-settings (\`docs/presets.md\`), seed ${o.seed}, in ${minutes(study.wallSeconds * 1000)} of wall time.
+\`npm run experiments -- seed-study --seed S\` for seeds 1 to ${seeds}${rest.length ? ` with \`${rest.join(' ')}\`` : ''} and writes their results here.
+${all ? 'All seven presets ran' : `Presets run: ${presetsRun.map((p) => `\`${p}\``).join(', ')}`}, one after the other, each with its default
+settings (\`docs/presets.md\`), with ${seeds} seeds each (${allRuns.length} runs), in ${minutes(study.wallSeconds * 1000)} of wall time.
 
 - Commit \`${at}\`; ${m.cpu}, ${m.cores} cores, Node ${m.node}, kernels \`${m.kernels}\`, at most ${o.threads} thread${o.threads === 1 ? '' : 's'} per run (a network with batch norm keeps at least 16 images per thread, 32 with MSE).
 - Data: ${study.dataset.name} (fingerprint \`${study.dataset.fingerprint}\`): ${runs[0]?.trainCount.toLocaleString('en-US')} training images, ${runs[0]?.validationCount.toLocaleString('en-US')} held out for validation, ${study.dataset.testCount.toLocaleString('en-US')} test images.
 - Raw numbers, every epoch of every run: [\`seed-study.json\`](seed-study.json).
 
-## Results
+## Results over ${seeds} seeds
 
-${resultsTable(runs)}
+Mean ± sample standard deviation over the seeds, and the 95 % confidence interval of the mean
+final test error (Student's t, ${seeds - 1} degree${seeds === 2 ? '' : 's'} of freedom).
+
+| run | seeds | final test error | 95 % CI | test error at best validation | train error | epochs to 99 % |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+${summaryRows.join('\n')}
+
+## Each seed
+
+${perSeed}
 
 - **train error**: the final model on the training images it learned from, in inference mode.
 - **test error**: the final model on the 10,000 test images. This is the headline figure.
@@ -285,6 +371,8 @@ tanh + MSE + L2 1.22 % / 1.33 %; tanh + MSE + batch norm 0 % / 0 %, which cannot
 MNIST test digits are ambiguous or mislabelled, and no published model gets below about 0.2 %).
 LeCun et al. (1998) report 0.95 % test error for LeNet-5 without distortions and 0.8 % with them
 (the charts' guide lines); \`--augment\` trains with such distortions (\`docs/cli.md\`).
+
+The charts and the per-epoch table show seed 1.
 
 ![test error per epoch](${'seed-study-test-error.svg'})
 
