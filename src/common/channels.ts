@@ -31,6 +31,10 @@ export const STUDIO_METHODS = [
   'exportModel',
   'recent',
   'evaluateModel',
+  'runEpochs',
+  'runEpochModel',
+  'runHealth',
+  'runHistory',
 ] as const satisfies readonly StudioMethod[];
 
 // Compile-time proof that the list is complete.

@@ -44,6 +44,10 @@ const api: StudioApi = {
   exportModel: (model, format) => invoke('exportModel', model, format),
   recent: () => invoke('recent'),
   evaluateModel: (model) => invoke('evaluateModel', model),
+  runEpochs: (runId) => invoke('runEpochs', runId),
+  runEpochModel: (runId, epoch) => invoke('runEpochModel', runId, epoch),
+  runHealth: (runId) => invoke('runHealth', runId),
+  runHistory: (runId) => invoke('runHistory', runId),
 
   onEvent: (listener) => {
     const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);

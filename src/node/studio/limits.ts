@@ -43,6 +43,11 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   saveModel: { running: 1, waiting: 2 },
   exportModel: { running: 1, waiting: 2 },
   evaluateModel: { running: 2, waiting: 4 },
+  // A dragged epoch slider asks for one snapshot at a time (the renderer drops stale requests).
+  runEpochs: LIGHT,
+  runEpochModel: { running: 2, waiting: 4 },
+  runHealth: { running: 2, waiting: 4 },
+  runHistory: { running: 1, waiting: 2 },
 };
 
 /** Runs calls within their method's CallLimit; a call beyond running + waiting is refused with BUSY. */

@@ -48,6 +48,10 @@ export const studio: Methods = {
   recent: wrap(() => api().recent()),
   exportModel: wrap((m: Parameters<StudioApi['exportModel']>[0], format: 'onnx') => api().exportModel(m, format)),
   evaluateModel: wrap((m: Parameters<StudioApi['evaluateModel']>[0]) => api().evaluateModel(m)),
+  runEpochs: wrap((id: string) => api().runEpochs(id)),
+  runEpochModel: wrap((id: string, epoch: number) => api().runEpochModel(id, epoch)),
+  runHealth: wrap((id: string) => api().runHealth(id)),
+  runHistory: wrap((id: string) => api().runHistory(id)),
 };
 
 export function onStudioEvent(listener: (e: StudioEvent) => void): () => void {
