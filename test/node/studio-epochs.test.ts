@@ -72,7 +72,8 @@ describe("a run's epochs through the Studio API", () => {
       const ev = await b.evaluateModel(await b.runEpochModel(runId, epoch));
       const at = (epoch - 1) * 200;
       expect(Array.from(h.predicted.subarray(at, at + 200))).toEqual(Array.from(ev.predictions));
-      for (let i = 0; i < 200; i++) expect(Math.abs(h.probability[at + i] / 255 - ev.scores[i * 10 + mnist.test.labels[i]])).toBeLessThanOrEqual(0.5 / 255 + 1e-4);
+      for (let i = 0; i < 200; i++)
+        expect(Math.abs(h.probability[at + i] / 255 - ev.scores[i * 10 + mnist.test.labels[i]])).toBeLessThanOrEqual(0.5 / 255 + 1e-4);
     }
   });
 

@@ -21,18 +21,34 @@ describe('histogram percentiles', () => {
   });
 });
 
-const stats = (lo: number, hi: number): Stats => ({ count: 4, mean: 0, std: 0, min: lo, max: hi, histogram: { edges: [lo, (lo + hi) / 2, hi], counts: [2, 2] } });
+const stats = (lo: number, hi: number): Stats => ({
+  count: 4,
+  mean: 0,
+  std: 0,
+  min: lo,
+  max: hi,
+  histogram: { edges: [lo, (lo + hi) / 2, hi], counts: [2, 2] },
+});
 const epochs: EpochHealth[] = [
   { epoch: 1, steps: 10, layers: [{ name: 'C1', kind: 'conv2d', weight: stats(-1, 1), activation: stats(0, 2), updateToWeight: 1e-3 }] },
-  { epoch: 2, steps: 10, layers: [{ name: 'C1', kind: 'conv2d', weight: stats(-2, 2), activation: stats(0, 4) }, { name: 'r1', kind: 'activation', fn: 'relu', activation: stats(0, 1), deadFraction: 0.25 }] },
+  {
+    epoch: 2,
+    steps: 10,
+    layers: [
+      { name: 'C1', kind: 'conv2d', weight: stats(-2, 2), activation: stats(0, 4) },
+      { name: 'r1', kind: 'activation', fn: 'relu', activation: stats(0, 1), deadFraction: 0.25 },
+    ],
+  },
 ];
 
 describe('a layer over epochs', () => {
   it('gives p5, p25, p50, p75, p95 per epoch, or a scalar five times; epochs without the value are left out', () => {
-    expect(layerBand(epochs, 'C1', 'weight')).toEqual([
-      { epoch: 1, p: [-0.9, -0.5, 0, 0.5, 0.9] },
-      { epoch: 2, p: [-1.8, -1, 0, 1, 1.8] },
-    ].map((e) => ({ epoch: e.epoch, p: e.p.map((v) => expect.closeTo(v, 10)) })));
+    expect(layerBand(epochs, 'C1', 'weight')).toEqual(
+      [
+        { epoch: 1, p: [-0.9, -0.5, 0, 0.5, 0.9] },
+        { epoch: 2, p: [-1.8, -1, 0, 1, 1.8] },
+      ].map((e) => ({ epoch: e.epoch, p: e.p.map((v) => expect.closeTo(v, 10)) })),
+    );
     expect(layerBand(epochs, 'C1', 'updateToWeight')).toEqual([{ epoch: 1, p: [1e-3, 1e-3, 1e-3, 1e-3, 1e-3] }]);
     expect(layerBand(epochs, 'r1', 'fraction')).toEqual([{ epoch: 2, p: [0.25, 0.25, 0.25, 0.25, 0.25] }]);
   });

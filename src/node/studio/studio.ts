@@ -17,7 +17,16 @@ import { PRESETS } from '../../engine/presets';
 import type { AppInfo, PresetInfo, RunHealth, StudioEvent, TestHistory } from '../../common/api';
 import { type IpcArgs, parseArgs } from '../../common/api-schema';
 import type { StudioMethod } from '../../common/channels';
-import { RUN_ID_PATTERN, epochMetricsSchema, type DatasetInfo, type DatasetSlice, type Evaluation, type ModelPayload, type RunDetail, type RunSummary } from '../../common/records';
+import {
+  RUN_ID_PATTERN,
+  epochMetricsSchema,
+  type DatasetInfo,
+  type DatasetSlice,
+  type Evaluation,
+  type ModelPayload,
+  type RunDetail,
+  type RunSummary,
+} from '../../common/records';
 import { DEFAULT_SEED, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { nodeFs, removeStaleTempFiles, writeFileAtomic, type FsLayer } from '../files';
@@ -420,11 +429,15 @@ export class Studio {
   async runHistory(runId: string): Promise<TestHistory> {
     const dir = await this.existingRun(runId);
     const [config, h] = await Promise.all([readRunConfig(dir), readSampleHistory(dir)]);
-    if (!h || h.info.epochs === 0) throw new RunFolderError('RUN_NOT_FOUND', `run ${runId} recorded no per-sample history yet (it is written after each epoch)`);
+    if (!h || h.info.epochs === 0)
+      throw new RunFolderError('RUN_NOT_FOUND', `run ${runId} recorded no per-sample history yet (it is written after each epoch)`);
     const ds = await this.requireDataset();
     const test = ds.data.test;
     if (ds.info.fingerprint !== config.dataset.fingerprint || test.count !== h.info.testCount) {
-      throw new StudioError('RUN_STATE', `run ${runId} was trained on ${config.dataset.name}, not on the dataset open now (${ds.info.name}); open that dataset to see its digits`);
+      throw new StudioError(
+        'RUN_STATE',
+        `run ${runId} was trained on ${config.dataset.name}, not on the dataset open now (${ds.info.name}); open that dataset to see its digits`,
+      );
     }
     const { firstEpoch, epochs, testCount: count, classes } = h.info;
     const predicted = new Uint8Array(epochs * count);

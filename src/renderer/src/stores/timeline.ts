@@ -3,9 +3,10 @@
 //
 // Moving the slider is the user choosing the model on screen: the chosen epoch's snapshot
 // replaces it ("run X, epoch N" in the header) and every view that shows the model follows. A
-// drag sends no flood of requests: choices are debounced, at most one snapshot load is in flight,
-// and when it returns only the latest choice is put on screen (a load overtaken by a newer choice
-// is kept in the cache, never shown). Recently loaded snapshots are cached, so dragging back is instant.
+// drag sends no flood of requests: at most one snapshot load is in flight; choices made meanwhile
+// replace each other, and only the latest loads next. A load overtaken by a newer choice is kept in
+// the cache, never shown. Recently loaded snapshots are cached, so dragging back is instant. The
+// first move loads at once (no debounce delay): a step to another epoch costs one load.
 
 import { defineStore, storeToRefs } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
@@ -14,8 +15,6 @@ import type { ModelPayload } from '@common/records';
 import { studio } from '../api/studio';
 import { useModelStore } from './model';
 
-/** Quiet time after the last slider move before its snapshot loads. */
-export const SLIDER_DEBOUNCE_MS = 60;
 /** Snapshots kept in memory (LeNet-5: ~250 KB each). */
 const CACHE_SIZE = 16;
 
@@ -36,12 +35,11 @@ export const useTimelineStore = defineStore('timeline', () => {
   const error = ref<string | null>(null);
 
   const cache = new Map<string, ModelPayload>();
-  let timer: ReturnType<typeof setTimeout> | null = null;
   let inFlight = false;
-  /** The choice waiting to load: run and epoch. */
-  let wanted: { runId: string; epoch: number } | null = null;
-  /** Bumped by anything that makes pending choices stale (another model put on screen by other means). */
-  let generation = 0;
+  /** The choice waiting to load: run, epoch, and which choice it is. */
+  let wanted: { runId: string; epoch: number; id: number } | null = null;
+  /** Bumped by every choice, and by anything else that makes earlier choices stale (another model put on screen by other means). */
+  let choice = 0;
   /** Snapshot loads asked of the backend (for tests and the benchmark). */
   const requests = ref(0);
 
@@ -75,10 +73,8 @@ export const useTimelineStore = defineStore('timeline', () => {
   // A model put on screen some other way (Open, Latest, Follow) cancels a choice still waiting.
   watch(current, (m) => {
     if (m && m !== lastSet) {
-      generation++;
+      choice++;
       wanted = null;
-      if (timer) clearTimeout(timer);
-      timer = null;
       loading.value = false;
       target.value = shownEpoch.value;
     }
@@ -107,59 +103,53 @@ export const useTimelineStore = defineStore('timeline', () => {
     try {
       while (wanted) {
         const w = wanted;
-        const gen = generation;
         wanted = null;
         try {
           const m = await fetchSnapshot(w.runId, w.epoch);
           // Overtaken by a newer choice (or by another model put on screen): not shown.
-          if (wanted || gen !== generation) continue;
+          if (w.id !== choice) continue;
           lastSet = m;
           model.set(m, { kind: 'run', runId: w.runId, which: 'latest', epoch: w.epoch });
           error.value = null;
         } catch (e) {
-          if (wanted || gen !== generation) continue;
+          if (w.id !== choice) continue;
           error.value = e instanceof Error ? e.message : String(e);
           target.value = shownEpoch.value;
         }
       }
     } finally {
       inFlight = false;
-      if (!wanted && !timer) loading.value = false;
+      if (!wanted) loading.value = false;
     }
   }
 
-  function schedule(id: string, epoch: number, delay: number): void {
+  function schedule(id: string, epoch: number): void {
     target.value = epoch;
     loading.value = true;
-    wanted = { runId: id, epoch };
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      void pump();
-    }, delay);
+    wanted = { runId: id, epoch, id: ++choice };
+    void pump();
   }
 
-  /** The slider moved: `epoch` of the run on screen (debounced). */
+  /** The slider moved: `epoch` of the run on screen. */
   function choose(epoch: number): void {
     const id = runId.value;
     if (!id || epoch === shownEpoch.value) {
-      if (id && epoch === shownEpoch.value && wanted) {
-        // Back where it started before the load: nothing to load.
+      if (id && epoch === shownEpoch.value && (wanted || inFlight)) {
+        // Back where it started before the load: nothing to load, nothing to show.
+        choice++;
         wanted = null;
-        if (timer) clearTimeout(timer);
-        timer = null;
         target.value = epoch;
         if (!inFlight) loading.value = false;
       }
       return;
     }
-    schedule(id, epoch, SLIDER_DEBOUNCE_MS);
+    schedule(id, epoch);
   }
 
   /** Puts `epoch` of run `id` on screen now (a flag, a gallery): resolves once it is there or has failed. */
   async function open(id: string, epoch: number): Promise<boolean> {
     if (runId.value === id && shownEpoch.value === epoch) return true;
-    schedule(id, epoch, 0);
+    schedule(id, epoch);
     await new Promise<void>((resolve) => {
       const stop = watch(loading, (l) => {
         if (!l) {
