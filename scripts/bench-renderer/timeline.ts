@@ -9,6 +9,7 @@
 //   npx tsx scripts/bench-renderer/timeline.ts
 // Trains a 6-epoch run on 1,000 training images first (about a minute). A benchmark, not a test.
 
+import { cpus, loadavg } from 'node:os';
 import type { Page } from 'playwright-core';
 import { startApp, trainRun } from '../../test/e2e/app';
 
@@ -23,21 +24,20 @@ function summary(name: string, ms: number[]): string {
 /** Moves the slider to stop `stop`; resolves with the milliseconds until `done()` holds in the page and a frame has been drawn. */
 async function step(page: Page, stop: number, done: 'inspect' | 'evaluate'): Promise<number> {
   return page.getByTestId('epoch-range').evaluate(
+    // No named helpers inside: tsx would wrap them in a __name() the page does not have.
     async (el: HTMLInputElement, [stop, done]) => {
-      const q = (id: string): Element | null => document.querySelector(`[data-testid="${id}"]`);
-      const before = q('stats-conv1')?.getAttribute('title');
-      const frame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => r()));
+      const before = document.querySelector('[data-testid="stats-conv1"]')?.getAttribute('title');
       const t0 = performance.now();
       el.value = String(stop);
       el.dispatchEvent(new Event('input', { bubbles: true }));
-      const slider = q('epoch-slider')!;
+      const slider = document.querySelector('[data-testid="epoch-slider"]')!;
       for (;;) {
-        await frame();
+        await new Promise((r) => requestAnimationFrame(r));
         if (slider.getAttribute('data-loading') !== 'false' || slider.getAttribute('data-epoch') !== String(stop + 1)) continue;
-        if (done === 'inspect' && q('stats-conv1')?.getAttribute('title') !== before) break;
-        if (done === 'evaluate' && q('eval-summary')) break;
+        if (done === 'inspect' && document.querySelector('[data-testid="stats-conv1"]')?.getAttribute('title') !== before) break;
+        if (done === 'evaluate' && document.querySelector('[data-testid="eval-summary"]')) break;
       }
-      await frame();
+      await new Promise((r) => requestAnimationFrame(r));
       return performance.now() - t0;
     },
     [stop, done] as const,
@@ -69,7 +69,10 @@ try {
   // The slider is at stop 0 (epoch 1) now; each step goes to another epoch.
   for (const s of [3, 1, 4, 2, 0, 3, 1, 4]) evaluate.push(await step(page, s, 'evaluate'));
 
-  console.log(`Chromium ${app.browser.version()} · run ${run.id} · ${EPOCHS} epoch snapshots of lenet5-relu-ce · test set 10,000 digits\n`);
+  // Other work on the machine slows every step: the load average says how busy it was.
+  console.log(
+    `Chromium ${app.browser.version()} · run ${run.id} · ${EPOCHS} epoch snapshots of lenet5-relu-ce · test set 10,000 digits · the test host's trainer on 1 thread · ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}\n`,
+  );
   console.log('| epoch slider step | steps | median ms | min ms | max ms |');
   console.log('|---|---:|---:|---:|---:|');
   console.log(summary('Inspect, snapshot not yet loaded (read + send + forward + saliency + draw)', cold));
