@@ -35,8 +35,8 @@ beforeAll(async () => {
   await mkdir(join(SHOTS, 'timeline'), { recursive: true });
   data = await loadMnist(await mnistSubset(TRAIN, TEST));
   good = await trainRun(app.host, 'lenet5-relu-ce', { epochs: 3, limit: 1500, validation: 200 });
-  // A learning rate far too high: most ReLUs die (flags), without diverging.
-  bad = await trainRun(app.host, 'lenet5-relu-ce', { epochs: 2, limit: 1000, validation: 100, lr: 0.5 });
+  // A learning rate far too high: most ReLUs die (flags), without diverging; cut to a tenth after epoch 1 (a marker).
+  bad = await trainRun(app.host, 'lenet5-relu-ce', { epochs: 2, limit: 1000, validation: 100, lr: 0.5, schedule: { type: 'step', every: 1, gamma: 0.1 } });
 }, 300_000);
 afterAll(async () => app?.close());
 
@@ -214,6 +214,9 @@ describe('the Health view', () => {
     await page.getByTestId('health-overlay').selectOption(good.id);
     await expect.poll(() => page.getByTestId('band-charts').locator('canvas').count()).toBeGreaterThanOrEqual(5);
     await expect.poll(() => page.getByTestId('band-conv1').getAttribute('data-points')).toBe(String(2 + 3));
+    // The learning-rate change is marked at epoch 2, on every chart.
+    expect(expected.metrics.map((m) => m.lr)).toEqual([0.5, expect.closeTo(0.05, 8)]);
+    expect(await page.getByTestId('band-conv1').getAttribute('data-markers')).toBe('2 lr 0.050');
     await shots('health');
     // The header: one height at 1280 and 960 with the Health tab.
     for (const s of SIZES) {
