@@ -62,6 +62,10 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
   updateRunNotes: tuple(runId, runNotesSchema),
   deleteRun: tuple(runId),
   exportRuns: tuple(literal('csv', 'json')),
+  runEpochs: tuple(runId),
+  runEpochModel: tuple(runId, int(1, 10_000)),
+  runHealth: tuple(runId),
+  runHistory: tuple(runId),
 };
 
 /** Checks raw IPC arguments for `method`; throws ValidationError ("startRun arguments: [1].lr: expected …"). */

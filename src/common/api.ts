@@ -22,6 +22,7 @@ import type {
   SnapshotEvent,
 } from './records';
 import type { TrainSettings } from './settings';
+import type { EpochHealth, HealthFlag } from '../engine/health';
 
 export interface AppInfo {
   name: string;
@@ -102,7 +103,40 @@ export interface StudioApi {
   deleteRun(runId: string): Promise<void>;
   /** Every run's per-epoch table and batch-loss curve as one CSV or JSON file where the user chooses; null when cancelled. */
   exportRuns(format: 'csv' | 'json'): Promise<{ path: string } | null>;
+  /** The epochs of a run with a snapshot (epochs/NNN.lenet), ascending; [] when it keeps none. */
+  runEpochs(runId: string): Promise<number[]>;
+  /** The weights after `epoch` of a run (its epochs/NNN.lenet), as the model on screen "run X, epoch N". */
+  runEpochModel(runId: string, epoch: number): Promise<ModelPayload>;
+  /** A run's layer health per epoch (health.json), its flags, and each epoch's learning rate. */
+  runHealth(runId: string): Promise<RunHealth>;
+  /** A run's per-sample history of the test images (history.bin), compact; the run's dataset must be the current one. */
+  runHistory(runId: string): Promise<TestHistory>;
 
   /** Subscribe to events; returns the unsubscribe function. */
   onEvent(listener: (e: StudioEvent) => void): () => void;
+}
+
+/** A run's layer health: one record per epoch, the flags they raise, and each epoch's learning rate. */
+export interface RunHealth {
+  runId: string;
+  epochs: EpochHealth[];
+  flags: HealthFlag[];
+  /** Learning rate and training loss per finished epoch (metrics.json). */
+  metrics: { epoch: number; lr: number; trainLoss: number }[];
+}
+
+/**
+ * The test images' per-sample history: epochs firstEpoch … firstEpoch + epochs − 1, each a block
+ * of `count` bytes (epoch-major) in `predicted` and `probability` (the true class's, × 255
+ * rounded); `labels` are the test labels of the dataset the run trained on.
+ */
+export interface TestHistory {
+  runId: string;
+  firstEpoch: number;
+  epochs: number;
+  count: number;
+  classes: number;
+  labels: Uint8Array;
+  predicted: Uint8Array;
+  probability: Uint8Array;
 }

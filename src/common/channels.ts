@@ -34,6 +34,10 @@ export const STUDIO_METHODS = [
   'updateRunNotes',
   'deleteRun',
   'exportRuns',
+  'runEpochs',
+  'runEpochModel',
+  'runHealth',
+  'runHistory',
 ] as const satisfies readonly StudioMethod[];
 
 // Compile-time proof that the list is complete.

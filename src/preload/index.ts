@@ -47,6 +47,10 @@ const api: StudioApi = {
   updateRunNotes: (runId, notes) => invoke('updateRunNotes', runId, notes),
   deleteRun: (runId) => invoke('deleteRun', runId),
   exportRuns: (format) => invoke('exportRuns', format),
+  runEpochs: (runId) => invoke('runEpochs', runId),
+  runEpochModel: (runId, epoch) => invoke('runEpochModel', runId, epoch),
+  runHealth: (runId) => invoke('runHealth', runId),
+  runHistory: (runId) => invoke('runHistory', runId),
 
   onEvent: (listener) => {
     const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);

@@ -48,6 +48,11 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   deleteRun: { running: 1, waiting: 4 },
   // Reads every run folder, then a save dialog.
   exportRuns: DIALOG,
+  // A dragged epoch slider asks for one snapshot at a time (the renderer drops stale requests).
+  runEpochs: LIGHT,
+  runEpochModel: { running: 2, waiting: 4 },
+  runHealth: { running: 2, waiting: 4 },
+  runHistory: { running: 1, waiting: 2 },
 };
 
 /** Runs calls within their method's CallLimit; a call beyond running + waiting is refused with BUSY. */

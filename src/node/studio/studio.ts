@@ -11,12 +11,15 @@
 
 import { mkdir } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
+import { decodeModelFile } from '../../engine/formats/modelfile';
+import { healthFlags } from '../../engine/health';
 import { PRESETS } from '../../engine/presets';
-import type { AppInfo, PresetInfo, StudioEvent } from '../../common/api';
+import type { AppInfo, PresetInfo, RunHealth, StudioEvent, TestHistory } from '../../common/api';
 import { type IpcArgs, parseArgs } from '../../common/api-schema';
 import type { StudioMethod } from '../../common/channels';
 import {
   RUN_ID_PATTERN,
+  epochMetricsSchema,
   type DatasetInfo,
   type DatasetSlice,
   type Evaluation,
@@ -29,10 +32,15 @@ import { DEFAULT_SEED, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { nodeFs, removeStaleTempFiles, writeFileAtomic, type FsLayer } from '../files';
 import { readRunModel } from '../runs/checkpoint';
+import { EPOCHS_DIR, epochFileName, listEpochFiles } from '../runs/epochs';
+import { readHealth } from '../runs/health';
+import { readSampleHistory } from '../runs/history';
 import { buildRunConfig } from '../runs/config';
 import { createRun, listRuns, markInterruptedRuns, newRunId, readRunConfig, readRunDetail, readRunSummary, writeRunStatus } from '../runs/folder';
 import { RunFolderError } from '../runs/layout';
 import { collectRuns, deleteRunFolder, runsCsv, runsJson, updateRunNotes } from '../runs/manage';
+import { RUN_FILES, RunFolderError, readBytes, readJson } from '../runs/layout';
+import { arr } from '../../common/schema';
 import { TrainerHost, type RunEvent, type SpawnTrainer } from '../trainer/host';
 import { StudioError } from './errors';
 import { CallLimiter } from './limits';
@@ -176,6 +184,10 @@ export class Studio {
       updateRunNotes: (id, notes) => this.updateRunNotes(id, notes),
       deleteRun: (id) => this.deleteRun(id),
       exportRuns: (format) => this.exportRuns(format),
+      runEpochs: (id) => this.runEpochs(id),
+      runEpochModel: (id, epoch) => this.runEpochModel(id, epoch),
+      runHealth: (id) => this.runHealth(id),
+      runHistory: (id) => this.runHistory(id),
     };
     return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
   }
@@ -385,6 +397,65 @@ export class Studio {
     }
     const epochsDone = (loaded.metrics as { history?: unknown[] } | undefined)?.history?.length ?? 0;
     return toPayload(loaded, { kind: 'run', runId, epoch: epochsDone });
+  }
+
+  // ---------------------------------------------------------------- a run's epochs (time machine)
+
+  /** The run folder of an existing run (RUN_NOT_FOUND, in plain words, otherwise). */
+  private async existingRun(runId: string): Promise<string> {
+    const dir = this.runDir(runId);
+    await readRunConfig(dir).catch((e: unknown) => {
+      if (e instanceof RunFolderError && e.code === 'RUN_NOT_FOUND') throw new RunFolderError('RUN_NOT_FOUND', `there is no run ${runId}`);
+      throw e;
+    });
+    return dir;
+  }
+
+  async runEpochs(runId: string): Promise<number[]> {
+    return listEpochFiles(await this.existingRun(runId));
+  }
+
+  async runEpochModel(runId: string, epoch: number): Promise<ModelPayload> {
+    const dir = await this.existingRun(runId);
+    const file = join(dir, EPOCHS_DIR, epochFileName(epoch));
+    const bytes = await readBytes(file);
+    if (!bytes) {
+      const kept = await listEpochFiles(dir);
+      const which = kept.length ? `it keeps epoch${kept.length > 1 ? 's' : ''} ${kept.join(', ')}` : 'it keeps no per-epoch snapshots';
+      throw new RunFolderError('RUN_NOT_FOUND', `run ${runId} has no snapshot of epoch ${epoch} (${which})`);
+    }
+    return toPayload(decodeModelFile(bytes, file), { kind: 'run', runId, epoch });
+  }
+
+  async runHealth(runId: string): Promise<RunHealth> {
+    const dir = await this.existingRun(runId);
+    const [epochs, history] = await Promise.all([readHealth(dir), readJson(dir, RUN_FILES.metrics, arr(epochMetricsSchema, { max: 10_000 }))]);
+    const metrics = (history ?? []).map((m) => ({ epoch: m.epoch, lr: m.lr, trainLoss: m.trainLoss }));
+    return { runId, epochs, flags: healthFlags(epochs, metrics), metrics };
+  }
+
+  async runHistory(runId: string): Promise<TestHistory> {
+    const dir = await this.existingRun(runId);
+    const [config, h] = await Promise.all([readRunConfig(dir), readSampleHistory(dir)]);
+    if (!h || h.info.epochs === 0)
+      throw new RunFolderError('RUN_NOT_FOUND', `run ${runId} recorded no per-sample history yet (it is written after each epoch)`);
+    const ds = await this.requireDataset();
+    const test = ds.data.test;
+    if (ds.info.fingerprint !== config.dataset.fingerprint || test.count !== h.info.testCount) {
+      throw new StudioError(
+        'RUN_STATE',
+        `run ${runId} was trained on ${config.dataset.name}, not on the dataset open now (${ds.info.name}); open that dataset to see its digits`,
+      );
+    }
+    const { firstEpoch, epochs, testCount: count, classes } = h.info;
+    const predicted = new Uint8Array(epochs * count);
+    const probability = new Uint8Array(epochs * count);
+    for (let i = 0; i < epochs; i++) {
+      const e = h.epoch(firstEpoch + i);
+      predicted.set(e.testPredicted, i * count);
+      for (let j = 0; j < count; j++) probability[i * count + j] = Math.round(e.testProbability[j] * 255);
+    }
+    return { runId, firstEpoch, epochs, count, classes, labels: test.labels.slice(0, count), predicted, probability };
   }
 
   private async onTrainerEvent(e: RunEvent): Promise<void> {

@@ -51,6 +51,10 @@ export const studio: Methods = {
   updateRunNotes: wrap((id: string, notes: Parameters<StudioApi['updateRunNotes']>[1]) => api().updateRunNotes(id, notes)),
   deleteRun: wrap((id: string) => api().deleteRun(id)),
   exportRuns: wrap((format: 'csv' | 'json') => api().exportRuns(format)),
+  runEpochs: wrap((id: string) => api().runEpochs(id)),
+  runEpochModel: wrap((id: string, epoch: number) => api().runEpochModel(id, epoch)),
+  runHealth: wrap((id: string) => api().runHealth(id)),
+  runHistory: wrap((id: string) => api().runHistory(id)),
 };
 
 export function onStudioEvent(listener: (e: StudioEvent) => void): () => void {

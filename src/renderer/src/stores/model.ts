@@ -13,7 +13,7 @@ import { studio } from '../api/studio';
 import { useNoticeStore } from './notices';
 
 /** Where the model on screen can be found again after a restart (renderer storage; the backend still decides what it opens). */
-export type ModelOrigin = { kind: 'file'; path: string } | { kind: 'run'; runId: string; which: 'latest' | 'best' };
+export type ModelOrigin = { kind: 'file'; path: string } | { kind: 'run'; runId: string; which: 'latest' | 'best'; epoch?: number };
 
 const STORAGE_KEY = 'lenet-studio.model-on-screen';
 
@@ -23,7 +23,11 @@ function remembered(): ModelOrigin | null {
     if (!raw || typeof raw !== 'object') return null;
     const o = raw as Record<string, unknown>;
     if (o.kind === 'file' && typeof o.path === 'string') return { kind: 'file', path: o.path };
-    if (o.kind === 'run' && typeof o.runId === 'string' && (o.which === 'latest' || o.which === 'best')) return { kind: 'run', runId: o.runId, which: o.which };
+    if (o.kind === 'run' && typeof o.runId === 'string' && (o.which === 'latest' || o.which === 'best')) {
+      // An epoch chosen on the epoch slider.
+      if (Number.isInteger(o.epoch) && (o.epoch as number) > 0) return { kind: 'run', runId: o.runId, which: o.which, epoch: o.epoch as number };
+      return { kind: 'run', runId: o.runId, which: o.which };
+    }
   } catch {
     // unreadable storage: start without a model
   }
@@ -162,7 +166,12 @@ export const useModelStore = defineStore('model', () => {
     const o = remembered();
     if (!o || current.value) return;
     try {
-      const m = o.kind === 'file' ? await studio.openModelPath(o.path) : await studio.runModel(o.runId, o.which);
+      const m =
+        o.kind === 'file'
+          ? await studio.openModelPath(o.path)
+          : o.epoch !== undefined
+            ? await studio.runEpochModel(o.runId, o.epoch)
+            : await studio.runModel(o.runId, o.which);
       if (!current.value) set(m, o);
     } catch (e) {
       remember(null);
