@@ -286,5 +286,7 @@ export function toPayload(loaded: LoadedModel | DecodedModel, source: ModelPaylo
   const { spec, params, buffers } = 'model' in loaded ? { spec: loaded.model.spec, ...loaded.model.snapshot() } : loaded;
   const p: ModelPayload = { spec, params, buffers, source };
   if (loaded.preset !== undefined) p.preset = loaded.preset;
+  const calibration = 'model' in loaded ? loaded.extra.calibration : loaded.meta.extra?.calibration;
+  if (calibration !== undefined) p.temperature = temperatureOf(calibration, 'the model');
   return p;
 }
