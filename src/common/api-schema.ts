@@ -6,6 +6,9 @@ import type { ModelSpec } from '../engine/spec';
 import type { StudioApi } from './api';
 import type { StudioMethod } from './channels';
 import { RUN_ID_PATTERN, runNotesSchema, type ModelPayload } from './records';
+import { RUN_ID_PATTERN, type ModelPayload } from './records';
+import { TEMPERATURE_RANGE } from '../engine/calibration';
+import { num } from './schema';
 import { trainSettingsSchema } from './settings';
 import { check, f32, int, json, literal, obj, optional, str, tuple, ValidationError, type Schema } from './schema';
 
@@ -31,6 +34,7 @@ export const modelPayloadSchema: Schema<ModelPayload> = obj<ModelPayload>({
   buffers: f32({ max: MAX_VALUES }),
   preset: optional(str({ max: 100 })),
   source: sourceSchema,
+  temperature: optional(num({ min: TEMPERATURE_RANGE.min, max: TEMPERATURE_RANGE.max })),
 });
 
 export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {

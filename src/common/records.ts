@@ -157,6 +157,8 @@ export interface ModelPayload {
   preset?: string;
   /** Where it came from: a run, or a file. */
   source: { kind: 'run'; runId: string; epoch: number } | { kind: 'file'; path: string };
+  /** Calibration temperature (`x-calibration` of its file, or applied in Evaluate); absent means 1. */
+  temperature?: number;
 }
 
 // ---------------------------------------------------------------- schemas

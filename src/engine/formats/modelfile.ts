@@ -14,6 +14,7 @@
 // invisible characters, and the preset name and dataset tag are capped, so what a file says is
 // safe to print in a terminal and to copy into an export.
 
+import { temperatureOf } from '../calibration';
 import { ModelFileError, quoteValue } from '../errors';
 import { jsKernels } from '../kernels/js/backend';
 import type { Kernels } from '../kernels/types';
@@ -313,6 +314,12 @@ export function decodeModelFile(bytes: Uint8Array, fileName: string, fallbackSpe
   }
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(metadata)) if (k.startsWith('x-')) extra[cleanMetaString(k.slice(2))] = parseJsonMeta(v, k, fileName);
+  try {
+    temperatureOf(extra.calibration, fileName); // a temperature no fit gives is refused here, for every reader
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   const preset = metadata.preset ? cleanMetaString(metadata.preset, MAX_PRESET_NAME) : '';
   return {
     model,

@@ -86,6 +86,12 @@ export interface OnnxExportOptions {
    * [N,F] and computes (x − mean) / std itself.
    */
   table?: { features: readonly string[]; classNames: readonly string[]; mean: readonly number[]; std: readonly number[] };
+  /**
+   * The temperature of a calibrated model (`x-calibration`): a softmax output divides its input by
+   * it first (Div by the initializer "calibration.temperature"). A model without a softmax output
+   * (tanh/MSE) only records it in `lenet.temperature`: its scores are computed outside the graph.
+   */
+  temperature?: number;
 }
 
 export const ONNX_PRODUCER = 'LeNet Studio';
@@ -128,6 +134,9 @@ function initializer(model: Model, name: string): OnnxInitializer {
 export function buildOnnxGraph(model: Model, options: OnnxExportOptions = {}): OnnxGraph {
   const layers = resolveLayers(model.spec);
   const nodes: OnnxNode[] = [];
+  const temperature = options.temperature ?? 1;
+  if (!(Number.isFinite(temperature) && temperature > 0))
+    throw new ModelFileError('MODEL_BAD_VALUE', `cannot export a calibration temperature of ${temperature}`);
   const initializers: OnnxInitializer[] = [];
   const valueInfo: OnnxValueInfo[] = [];
   const batchDims = (shape: readonly number[]): (number | string)[] => [ONNX_BATCH_DIM, ...shape];
@@ -265,6 +274,21 @@ export function buildOnnxGraph(model: Model, options: OnnxExportOptions = {}): O
             nodes.push(node('Sigmoid', [x], []));
             break;
           case 'softmax':
+            if (last && temperature !== 1) {
+              const t = { name: 'calibration.temperature', dims: [1], data: Float32Array.of(temperature) };
+              initializers.push(t);
+              const scaled = `${l.name}_logits_over_t`;
+              nodes.push({
+                name: `${l.name}_temperature`,
+                opType: 'Div',
+                inputs: [x, t.name],
+                outputs: [scaled],
+                attributes: [],
+                docString: 'logits ÷ calibration temperature',
+              });
+              valueInfo.push({ name: scaled, dims: batchDims(l.inShape) });
+              x = scaled;
+            }
             nodes.push(node('Softmax', [x], [{ name: 'axis', type: 'INT', i: 1 }]));
             break;
         }
@@ -287,6 +311,7 @@ export function buildOnnxGraph(model: Model, options: OnnxExportOptions = {}): O
     'lenet.output': `${ONNX_OUTPUT}: float32 [${ONNX_BATCH_DIM},${model.classes}], ${output}${table ? ' (classes in the order of lenet.classes)' : ''}`,
     ...(table ? { 'lenet.features': JSON.stringify(table.features), 'lenet.classes': JSON.stringify(table.classNames) } : {}),
     ...(options.preset ? { 'lenet.preset': options.preset } : {}),
+    ...(temperature !== 1 ? { 'lenet.temperature': String(temperature) } : {}),
     ...options.metadata,
   };
   return {

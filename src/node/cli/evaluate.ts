@@ -1,6 +1,7 @@
 // `npm run evaluate -- FILE.lenet`: accuracy, loss and confusion matrix of a saved model on the
 // MNIST test set, or with --csv on the rows of a CSV table (models trained by `train --csv`).
 
+import { applyTemperature, calibrationOf, CALIBRATION_BINS, temperatureNll, temperatureOf, type Calibration } from '../../engine/calibration';
 import { evaluate, type Evaluation } from '../../engine/evaluate';
 import { applyStandardization, csvModelInfo, evaluateFeatures, listNames, type CsvModelInfo } from '../../engine/tabular';
 import type { Model } from '../../engine/model';
@@ -28,12 +29,20 @@ Options:
                {"accuracy","loss","count","confusion":[[…]…],"predictions":[…],"scores":[[…]…]}
                predictions: the predicted class of every test image (or table row) in file order;
                scores: the class scores (softmax for cross-entropy models, (y+1)/2 normalised for
-               tanh/MSE); with --csv also "classes", the class names in score order
+               tanh/MSE); with --csv also "classes", the class names in score order;
+               "ece": the expected calibration error over ${CALIBRATION_BINS} equal-width bins of the
+               top score (the confidence), each weighted by its share of the images;
+               "reliability": per bin [k/${CALIBRATION_BINS}, (k+1)/${CALIBRATION_BINS}) (the last includes 1),
+               {"count","confidence","accuracy"} (mean top score and share correct; null when empty)
+
+A model calibrated by npm run calibrate (x-calibration metadata) is evaluated at its temperature:
+the scores, ece and reliability are those of the scaled scores, and for a cross-entropy model the
+loss is their mean negative log-likelihood. Accuracy and predictions do not change.
   -h, --help   show this help
 `;
 
 /** Writes the --json object in pieces: a large table's scores never become one giant string. */
-function writeJson(r: Evaluation, K: number, classes?: readonly string[]): void {
+function writeJson(r: Evaluation, K: number, cal: Calibration, classes?: readonly string[]): void {
   const out = process.stdout;
   out.write(`{"accuracy":${JSON.stringify(r.accuracy)},"loss":${JSON.stringify(r.loss)},"count":${r.count},`);
   if (classes) out.write(`"classes":${JSON.stringify(classes)},`);
@@ -50,11 +59,11 @@ function writeJson(r: Evaluation, K: number, classes?: readonly string[]): void 
     }
     out.write(`${s ? ',' : ''}${rows.join(',')}`);
   }
-  out.write(']}\n');
+  out.write(`],"ece":${JSON.stringify(cal.ece)},"reliability":${JSON.stringify(cal.reliability)}}\n`);
 }
 
 /** The model on every row of a CSV table, as `evaluate` reports an image set. */
-async function evaluateCsv(model: Model, info: CsvModelInfo, file: string): Promise<Evaluation> {
+async function evaluateCsv(model: Model, info: CsvModelInfo, file: string): Promise<Evaluation & { labels: Uint8Array }> {
   const data = await readCsvSchemaTable(file, info);
   const F = info.features.length;
   const rows = new Uint32Array(data.count);
@@ -64,7 +73,7 @@ async function evaluateCsv(model: Model, info: CsvModelInfo, file: string): Prom
   const K = model.classes;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   data.labels.forEach((t, i) => confusion[t][e.predictions[i]]++);
-  return { count: data.count, loss: e.loss, accuracy: e.accuracy, confusion, predictions: e.predictions, scores: e.scores };
+  return { count: data.count, loss: e.loss, accuracy: e.accuracy, confusion, predictions: e.predictions, scores: e.scores, labels: data.labels };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -86,14 +95,18 @@ async function main(argv: string[]): Promise<void> {
   const loaded = await readModel(file, undefined, loadKernels().kernels);
   const model = loaded.model;
   const info = csvModelInfo(loaded.extra.csv, model, file);
+  const temperature = temperatureOf(loaded.extra.calibration, file);
   let r: Evaluation;
+  let labels: Uint8Array;
   let source: string;
   try {
     if (info) {
       if (f.csv === undefined) {
         throw new UsageError(`${file} is a table model (features ${listNames(info.features)}; label ${info.label}): evaluate it on a table with --csv FILE`);
       }
-      r = await evaluateCsv(model, info, f.csv);
+      const csv = await evaluateCsv(model, info, f.csv);
+      r = csv;
+      labels = csv.labels;
       source = `${thousands(r.count)} rows of ${f.csv}`;
     } else {
       if (f.csv !== undefined) throw new UsageError(`${file} has no table metadata (x-csv): --csv is for models trained with train --csv`);
@@ -102,14 +115,20 @@ async function main(argv: string[]): Promise<void> {
         throw new UsageError(`${file} expects ${model.inShape.join('×')} inputs but the test images are ${data.test.rows}×${data.test.cols}`);
       }
       r = evaluate(model, data.test);
+      labels = data.test.labels;
       source = `${thousands(r.count)} test images from ${data.dir}`;
     }
   } finally {
     model.dispose();
   }
   const K = model.classes;
+  if (temperature !== 1) {
+    if (model.spec.loss === 'cross-entropy') r.loss = temperatureNll(r.scores, labels, K, temperature);
+    r.scores = applyTemperature(r.scores, K, temperature);
+  }
+  const cal = calibrationOf(r.scores, r.predictions, labels, K);
   if (f.json) {
-    writeJson(r, K, info?.classNames);
+    writeJson(r, K, cal, info?.classNames);
     return;
   }
   // Row labels: the class number, and for a table model its name (cut at 24 characters).
@@ -122,6 +141,7 @@ async function main(argv: string[]): Promise<void> {
   const out: string[] = [];
   out.push(`${file}${loaded.preset ? ` (${loaded.preset})` : ''} on ${source}`);
   out.push(`accuracy ${pct(r.accuracy)} (error ${pct(1 - r.accuracy)}), loss ${r.loss.toFixed(4)}`);
+  out.push(`calibration error (ECE, ${CALIBRATION_BINS} bins) ${pct(cal.ece)}${temperature !== 1 ? `, at temperature ${temperature.toPrecision(4)}` : ''}`);
   out.push('');
   out.push('confusion matrix (rows: true class, columns: predicted class)');
   const w = Math.max(4, ...r.confusion.flat().map((v) => String(v).length + 1));

@@ -1,6 +1,7 @@
 // `npm run export -- MODEL.lenet --format onnx --out MODEL.onnx`: a saved model as a standard
 // ONNX file for onnxruntime, Netron and other tools.
 
+import { temperatureOf } from '../../engine/calibration';
 import { resolve } from 'node:path';
 import { ONNX_OPSET } from '../../engine/formats/onnx';
 import { PRESETS, presetNames } from '../../engine/presets';
@@ -72,7 +73,8 @@ async function main(argv: string[]): Promise<void> {
   const presetName = loaded.preset ?? f.preset;
   const info = csvModelInfo(loaded.extra.csv, loaded.model, file);
   const table = info && { features: info.features, classNames: info.classNames, ...info.standardization };
-  const bytes = exportOnnx(loaded.model, { ...(presetName ? { preset: presetName } : {}), ...(table ? { table } : {}) });
+  const temperature = temperatureOf(loaded.extra.calibration, file);
+  const bytes = exportOnnx(loaded.model, { ...(presetName ? { preset: presetName } : {}), ...(table ? { table } : {}), temperature });
   await writeFileAtomic(out, bytes);
   process.stdout.write(
     `${out}: ONNX opset ${ONNX_OPSET}, ${thousands(loaded.model.parameterCount)} parameters${presetName ? ` (${presetName})` : ''}` +

@@ -7,6 +7,7 @@
 // that bounded work — reading up to MAX_MODEL_BYTES, parsing a header of up to 16 MiB, copying
 // and checking every value — off the loop that answers the window.
 
+import { temperatureOf } from '../../engine/calibration';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -254,7 +255,8 @@ export function encodePayload(req: EncodeRequest): Uint8Array {
   if (req.format === 'onnx') {
     const info = csvModelInfo(req.table, model, 'the model');
     const table = info && { features: info.features, classNames: info.classNames, ...info.standardization };
-    return exportOnnx(model, { ...(req.meta?.preset ? { preset: req.meta.preset } : {}), ...(table ? { table } : {}) });
+    const temperature = temperatureOf(req.meta?.extra?.calibration, 'the model');
+    return exportOnnx(model, { ...(req.meta?.preset ? { preset: req.meta.preset } : {}), ...(table ? { table } : {}), temperature });
   }
   return new Uint8Array(0);
 }
@@ -284,5 +286,7 @@ export function toPayload(loaded: LoadedModel | DecodedModel, source: ModelPaylo
   const { spec, params, buffers } = 'model' in loaded ? { spec: loaded.model.spec, ...loaded.model.snapshot() } : loaded;
   const p: ModelPayload = { spec, params, buffers, source };
   if (loaded.preset !== undefined) p.preset = loaded.preset;
+  const calibration = 'model' in loaded ? loaded.extra.calibration : loaded.meta.extra?.calibration;
+  if (calibration !== undefined) p.temperature = temperatureOf(calibration, 'the model');
   return p;
 }

@@ -590,6 +590,9 @@ export class Studio {
         dataset = detail.dataset.fingerprint;
       }
     }
+    // The temperature on screen is the model's: applied in Evaluate, or kept from its file.
+    if (m.temperature !== undefined) extra = { ...extra, calibration: { temperature: m.temperature } };
+    else if (extra?.calibration !== undefined) extra = Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'calibration'));
     // Checked and encoded first (a broken model is refused before any dialog), off the event loop when large.
     const bytes = await encodeModel({
       kind: 'encode',
@@ -625,7 +628,7 @@ export class Studio {
       spec: m.spec,
       params: m.params,
       buffers: m.buffers,
-      meta: { preset: m.preset },
+      meta: { preset: m.preset, ...(m.temperature !== undefined ? { extra: { calibration: { temperature: m.temperature } } } : {}) },
       table: opened?.extra?.csv,
     });
     const base = m.source.kind === 'run' ? `${m.source.runId}-epoch${m.source.epoch}` : basename(m.source.path).replace(/\.[^.]*$/, '');

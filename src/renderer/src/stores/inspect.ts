@@ -6,6 +6,7 @@
 import { defineStore, storeToRefs } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import type { ModelPayload } from '@common/records';
+import { applyTemperature } from '@engine/calibration';
 import { Inspector, type ConvBreakdown, type ConvWeights, type Inspection } from '../lib/inspector';
 import { toInput } from '../lib/preprocess';
 import { useEngineStore } from './engine';
@@ -76,7 +77,11 @@ export const useInspectStore = defineStore('inspect', () => {
       result.value = null;
       return;
     }
-    result.value = ins.inspect(input.value);
+    const r = ins.inspect(input.value);
+    // A calibrated model's scores at its temperature (the prediction does not change).
+    const t = current.value?.temperature;
+    if (t !== undefined && t !== 1) r.scores = applyTemperature(r.scores, r.scores.length, t);
+    result.value = r;
   }
 
   /** Re-runs the digit on screen through the current model. */
