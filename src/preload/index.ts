@@ -44,6 +44,7 @@ const api: StudioApi = {
   exportModel: (model, format) => invoke('exportModel', model, format),
   recent: () => invoke('recent'),
   evaluateModel: (model) => invoke('evaluateModel', model),
+  embeddingProjection: (model, method) => invoke('embeddingProjection', model, method),
 
   onEvent: (listener) => {
     const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);

@@ -12,7 +12,7 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { PRESETS } from '../../engine/presets';
-import type { AppInfo, PresetInfo, StudioEvent } from '../../common/api';
+import type { AppInfo, PresetInfo, Projection, ProjectionMethod, StudioEvent } from '../../common/api';
 import { type IpcArgs, parseArgs } from '../../common/api-schema';
 import type { StudioMethod } from '../../common/channels';
 import { RUN_ID_PATTERN, type DatasetInfo, type DatasetSlice, type Evaluation, type ModelPayload, type RunDetail, type RunSummary } from '../../common/records';
@@ -28,6 +28,7 @@ import { StudioError } from './errors';
 import { CallLimiter } from './limits';
 import { encodeModel, readModelFile, toPayload, type DecodedModel } from './models';
 import { TrustedPaths } from './paths';
+import { ProjectionCache, projectionKey, projectOnWorker, UMAP_SEED, type ProgressFn, type ProjectionJob } from './projection';
 
 export interface PlatformHooks {
   /** A folder picker for File → Open Dataset…; null when cancelled. */
@@ -161,6 +162,7 @@ export class Studio {
       exportModel: (m, format) => this.exportModel(m, format),
       recent: () => this.recent(),
       evaluateModel: (m) => this.evaluateModel(m),
+      embeddingProjection: (m, method) => this.embeddingProjection(m, method),
     };
     return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
   }
@@ -562,6 +564,57 @@ export class Studio {
 
   async recent(): Promise<{ datasets: string[]; models: string[] }> {
     return this.paths.recent();
+  }
+
+  // ---------------------------------------------------------------- embedding maps
+
+  private projectionCache: ProjectionCache | null = null;
+  /** Maps being computed, by key: asking again for one shares it. */
+  private readonly projecting = new Map<string, Promise<Projection>>();
+
+  async embeddingProjection(m: ModelPayload, method: ProjectionMethod): Promise<Projection> {
+    await encodeModel({ kind: 'encode', format: 'check', spec: m.spec, params: m.params, buffers: m.buffers });
+    const { data } = await this.requireDataset();
+    const set = data.test;
+    const job: ProjectionJob = {
+      method,
+      spec: m.spec,
+      params: m.params,
+      buffers: m.buffers,
+      pixels: set.pixels,
+      labels: set.labels,
+      count: set.count,
+      seed: UMAP_SEED,
+    };
+    const key = projectionKey(job, data.fingerprint, 'test');
+    this.projectionCache ??= new ProjectionCache(join(this.opts.dataDir, 'projections'), this.fsl, (msg) => this.log(msg));
+    const cache = this.projectionCache;
+    const hit = await cache.get(key, method);
+    if (hit) return hit;
+    let pending = this.projecting.get(key);
+    if (!pending) {
+      const progress: ProgressFn = (phase, done, total) => this.opts.emit({ type: 'projection-progress', key, method, phase, done, total });
+      pending = projectOnWorker(job, progress)
+        .then(async (r) => {
+          const p: Projection = {
+            key,
+            method,
+            split: 'test',
+            count: set.count,
+            x: r.x,
+            y: r.y,
+            labels: set.labels.slice(),
+            predictions: r.predictions,
+            cached: false,
+          };
+          if (r.explained) p.explained = r.explained;
+          await cache.put(p);
+          return p;
+        })
+        .finally(() => this.projecting.delete(key));
+      this.projecting.set(key, pending);
+    }
+    return pending;
   }
 }
 
