@@ -126,6 +126,15 @@ const VIEWS: [string, (page: Page) => Promise<void>][] = [
       await page.getByTestId('fixed-broke-summary').waitFor({ timeout: 60_000 });
     },
   ],
+  [
+    'embedding',
+    async (page) => {
+      await page.getByTestId('nav-embedding').click();
+      await page.getByTestId('embedding-canvas').and(page.locator(':not([data-drawn="0"])')).waitFor({ timeout: 60_000 });
+      await page.getByTestId('legend-class-3').click();
+      await page.getByTestId('embedding-gallery').waitFor();
+    },
+  ],
 ];
 
 describe('the settings form in Chromium', () => {
