@@ -44,7 +44,10 @@ function inside(poly: [number, number][], x: number, y: number): boolean {
 }
 
 async function galleryIndices(): Promise<number[]> {
-  return (await app.page.getByTestId('embedding-gallery').locator('[data-cell]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index')))));
+  return await app.page
+    .getByTestId('embedding-gallery')
+    .locator('[data-cell]')
+    .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index'))));
 }
 
 describe('Embedding view in Chromium', () => {

@@ -28,6 +28,7 @@ import { StudioError } from './errors';
 import { CallLimiter } from './limits';
 import { encodeModel, readModelFile, toPayload, type DecodedModel } from './models';
 import { TrustedPaths } from './paths';
+import { DEFAULT_WASM_PATH } from '../load-kernels';
 import { ProjectionCache, projectionKey, projectOnWorker, UMAP_SEED, type ProgressFn, type ProjectionJob } from './projection';
 
 export interface PlatformHooks {
@@ -56,6 +57,8 @@ export interface StudioOptions {
   emit(e: StudioEvent): void;
   fs?: FsLayer;
   log?(message: string): void;
+  /** The compiled kernels (kernels.wasm) the embedding maps' worker loads; the source tree's build/wasm when absent. */
+  wasmPath?: string;
 }
 
 interface CurrentDataset {
@@ -585,6 +588,7 @@ export class Studio {
       labels: set.labels,
       count: set.count,
       seed: UMAP_SEED,
+      wasmPath: this.opts.wasmPath ?? DEFAULT_WASM_PATH,
     };
     const key = projectionKey(job, data.fingerprint, 'test');
     this.projectionCache ??= new ProjectionCache(join(this.opts.dataDir, 'projections'), this.fsl, (msg) => this.log(msg));
