@@ -2,7 +2,7 @@
 // the embeddings (a forward pass over every test digit), PCA, UMAP's neighbour search and its
 // layout — on one thread in this process, then through the app (the studio's worker, cold and
 // from the cache), and how long Chromium takes to draw the 10,000 points and the digit sprites.
-//   npm run build && npx tsx scripts/bench-embedding/run.ts
+//   npm run build && npx tsx scripts/bench-embedding/run.ts [--draw-only]
 // Trains a short LeNet-5 (1 epoch on 6,000 images) through the studio first, so the map has the
 // structure of a trained model. A benchmark, not a test: it asserts nothing.
 
@@ -33,8 +33,9 @@ try {
   const model = await host.studio.runModel(run.id, 'latest');
   const data = await loadMnist(datasetDir);
 
+  const drawOnly = process.argv.includes('--draw-only');
   // 1. The computation itself, on this thread, phase by phase.
-  for (const method of ['pca', 'umap'] as const) {
+  for (const method of drawOnly ? [] : (['pca', 'umap'] as const)) {
     const job: ProjectionJob = {
       method,
       spec: model.spec,
@@ -63,7 +64,7 @@ try {
   }
 
   // 2. Through the studio: the worker, then the cache.
-  for (const method of ['pca', 'umap'] as const) {
+  for (const method of drawOnly ? [] : (['pca', 'umap'] as const)) {
     let t = performance.now();
     await host.studio.embeddingProjection(model, method);
     rows.push([`studio.embeddingProjection ${method}, cold (worker start + all of it)`, ms(performance.now() - t)]);
