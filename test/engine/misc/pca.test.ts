@@ -46,7 +46,7 @@ describe('pca', () => {
     [s2, -s2, 2 * s2, -2 * s2].forEach((v, i) => expect(p.projected[i * 2]).toBeCloseTo(v, 5));
   });
 
-  it('the sign rule: the largest-magnitude entry of each component is positive, whatever the data’s orientation', () => {
+  it('mirrored data give the same components, the largest entry positive', () => {
     const a = pca(Float32Array.from([3, 0.1, -3, -0.1, 1, 0, -1, 0]), 4, 2, 1);
     const b = pca(Float32Array.from([-3, -0.1, 3, 0.1, -1, 0, 1, 0]), 4, 2, 1);
     expect(a.components[0]).toBeGreaterThan(0);
@@ -76,6 +76,12 @@ describe('pca', () => {
         for (let j = 0; j < d; j++) dot += p.components[a * d + j] * p.components[b * d + j];
         expect(dot).toBeCloseTo(a === b ? 1 : 0, 10);
       }
+    }
+    // The sign rule: each component's largest-magnitude entry is positive.
+    for (let c = 0; c < k; c++) {
+      const comp = Array.from(p.components.subarray(c * d, (c + 1) * d));
+      const big = comp.reduce((b, v, j) => (Math.abs(v) > Math.abs(comp[b]) ? j : b), 0);
+      expect(comp[big]).toBeGreaterThan(0);
     }
     for (let c = 0; c < k; c++) {
       let m = 0;
