@@ -16,6 +16,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           'shard-worker': resolve(__dirname, 'src/node/parallel/shard-worker.ts'),
           'model-worker': resolve(__dirname, 'src/node/studio/model-worker.ts'),
+          'projection-worker': resolve(__dirname, 'src/node/studio/projection-worker.ts'),
         },
       },
     },

@@ -70,6 +70,7 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
   runEpochModel: tuple(runId, int(1, 10_000)),
   runHealth: tuple(runId),
   runHistory: tuple(runId),
+  embeddingProjection: tuple(modelPayloadSchema, literal('pca', 'umap')),
 };
 
 /** Checks raw IPC arguments for `method`; throws ValidationError ("startRun arguments: [1].lr: expected …"). */

@@ -54,7 +54,9 @@ export type StudioEvent =
   | { type: 'dataset-changed'; dataset: DatasetInfo }
   | { type: 'menu'; action: MenuAction }
   /** A problem outside any request (e.g. a file opened from the OS could not be read). */
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** How far the embedding map `key` (Projection.key) has come: images embedded, neighbours found, layout epochs. */
+  | { type: 'projection-progress'; key: string; method: ProjectionMethod; phase: ProjectionPhase; done: number; total: number };
 
 export interface StudioApi {
   appInfo(): Promise<AppInfo>;
@@ -96,6 +98,12 @@ export interface StudioApi {
   exportModel(model: ModelPayload, format: 'onnx'): Promise<{ path: string } | null>;
   recent(): Promise<{ datasets: string[]; models: string[] }>;
   evaluateModel(model: ModelPayload): Promise<Evaluation>;
+  /**
+   * The test set as the model sees it: every test image's embedding projected to 2-D by PCA or
+   * UMAP, computed off the main thread (UMAP sends `projection-progress` events) and cached per
+   * model and split.
+   */
+  embeddingProjection(model: ModelPayload, method: ProjectionMethod): Promise<Projection>;
 
   /** Changes a run's name, notes, tags, hidden or archived (each key given replaces the stored one); returns the run as listed. */
   updateRunNotes(runId: string, notes: RunNotes): Promise<RunSummary>;
@@ -139,4 +147,22 @@ export interface TestHistory {
   labels: Uint8Array;
   predicted: Uint8Array;
   probability: Uint8Array;
+export type ProjectionMethod = 'pca' | 'umap';
+export type ProjectionPhase = 'embedding' | 'neighbours' | 'layout';
+
+/** A 2-D map of a split: point i is image i of the split. */
+export interface Projection {
+  /** Names this model + dataset + split + method (progress events carry it). */
+  key: string;
+  method: ProjectionMethod;
+  split: 'test';
+  count: number;
+  x: Float32Array;
+  y: Float32Array;
+  labels: Uint8Array;
+  predictions: Uint8Array;
+  /** PCA: the share of the total variance along x and y. */
+  explained?: [number, number];
+  /** It came from the cache (memory or disk), not a new computation. */
+  cached: boolean;
 }

@@ -38,6 +38,7 @@ export const STUDIO_METHODS = [
   'runEpochModel',
   'runHealth',
   'runHistory',
+  'embeddingProjection',
 ] as const satisfies readonly StudioMethod[];
 
 // Compile-time proof that the list is complete.

@@ -130,6 +130,7 @@ export async function startApp(paths: AppPaths = defaultPaths()): Promise<MainAp
       ]),
     emit,
     log,
+    wasmPath: paths.wasmPath,
     hooks: {
       chooseDatasetFolder: () =>
         openDialog({ title: 'Open Dataset', message: 'A folder with the four MNIST IDX files (plain or .gz)', properties: ['openDirectory'] }),

@@ -51,6 +51,7 @@ const api: StudioApi = {
   runEpochModel: (runId, epoch) => invoke('runEpochModel', runId, epoch),
   runHealth: (runId) => invoke('runHealth', runId),
   runHistory: (runId) => invoke('runHistory', runId),
+  embeddingProjection: (model, method) => invoke('embeddingProjection', model, method),
 
   onEvent: (listener) => {
     const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);

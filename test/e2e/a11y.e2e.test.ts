@@ -133,6 +133,12 @@ const VIEWS: [string, (page: Page) => Promise<void>][] = [
       await page.getByTestId('health-run').selectOption(a.id);
       await page.getByTestId('health-overlay').selectOption(b.id);
       await page.getByTestId('band-charts').locator('canvas').first().waitFor();
+    'embedding',
+    async (page) => {
+      await page.getByTestId('nav-embedding').click();
+      await page.getByTestId('embedding-canvas').and(page.locator(':not([data-drawn="0"])')).waitFor({ timeout: 60_000 });
+      await page.getByTestId('legend-class-3').click();
+      await page.getByTestId('embedding-gallery').waitFor();
     },
   ],
 ];

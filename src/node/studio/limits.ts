@@ -53,6 +53,8 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   runEpochModel: { running: 2, waiting: 4 },
   runHealth: { running: 2, waiting: 4 },
   runHistory: { running: 1, waiting: 2 },
+  // A forward pass over the test set and a projection (UMAP: seconds) on a worker thread each.
+  embeddingProjection: { running: 1, waiting: 4 },
 };
 
 /** Runs calls within their method's CallLimit; a call beyond running + waiting is refused with BUSY. */

@@ -14,7 +14,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { decodeModelFile } from '../../engine/formats/modelfile';
 import { healthFlags } from '../../engine/health';
 import { PRESETS } from '../../engine/presets';
-import type { AppInfo, PresetInfo, RunHealth, StudioEvent, TestHistory } from '../../common/api';
+import type { AppInfo, PresetInfo, Projection, ProjectionMethod, RunHealth, StudioEvent, TestHistory } from '../../common/api';
 import { type IpcArgs, parseArgs } from '../../common/api-schema';
 import type { StudioMethod } from '../../common/channels';
 import {
@@ -46,6 +46,8 @@ import { StudioError } from './errors';
 import { CallLimiter } from './limits';
 import { encodeModel, readModelFile, toPayload, type DecodedModel } from './models';
 import { TrustedPaths } from './paths';
+import { DEFAULT_WASM_PATH } from '../load-kernels';
+import { ProjectionCache, projectionKey, projectOnWorker, UMAP_SEED, type ProgressFn, type ProjectionJob } from './projection';
 
 export interface PlatformHooks {
   /** A folder picker for File → Open Dataset…; null when cancelled. */
@@ -75,6 +77,8 @@ export interface StudioOptions {
   emit(e: StudioEvent): void;
   fs?: FsLayer;
   log?(message: string): void;
+  /** The compiled kernels (kernels.wasm) the embedding maps' worker loads; the source tree's build/wasm when absent. */
+  wasmPath?: string;
 }
 
 interface CurrentDataset {
@@ -188,6 +192,7 @@ export class Studio {
       runEpochModel: (id, epoch) => this.runEpochModel(id, epoch),
       runHealth: (id) => this.runHealth(id),
       runHistory: (id) => this.runHistory(id),
+      embeddingProjection: (m, method) => this.embeddingProjection(m, method),
     };
     return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
   }
@@ -679,6 +684,58 @@ export class Studio {
     path = resolve(path);
     await writeFileAtomic(path, text, this.fsl);
     return { path };
+  }
+
+  // ---------------------------------------------------------------- embedding maps
+
+  private projectionCache: ProjectionCache | null = null;
+  /** Maps being computed, by key: asking again for one shares it. */
+  private readonly projecting = new Map<string, Promise<Projection>>();
+
+  async embeddingProjection(m: ModelPayload, method: ProjectionMethod): Promise<Projection> {
+    await encodeModel({ kind: 'encode', format: 'check', spec: m.spec, params: m.params, buffers: m.buffers });
+    const { data } = await this.requireDataset();
+    const set = data.test;
+    const job: ProjectionJob = {
+      method,
+      spec: m.spec,
+      params: m.params,
+      buffers: m.buffers,
+      pixels: set.pixels,
+      labels: set.labels,
+      count: set.count,
+      seed: UMAP_SEED,
+      wasmPath: this.opts.wasmPath ?? DEFAULT_WASM_PATH,
+    };
+    const key = projectionKey(job, data.fingerprint, 'test');
+    this.projectionCache ??= new ProjectionCache(join(this.opts.dataDir, 'projections'), this.fsl, (msg) => this.log(msg));
+    const cache = this.projectionCache;
+    const hit = await cache.get(key, method);
+    if (hit) return hit;
+    let pending = this.projecting.get(key);
+    if (!pending) {
+      const progress: ProgressFn = (phase, done, total) => this.opts.emit({ type: 'projection-progress', key, method, phase, done, total });
+      pending = projectOnWorker(job, progress)
+        .then(async (r) => {
+          const p: Projection = {
+            key,
+            method,
+            split: 'test',
+            count: set.count,
+            x: r.x,
+            y: r.y,
+            labels: set.labels.slice(),
+            predictions: r.predictions,
+            cached: false,
+          };
+          if (r.explained) p.explained = r.explained;
+          await cache.put(p);
+          return p;
+        })
+        .finally(() => this.projecting.delete(key));
+      this.projecting.set(key, pending);
+    }
+    return pending;
   }
 }
 

@@ -55,6 +55,7 @@ export const studio: Methods = {
   runEpochModel: wrap((id: string, epoch: number) => api().runEpochModel(id, epoch)),
   runHealth: wrap((id: string) => api().runHealth(id)),
   runHistory: wrap((id: string) => api().runHistory(id)),
+  embeddingProjection: wrap((m: Parameters<StudioApi['embeddingProjection']>[0], method: 'pca' | 'umap') => api().embeddingProjection(m, method)),
 };
 
 export function onStudioEvent(listener: (e: StudioEvent) => void): () => void {

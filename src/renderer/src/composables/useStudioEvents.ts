@@ -5,6 +5,7 @@ import { onMounted, onUnmounted } from 'vue';
 import type { StudioEvent } from '@common/api';
 import { onStudioEvent } from '../api/studio';
 import { useDatasetStore } from '../stores/dataset';
+import { useEmbeddingStore } from '../stores/embedding';
 import { useModelStore } from '../stores/model';
 import { useNoticeStore } from '../stores/notices';
 import { useTrainerStore } from '../stores/trainer';
@@ -14,6 +15,7 @@ export function useStudioEvents(onMenuRuns: () => void = () => undefined): void 
   const model = useModelStore();
   const dataset = useDatasetStore();
   const notices = useNoticeStore();
+  const embedding = useEmbeddingStore();
   let off: (() => void) | null = null;
 
   function dispatch(e: StudioEvent): void {
@@ -32,6 +34,9 @@ export function useStudioEvents(onMenuRuns: () => void = () => undefined): void 
         return;
       case 'error':
         notices.push('error', e.message);
+        return;
+      case 'projection-progress':
+        embedding.onEvent(e);
         return;
       case 'run-notice':
         // Shown over the Train view; the run goes on.

@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 
-export type ViewName = 'data' | 'model' | 'train' | 'inspect' | 'evaluate' | 'compare' | 'health';
+export type ViewName = 'data' | 'model' | 'train' | 'inspect' | 'evaluate' | 'compare' | 'health' | 'datalab' | 'embedding';
 
 export interface ViewEntry {
   name: ViewName;
@@ -21,6 +21,8 @@ export const VIEWS: readonly ViewEntry[] = [
   { name: 'evaluate', label: 'Evaluate', key: '5', hint: 'Confusion matrix, mistakes, per-class scores' },
   { name: 'compare', label: 'Compare', key: '6', hint: 'Two or more runs side by side' },
   { name: 'health', label: 'Health', key: '7', hint: 'Layer health over epochs' },
+  { name: 'datalab', label: 'Data lab', key: '8', hint: 'Suspicious labels, the data map, corrections' },
+  { name: 'embedding', label: 'Embedding', key: '9', hint: 'The test set as the model sees it' },
 ];
 
 export const useNavStore = defineStore('nav', () => {
