@@ -16,7 +16,7 @@ import { argmax } from './loss';
 import type { ImageSet } from './data';
 import type { Model } from './model';
 import { Rng } from './rng';
-import type { Range } from './train-config';
+import { LIMITS, describeRange, inRange, type Range } from './train-config';
 import { shapeSize } from './tensor';
 
 export const ATTACKS = ['fgsm', 'pgd'] as const;
@@ -43,7 +43,7 @@ export const ATTACK_DEFAULTS = { steps: 10, randomStart: true, seed: 1 } as cons
 /** Limits on what a caller may ask for (the CLI, the UI and the training setting check against these). */
 export const ATTACK_LIMITS = {
   eps: { min: 0, max: 1 },
-  steps: { min: 1, max: 1000, int: true },
+  steps: LIMITS.adversarialSteps,
   stepSize: { min: 0, max: 1, above: true },
   seed: { min: 0, max: 0xffffffff, int: true },
 } as const satisfies Record<string, Range>;
@@ -195,9 +195,7 @@ function clip01(v: number): number {
 export function checkAttack(opts: AttackOptions, classes: number): void {
   if (!(ATTACKS as readonly string[]).includes(opts.attack)) throw new Error(`attack must be fgsm or pgd, got ${JSON.stringify(opts.attack)}`);
   const bad = (name: string, v: unknown, r: Range): void => {
-    if (v === undefined) return;
-    const ok = typeof v === 'number' && Number.isFinite(v) && (r.above ? v > r.min : v >= r.min) && v <= r.max && (!r.int || Number.isInteger(v));
-    if (!ok) throw new Error(`${name} must be ${r.int ? 'a whole number' : 'a number'} from ${r.min} to ${r.max}, got ${String(v)}`);
+    if (v !== undefined && !inRange(v, r)) throw new Error(`${name} must be ${describeRange(r)}, got ${String(v)}`);
   };
   bad('eps', opts.eps, ATTACK_LIMITS.eps);
   if (opts.eps === undefined) throw new Error('eps is required');
@@ -250,4 +248,70 @@ export function robustAccuracy(
     });
   }
   return epsList.map((eps, e) => ({ eps, accuracy: count ? correct[e] / count : 0 }));
+}
+
+// ---------------------------------------------------------------- adversarial training
+
+/**
+ * Adversarial training (Goodfellow et al. 2015; Madry et al. 2018): every training batch is
+ * replaced by its adversarial examples against the current weights, made in inference mode (batch
+ * norm with its running statistics, so making them does not move those statistics and the batch's
+ * own statistics cannot leak into the attack), then trained on in training mode as usual. PGD
+ * starts at random in the ε-box, from a seed the Trainer derives from the run's seed and the batch's
+ * place in the run, so a resumed run makes the same examples. Settings: `fgsm:EPS` or `pgd:EPS:STEPS`.
+ */
+export interface AdversarialConfig {
+  attack: AttackKind;
+  /** L∞ radius in pixel units of [0, 1]. */
+  eps: number;
+  /** PGD only: iterations of step 2.5·ε/steps. */
+  steps?: number;
+}
+
+/** What one batch's (or one shard's) adversarial examples are made with. */
+export interface AdversarialStep {
+  attack: AttackKind;
+  eps: number;
+  steps: number;
+  seed: number;
+}
+
+/** `fgsm:0.1` or `pgd:0.1:7` as a config; throws an Error in the words of LIMITS. */
+export function parseAdversarial(text: string): AdversarialConfig {
+  const parts = text.trim().split(':');
+  const kind = parts[0];
+  if ((kind !== 'fgsm' && kind !== 'pgd') || parts.length !== (kind === 'fgsm' ? 2 : 3)) {
+    throw new Error(`expected fgsm:EPS or pgd:EPS:STEPS, got "${text}"`);
+  }
+  const num = (s: string): number => (s.trim() === '' ? Number.NaN : Number(s));
+  const eps = num(parts[1]);
+  if (!inRange(eps, LIMITS.adversarialEps)) throw new Error(`ε must be ${describeRange(LIMITS.adversarialEps)}, got "${parts[1]}"`);
+  if (kind === 'fgsm') return { attack: 'fgsm', eps };
+  const steps = num(parts[2]);
+  if (!inRange(steps, LIMITS.adversarialSteps)) throw new Error(`PGD steps must be ${describeRange(LIMITS.adversarialSteps)}, got "${parts[2]}"`);
+  return { attack: 'pgd', eps, steps };
+}
+
+export function formatAdversarial(a: AdversarialConfig | null | undefined): string {
+  if (!a) return 'none';
+  return a.attack === 'fgsm' ? `fgsm:${a.eps}` : `pgd:${a.eps}:${a.steps}`;
+}
+
+/** The PGD random-start seed of the batch at `position` of epoch `epoch` (0-based) of a run seeded `seed`. */
+export function adversarialSeed(seed: number, epoch: number, position: number): number {
+  let h = (seed ^ 0xad7e5a11) >>> 0;
+  h = Math.imul(h ^ epoch, 0x9e3779b1) >>> 0;
+  h = Math.imul(h ^ position, 0x85ebca6b) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The adversarial examples of a batch (n images xs, labels) for training: see AdversarialConfig. */
+export function adversarialBatch(attacker: Attacker, xs: Float32Array, labels: Uint8Array, n: number, step: AdversarialStep): Float32Array {
+  return attacker.attack(xs, labels, n, {
+    attack: step.attack,
+    eps: step.eps,
+    steps: step.steps,
+    randomStart: true,
+    seed: step.seed,
+  });
 }
