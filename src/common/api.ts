@@ -83,7 +83,26 @@ export interface StudioApi {
   exportModel(model: ModelPayload, format: 'onnx'): Promise<{ path: string } | null>;
   recent(): Promise<{ datasets: string[]; models: string[] }>;
   evaluateModel(model: ModelPayload): Promise<Evaluation>;
+  /**
+   * Accuracy against ε of a run's latest model over the first ROBUSTNESS_IMAGES test images,
+   * untargeted FGSM or PGD (ROBUSTNESS_PGD_STEPS steps) at ROBUSTNESS_EPS; computed by the
+   * trainer process, cached per model.
+   */
+  runRobustness(runId: string, attack: 'fgsm' | 'pgd'): Promise<RobustnessCurve>;
 
   /** Subscribe to events; returns the unsubscribe function. */
   onEvent(listener: (e: StudioEvent) => void): () => void;
+}
+
+/** The ε grid, the image count and PGD's steps of `runRobustness`. */
+export const ROBUSTNESS_EPS = [0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3] as const;
+export const ROBUSTNESS_IMAGES = 1000;
+export const ROBUSTNESS_PGD_STEPS = 10;
+
+export interface RobustnessCurve {
+  runId: string;
+  attack: 'fgsm' | 'pgd';
+  /** Test images attacked. */
+  count: number;
+  points: { eps: number; accuracy: number }[];
 }

@@ -31,6 +31,7 @@ export const STUDIO_METHODS = [
   'exportModel',
   'recent',
   'evaluateModel',
+  'runRobustness',
 ] as const satisfies readonly StudioMethod[];
 
 // Compile-time proof that the list is complete.

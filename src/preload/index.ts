@@ -44,6 +44,7 @@ const api: StudioApi = {
   exportModel: (model, format) => invoke('exportModel', model, format),
   recent: () => invoke('recent'),
   evaluateModel: (model) => invoke('evaluateModel', model),
+  runRobustness: (runId, attack) => invoke('runRobustness', runId, attack),
 
   onEvent: (listener) => {
     const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);

@@ -43,6 +43,7 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   saveModel: { running: 1, waiting: 2 },
   exportModel: { running: 1, waiting: 2 },
   evaluateModel: { running: 2, waiting: 4 },
+  runRobustness: { running: 1, waiting: 8 },
 };
 
 /** Runs calls within their method's CallLimit; a call beyond running + waiting is refused with BUSY. */

@@ -48,6 +48,7 @@ export const studio: Methods = {
   recent: wrap(() => api().recent()),
   exportModel: wrap((m: Parameters<StudioApi['exportModel']>[0], format: 'onnx') => api().exportModel(m, format)),
   evaluateModel: wrap((m: Parameters<StudioApi['evaluateModel']>[0]) => api().evaluateModel(m)),
+  runRobustness: wrap((id: string, attack: 'fgsm' | 'pgd') => api().runRobustness(id, attack)),
 };
 
 export function onStudioEvent(listener: (e: StudioEvent) => void): () => void {
