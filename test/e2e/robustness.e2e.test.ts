@@ -20,8 +20,8 @@ let adv: RunSummary;
 
 beforeAll(async () => {
   app = await startApp();
-  plain = await trainRun(app.host, 'lenet5-relu-ce', { limit: 2000, validation: 200 });
-  adv = await trainRun(app.host, 'lenet5-relu-ce', { limit: 2000, validation: 200, adversarial: { attack: 'fgsm', eps: 0.05 } });
+  plain = await trainRun(app.host, 'lenet5-relu-ce', { limit: 4000, validation: 400 });
+  adv = await trainRun(app.host, 'lenet5-relu-ce', { limit: 4000, validation: 400, adversarial: { attack: 'fgsm', eps: 0.05 } });
 });
 afterAll(async () => app?.close());
 
