@@ -61,7 +61,7 @@ describe('npm run robustness', () => {
     [['--attack', 'fgsm'], /--eps is required/],
     [['--attack', 'cw', '--eps', '0.1'], /--attack must be fgsm or pgd/],
     [['--attack', 'fgsm', '--eps', '0.1,x'], /--eps values must each be from 0 to 1, got "x"/],
-    [['--attack', 'pgd', '--eps', '0.1', '--steps', '0'], /--steps must be a whole number from 1 to 1,000/],
+    [['--attack', 'pgd', '--eps', '0.1', '--steps', '0'], /--steps must be a whole number from 1 to 100,/],
   ])('%j is a usage error: one line, exit 2', async (args, msg) => {
     const r = await cli([file, '--data', data, ...args]);
     expect(r.code).toBe(2);
