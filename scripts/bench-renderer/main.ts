@@ -3,6 +3,7 @@
 // timed in Chromium. Publishes the
 // results as window.benchResult for scripts/bench-renderer/run.ts.
 
+import { Attacker } from '../../src/engine/adversarial';
 import { Explainer } from '../../src/engine/explain';
 import { jsKernels } from '../../src/engine/kernels/js/backend';
 import { Model } from '../../src/engine/model';
@@ -81,6 +82,12 @@ async function main(): Promise<void> {
       em.restore(m.snapshot());
       const ex = new Explainer(em);
       rows.push(time(`integrated gradients ${name}, 64 steps`, kernels.name, () => ex.explain('ig', x, 3, { steps: 64 }), 60, 1, 5));
+      // One PGD step for one digit (a forward and a backward pass of the loss, sign, project,
+      // clip), and the FGSM the Inspect slider runs on every move.
+      const a = new Attacker(em);
+      const label = Uint8Array.of(3);
+      rows.push(time(`PGD, one step, one digit ${name}`, kernels.name, () => a.attack(x, label, 1, { attack: 'pgd', eps: 0.1, steps: 1 })));
+      rows.push(time(`FGSM, one digit ${name}`, kernels.name, () => a.attack(x, label, 1, { attack: 'fgsm', eps: 0.1 })));
       em.dispose();
       m.dispose();
     }

@@ -71,6 +71,7 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
   runHealth: tuple(runId),
   runHistory: tuple(runId),
   embeddingProjection: tuple(modelPayloadSchema, literal('pca', 'umap')),
+  runRobustness: tuple(runId, literal('fgsm', 'pgd')),
 };
 
 /** Checks raw IPC arguments for `method`; throws ValidationError ("startRun arguments: [1].lr: expected …"). */

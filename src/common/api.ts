@@ -119,6 +119,11 @@ export interface StudioApi {
   runHealth(runId: string): Promise<RunHealth>;
   /** A run's per-sample history of the test images (history.bin), compact; the run's dataset must be the current one. */
   runHistory(runId: string): Promise<TestHistory>;
+   * Accuracy against ε of a run's latest model over the first ROBUSTNESS_IMAGES test images,
+   * untargeted FGSM or PGD (ROBUSTNESS_PGD_STEPS steps) at ROBUSTNESS_EPS; computed by the
+   * trainer process, cached per model.
+   */
+  runRobustness(runId: string, attack: 'fgsm' | 'pgd'): Promise<RobustnessCurve>;
 
   /** Subscribe to events; returns the unsubscribe function. */
   onEvent(listener: (e: StudioEvent) => void): () => void;
@@ -165,4 +170,15 @@ export interface Projection {
   explained?: [number, number];
   /** It came from the cache (memory or disk), not a new computation. */
   cached: boolean;
+/** The ε grid, the image count and PGD's steps of `runRobustness`. */
+export const ROBUSTNESS_EPS = [0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3] as const;
+export const ROBUSTNESS_IMAGES = 1000;
+export const ROBUSTNESS_PGD_STEPS = 10;
+
+export interface RobustnessCurve {
+  runId: string;
+  attack: 'fgsm' | 'pgd';
+  /** Test images attacked. */
+  count: number;
+  points: { eps: number; accuracy: number }[];
 }

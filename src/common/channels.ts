@@ -39,6 +39,7 @@ export const STUDIO_METHODS = [
   'runHealth',
   'runHistory',
   'embeddingProjection',
+  'runRobustness',
 ] as const satisfies readonly StudioMethod[];
 
 // Compile-time proof that the list is complete.

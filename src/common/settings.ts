@@ -2,6 +2,7 @@
 // their ONE schema, and how they resolve into what the engine runs with. The limits themselves
 // live with the engine (`LIMITS` in src/engine/train-config.ts), which checks them once more.
 
+import type { AdversarialConfig } from '../engine/adversarial';
 import type { AugmentConfig } from '../engine/augment';
 import type { TrainDefaults } from '../engine/presets';
 import type { Schedule } from '../engine/schedule';
@@ -28,6 +29,11 @@ export interface TrainSettings extends TrainDefaults {
   validation?: number;
   /** Random distortions of every training image (CLI --augment); absent or null: none. */
   augment?: AugmentConfig | null;
+  /**
+   * Train on each batch's adversarial examples against the current weights (CLI --adversarial
+   * fgsm:EPS or pgd:EPS:STEPS); absent or null: plain training.
+   */
+  adversarial?: AdversarialConfig | null;
 }
 
 export const DEFAULT_SEED = 1;
@@ -63,6 +69,19 @@ export const augmentSchema: Schema<AugmentConfig> = obj<AugmentConfig>({
   scale: range(LIMITS.scale),
 });
 
+export const adversarialSchema: Schema<AdversarialConfig> = {
+  parse(v, p) {
+    if ((v as { attack?: unknown } | null)?.attack === 'pgd') {
+      return obj<{ attack: 'pgd'; eps: number; steps: number }>({
+        attack: literal('pgd'),
+        eps: range(LIMITS.adversarialEps),
+        steps: range(LIMITS.adversarialSteps),
+      }).parse(v, p);
+    }
+    return obj<{ attack: 'fgsm'; eps: number }>({ attack: literal('fgsm'), eps: range(LIMITS.adversarialEps) }).parse(v, p);
+  },
+};
+
 export const trainSettingsSchema: Schema<TrainSettings> = obj<TrainSettings>({
   epochs: range(LIMITS.epochs),
   batchSize: range(LIMITS.batchSize),
@@ -75,6 +94,7 @@ export const trainSettingsSchema: Schema<TrainSettings> = obj<TrainSettings>({
   limit: optional(range(LIMITS.limit)),
   validation: optional(range(LIMITS.validation)),
   augment: optional(nullable(augmentSchema)),
+  adversarial: optional(nullable(adversarialSchema)),
 });
 
 // ---------------------------------------------------------------- resolving
@@ -92,6 +112,7 @@ export function trainConfigOf(s: TrainSettings): TrainConfig {
     shuffle: s.shuffle ?? true,
   };
   if (s.augment) c.augment = { ...s.augment };
+  if (s.adversarial) c.adversarial = { ...s.adversarial };
   return c;
 }
 
@@ -123,7 +144,8 @@ export function splitOf(s: Pick<TrainSettings, 'limit' | 'validation'>, datasetT
 // ---------------------------------------------------------------- the form's view
 
 /** The fields a form shows problems for; schedule parameters by their own names. */
-export type SettingsField = Exclude<keyof TrainSettings, 'schedule' | 'augment'> | 'stepEvery' | 'stepGamma';
+export type SettingsField =
+  Exclude<keyof TrainSettings, 'schedule' | 'augment' | 'adversarial'> | 'stepEvery' | 'stepGamma' | 'adversarialEps' | 'adversarialSteps';
 
 /**
  * Every problem with `s`, field by field, in the words of the limits table (no values echoed),
@@ -145,6 +167,10 @@ export function settingsProblems(s: TrainSettings, datasetTrainCount: number | n
   if (s.schedule.type === 'step') {
     field('stepEvery', s.schedule.every, LIMITS.stepEvery);
     field('stepGamma', s.schedule.gamma, LIMITS.stepGamma);
+  }
+  if (s.adversarial) {
+    field('adversarialEps', s.adversarial.eps, LIMITS.adversarialEps);
+    if (s.adversarial.attack === 'pgd') field('adversarialSteps', s.adversarial.steps, LIMITS.adversarialSteps);
   }
   field('limit', s.limit, LIMITS.limit, true);
   field('validation', s.validation, LIMITS.validation, true);
@@ -171,6 +197,8 @@ export const SETTINGS_FIELD_LABELS: Readonly<Record<SettingsField, string>> = {
   stepGamma: 'Step factor (gamma)',
   limit: 'Limit images',
   validation: 'Validation images',
+  adversarialEps: 'Adversarial ε',
+  adversarialSteps: 'PGD steps',
 };
 
 /** A problem of `settingsProblems` as a sentence in the field's label's words: "Batch size must be a whole number from 1 to 4,096." */

@@ -2,6 +2,7 @@
 // The app's schema (src/common/settings.ts), the settings form, IPC, the CLI flags and run.json
 // all check against these ranges; `validateTrainConfig` is the engine's last line of defence.
 
+import type { AdversarialConfig } from './adversarial';
 import type { AugmentConfig } from './augment';
 import { SpecError } from './errors';
 import type { Schedule } from './schedule';
@@ -17,6 +18,8 @@ export interface TrainConfig {
   shuffle: boolean;
   /** Random affine distortions of every training image (see augment.ts); absent or null: none. */
   augment?: AugmentConfig | null;
+  /** Train on adversarial examples of every batch (see adversarial.ts); absent or null: none. */
+  adversarial?: AdversarialConfig | null;
 }
 
 /** A closed interval, or half-open at the bottom when `above` is set: (min, max]. */
@@ -44,6 +47,9 @@ export const LIMITS = {
   shift: { min: 0, max: 8, unit: 'pixels' },
   rotateDeg: { min: 0, max: 45, unit: 'degrees' },
   scale: { min: 0, max: 0.5 },
+  /** Adversarial training: the L∞ radius in pixel units of [0, 1], and PGD's steps. */
+  adversarialEps: { min: 0, max: 1, above: true },
+  adversarialSteps: { min: 1, max: 100, int: true },
   /** Train on the first N images only. */
   limit: { min: 1, max: 100_000_000, int: true },
   /** Images held out for validation (0: none). */
@@ -83,6 +89,15 @@ export function validateAugment(a: AugmentConfig): AugmentConfig {
   return a;
 }
 
+export function validateAdversarial(a: AdversarialConfig): AdversarialConfig {
+  if (a.attack !== 'fgsm' && a.attack !== 'pgd')
+    throw new SpecError('CONFIG_INVALID', `adversarial attack must be fgsm or pgd, got ${JSON.stringify(a.attack)}`);
+  check('adversarial ε', a.eps, LIMITS.adversarialEps);
+  if (a.attack === 'pgd') check('adversarial PGD steps', a.steps, LIMITS.adversarialSteps);
+  else if (a.steps !== undefined) throw new SpecError('CONFIG_INVALID', 'adversarial steps are for PGD only');
+  return a;
+}
+
 export function validateSchedule(s: Schedule): Schedule {
   if (s.type === 'step') {
     check('step schedule interval', s.every, LIMITS.stepEvery);
@@ -105,5 +120,6 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   check('seed', c.seed, LIMITS.seed);
   validateSchedule(c.schedule);
   if (c.augment) validateAugment(c.augment);
+  if (c.adversarial) validateAdversarial(c.adversarial);
   return c;
 }

@@ -2,6 +2,7 @@
 // reports, pause and cancel between batches. Everything it needs to continue exactly where
 // it stopped — epoch, position, shuffle order, RNG, momentum — is in `state()`.
 
+import { Attacker, adversarialBatch, adversarialSeed, type AdversarialStep } from './adversarial';
 import { TRANSFORM_SIZE, drawTransforms, warpBatch } from './augment';
 import type { ImageSet } from './data';
 import { DivergedError, SpecError } from './errors';
@@ -33,21 +34,33 @@ export interface TrainerState {
  * `idx`, leaving in `model.grads` (zeroed first) the gradient of the batch-mean loss and updating
  * batch norm running statistics. Local by default; the Node side plugs in a data-parallel one.
  * With augmentation, `transforms` holds image s's distortion at [s·TRANSFORM_SIZE, …) (drawn by
- * the Trainer, so every shard of a parallel batch warps its images the same way).
+ * the Trainer, so every shard of a parallel batch warps its images the same way). With
+ * `adversarial`, the (warped) images are first replaced by their adversarial examples against the
+ * current weights, made in inference mode (see AdversarialConfig); a data-parallel shard offsets
+ * the seed by its first image's place in the batch.
  */
 export interface BatchGradients {
-  compute(idx: Uint32Array, labels: Uint8Array, n: number, transforms?: Float64Array | null): { lossSum: number; correct: number };
+  compute(
+    idx: Uint32Array,
+    labels: Uint8Array,
+    n: number,
+    transforms?: Float64Array | null,
+    adversarial?: AdversarialStep | null,
+  ): { lossSum: number; correct: number };
 }
 
 export function localGradients(model: Model, data: ImageSet): BatchGradients {
   let warped: BatchBuffer | null = null;
+  let attacker: Attacker | null = null;
   return {
-    compute(idx, labels, n, transforms) {
-      if (transforms) {
+    compute(idx, labels, n, transforms, adversarial) {
+      if (transforms || adversarial) {
         warped ??= new BatchBuffer(shapeSize(model.inShape), model.memory);
         const x = warped.get(n);
-        warpBatch(data.pixels, idx, n, model.inShape, transforms, x);
-        model.forward(x, n, true);
+        if (transforms) warpBatch(data.pixels, idx, n, model.inShape, transforms, x);
+        else model.kernels.gatherPixels(x, data.pixels, idx, n, shapeSize(model.inShape));
+        attacker ??= new Attacker(model);
+        model.forward(adversarial ? adversarialBatch(attacker, x, labels, n, adversarial) : x, n, true);
       } else {
         model.forwardPixels(data.pixels, idx, n, true);
       }
@@ -145,7 +158,12 @@ export class Trainer {
       transforms = this.transforms.subarray(0, n * TRANSFORM_SIZE);
       drawTransforms(this.rng, this.config.augment, n, transforms);
     }
-    const { lossSum, correct } = this.gradients.compute(idx, labels, n, transforms);
+    const adv = this.config.adversarial;
+    // Seeded by the batch's place in the run, not drawn from the shuffle stream: state() covers it.
+    const adversarial: AdversarialStep | null = adv
+      ? { attack: adv.attack, eps: adv.eps, steps: adv.steps ?? 1, seed: adversarialSeed(this.config.seed, this.epochIndex, this.position) }
+      : null;
+    const { lossSum, correct } = this.gradients.compute(idx, labels, n, transforms, adversarial);
     const loss = lossSum / n;
     if (!Number.isFinite(loss)) throw this.diverged(`loss is ${loss}`);
     // A finite loss can still mean a blown-up run (saturated softmax or tanh, or batch norm

@@ -21,7 +21,7 @@ import {
   type RunEnd,
   type SnapshotEvent,
 } from '../common/records';
-import { bool, f32, int, json, literal, num, obj, optional, str, tagged, type Schema, ValidationError } from '../common/schema';
+import { arr, bool, f32, int, json, literal, num, obj, optional, str, tagged, type Schema, ValidationError } from '../common/schema';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -44,6 +44,19 @@ export type TrainerRequest =
   | { type: 'cancel'; id: number; runId: string }
   /** Evaluate a model on the test set of `datasetDir`; the reply carries `evaluation`. */
   | { type: 'evaluate'; id: number; spec: unknown; params: Float32Array; buffers: Float32Array; datasetDir: string }
+  /** Accuracy against ε (adversarial.ts robustAccuracy) on the first `limit` test images; the reply carries `robustness`. */
+  | {
+      type: 'robustness';
+      id: number;
+      spec: unknown;
+      params: Float32Array;
+      buffers: Float32Array;
+      datasetDir: string;
+      attack: 'fgsm' | 'pgd';
+      eps: number[];
+      steps: number;
+      limit: number;
+    }
   /** Cancel any run (checkpointing it), reply, and exit. */
   | { type: 'shutdown'; id: number };
 
@@ -55,7 +68,7 @@ export type TrainerRequestBody = TrainerRequest extends infer R ? (R extends Tra
 
 export type TrainerEvent =
   | { type: 'ready'; version: number; pid: number; kernels: string; threads: number }
-  | { type: 'reply'; id: number; ok: true; runId?: string; evaluation?: Evaluation }
+  | { type: 'reply'; id: number; ok: true; runId?: string; evaluation?: Evaluation; robustness?: { eps: number; accuracy: number }[] }
   | { type: 'reply'; id: number; ok: false; error: WireError }
   | ProgressEvent
   | EpochEvent
@@ -94,6 +107,18 @@ const requestSchema: Schema<TrainerRequest> = tagged<TrainerRequest>('type', {
     buffers: f32({ max: MAX_PARAMS }),
     datasetDir: path,
   }),
+  robustness: obj({
+    type: literal('robustness'),
+    id,
+    spec: json(),
+    params: f32({ max: MAX_PARAMS }),
+    buffers: f32({ max: MAX_PARAMS }),
+    datasetDir: path,
+    attack: literal('fgsm', 'pgd'),
+    eps: arr(num({ min: 0, max: 1 }), { max: 64 }),
+    steps: int(1, 100),
+    limit: int(1, 100_000_000),
+  }),
   shutdown: obj({ type: literal('shutdown'), id }),
 });
 
@@ -104,6 +129,7 @@ const replyOk = obj<Extract<Reply, { ok: true }>>({
   ok: literal(true),
   runId: optional(runId),
   evaluation: optional(evaluationSchema),
+  robustness: optional(arr(obj<{ eps: number; accuracy: number }>({ eps: num({ min: 0, max: 1 }), accuracy: num({ min: 0, max: 1 }) }), { max: 64 })),
 });
 const replyErr = obj<Extract<Reply, { ok: false }>>({ type: literal('reply'), id, ok: literal(false), error: wireErrorSchema });
 const replySchema: Schema<Reply> = {

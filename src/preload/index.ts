@@ -52,6 +52,7 @@ const api: StudioApi = {
   runHealth: (runId) => invoke('runHealth', runId),
   runHistory: (runId) => invoke('runHistory', runId),
   embeddingProjection: (model, method) => invoke('embeddingProjection', model, method),
+  runRobustness: (runId, attack) => invoke('runRobustness', runId, attack),
 
   onEvent: (listener) => {
     const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);

@@ -2,6 +2,7 @@
 
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { formatAdversarial, parseAdversarial } from '../../engine/adversarial';
 import { encodeModelFile } from '../../engine/formats/modelfile';
 import { Model } from '../../engine/model';
 import { DEFAULT_PRESET, PRESETS, presetNames } from '../../engine/presets';
@@ -71,6 +72,10 @@ Options:
   --init FILE.lenet  start from a saved model's weights (same architecture as the preset)
   --no-shuffle       keep the training set in file order
 ${AUGMENT_HELP}
+  --adversarial A    adversarial training: every batch is replaced by its adversarial examples
+                     against the current weights (made in inference mode), fgsm:EPS or
+                     pgd:EPS:STEPS; ε ${describeRange(LIMITS.adversarialEps)} in pixel units, PGD steps
+                     ${describeRange(LIMITS.adversarialSteps)} (default: none)
   --limit N          train on the first N training images only
   --threads N        data-parallel threads (default: all cores, here ${defaultThreads()}, but for a
                      network with batch norm only as many as keep ${MIN_BATCHNORM_SHARD} images per thread,
@@ -138,6 +143,7 @@ const RUN_FLAGS = [
   'shift',
   'rotate',
   'scale',
+  'adversarial',
 ] as const;
 
 /** A run id from a folder name (run ids are folder-name safe; see RUN_ID_PATTERN). */
@@ -173,6 +179,7 @@ async function main(argv: string[]): Promise<void> {
     'keep-epochs': { type: 'string' },
     history: { type: 'string' },
     ...AUGMENT_OPTIONS,
+    adversarial: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (f.help) {
@@ -236,6 +243,13 @@ async function main(argv: string[]): Promise<void> {
   const settings: TrainSettings = { ...settingsFromFlags(f, preset.defaults), shuffle: !f['no-shuffle'] };
   const augment = augmentFromFlags(f);
   if (augment) settings.augment = augment;
+  if (f.adversarial !== undefined) {
+    try {
+      settings.adversarial = parseAdversarial(f.adversarial);
+    } catch (e) {
+      throw new UsageError(`--adversarial: ${(e as Error).message}`);
+    }
+  }
   const limit = rangeFlag(f.limit, '--limit', LIMITS.limit);
   if (limit !== undefined) settings.limit = limit;
   // A plain run trains on every image; a run folder holds out a validation set by default to choose best.lenet.
@@ -434,7 +448,8 @@ async function train(c: TrainContext): Promise<void> {
     log(
       `epochs ${config.epochs}, batch ${config.batchSize}, lr ${config.lr} (${formatSchedule(config.schedule)}), momentum ${config.momentum}, ` +
         `decay ${config.decay}, seed ${config.seed}${config.shuffle ? '' : ', no shuffle'}${c.init ? `, init from ${c.init}` : ''}` +
-        `${config.augment ? `, augmentation ${formatAugment(config.augment)}` : ''}`,
+        `${config.augment ? `, augmentation ${formatAugment(config.augment)}` : ''}` +
+        `${config.adversarial ? `, adversarial ${formatAdversarial(config.adversarial)}` : ''}`,
     );
     log(`kernels: ${c.kernels.name}, threads: ${c.threads}`);
     if (c.dir) {

@@ -25,6 +25,8 @@ import type { Model } from '../../engine/model';
 import type { ModelSpec } from '../../engine/spec';
 import { TRANSFORM_SIZE } from '../../engine/augment';
 import { localGradients, type BatchGradients } from '../../engine/train';
+import type { AdversarialStep } from '../../engine/adversarial';
+import { writeAdversarial } from './layout';
 import { BatchBuffer, shapeSize } from '../../engine/tensor';
 import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, ERROR_TEXT_BYTES, shardStart, waitWhile, type ShardFault, type SharedSetup } from './layout';
 
@@ -209,6 +211,7 @@ export class ParallelGradients implements BatchGradients {
       shardBuffers: sab(W * B * 4),
       results: sab(W * 16),
       transforms: sab(W ? maxBatch * TRANSFORM_SIZE * 8 : 0),
+      adversarial: sab(4 * 8),
       inferChunk,
       inferPixels: sab(W ? inferChunk * shapeSize(model.inShape) : 0),
       inferOut: sab(W ? inferChunk * model.classes * 4 : 0),
@@ -263,13 +266,19 @@ export class ParallelGradients implements BatchGradients {
     return new ParallelGradients(model, data, T, setup, workers, opts);
   }
 
-  compute(idx: Uint32Array, labels: Uint8Array, n: number, transforms?: Float64Array | null): { lossSum: number; correct: number } {
+  compute(
+    idx: Uint32Array,
+    labels: Uint8Array,
+    n: number,
+    transforms?: Float64Array | null,
+    adversarial?: AdversarialStep | null,
+  ): { lossSum: number; correct: number } {
     const T = this.threads;
-    if (T === 1) return this.local.compute(idx, labels, n, transforms);
+    if (T === 1) return this.local.compute(idx, labels, n, transforms, adversarial);
     if (this.closed) throw new Error('internal error: ParallelGradients used after close()');
     if (this.failure() !== null) {
       this.goAlone();
-      return this.local.compute(idx, labels, n, transforms);
+      return this.local.compute(idx, labels, n, transforms, adversarial);
     }
     const { ctrl, model } = this;
     this.weightsStale = true;
@@ -279,6 +288,7 @@ export class ParallelGradients implements BatchGradients {
     // Workers warp their images with the coordinator's draws, so the thread count never changes them.
     if (transforms) for (let k = 0; k < n * TRANSFORM_SIZE; k++) this.transforms[k] = transforms[k];
     Atomics.store(ctrl, CTRL.AUGMENT, transforms ? 1 : 0);
+    writeAdversarial(this.setup.adversarial, adversarial);
     Atomics.store(ctrl, CTRL.N, n);
     Atomics.store(ctrl, CTRL.CMD, CMD_STEP);
     Atomics.store(ctrl, CTRL.DONE, 0);
@@ -287,14 +297,14 @@ export class ParallelGradients implements BatchGradients {
 
     // Shard 0 is the batch's first n0 images: the arrays as they are, no views to make.
     const n0 = shardStart(1, T, n);
-    const r0 = this.local.compute(idx, labels, n0, transforms);
+    const r0 = this.local.compute(idx, labels, n0, transforms, adversarial);
 
     if (!this.awaitWorkers()) {
       // Shard 0 has moved the running statistics on; the step's starting ones are in shared memory.
       // The whole batch, from there, is exactly the one-thread step (compute zeroes the gradient).
       this.goAlone();
       model.buffers.set(this.buffers);
-      return this.local.compute(idx, labels, n, transforms);
+      return this.local.compute(idx, labels, n, transforms, adversarial);
     }
 
     // Combine in shard order, in place over shard 0's: g = Σ (n_t / n) g_t, running stats likewise.

@@ -1,6 +1,7 @@
 // Shared-memory layout between the coordinating thread and its shard workers. Control words
 // are Int32 for Atomics; every worker owns one slot of gradients, buffers and results.
 
+import type { AdversarialStep } from '../../engine/adversarial';
 import type { KernelName } from '../../engine/kernels/types';
 
 export const CTRL = {
@@ -49,6 +50,8 @@ export interface SharedSetup {
   results: SharedArrayBuffer;
   /** maxBatch × TRANSFORM_SIZE float64: the batch's distortions, drawn by the coordinator. */
   transforms: SharedArrayBuffer;
+  /** 4 float64: the batch's adversarial step (kind 0 none, 1 fgsm, 2 pgd; ε; steps; seed), set by the coordinator. */
+  adversarial?: SharedArrayBuffer;
   /** Most images one forward command carries. */
   inferChunk: number;
   /** inferChunk × input size bytes: the images of a forward command, shard after shard. */
@@ -98,4 +101,22 @@ export function waitWhile(ctrl: Int32Array, i: number, value: number, spinMs: nu
 /** First image of shard t of T in a batch of n: shard t computes [shardStart(t), shardStart(t + 1)). */
 export function shardStart(t: number, T: number, n: number): number {
   return Math.floor((t * n) / T);
+}
+
+/** The coordinator's side of SharedSetup.adversarial: the batch's step, or kind 0 for none. */
+export function writeAdversarial(buf: SharedArrayBuffer | undefined, a: AdversarialStep | null | undefined): void {
+  if (!buf) return;
+  const v = new Float64Array(buf, 0, 4);
+  v[0] = a ? (a.attack === 'fgsm' ? 1 : 2) : 0;
+  v[1] = a?.eps ?? 0;
+  v[2] = a?.steps ?? 0;
+  v[3] = a?.seed ?? 0;
+}
+
+/** A worker's side: the step for its shard, whose first image is `start` in the batch. */
+export function readAdversarial(buf: SharedArrayBuffer | undefined, start: number): AdversarialStep | null {
+  if (!buf) return null;
+  const v = new Float64Array(buf, 0, 4);
+  if (v[0] === 0) return null;
+  return { attack: v[0] === 1 ? 'fgsm' : 'pgd', eps: v[1], steps: v[2], seed: (v[3] + start) >>> 0 };
 }

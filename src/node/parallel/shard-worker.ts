@@ -14,7 +14,7 @@ import { TRANSFORM_SIZE } from '../../engine/augment';
 import { Model } from '../../engine/model';
 import { localGradients } from '../../engine/train';
 import { loadKernels } from '../load-kernels';
-import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, ERROR_TEXT_BYTES, shardStart, waitWhile, type SharedSetup } from './layout';
+import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, ERROR_TEXT_BYTES, readAdversarial, shardStart, waitWhile, type SharedSetup } from './layout';
 
 const setup = workerData as SharedSetup & { shard: number };
 const ctrl = new Int32Array(setup.ctrl);
@@ -99,7 +99,7 @@ function step(): void {
   }
   const augment = Atomics.load(ctrl, CTRL.AUGMENT) === 1;
   if (augment) for (let k = 0, o = start * TRANSFORM_SIZE; k < m * TRANSFORM_SIZE; k++) myTransforms[k] = transforms[o + k];
-  const r = gradients.compute(myIdx, labels, m, augment ? myTransforms : null);
+  const r = gradients.compute(myIdx, labels, m, augment ? myTransforms : null, readAdversarial(setup.adversarial, start));
   myGrads.set(model.grads);
   myBuffers.set(model.buffers);
   results[0] = r.lossSum;

@@ -55,6 +55,7 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   runHistory: { running: 1, waiting: 2 },
   // A forward pass over the test set and a projection (UMAP: seconds) on a worker thread each.
   embeddingProjection: { running: 1, waiting: 4 },
+  runRobustness: { running: 1, waiting: 8 },
 };
 
 /** Runs calls within their method's CallLimit; a call beyond running + waiting is refused with BUSY. */

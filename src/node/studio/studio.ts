@@ -14,7 +14,19 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { decodeModelFile } from '../../engine/formats/modelfile';
 import { healthFlags } from '../../engine/health';
 import { PRESETS } from '../../engine/presets';
-import type { AppInfo, PresetInfo, Projection, ProjectionMethod, RunHealth, StudioEvent, TestHistory } from '../../common/api';
+import {
+  ROBUSTNESS_EPS,
+  ROBUSTNESS_IMAGES,
+  ROBUSTNESS_PGD_STEPS,
+  type AppInfo,
+  type PresetInfo,
+  type Projection,
+  type ProjectionMethod,
+  type RobustnessCurve,
+  type RunHealth,
+  type StudioEvent,
+  type TestHistory,
+} from '../../common/api';
 import { type IpcArgs, parseArgs } from '../../common/api-schema';
 import type { StudioMethod } from '../../common/channels';
 import {
@@ -193,6 +205,7 @@ export class Studio {
       runHealth: (id) => this.runHealth(id),
       runHistory: (id) => this.runHistory(id),
       embeddingProjection: (m, method) => this.embeddingProjection(m, method),
+      runRobustness: (id, attack) => this.runRobustness(id, attack),
     };
     return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
   }
@@ -654,6 +667,37 @@ export class Studio {
     return reply.evaluation;
   }
 
+  /** Curves already computed, by run, attack, dataset and a hash of the model's values. */
+  private readonly robustnessCache = new Map<string, Promise<RobustnessCurve>>();
+
+  async runRobustness(runId: string, attack: 'fgsm' | 'pgd'): Promise<RobustnessCurve> {
+    const m = await this.runModel(runId, 'latest');
+    const ds = await this.requireDataset();
+    const key = `${runId}\n${attack}\n${ds.dir}\n${valuesHash(m.params)}:${valuesHash(m.buffers)}`;
+    let p = this.robustnessCache.get(key);
+    if (!p) {
+      p = this.trainer
+        .request({
+          type: 'robustness',
+          spec: m.spec,
+          params: m.params,
+          buffers: m.buffers,
+          datasetDir: ds.dir,
+          attack,
+          eps: [...ROBUSTNESS_EPS],
+          steps: ROBUSTNESS_PGD_STEPS,
+          limit: ROBUSTNESS_IMAGES,
+        })
+        .then((reply) => {
+          if (!reply.robustness) throw new Error('internal error: the trainer sent no robustness curve');
+          return { runId, attack, count: Math.min(ROBUSTNESS_IMAGES, ds.data.test.count), points: reply.robustness };
+        });
+      this.robustnessCache.set(key, p);
+      p.catch(() => this.robustnessCache.delete(key)); // a failure is not remembered
+    }
+    return p;
+  }
+
   async recent(): Promise<{ datasets: string[]; models: string[] }> {
     return this.paths.recent();
   }
@@ -748,4 +792,12 @@ function withDetail(e: unknown): unknown {
   const detail = (e as { detail?: unknown } | null)?.detail;
   if (e instanceof Error && typeof detail === 'string' && detail && !e.message.includes(detail)) e.message = `${e.message}\n${detail}`;
   return e;
+}
+
+/** FNV-1a over the bytes of a Float32Array: which model a cached result belongs to. */
+function valuesHash(a: Float32Array): string {
+  const b = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return (h >>> 0).toString(16);
 }

@@ -4,6 +4,7 @@
 // speaks only the messages of ../protocol.ts, validating every one it receives.
 
 import { pathToFileURL } from 'node:url';
+import { robustAccuracy } from '../../engine/adversarial';
 import { evaluate } from '../../engine/evaluate';
 import { Model } from '../../engine/model';
 import { loadMnist, type MnistData } from '../datasets';
@@ -179,6 +180,28 @@ async function evaluateRequest(req: Extract<TrainerRequest, { type: 'evaluate' }
   }
 }
 
+async function robustnessRequest(req: Extract<TrainerRequest, { type: 'robustness' }>): Promise<void> {
+  let model: Model | undefined;
+  try {
+    model = new Model(req.spec, kernels.kernels);
+    model.restore({ params: req.params, buffers: req.buffers });
+    const data = await dataset(req.datasetDir);
+    const [c, h, w] = model.inShape;
+    if (c !== 1 || h !== data.test.rows || w !== data.test.cols) {
+      throw new RunFolderError(
+        'RUN_MISMATCH',
+        `the model expects ${c}×${h}×${w} inputs but the test images of ${data.dir} are ${data.test.rows}×${data.test.cols}`,
+      );
+    }
+    const r = robustAccuracy(model, data.test, req.eps, { attack: req.attack, steps: req.attack === 'pgd' ? req.steps : undefined }, req.limit);
+    post({ type: 'reply', id: req.id, ok: true, robustness: r });
+  } catch (e) {
+    replyError(req.id, e);
+  } finally {
+    model?.dispose();
+  }
+}
+
 async function shutdown(id: number): Promise<void> {
   const run = active;
   if (run) {
@@ -212,6 +235,9 @@ function handle(raw: unknown): void {
       return;
     case 'evaluate':
       void evaluateRequest(req);
+      return;
+    case 'robustness':
+      void robustnessRequest(req);
       return;
     case 'shutdown':
       void shutdown(req.id);

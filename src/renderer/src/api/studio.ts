@@ -56,6 +56,7 @@ export const studio: Methods = {
   runHealth: wrap((id: string) => api().runHealth(id)),
   runHistory: wrap((id: string) => api().runHistory(id)),
   embeddingProjection: wrap((m: Parameters<StudioApi['embeddingProjection']>[0], method: 'pca' | 'umap') => api().embeddingProjection(m, method)),
+  runRobustness: wrap((id: string, attack: 'fgsm' | 'pgd') => api().runRobustness(id, attack)),
 };
 
 export function onStudioEvent(listener: (e: StudioEvent) => void): () => void {

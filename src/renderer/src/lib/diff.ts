@@ -1,6 +1,7 @@
 // The configuration of a run as label → text, and the rows that differ between runs: what the
 // Compare view's table shows (only the differences, so the reason two curves differ stands out).
 
+import { formatAdversarial } from '@engine/adversarial';
 import type { ModelSpec } from '@engine/spec';
 import type { RunDetail } from '@common/records';
 
@@ -52,6 +53,7 @@ export function configOf(r: RunDetail): [key: string, label: string, value: stri
     ['schedule', 'Schedule', schedule(s.schedule)],
     ['seed', 'Seed', s.seed === undefined ? 'default' : String(s.seed)],
     ['shuffle', 'Shuffle', s.shuffle === false ? 'no' : 'yes'],
+    ['adversarial', 'Adversarial training', formatAdversarial(s.adversarial)],
     ['trainCount', 'Training images', r.trainCount.toLocaleString('en-US')],
     ['validationCount', 'Validation images', r.validationCount.toLocaleString('en-US')],
     ['dataset', 'Dataset', `${r.dataset.name} (${r.dataset.fingerprint.slice(0, 8)})`],

@@ -27,6 +27,10 @@ export interface SettingsForm {
   limit: number | null;
   /** null: the default hold-out (5,000, at most a twelfth). */
   validation: number | null;
+  /** Adversarial training: none, or FGSM/PGD at adversarialEps (PGD: adversarialSteps). */
+  adversarial: 'none' | 'fgsm' | 'pgd';
+  adversarialEps: number;
+  adversarialSteps: number;
 }
 
 function formFrom(p: PresetInfo): SettingsForm {
@@ -44,6 +48,9 @@ function formFrom(p: PresetInfo): SettingsForm {
     shuffle: d.shuffle ?? true,
     limit: null,
     validation: null,
+    adversarial: 'none',
+    adversarialEps: 0.1,
+    adversarialSteps: 7,
   };
 }
 
@@ -65,6 +72,8 @@ export function toSettings(f: SettingsForm): TrainSettings {
   };
   if (f.limit !== null) s.limit = f.limit;
   if (f.validation !== null) s.validation = f.validation;
+  if (f.adversarial === 'fgsm') s.adversarial = { attack: 'fgsm', eps: f.adversarialEps };
+  else if (f.adversarial === 'pgd') s.adversarial = { attack: 'pgd', eps: f.adversarialEps, steps: f.adversarialSteps };
   return s;
 }
 
@@ -84,6 +93,9 @@ export const useSettingsStore = defineStore('settings', () => {
     shuffle: true,
     limit: null,
     validation: null,
+    adversarial: 'none',
+    adversarialEps: 0.1,
+    adversarialSteps: 7,
   });
   const dataset = useDatasetStore();
   const errors = computed(() => validateForm(form, dataset.info?.trainCount ?? null));
