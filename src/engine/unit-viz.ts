@@ -241,7 +241,14 @@ export interface TopUnits {
  * to the earlier image, with each unit's mean over the set: one batched inference pass for all units at once.
  * `onBatch(done, total)` is called after every batch.
  */
-export function topImages(ex: Explainer, pixels: Uint8Array, count: number, k: number, onBatch?: (done: number, total: number) => void, batch = 128): TopUnits[] {
+export function topImages(
+  ex: Explainer,
+  pixels: Uint8Array,
+  count: number,
+  k: number,
+  onBatch?: (done: number, total: number) => void,
+  batch = 128,
+): TopUnits[] {
   const D = ex.inputSize;
   if (pixels.length < count * D) throw new Error(`topImages: ${count} images need ${count * D} bytes, got ${pixels.length}`);
   const layers = unitLayers(ex);

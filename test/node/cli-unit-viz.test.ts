@@ -42,7 +42,11 @@ describe('npm run unit-viz', () => {
     const r = await cli([file, '--data', data, '--layer', 'fc3', '--steps', '16', '--top', '3', '--seed', '4', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const o = JSON.parse(r.stdout) as { layer: string; units: { unit: number; value: number; image: number[]; top: { index: number; value: number }[] }[]; ms: number };
+    const o = JSON.parse(r.stdout) as {
+      layer: string;
+      units: { unit: number; value: number; image: number[]; top: { index: number; value: number }[] }[];
+      ms: number;
+    };
     expect(Object.keys(o)).toEqual(['layer', 'units', 'ms']);
     expect(o.layer).toBe('fc3');
     expect(o.units.map((u) => u.unit)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -68,7 +72,9 @@ describe('npm run unit-viz', () => {
     const r = await cli([file, '--data', data, '--layer', 'conv2', '--unit', '7', '--steps', '8', '--png', out]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^.*m\.lenet \(lenet5-relu-ce\): conv2, 1 filter, \d+ ms of gradient ascent\nfilter 7: value -?[\d.]+ at its image; top test images #\d+ \(-?[\d.]+\)(, #\d+ \(-?[\d.]+\)){5}\nwrote 1 PNG to /);
+    expect(r.stdout).toMatch(
+      /^.*m\.lenet \(lenet5-relu-ce\): conv2, 1 filter, \d+ ms of gradient ascent\nfilter 7: value -?[\d.]+ at its image; top test images #\d+ \(-?[\d.]+\)(, #\d+ \(-?[\d.]+\)){5}\nwrote 1 PNG to /,
+    );
     expect(await readdir(out)).toEqual(['conv2-7.png']);
     const png = await readFile(join(out, 'conv2-7.png'));
     expect(png.readUInt32BE(16)).toBe(224);

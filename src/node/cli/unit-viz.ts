@@ -136,13 +136,16 @@ async function main(argv: string[]): Promise<void> {
     const layers = unitLayers(ex);
     const layer = layers.find((l) => l.name === f.layer);
     if (!layer) throw new UsageError(`--layer must be a conv or dense layer of ${file}: ${layers.map((l) => l.name).join(', ')}, got "${f.layer}"`);
-    if (unitArg !== undefined && unitArg >= layer.units) throw new UsageError(`--unit must be an integer in 0..${layer.units - 1} for ${layer.name}, got "${f.unit}"`);
+    if (unitArg !== undefined && unitArg >= layer.units)
+      throw new UsageError(`--unit must be an integer in 0..${layer.units - 1} for ${layer.name}, got "${f.unit}"`);
     const units = unitArg === undefined ? undefined : [unitArg];
-    if (f.png !== undefined) for (const u of units ?? Array.from({ length: layer.units }, (_, i) => i)) await checkOutputFile(join(f.png, `${layer.name}-${u}.png`));
+    if (f.png !== undefined)
+      for (const u of units ?? Array.from({ length: layer.units }, (_, i) => i)) await checkOutputFile(join(f.png, `${layer.name}-${u}.png`));
 
     const data = await loadMnist(f.data);
     const progress = new ProgressBar();
-    const top = k > 0 ? topImages(ex, data.test.pixels, data.test.count, k, (done, total) => progress.update(() => `ranking test images ${done}/${total}`)) : null;
+    const top =
+      k > 0 ? topImages(ex, data.test.pixels, data.test.count, k, (done, total) => progress.update(() => `ranking test images ${done}/${total}`)) : null;
     const r = maximise(ex, layer.name, units, opts, (done, total) => progress.update(() => `gradient ascent ${done}/${total}`));
     progress.clear();
     const t = top?.find((q) => q.layer === layer.name);

@@ -56,7 +56,10 @@ describe('the gradient of a unit with respect to the input', () => {
       // A check where every gradient is ~0 proves nothing.
       expect(c.maxAbsNumeric, c.name).toBeGreaterThan(1e-3);
     }
-    expect(checks.every((c) => c.failures === 0), describeChecks(checks)).toBe(true);
+    expect(
+      checks.every((c) => c.failures === 0),
+      describeChecks(checks),
+    ).toBe(true);
   });
 });
 
@@ -99,7 +102,12 @@ describe('activation maximisation on a trained LeNet-5', () => {
       expect(steps).toBe(64);
       expect(r.units).toEqual(Array.from({ length: layer.units }, (_, u) => u));
       expect(r.images.every((v) => v >= 0 && v <= 1)).toBe(true);
-      const atMean = unitValues(ex, layer, r.units, Float32Array.from({ length: r.units.length * 784 }, (_, i) => mean[i % 784]));
+      const atMean = unitValues(
+        ex,
+        layer,
+        r.units,
+        Float32Array.from({ length: r.units.length * 784 }, (_, i) => mean[i % 784]),
+      );
       for (const u of r.units) expect(r.values[u], `${name} unit ${u}: ${r.values[u]} vs ${atMean[u]} at the mean image`).toBeGreaterThan(atMean[u] + margin);
       // The values reported are the units' values at the images.
       expect(Array.from(unitValues(ex, layer, r.units, r.images))).toEqual(Array.from(r.values));

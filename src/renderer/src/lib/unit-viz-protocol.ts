@@ -11,8 +11,7 @@ interface Base {
 }
 
 export type UnitVizRequest =
-  | (Base & { type: 'top'; pixels: Uint8Array; count: number; k: number })
-  | (Base & { type: 'maximise'; layer: string; options?: MaximiseOptions });
+  (Base & { type: 'top'; pixels: Uint8Array; count: number; k: number }) | (Base & { type: 'maximise'; layer: string; options?: MaximiseOptions });
 
 export type UnitVizReply =
   | { id: number; type: 'progress'; done: number; total: number }

@@ -5,7 +5,7 @@
 // Nothing runs until the person asks for it once; after that, choosing a layer computes it.
 
 import { defineStore, storeToRefs } from 'pinia';
-import { computed, ref, shallowRef, watch } from 'vue';
+import { computed, ref, watch } from 'vue';
 import type { ModelPayload } from '@common/records';
 import { resolveLayers } from '@engine/spec';
 import type { Maximised, TopUnits } from '@engine/unit-viz';

@@ -41,7 +41,10 @@ async function handle(req: UnitVizRequest): Promise<void> {
     const ex = await explainer(req);
     if (req.type === 'top') {
       const result = topImages(ex, req.pixels, req.count, req.k, progress);
-      scope.postMessage({ id: req.id, type: 'top', result }, result.flatMap((r) => [r.index.buffer, r.value.buffer, r.mean.buffer]));
+      scope.postMessage(
+        { id: req.id, type: 'top', result },
+        result.flatMap((r) => [r.index.buffer, r.value.buffer, r.mean.buffer]),
+      );
     } else {
       const result = maximise(ex, req.layer, undefined, req.options, progress);
       scope.postMessage({ id: req.id, type: 'maximise', result }, [result.images.buffer, result.values.buffer]);
