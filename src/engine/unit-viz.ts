@@ -153,13 +153,15 @@ export function unitValues(ex: Explainer, layer: UnitLayer, units: readonly numb
   return Float32Array.from(units, (u, i) => unitValue(layer, out, i * per, u));
 }
 
-/** x rolled by (dy, dx) with wrap-around, C×H×W. */
-function roll(x: Float32Array, C: number, H: number, W: number, dy: number, dx: number): Float32Array {
-  const out = new Float32Array(x.length);
+/** x rolled by (dy, dx) with wrap-around, C×H×W, into `out` (two row pieces copied per row). */
+function roll(out: Float32Array, x: Float32Array, C: number, H: number, W: number, dy: number, dx: number): Float32Array {
+  const sx = ((dx % W) + W) % W;
   for (let c = 0; c < C; c++) {
     for (let y = 0; y < H; y++) {
-      const ty = (((y + dy) % H) + H) % H;
-      for (let xx = 0; xx < W; xx++) out[(c * H + ty) * W + ((((xx + dx) % W) + W) % W)] = x[(c * H + y) * W + xx];
+      const src = (c * H + y) * W;
+      const dst = (c * H + ((((y + dy) % H) + H) % H)) * W;
+      out.set(x.subarray(src, src + W - sx), dst + sx);
+      out.set(x.subarray(src + W - sx, src + W), dst);
     }
   }
   return out;
@@ -194,18 +196,19 @@ export function maximise(
   for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) xs[i * D + j] = rngs[i].next();
   const shifts = new Int32Array(2 * n);
   const shifted = new Float32Array(n * D);
+  const back = new Float32Array(D);
   for (let step = 1; step <= o.steps; step++) {
     for (let i = 0; i < n; i++) {
       const dy = o.jitter ? rngs[i].int(2 * o.jitter + 1) - o.jitter : 0;
       const dx = o.jitter ? rngs[i].int(2 * o.jitter + 1) - o.jitter : 0;
       shifts[2 * i] = dy;
       shifts[2 * i + 1] = dx;
-      shifted.set(dy || dx ? roll(xs.subarray(i * D, (i + 1) * D), C, H, W, dy, dx) : xs.subarray(i * D, (i + 1) * D), i * D);
+      roll(shifted.subarray(i * D, (i + 1) * D), xs.subarray(i * D, (i + 1) * D), C, H, W, dy, dx);
     }
     const { grads } = unitGradients(ex, layer, us, shifted);
     for (let i = 0; i < n; i++) {
       const gi = grads.subarray(i * D, (i + 1) * D);
-      const g = shifts[2 * i] || shifts[2 * i + 1] ? roll(gi, C, H, W, -shifts[2 * i], -shifts[2 * i + 1]) : gi;
+      const g = roll(back, gi, C, H, W, -shifts[2 * i], -shifts[2 * i + 1]);
       let ss = 0;
       for (let j = 0; j < D; j++) ss += g[j] * g[j];
       const scale = ss > 0 ? o.lr / Math.sqrt(ss / D) : 0;
