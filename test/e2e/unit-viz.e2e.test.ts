@@ -88,6 +88,7 @@ describe('what units want, in Chromium', () => {
       [4, 'fc3'],
     ] as const) {
       if (layer === 'fc3') {
+        await shoot('unit-viz-model');
         await page.getByTestId('unit-layer-fc3').click();
         await page.getByTestId('unit-9').waitFor({ timeout: 60_000 });
       }
@@ -95,7 +96,6 @@ describe('what units want, in Chromium', () => {
         expect(await topDigits(u), `${layer} unit ${u}`).toEqual(Array.from(ref[li].index.subarray(u * 6, (u + 1) * 6)));
       }
     }
-    await shoot('unit-viz-model');
     expect(app.problems).toEqual([]);
   });
 
