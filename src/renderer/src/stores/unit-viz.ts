@@ -11,6 +11,7 @@ import { resolveLayers } from '@engine/spec';
 import type { Maximised, TopUnits } from '@engine/unit-viz';
 import UnitVizWorker from '../workers/unit-viz.worker?worker';
 import type { UnitVizReply, UnitVizRequest } from '../lib/unit-viz-protocol';
+import { useDatasetStore } from './dataset';
 import { useImagesStore } from './images';
 import { useModelStore } from './model';
 
@@ -27,7 +28,9 @@ export interface UnitLayerInfo {
 
 interface Entry {
   key: number;
+  /** The top test digits, of the dataset with fingerprint `topFor`. */
   top: TopUnits[] | null;
+  topFor: string | null;
   images: Map<string, Maximised>;
   topP: Promise<TopUnits[]> | null;
   imagesP: Map<string, Promise<Maximised>>;
@@ -38,6 +41,8 @@ type Distribute<T> = T extends unknown ? Omit<T, 'id' | 'modelKey' | 'model'> : 
 export const useUnitVizStore = defineStore('unit-viz', () => {
   const model = useModelStore();
   const images = useImagesStore();
+  const dataset = useDatasetStore();
+  const fingerprint = computed(() => dataset.info?.fingerprint ?? '');
   const { current } = storeToRefs(model);
 
   const layer = ref('');
@@ -70,7 +75,7 @@ export const useUnitVizStore = defineStore('unit-viz', () => {
   function entryOf(m: ModelPayload): Entry {
     let e = cache.get(m);
     if (!e) {
-      e = { key: nextKey++, top: null, images: new Map(), topP: null, imagesP: new Map() };
+      e = { key: nextKey++, top: null, topFor: null, images: new Map(), topP: null, imagesP: new Map() };
       cache.set(m, e);
     }
     return e;
@@ -84,7 +89,8 @@ export const useUnitVizStore = defineStore('unit-viz', () => {
   const top = computed<TopUnits | null>(() => {
     void version.value;
     const m = current.value;
-    return m ? (cache.get(m)?.top?.find((t) => t.layer === layer.value) ?? null) : null;
+    const e = m ? cache.get(m) : undefined;
+    return e && e.topFor === fingerprint.value ? (e.top?.find((t) => t.layer === layer.value) ?? null) : null;
   });
 
   function onReply(e: MessageEvent<UnitVizReply>): void {
@@ -127,6 +133,12 @@ export const useUnitVizStore = defineStore('unit-viz', () => {
     const name = layer.value;
     if (!name) return;
     const e = entryOf(m);
+    // Another dataset: its test digits are other digits.
+    if (e.topFor !== fingerprint.value) {
+      e.top = null;
+      e.topP = null;
+      e.topFor = fingerprint.value;
+    }
     if (e.top && e.images.has(name)) {
       status.value = 'ready';
       return;
@@ -151,7 +163,9 @@ export const useUnitVizStore = defineStore('unit-viz', () => {
         p.catch(() => {}); // awaited below, after the top digits
         e.imagesP.set(name, p);
       }
-      e.top = await e.topP;
+      const tp = e.topP;
+      const t = await tp;
+      if (e.topP === tp) e.top = t;
       version.value++;
       e.images.set(name, await p);
       version.value++;
@@ -175,7 +189,7 @@ export const useUnitVizStore = defineStore('unit-viz', () => {
     void ensure();
   }
 
-  watch(current, () => {
+  watch([current, fingerprint], () => {
     status.value = 'idle';
     void ensure();
   });
