@@ -150,7 +150,7 @@ export class Explainer {
   readonly inputSize: number;
   readonly classes: number;
   /** Index of the layer whose output is the score (the one before the output non-linearity). */
-  private readonly scoreLayer: number;
+  readonly scoreLayer: number;
 
   constructor(readonly model: Model) {
     this.inputSize = shapeSize(model.inShape);
@@ -217,20 +217,43 @@ export class Explainer {
    * With `stopAt` ≥ 0, the gradient at that layer's output instead (and its output, `kept`).
    */
   private gradients(xs: Float32Array, n: number, target: number): { grads: Float32Array; scores: Float32Array } {
-    const D = this.inputSize;
     const K = this.classes;
-    const grads = new Float32Array(n * D);
     const scores = new Float32Array(n);
+    const grads = this.inputGradients(xs, n, this.scoreLayer, (out, m, first) => {
+      for (let i = 0; i < m; i++) scores[first + i] = out[i * K + target];
+      return this.oneHot(m, target);
+    });
+    return { grads, scores };
+  }
+
+  /**
+   * Gradients with respect to n inputs (n × inputSize) of Σ dOut · (the output of layer `upTo`),
+   * in inference mode. The inputs run in chunks; for each, `seed` gets that layer's output (m
+   * samples, starting at sample `first`) and returns dOut (m × the layer's output size).
+   */
+  inputGradients(xs: Float32Array, n: number, upTo: number, seed: (out: Float32Array, m: number, first: number) => Float32Array): Float32Array {
+    const D = this.inputSize;
+    const grads = new Float32Array(n * D);
     for (let s = 0; s < n; s += CHUNK) {
       const m = Math.min(CHUNK, n - s);
-      const { out } = this.forwardTo(xs.subarray(s * D, (s + m) * D), m, this.scoreLayer);
-      for (let i = 0; i < m; i++) scores[s + i] = out[i * K + target];
-      let g = this.oneHot(m, target);
-      for (let i = this.scoreLayer; i >= 0; i--) g = this.model.layers[i].backward(g, m, true);
+      const { out } = this.forwardTo(xs.subarray(s * D, (s + m) * D), m, upTo);
+      let g = seed(out, m, s);
+      for (let i = upTo; i >= 0; i--) g = this.model.layers[i].backward(g, m, true);
       grads.set(g.subarray(0, m * D), s * D);
     }
     this.model.zeroGrad();
-    return { grads, scores };
+    return grads;
+  }
+
+  /** The output of layer `upTo` (n × its size) for n inputs, in inference mode; a copy. */
+  outputsAt(xs: Float32Array, n: number, upTo: number): Float32Array {
+    const size = shapeSize(this.model.layers[upTo].outShape);
+    const out = new Float32Array(n * size);
+    for (let s = 0; s < n; s += CHUNK) {
+      const m = Math.min(CHUNK, n - s);
+      out.set(this.forwardTo(xs.subarray(s * this.inputSize, (s + m) * this.inputSize), m, upTo).out.subarray(0, m * size), s * size);
+    }
+    return out;
   }
 
   private oneHot(m: number, target: number): Float32Array {

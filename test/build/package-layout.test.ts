@@ -121,6 +121,11 @@ function loadedFiles(): Set<string> {
       const target = posix.normalize(posix.join(posix.dirname(f), m[1]));
       if (existsSync(join(work, 'project', target))) todo.push(target);
     }
+    // new URL("x.js", import.meta.url): a Worker's script, next to the file that starts it
+    for (const m of text.matchAll(/new URL\(["']([^"'\s/]+\.(?:js|mjs))["'],\s*import\.meta\.url\)/g)) {
+      const target = posix.join(posix.dirname(f), m[1]);
+      if (existsSync(join(work, 'project', target))) todo.push(target);
+    }
   }
   return seen;
 }

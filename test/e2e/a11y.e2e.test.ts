@@ -3,6 +3,10 @@
 // Inspect, Evaluate, Compare and Health with real content (two short runs, a model on screen, an
 // evaluation, a digit inspected), on the keyboard dialog and with an error banner open. Every
 // view is photographed at 1280×800 and 960×640 in light and dark under test-results/views/.
+// page) finds no serious or critical violation, colour contrast included, on Data, Model (also
+// with what its units want), Train, Inspect, Evaluate and Compare with real content (two short
+// runs, a model on screen, an evaluation, a digit inspected), on the keyboard dialog and with an
+// error banner open. Every view is photographed at 1280×800 and 960×640 in light and dark under test-results/views/.
 // Also: the settings form explains a refused value under its field in the label's words, and an
 // error leads with a plain sentence with the technical message one click away.
 
@@ -99,6 +103,15 @@ const VIEWS: [string, (page: Page) => Promise<void>][] = [
     async (page) => {
       await page.getByTestId('nav-model').click();
       await page.getByTestId('layer-table').waitFor();
+    },
+  ],
+  [
+    'model-units',
+    async (page) => {
+      await page.getByTestId('nav-model').click();
+      await page.getByTestId('unit-layer-conv2').click();
+      await page.getByTestId('unit-grid').waitFor({ timeout: 60_000 });
+      await page.getByTestId('unit-viz').scrollIntoViewIfNeeded();
     },
   ],
   [
