@@ -44,6 +44,8 @@ import {
   thousands,
 } from './common';
 import { CSV_HELP, trainCsv, wantsCsv } from './train-csv';
+import { applyOverlay, readOverlay, type OverlaidData } from '../data-lab/overlay';
+import type { DatasetInfo } from '../../common/records';
 
 const NAME = 'train';
 
@@ -70,6 +72,11 @@ Options:
   --out FILE.lenet   save the trained model (after every epoch, atomically)
   --init FILE.lenet  start from a saved model's weights (same architecture as the preset)
   --no-shuffle       keep the training set in file order
+  --overlay FILE     train with a label overlay (the data lab's corrections, a JSON file made for
+                     this dataset): its images relabelled, its excluded images left out; the IDX
+                     files are not touched. run.json records the overlay's hash and counts, and the
+                     dataset fingerprint joins it. A run trained with one resumes with --overlay
+                     and the same file
 ${AUGMENT_HELP}
   --limit N          train on the first N training images only
   --threads N        data-parallel threads (default: all cores, here ${defaultThreads()}, but for a
@@ -172,6 +179,7 @@ async function main(argv: string[]): Promise<void> {
     validation: { type: 'string' },
     'keep-epochs': { type: 'string' },
     history: { type: 'string' },
+    overlay: { type: 'string' },
     ...AUGMENT_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   });
@@ -200,6 +208,7 @@ async function main(argv: string[]): Promise<void> {
     if (given.length) throw new UsageError(`--resume continues a run with its own settings; drop ${given.map((k) => `--${k}`).join(', ')}`);
     // Every path is checked before the slow work (data, model), so a mistake fails at once.
     await dataFlag(f.data);
+    if (f.overlay !== undefined) await readOverlay(f.overlay);
     if (f.out !== undefined) await checkOutputFile(f.out);
     const dir = resolve(f.resume);
     const run = await readRunConfig(dir);
@@ -218,7 +227,10 @@ async function main(argv: string[]): Promise<void> {
       await removeStaleTempFiles(dir); // left by a process killed mid-save
       const kernels = loadKernels();
       // The dataset the run was trained on, unless --data points at a copy (the fingerprint must match).
-      const data = await loadMnist(f.data ?? run.dataset.path ?? undefined);
+      const data = await withOverlay(await loadMnist(f.data ?? run.dataset.path ?? undefined), f.overlay);
+      if (run.dataset.overlay && f.overlay === undefined) {
+        throw new CliError(`${dir} was trained with a label overlay (hash ${run.dataset.overlay.hash}); resume it with --overlay FILE`);
+      }
       const threads = threadsFlag ?? run.threads ?? threadsFor(run.spec, run.settings.batchSize, defaultThreads());
       warnSmallShards(run.spec, run.settings.batchSize, threads);
       const preset = PRESETS[run.preset];
@@ -248,11 +260,12 @@ async function main(argv: string[]): Promise<void> {
 
   // Every path is checked before the slow work (data, model, epoch 1), so a mistake fails at once.
   await dataFlag(f.data);
+  if (f.overlay !== undefined) await readOverlay(f.overlay);
   if (f.out !== undefined) await checkOutputFile(f.out);
   if (f['run-dir'] !== undefined) await checkNewRunFolder(f['run-dir']);
 
   const kernels = loadKernels();
-  const data = await loadMnist(f.data);
+  const data = await withOverlay(await loadMnist(f.data), f.overlay);
   const model = new Model(preset.spec, kernels.kernels).init(trainConfigOf(settings).seed);
   try {
     if (f.init !== undefined) {
@@ -271,7 +284,7 @@ async function main(argv: string[]): Promise<void> {
         id: runDir ? runIdFor(runDir, preset.name) : 'cli',
         preset,
         settings,
-        dataset: describeDataset(data, f.data !== undefined ? resolve(f.data) : null),
+        dataset: describeOverlaid(data, f.data !== undefined ? resolve(f.data) : null),
         init: f.init !== undefined ? resolve(f.init) : null,
         threads,
       });
@@ -303,6 +316,16 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     model.dispose();
   }
+}
+
+/** The dataset with the --overlay file applied (checked against it), or as it is without one. */
+async function withOverlay(data: MnistData, overlay: string | undefined): Promise<MnistData> {
+  return overlay === undefined ? data : applyOverlay(data, await readOverlay(overlay, data), overlay);
+}
+
+function describeOverlaid(data: MnistData, path: string | null): DatasetInfo {
+  const info = describeDataset(data, path);
+  return 'overlay' in data ? { ...info, overlay: (data as OverlaidData).overlay } : info;
 }
 
 /**
