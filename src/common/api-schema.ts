@@ -7,6 +7,7 @@ import type { StudioApi } from './api';
 import type { StudioMethod } from './channels';
 import { RUN_ID_PATTERN, type ModelPayload } from './records';
 import { trainSettingsSchema } from './settings';
+import { overlaySchema } from './overlay';
 import { check, f32, int, json, literal, obj, optional, str, tuple, ValidationError, type Schema } from './schema';
 
 /** Arguments as they arrive over IPC: like the API's, except a drop arrives as the path the preload resolved. */
@@ -59,6 +60,11 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
   exportModel: tuple(modelPayloadSchema, literal('onnx')),
   recent: tuple(),
   evaluateModel: tuple(modelPayloadSchema),
+  cachedLabelIssues: tuple(),
+  findLabelIssues: tuple(),
+  labelOverlay: tuple(),
+  saveLabelOverlay: tuple(overlaySchema),
+  startRunWithOverlay: tuple(str({ min: 1, max: 100 }), trainSettingsSchema),
 };
 
 /** Checks raw IPC arguments for `method`; throws ValidationError ("startRun arguments: [1].lr: expected …"). */

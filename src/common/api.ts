@@ -10,6 +10,8 @@
 import type { ModelSpec } from '../engine/spec';
 import type { DatasetInfo, DatasetSlice, EpochEvent, Evaluation, ModelPayload, ProgressEvent, RunDetail, RunState, RunSummary, SnapshotEvent } from './records';
 import type { TrainSettings } from './settings';
+import type { LabelIssue } from '../engine/data-lab/confident';
+import type { LabelOverlay, OverlayInfo } from './overlay';
 
 export interface AppInfo {
   name: string;
@@ -41,7 +43,9 @@ export type StudioEvent =
   | { type: 'dataset-changed'; dataset: DatasetInfo }
   | { type: 'menu'; action: MenuAction }
   /** A problem outside any request (e.g. a file opened from the OS could not be read). */
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** How far the label-issue finder is (findLabelIssues), 0..1. */
+  | { type: 'label-issues-progress'; fraction: number };
 
 export interface StudioApi {
   appInfo(): Promise<AppInfo>;
@@ -83,6 +87,17 @@ export interface StudioApi {
   exportModel(model: ModelPayload, format: 'onnx'): Promise<{ path: string } | null>;
   recent(): Promise<{ datasets: string[]; models: string[] }>;
   evaluateModel(model: ModelPayload): Promise<Evaluation>;
+
+  /** The label-issue ranking of the current dataset (the top 1,000) if the finder's probabilities are cached, else null. */
+  cachedLabelIssues(): Promise<LabelIssue[] | null>;
+  /** Runs the label-issue finder (K-fold training, `label-issues-progress` events), or answers from its cache. */
+  findLabelIssues(): Promise<LabelIssue[]>;
+  /** The current dataset's saved label overlay (an empty one when none is saved). */
+  labelOverlay(): Promise<LabelOverlay>;
+  /** Saves the current dataset's label overlay (overlays/<fingerprint>.json in the app's data folder). */
+  saveLabelOverlay(overlay: LabelOverlay): Promise<OverlayInfo>;
+  /** startRun on the current dataset with its saved label overlay applied. */
+  startRunWithOverlay(preset: string, settings: TrainSettings): Promise<{ runId: string }>;
 
   /** Subscribe to events; returns the unsubscribe function. */
   onEvent(listener: (e: StudioEvent) => void): () => void;

@@ -31,6 +31,11 @@ export const STUDIO_METHODS = [
   'exportModel',
   'recent',
   'evaluateModel',
+  'cachedLabelIssues',
+  'findLabelIssues',
+  'labelOverlay',
+  'saveLabelOverlay',
+  'startRunWithOverlay',
 ] as const satisfies readonly StudioMethod[];
 
 // Compile-time proof that the list is complete.

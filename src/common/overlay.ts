@@ -4,7 +4,8 @@
 // run train with it. Its one schema lives here (the renderer builds overlays too); reading,
 // hashing and applying are in src/node/data-lab/overlay.ts.
 
-import { arr, int, literal, obj, str, type Schema } from './schema';
+import type { LabelIssue } from '../engine/data-lab/confident';
+import { arr, int, literal, num, obj, str, type Schema } from './schema';
 
 export const OVERLAY_FORMAT = 'lenet-studio-overlay';
 export const OVERLAY_VERSION = 1;
@@ -59,3 +60,11 @@ export const overlayInfoSchema: Schema<OverlayInfo> = obj<OverlayInfo>({
 export function emptyOverlay(fingerprint: string): LabelOverlay {
   return { format: OVERLAY_FORMAT, version: OVERLAY_VERSION, fingerprint, relabel: [], exclude: [] };
 }
+
+/** One line of the label-issue ranking as it crosses a process boundary. */
+export const labelIssueSchema: Schema<LabelIssue> = obj<LabelIssue>({
+  index: int(0, 100_000_000),
+  label: int(0, 255),
+  suggested: int(0, 255),
+  score: num({ min: 0, max: 1 }),
+});

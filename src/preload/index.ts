@@ -44,6 +44,11 @@ const api: StudioApi = {
   exportModel: (model, format) => invoke('exportModel', model, format),
   recent: () => invoke('recent'),
   evaluateModel: (model) => invoke('evaluateModel', model),
+  cachedLabelIssues: () => invoke('cachedLabelIssues'),
+  findLabelIssues: () => invoke('findLabelIssues'),
+  labelOverlay: () => invoke('labelOverlay'),
+  saveLabelOverlay: (overlay) => invoke('saveLabelOverlay', overlay),
+  startRunWithOverlay: (preset, settings) => invoke('startRunWithOverlay', preset, settings),
 
   onEvent: (listener) => {
     const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);

@@ -49,6 +49,8 @@ export interface KFoldOptions {
   kernels: Kernels;
   threads?: number;
   onProgress?(p: KFoldProgress): void;
+  /** Yield to the event loop at least this often (ms), so a host process can send and receive messages meanwhile. */
+  yieldEveryMs?: number;
   /** Checked between batches: true stops the job (it then throws KFoldCancelled). */
   cancelled?(): boolean;
 }
@@ -96,7 +98,12 @@ export async function outOfSampleProbabilities(train: ImageSet, s: LabelIssuesSe
     const parallel = await ParallelGradients.create(model, part, threads, Math.max(config.batchSize, EVAL_BATCH));
     try {
       const trainer = new Trainer(model, part, config, parallel);
+      let lastYield = performance.now();
       while (!trainer.done) {
+        if (opts.yieldEveryMs !== undefined && performance.now() - lastYield > opts.yieldEveryMs) {
+          await new Promise<void>((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
         if (opts.cancelled?.()) throw new KFoldCancelled('cancelled');
         const r = trainer.step();
         if (r) {

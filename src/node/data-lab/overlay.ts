@@ -15,6 +15,9 @@ import { mkdirs, osReason, writeFileAtomic } from '../files';
 
 export class OverlayError extends DatasetError {}
 
+/** The copy of its overlay a run trained with one keeps in its folder (for resuming it). */
+export const RUN_OVERLAY_FILE = 'overlay.json';
+
 function refuse(source: string, why: string): never {
   throw new OverlayError('DATASET_UNREADABLE', `overlay ${source}: ${why}`);
 }

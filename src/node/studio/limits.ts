@@ -43,6 +43,12 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   saveModel: { running: 1, waiting: 2 },
   exportModel: { running: 1, waiting: 2 },
   evaluateModel: { running: 2, waiting: 4 },
+  cachedLabelIssues: { running: 1, waiting: 2 },
+  // Trains K models: one at a time, nothing waits behind it.
+  findLabelIssues: { running: 1, waiting: 0 },
+  labelOverlay: { running: 1, waiting: 4 },
+  saveLabelOverlay: { running: 1, waiting: 2 },
+  startRunWithOverlay: { running: 1, waiting: 0 },
 };
 
 /** Runs calls within their method's CallLimit; a call beyond running + waiting is refused with BUSY. */

@@ -48,6 +48,11 @@ export const studio: Methods = {
   recent: wrap(() => api().recent()),
   exportModel: wrap((m: Parameters<StudioApi['exportModel']>[0], format: 'onnx') => api().exportModel(m, format)),
   evaluateModel: wrap((m: Parameters<StudioApi['evaluateModel']>[0]) => api().evaluateModel(m)),
+  cachedLabelIssues: wrap(() => api().cachedLabelIssues()),
+  findLabelIssues: wrap(() => api().findLabelIssues()),
+  labelOverlay: wrap(() => api().labelOverlay()),
+  saveLabelOverlay: wrap((o: Parameters<StudioApi['saveLabelOverlay']>[0]) => api().saveLabelOverlay(o)),
+  startRunWithOverlay: wrap((preset: string, settings: Parameters<StudioApi['startRunWithOverlay']>[1]) => api().startRunWithOverlay(preset, settings)),
 };
 
 export function onStudioEvent(listener: (e: StudioEvent) => void): () => void {
