@@ -10,6 +10,7 @@ import { RUN_ID_PATTERN, type ModelPayload } from './records';
 import { TEMPERATURE_RANGE } from '../engine/calibration';
 import { num } from './schema';
 import { trainSettingsSchema } from './settings';
+import { overlaySchema } from './overlay';
 import { check, f32, int, json, literal, obj, optional, str, tuple, ValidationError, type Schema } from './schema';
 
 /** Arguments as they arrive over IPC: like the API's, except a drop arrives as the path the preload resolved. */
@@ -72,6 +73,11 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
   runHistory: tuple(runId),
   embeddingProjection: tuple(modelPayloadSchema, literal('pca', 'umap')),
   runRobustness: tuple(runId, literal('fgsm', 'pgd')),
+  cachedLabelIssues: tuple(),
+  findLabelIssues: tuple(),
+  labelOverlay: tuple(),
+  saveLabelOverlay: tuple(overlaySchema),
+  startRunWithOverlay: tuple(str({ min: 1, max: 100 }), trainSettingsSchema),
 };
 
 /** Checks raw IPC arguments for `method`; throws ValidationError ("startRun arguments: [1].lr: expected …"). */

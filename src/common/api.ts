@@ -23,6 +23,8 @@ import type {
 } from './records';
 import type { TrainSettings } from './settings';
 import type { EpochHealth, HealthFlag } from '../engine/health';
+import type { LabelIssue } from '../engine/data-lab/confident';
+import type { LabelOverlay, OverlayInfo } from './overlay';
 
 export interface AppInfo {
   name: string;
@@ -57,6 +59,8 @@ export type StudioEvent =
   | { type: 'error'; message: string }
   /** How far the embedding map `key` (Projection.key) has come: images embedded, neighbours found, layout epochs. */
   | { type: 'projection-progress'; key: string; method: ProjectionMethod; phase: ProjectionPhase; done: number; total: number };
+  /** How far the label-issue finder is (findLabelIssues), 0..1. */
+  | { type: 'label-issues-progress'; fraction: number };
 
 export interface StudioApi {
   appInfo(): Promise<AppInfo>;
@@ -124,6 +128,17 @@ export interface StudioApi {
    * trainer process, cached per model.
    */
   runRobustness(runId: string, attack: 'fgsm' | 'pgd'): Promise<RobustnessCurve>;
+
+  /** The label-issue ranking of the current dataset (the top 1,000) if the finder's probabilities are cached, else null. */
+  cachedLabelIssues(): Promise<LabelIssue[] | null>;
+  /** Runs the label-issue finder (K-fold training, `label-issues-progress` events), or answers from its cache. */
+  findLabelIssues(): Promise<LabelIssue[]>;
+  /** The current dataset's saved label overlay (an empty one when none is saved). */
+  labelOverlay(): Promise<LabelOverlay>;
+  /** Saves the current dataset's label overlay (overlays/<fingerprint>.json in the app's data folder). */
+  saveLabelOverlay(overlay: LabelOverlay): Promise<OverlayInfo>;
+  /** startRun on the current dataset with its saved label overlay applied. */
+  startRunWithOverlay(preset: string, settings: TrainSettings): Promise<{ runId: string }>;
 
   /** Subscribe to events; returns the unsubscribe function. */
   onEvent(listener: (e: StudioEvent) => void): () => void;

@@ -40,6 +40,11 @@ export const STUDIO_METHODS = [
   'runHistory',
   'embeddingProjection',
   'runRobustness',
+  'cachedLabelIssues',
+  'findLabelIssues',
+  'labelOverlay',
+  'saveLabelOverlay',
+  'startRunWithOverlay',
 ] as const satisfies readonly StudioMethod[];
 
 // Compile-time proof that the list is complete.

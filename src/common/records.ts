@@ -6,6 +6,7 @@ import type { Evaluation } from '../engine/evaluate';
 import type { ModelSpec } from '../engine/spec';
 import { arr, bool, f32, int, nullable, num, obj, optional, str, u8, type Schema } from './schema';
 import type { TrainSettings } from './settings';
+import { overlayInfoSchema, type OverlayInfo } from './overlay';
 
 export type { Evaluation } from '../engine/evaluate';
 
@@ -35,6 +36,8 @@ export interface DatasetInfo {
   rows: number;
   cols: number;
   fingerprint: string;
+  /** The label overlay applied (src/common/overlay.ts); `fingerprint` then joins the dataset's with its hash. */
+  overlay?: OverlayInfo;
 }
 
 export interface DatasetSlice {
@@ -197,6 +200,7 @@ export const datasetInfoSchema: Schema<DatasetInfo> = obj<DatasetInfo>({
   rows: int(1, 4096),
   cols: int(1, 4096),
   fingerprint: str({ max: 128 }),
+  overlay: optional(overlayInfoSchema),
 });
 
 // ---------------------------------------------------------------- what the user says about a run

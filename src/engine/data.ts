@@ -29,7 +29,7 @@ export interface SplitData {
 /** A different stream from init (seed) and shuffling (seed ^ 0x5eed5eed), so the split never moves either. */
 const SPLIT_SALT = 0x7a11da7e;
 
-function gather(set: ImageSet, indices: Uint32Array): ImageSet {
+export function gather(set: ImageSet, indices: Uint32Array): ImageSet {
   const per = set.pixels.length / set.count;
   const pixels = new Uint8Array(indices.length * per);
   const labels = new Uint8Array(indices.length);

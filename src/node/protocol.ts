@@ -22,6 +22,8 @@ import {
   type SnapshotEvent,
 } from '../common/records';
 import { arr, bool, f32, int, json, literal, num, obj, optional, str, tagged, type Schema, ValidationError } from '../common/schema';
+import { labelIssueSchema } from '../common/overlay';
+import type { LabelIssue } from '../engine/data-lab/confident';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -38,7 +40,7 @@ export interface WireError {
 
 export type TrainerRequest =
   /** Train the run whose folder (run.json, written by the host) is `runDir`; `resume` continues from its checkpoint. */
-  | { type: 'train'; id: number; runId: string; runDir: string; datasetDir: string; resume: boolean }
+  | { type: 'train'; id: number; runId: string; runDir: string; datasetDir: string; resume: boolean; overlay?: string }
   | { type: 'pause'; id: number; runId: string }
   | { type: 'resume'; id: number; runId: string }
   | { type: 'cancel'; id: number; runId: string }
@@ -58,7 +60,13 @@ export type TrainerRequest =
       limit: number;
     }
   /** Cancel any run (checkpointing it), reply, and exit. */
-  | { type: 'shutdown'; id: number };
+  | { type: 'shutdown'; id: number }
+  /**
+   * Rank the training images of `datasetDir` by how likely their label is wrong (src/node/data-lab):
+   * probabilities from `cacheDir` when cached, else K-fold training (`label-issues-progress` events);
+   * the reply carries the top `issues`. Refused while a run trains.
+   */
+  | { type: 'label-issues'; id: number; datasetDir: string; cacheDir: string; preset: string; folds: number; epochs: number; seed: number };
 
 export type TrainerRequestType = TrainerRequest['type'];
 /** A request before the host numbers it. */
@@ -68,7 +76,7 @@ export type TrainerRequestBody = TrainerRequest extends infer R ? (R extends Tra
 
 export type TrainerEvent =
   | { type: 'ready'; version: number; pid: number; kernels: string; threads: number }
-  | { type: 'reply'; id: number; ok: true; runId?: string; evaluation?: Evaluation; robustness?: { eps: number; accuracy: number }[] }
+  | { type: 'reply'; id: number; ok: true; runId?: string; evaluation?: Evaluation; robustness?: { eps: number; accuracy: number }[]; issues?: LabelIssue[] }
   | { type: 'reply'; id: number; ok: false; error: WireError }
   | ProgressEvent
   | EpochEvent
@@ -77,7 +85,9 @@ export type TrainerEvent =
   /** Something the person should know that does not stop the run (e.g. it goes on on one thread), in plain words. */
   | { type: 'notice'; runId: string; message: string }
   /** The run's end, in the one run-state vocabulary; `error` says why it failed or diverged. */
-  | { type: 'finished'; runId: string; reason: RunEnd; error?: WireError };
+  | { type: 'finished'; runId: string; reason: RunEnd; error?: WireError }
+  /** How far a `label-issues` request is, 0..1. */
+  | { type: 'label-issues-progress'; fraction: number };
 
 // ---------------------------------------------------------------- validators
 
@@ -95,7 +105,7 @@ export const wireErrorSchema: Schema<WireError> = obj<WireError>({
 });
 
 const requestSchema: Schema<TrainerRequest> = tagged<TrainerRequest>('type', {
-  train: obj({ type: literal('train'), id, runId, runDir: path, datasetDir: path, resume: bool() }),
+  train: obj({ type: literal('train'), id, runId, runDir: path, datasetDir: path, resume: bool(), overlay: optional(path) }),
   pause: obj({ type: literal('pause'), id, runId }),
   resume: obj({ type: literal('resume'), id, runId }),
   cancel: obj({ type: literal('cancel'), id, runId }),
@@ -120,6 +130,16 @@ const requestSchema: Schema<TrainerRequest> = tagged<TrainerRequest>('type', {
     limit: int(1, 100_000_000),
   }),
   shutdown: obj({ type: literal('shutdown'), id }),
+  'label-issues': obj({
+    type: literal('label-issues'),
+    id,
+    datasetDir: path,
+    cacheDir: path,
+    preset: str({ min: 1, max: 100 }),
+    folds: int(2, 20),
+    epochs: int(1, 10_000),
+    seed: int(0, 0xffffffff),
+  }),
 });
 
 type Reply = Extract<TrainerEvent, { type: 'reply' }>;
@@ -130,6 +150,7 @@ const replyOk = obj<Extract<Reply, { ok: true }>>({
   runId: optional(runId),
   evaluation: optional(evaluationSchema),
   robustness: optional(arr(obj<{ eps: number; accuracy: number }>({ eps: num({ min: 0, max: 1 }), accuracy: num({ min: 0, max: 1 }) }), { max: 64 })),
+  issues: optional(arr(labelIssueSchema, { max: 100_000_000 })),
 });
 const replyErr = obj<Extract<Reply, { ok: false }>>({ type: literal('reply'), id, ok: literal(false), error: wireErrorSchema });
 const replySchema: Schema<Reply> = {
@@ -156,6 +177,7 @@ const eventSchema: Schema<TrainerEvent> = tagged<TrainerEvent>('type', {
   status: obj({ type: literal('status'), runId, status: literal('running', 'paused') }),
   notice: obj({ type: literal('notice'), runId, message: str({ min: 1, max: 2000 }) }),
   finished: obj({ type: literal('finished'), runId, reason: literal(...RUN_ENDS), error: optional(wireErrorSchema) }),
+  'label-issues-progress': obj({ type: literal('label-issues-progress'), fraction: num({ min: 0, max: 1 }) }),
 });
 
 /** Validates a message the trainer received. Throws ValidationError naming the bad field. */

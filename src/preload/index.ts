@@ -53,6 +53,11 @@ const api: StudioApi = {
   runHistory: (runId) => invoke('runHistory', runId),
   embeddingProjection: (model, method) => invoke('embeddingProjection', model, method),
   runRobustness: (runId, attack) => invoke('runRobustness', runId, attack),
+  cachedLabelIssues: () => invoke('cachedLabelIssues'),
+  findLabelIssues: () => invoke('findLabelIssues'),
+  labelOverlay: () => invoke('labelOverlay'),
+  saveLabelOverlay: (overlay) => invoke('saveLabelOverlay', overlay),
+  startRunWithOverlay: (preset, settings) => invoke('startRunWithOverlay', preset, settings),
 
   onEvent: (listener) => {
     const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);

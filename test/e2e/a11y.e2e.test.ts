@@ -1,6 +1,7 @@
 // Readable and usable by everyone, on every view, in both themes: axe-core (injected into the
 // page) finds no serious or critical violation, colour contrast included, on Data, Model, Train,
 // Inspect, Evaluate, Compare and Health with real content (two short runs, a model on screen, an
+// Inspect, Evaluate, Compare and the Data lab with real content (two short runs, a model on screen, an
 // evaluation, a digit inspected), on the keyboard dialog and with an error banner open. Every
 // view is photographed at 1280×800 and 960×640 in light and dark under test-results/views/.
 // page) finds no serious or critical violation, colour contrast included, on Data, Model (also
@@ -18,6 +19,7 @@ import type { AxeResults } from 'axe-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/common/records';
 import { SHOTS, startApp, trainRun, type App } from './app';
+import { LABEL_ISSUES_DEFAULTS, cacheFile, defaultCacheDir, writeCachedProbabilities } from '../../src/node/data-lab/label-issues';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const THEMES = ['light', 'dark'] as const;
@@ -152,9 +154,28 @@ const VIEWS: [string, (page: Page) => Promise<void>][] = [
       await page.getByTestId('embedding-canvas').and(page.locator(':not([data-drawn="0"])')).waitFor({ timeout: 60_000 });
       await page.getByTestId('legend-class-3').click();
       await page.getByTestId('embedding-gallery').waitFor();
+    'datalab',
+    async (page) => {
+      await seedLabelIssues();
+      await page.getByTestId('nav-datalab').click();
+      await page.getByTestId('issues-gallery').locator('li canvas').first().waitFor({ timeout: 60_000 });
     },
   ],
 ];
+
+/**
+ * The Data lab with content and without training four models here: finder probabilities written
+ * to its cache (every 50th image confidently of the next class), as a finished search leaves them.
+ */
+async function seedLabelIssues(): Promise<void> {
+  const info = await app.host.studio.dataset();
+  const labels = new Uint8Array(info.trainCount);
+  for (let s = 0; s < info.trainCount; s += 1000) labels.set((await app.host.studio.datasetImages('train', s, 1000)).labels, s);
+  const probs = new Float32Array(info.trainCount * 10).fill(0.1 / 9);
+  labels.forEach((y, i) => (probs[i * 10 + (i % 50 === 0 ? (y + 1) % 10 : y)] = 0.9));
+  const dir = defaultCacheDir(app.dataDir);
+  await writeCachedProbabilities(cacheFile(dir, info.fingerprint, LABEL_ISSUES_DEFAULTS), dir, probs, info.trainCount);
+}
 
 describe('the settings form in Chromium', () => {
   it('explains a refused value under its field, in the words of its label, tied to the input', async () => {

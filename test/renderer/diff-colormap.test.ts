@@ -34,6 +34,19 @@ describe('diffConfigs', () => {
     expect(rows.find((r) => r.key === 'lr')!.values).toEqual(['0.02', '0.05', '0.02']);
   });
 
+  it('a run trained with label corrections shows what they changed next to one without', () => {
+    const fixed = run('b', {});
+    fixed.dataset = {
+      ...fixed.dataset,
+      fingerprint: '0123456789abcdef',
+      overlay: { hash: 'fedcba9876543210', baseFingerprint: 'abcdef0123456789', relabelled: 1200, excluded: 3 },
+    };
+    fixed.trainCount = 54997;
+    const rows = diffConfigs([run('a', {}), fixed]);
+    expect(rows.map((r) => r.key)).toEqual(['trainCount', 'dataset', 'corrections']);
+    expect(rows.find((r) => r.key === 'corrections')!.values).toEqual(['none', '1,200 relabelled, 3 excluded']);
+  });
+
   it('identical runs and single runs have no differences', () => {
     expect(diffConfigs([run('a', {}), run('b', {})])).toEqual([]);
     expect(diffConfigs([run('a', {})])).toEqual([]);

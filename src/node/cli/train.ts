@@ -45,6 +45,8 @@ import {
   thousands,
 } from './common';
 import { CSV_HELP, trainCsv, wantsCsv } from './train-csv';
+import { applyOverlay, readOverlay, type OverlaidData } from '../data-lab/overlay';
+import type { DatasetInfo } from '../../common/records';
 
 const NAME = 'train';
 
@@ -71,6 +73,11 @@ Options:
   --out FILE.lenet   save the trained model (after every epoch, atomically)
   --init FILE.lenet  start from a saved model's weights (same architecture as the preset)
   --no-shuffle       keep the training set in file order
+  --overlay FILE     train with a label overlay (the data lab's corrections, a JSON file made for
+                     this dataset): its images relabelled, its excluded images left out; the IDX
+                     files are not touched. run.json records the overlay's hash and counts, and the
+                     dataset fingerprint joins it. A run trained with one resumes with --overlay
+                     and the same file
 ${AUGMENT_HELP}
   --adversarial A    adversarial training: every batch is replaced by its adversarial examples
                      against the current weights (made in inference mode), fgsm:EPS or
@@ -178,6 +185,7 @@ async function main(argv: string[]): Promise<void> {
     validation: { type: 'string' },
     'keep-epochs': { type: 'string' },
     history: { type: 'string' },
+    overlay: { type: 'string' },
     ...AUGMENT_OPTIONS,
     adversarial: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -207,6 +215,7 @@ async function main(argv: string[]): Promise<void> {
     if (given.length) throw new UsageError(`--resume continues a run with its own settings; drop ${given.map((k) => `--${k}`).join(', ')}`);
     // Every path is checked before the slow work (data, model), so a mistake fails at once.
     await dataFlag(f.data);
+    if (f.overlay !== undefined) await readOverlay(f.overlay);
     if (f.out !== undefined) await checkOutputFile(f.out);
     const dir = resolve(f.resume);
     const run = await readRunConfig(dir);
@@ -225,7 +234,10 @@ async function main(argv: string[]): Promise<void> {
       await removeStaleTempFiles(dir); // left by a process killed mid-save
       const kernels = loadKernels();
       // The dataset the run was trained on, unless --data points at a copy (the fingerprint must match).
-      const data = await loadMnist(f.data ?? run.dataset.path ?? undefined);
+      const data = await withOverlay(await loadMnist(f.data ?? run.dataset.path ?? undefined), f.overlay);
+      if (run.dataset.overlay && f.overlay === undefined) {
+        throw new CliError(`${dir} was trained with a label overlay (hash ${run.dataset.overlay.hash}); resume it with --overlay FILE`);
+      }
       const threads = threadsFlag ?? run.threads ?? threadsFor(run.spec, run.settings.batchSize, defaultThreads());
       warnSmallShards(run.spec, run.settings.batchSize, threads);
       const preset = PRESETS[run.preset];
@@ -262,11 +274,12 @@ async function main(argv: string[]): Promise<void> {
 
   // Every path is checked before the slow work (data, model, epoch 1), so a mistake fails at once.
   await dataFlag(f.data);
+  if (f.overlay !== undefined) await readOverlay(f.overlay);
   if (f.out !== undefined) await checkOutputFile(f.out);
   if (f['run-dir'] !== undefined) await checkNewRunFolder(f['run-dir']);
 
   const kernels = loadKernels();
-  const data = await loadMnist(f.data);
+  const data = await withOverlay(await loadMnist(f.data), f.overlay);
   const model = new Model(preset.spec, kernels.kernels).init(trainConfigOf(settings).seed);
   try {
     if (f.init !== undefined) {
@@ -285,7 +298,7 @@ async function main(argv: string[]): Promise<void> {
         id: runDir ? runIdFor(runDir, preset.name) : 'cli',
         preset,
         settings,
-        dataset: describeDataset(data, f.data !== undefined ? resolve(f.data) : null),
+        dataset: describeOverlaid(data, f.data !== undefined ? resolve(f.data) : null),
         init: f.init !== undefined ? resolve(f.init) : null,
         threads,
       });
@@ -317,6 +330,16 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     model.dispose();
   }
+}
+
+/** The dataset with the --overlay file applied (checked against it), or as it is without one. */
+async function withOverlay(data: MnistData, overlay: string | undefined): Promise<MnistData> {
+  return overlay === undefined ? data : applyOverlay(data, await readOverlay(overlay, data), overlay);
+}
+
+function describeOverlaid(data: MnistData, path: string | null): DatasetInfo {
+  const info = describeDataset(data, path);
+  return 'overlay' in data ? { ...info, overlay: (data as OverlaidData).overlay } : info;
 }
 
 /**

@@ -56,6 +56,12 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   // A forward pass over the test set and a projection (UMAP: seconds) on a worker thread each.
   embeddingProjection: { running: 1, waiting: 4 },
   runRobustness: { running: 1, waiting: 8 },
+  cachedLabelIssues: { running: 1, waiting: 2 },
+  // Trains K models: one at a time, nothing waits behind it.
+  findLabelIssues: { running: 1, waiting: 0 },
+  labelOverlay: { running: 1, waiting: 4 },
+  saveLabelOverlay: { running: 1, waiting: 2 },
+  startRunWithOverlay: { running: 1, waiting: 0 },
 };
 
 /** Runs calls within their method's CallLimit; a call beyond running + waiting is refused with BUSY. */

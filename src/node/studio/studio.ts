@@ -42,6 +42,10 @@ import {
 } from '../../common/records';
 import { DEFAULT_SEED, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
+import { confidentLearning, rankedIssues, type LabelIssue } from '../../engine/data-lab/confident';
+import { emptyOverlay, type LabelOverlay, type OverlayInfo } from '../../common/overlay';
+import { LABEL_ISSUES_DEFAULTS, TOP_ISSUES, cacheFile, defaultCacheDir, readCachedProbabilities } from '../data-lab/label-issues';
+import { RUN_OVERLAY_FILE, applyOverlay, canonicalOverlay, loadSavedOverlay, saveOverlay } from '../data-lab/overlay';
 import { nodeFs, removeStaleTempFiles, writeFileAtomic, type FsLayer } from '../files';
 import { readRunModel } from '../runs/checkpoint';
 import { EPOCHS_DIR, epochFileName, listEpochFiles } from '../runs/epochs';
@@ -206,6 +210,11 @@ export class Studio {
       runHistory: (id) => this.runHistory(id),
       embeddingProjection: (m, method) => this.embeddingProjection(m, method),
       runRobustness: (id, attack) => this.runRobustness(id, attack),
+      cachedLabelIssues: () => this.cachedLabelIssues(),
+      findLabelIssues: () => this.findLabelIssues(),
+      labelOverlay: () => this.labelOverlay(),
+      saveLabelOverlay: (o) => this.saveLabelOverlay(o),
+      startRunWithOverlay: (preset, settings) => this.startRunWithOverlay(preset, settings),
     };
     return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
   }
@@ -350,9 +359,62 @@ export class Studio {
     });
   }
 
-  private async launch(runId: string, dir: string, datasetDir: string, resume: boolean): Promise<void> {
+  // ---------------------------------------------------------------- the data lab
+
+  private get labCacheDir(): string {
+    return defaultCacheDir(this.opts.dataDir);
+  }
+
+  async cachedLabelIssues(): Promise<LabelIssue[] | null> {
+    const { data } = await this.requireDataset();
+    const s = LABEL_ISSUES_DEFAULTS;
+    const probs = await readCachedProbabilities(cacheFile(this.labCacheDir, data.fingerprint, s), data.train.count);
+    if (!probs) return null;
+    return rankedIssues(confidentLearning(probs, data.train.labels, probs.length / Math.max(1, data.train.count)), data.train.labels, TOP_ISSUES);
+  }
+
+  async findLabelIssues(): Promise<LabelIssue[]> {
+    const ds = await this.requireDataset();
+    if (this.trainer.activeRuns().length)
+      throw new StudioError('RUN_BUSY', `run ${this.trainer.activeRuns()[0]} is still in progress; the finder trains models too`);
+    const reply = await this.trainer.request({ type: 'label-issues', datasetDir: ds.dir, cacheDir: this.labCacheDir, ...LABEL_ISSUES_DEFAULTS });
+    return reply.issues ?? [];
+  }
+
+  async labelOverlay(): Promise<LabelOverlay> {
+    const { data } = await this.requireDataset();
+    return (await loadSavedOverlay(this.opts.dataDir, data)) ?? emptyOverlay(data.fingerprint);
+  }
+
+  async saveLabelOverlay(overlay: LabelOverlay): Promise<OverlayInfo> {
+    const { data } = await this.requireDataset();
+    await saveOverlay(this.opts.dataDir, overlay, data);
+    return applyOverlay(data, overlay).overlay;
+  }
+
+  async startRunWithOverlay(presetName: string, settings: TrainSettings): Promise<{ runId: string }> {
+    const preset = Object.hasOwn(PRESETS, presetName) ? PRESETS[presetName] : undefined;
+    if (!preset) throw new StudioError('UNKNOWN_PRESET', `unknown preset "${presetName}"`);
+    return this.exclusiveStart('another run', async () => {
+      const ds = await this.requireDataset();
+      const overlay = await loadSavedOverlay(this.opts.dataDir, ds.data);
+      if (!overlay) throw new StudioError('NO_DATASET', 'this dataset has no saved corrections; mark some digits in the Data lab first');
+      const data = applyOverlay(ds.data, overlay);
+      const runId = newRunId(preset.name);
+      const config = buildRunConfig({ id: runId, preset, settings, dataset: { ...describeDataset(data, ds.info.path), overlay: data.overlay } });
+      const dir = this.runDir(runId);
+      await createRun(dir, config, this.fsl);
+      // The run keeps its own copy: later corrections do not change what it trained on, or its resume.
+      const copy = join(dir, RUN_OVERLAY_FILE);
+      await writeFileAtomic(copy, `${JSON.stringify(canonicalOverlay(overlay))}\n`, this.fsl);
+      await this.launch(runId, dir, ds.dir, false, copy);
+      return { runId };
+    });
+  }
+
+  private async launch(runId: string, dir: string, datasetDir: string, resume: boolean, overlay?: string): Promise<void> {
     try {
-      await this.trainer.request({ type: 'train', runId, runDir: dir, datasetDir, resume });
+      await this.trainer.request({ type: 'train', runId, runDir: dir, datasetDir, resume, ...(overlay !== undefined ? { overlay } : {}) });
     } catch (e) {
       const reason = `could not start: ${(e as Error).message}`;
       await writeRunStatus(dir, { status: 'failed', reason }, this.fsl).catch(() => undefined);
@@ -392,7 +454,8 @@ export class Studio {
       }
       const datasetDir = config.dataset.path ?? this.opts.embeddedDatasetDir;
       await removeStaleTempFiles(dir); // left by a trainer killed mid-save
-      await this.launch(runId, dir, datasetDir, true);
+      // A run trained with a label overlay continues with the copy it keeps in its folder.
+      await this.launch(runId, dir, datasetDir, true, config.dataset.overlay ? join(dir, RUN_OVERLAY_FILE) : undefined);
     });
   }
 
@@ -508,6 +571,9 @@ export class Studio {
         this.opts.emit(reason === undefined ? { type: 'run-status', runId: e.runId, status } : { type: 'run-status', runId: e.runId, status, reason });
         return;
       }
+      case 'label-issues-progress':
+        this.opts.emit({ type: 'label-issues-progress', fraction: e.fraction });
+        return;
       default: {
         const never: never = e;
         this.log(`unhandled trainer event ${JSON.stringify(never)}`);

@@ -14,6 +14,8 @@ import { readRunConfig } from '../runs/folder';
 import { RunFolderError } from '../runs/layout';
 import { threadsFor } from '../parallel/gradients';
 import { connectParentPort } from './port';
+import { TOP_ISSUES, findLabelIssues } from '../data-lab/label-issues';
+import { applyOverlay, readOverlay } from '../data-lab/overlay';
 import { EVAL_BATCH, TrainingSession, threadedGradients } from './session';
 
 const port = connectParentPort();
@@ -73,6 +75,10 @@ let active: ActiveRun | null = null;
 
 async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<void> {
   const { id, runId, runDir, datasetDir, resume } = req;
+  if (labelling) {
+    replyError(id, new Error('the label-issue finder is running; wait until it ends'));
+    return;
+  }
   if (active) {
     replyError(id, new Error(`run ${active.runId} is still in progress; pause or cancel it first`));
     return;
@@ -84,7 +90,9 @@ async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<v
   try {
     const config = await readRunConfig(runDir);
     if (config.id !== runId) throw new RunFolderError('RUN_MISMATCH', `${runDir} holds run ${config.id}, not ${runId}`);
-    const data = await dataset(datasetDir);
+    const base = await dataset(datasetDir);
+    // A run trained with a label overlay: its corrections applied in memory (the IDX files stay as they are).
+    const data = req.overlay === undefined ? base : applyOverlay(base, await readOverlay(req.overlay, base), req.overlay);
     const shards = threadsFor(config.spec, config.settings.batchSize, threads);
     const session = await TrainingSession.open({
       run: config,
@@ -202,6 +210,44 @@ async function robustnessRequest(req: Extract<TrainerRequest, { type: 'robustnes
   }
 }
 
+/** The label-issue finder while it runs: a run is refused meanwhile, and it is refused during a run. */
+let labelling = false;
+
+async function labelIssuesRequest(req: Extract<TrainerRequest, { type: 'label-issues' }>): Promise<void> {
+  if (active || labelling) {
+    replyError(req.id, new Error(active ? `run ${active.runId} is still in progress; the finder trains models too` : 'the finder is already running'));
+    return;
+  }
+  labelling = true;
+  try {
+    const data = await dataset(req.datasetDir);
+    let last = 0;
+    const r = await findLabelIssues(
+      data.train,
+      data.fingerprint,
+      { preset: req.preset, folds: req.folds, epochs: req.epochs, seed: req.seed },
+      {
+        kernels: kernels.kernels,
+        threads,
+        cacheDir: req.cacheDir,
+        top: TOP_ISSUES,
+        yieldEveryMs: 20,
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - last < 100 && p.fraction < 1) return;
+          last = now;
+          post({ type: 'label-issues-progress', fraction: Math.min(1, p.fraction) });
+        },
+      },
+    );
+    post({ type: 'reply', id: req.id, ok: true, issues: r.issues });
+  } catch (e) {
+    replyError(req.id, e);
+  } finally {
+    labelling = false;
+  }
+}
+
 async function shutdown(id: number): Promise<void> {
   const run = active;
   if (run) {
@@ -241,6 +287,9 @@ function handle(raw: unknown): void {
       return;
     case 'shutdown':
       void shutdown(req.id);
+      return;
+    case 'label-issues':
+      void labelIssuesRequest(req);
       return;
     default: {
       const never: never = req;

@@ -141,6 +141,7 @@ export class TrainerHost {
         case 'snapshot':
         case 'status':
         case 'notice':
+        case 'label-issues-progress':
           this.opts.onEvent(e);
           return;
         default: {

@@ -57,6 +57,11 @@ export const studio: Methods = {
   runHistory: wrap((id: string) => api().runHistory(id)),
   embeddingProjection: wrap((m: Parameters<StudioApi['embeddingProjection']>[0], method: 'pca' | 'umap') => api().embeddingProjection(m, method)),
   runRobustness: wrap((id: string, attack: 'fgsm' | 'pgd') => api().runRobustness(id, attack)),
+  cachedLabelIssues: wrap(() => api().cachedLabelIssues()),
+  findLabelIssues: wrap(() => api().findLabelIssues()),
+  labelOverlay: wrap(() => api().labelOverlay()),
+  saveLabelOverlay: wrap((o: Parameters<StudioApi['saveLabelOverlay']>[0]) => api().saveLabelOverlay(o)),
+  startRunWithOverlay: wrap((preset: string, settings: Parameters<StudioApi['startRunWithOverlay']>[1]) => api().startRunWithOverlay(preset, settings)),
 };
 
 export function onStudioEvent(listener: (e: StudioEvent) => void): () => void {

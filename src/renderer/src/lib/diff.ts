@@ -57,6 +57,14 @@ export function configOf(r: RunDetail): [key: string, label: string, value: stri
     ['trainCount', 'Training images', r.trainCount.toLocaleString('en-US')],
     ['validationCount', 'Validation images', r.validationCount.toLocaleString('en-US')],
     ['dataset', 'Dataset', `${r.dataset.name} (${r.dataset.fingerprint.slice(0, 8)})`],
+    // The Data lab's overlay the run trained with: what its corrections changed.
+    [
+      'corrections',
+      'Label corrections',
+      r.dataset.overlay
+        ? `${r.dataset.overlay.relabelled.toLocaleString('en-US')} relabelled, ${r.dataset.overlay.excluded.toLocaleString('en-US')} excluded`
+        : 'none',
+    ],
   ];
 }
 

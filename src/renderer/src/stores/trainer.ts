@@ -54,7 +54,11 @@ export const useTrainerStore = defineStore('trainer', () => {
     else model.following = id;
   }
 
-  async function start(): Promise<void> {
+  const start = (): Promise<void> => begin(false);
+  /** A new run with the dataset's saved label corrections (the Data lab's). */
+  const startWithOverlay = (): Promise<void> => begin(true);
+
+  async function begin(withOverlay: boolean): Promise<void> {
     const settings = useSettingsStore();
     if (busy.value || !settings.valid || !settings.preset) return;
     state.value = 'starting';
@@ -66,7 +70,9 @@ export const useTrainerStore = defineStore('trainer', () => {
     runId.value = null; // the last run is no longer the one these controls act on
     metrics.reset(null);
     try {
-      const r = await studio.startRun(settings.presetName, settings.settings());
+      const r = withOverlay
+        ? await studio.startRunWithOverlay(settings.presetName, settings.settings())
+        : await studio.startRun(settings.presetName, settings.settings());
       adopt(r.runId);
     } catch (e) {
       state.value = 'idle';
@@ -161,5 +167,5 @@ export const useTrainerStore = defineStore('trainer', () => {
     }
   }
 
-  return { state, runId, progress, outcome, busy, live, following, follow, start, pause, resume, cancel, continueRun, onEvent };
+  return { state, runId, progress, outcome, busy, live, following, follow, start, startWithOverlay, pause, resume, cancel, continueRun, onEvent };
 });
