@@ -59,6 +59,7 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
   exportModel: tuple(modelPayloadSchema, literal('onnx')),
   recent: tuple(),
   evaluateModel: tuple(modelPayloadSchema),
+  dataMap: tuple(runId),
 };
 
 /** Checks raw IPC arguments for `method`; throws ValidationError ("startRun arguments: [1].lr: expected …"). */

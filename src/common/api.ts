@@ -8,7 +8,19 @@
 // OS (double-click, command line). Main checks every path against what it handed out.
 
 import type { ModelSpec } from '../engine/spec';
-import type { DatasetInfo, DatasetSlice, EpochEvent, Evaluation, ModelPayload, ProgressEvent, RunDetail, RunState, RunSummary, SnapshotEvent } from './records';
+import type {
+  DataMapPayload,
+  DatasetInfo,
+  DatasetSlice,
+  EpochEvent,
+  Evaluation,
+  ModelPayload,
+  ProgressEvent,
+  RunDetail,
+  RunState,
+  RunSummary,
+  SnapshotEvent,
+} from './records';
 import type { TrainSettings } from './settings';
 
 export interface AppInfo {
@@ -83,6 +95,8 @@ export interface StudioApi {
   exportModel(model: ModelPayload, format: 'onnx'): Promise<{ path: string } | null>;
   recent(): Promise<{ datasets: string[]; models: string[] }>;
   evaluateModel(model: ModelPayload): Promise<Evaluation>;
+  /** A run's data map from its per-sample history; the run's dataset must be the current one. */
+  dataMap(runId: string): Promise<DataMapPayload>;
 
   /** Subscribe to events; returns the unsubscribe function. */
   onEvent(listener: (e: StudioEvent) => void): () => void;

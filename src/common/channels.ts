@@ -31,6 +31,7 @@ export const STUDIO_METHODS = [
   'exportModel',
   'recent',
   'evaluateModel',
+  'dataMap',
 ] as const satisfies readonly StudioMethod[];
 
 // Compile-time proof that the list is complete.

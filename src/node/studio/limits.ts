@@ -43,6 +43,8 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   saveModel: { running: 1, waiting: 2 },
   exportModel: { running: 1, waiting: 2 },
   evaluateModel: { running: 2, waiting: 4 },
+  // Reads a run's history (up to 60,000 images × epochs): one at a time, a few waiting.
+  dataMap: { running: 1, waiting: 4 },
 };
 
 /** Runs calls within their method's CallLimit; a call beyond running + waiting is refused with BUSY. */

@@ -28,6 +28,8 @@ import { StudioError } from './errors';
 import { CallLimiter } from './limits';
 import { encodeModel, readModelFile, toPayload, type DecodedModel } from './models';
 import { TrustedPaths } from './paths';
+import type { DataMapPayload } from '../../common/records';
+import { NoHistoryError, readRunDataMap } from '../runs/data-map';
 
 export interface PlatformHooks {
   /** A folder picker for File → Open Dataset…; null when cancelled. */
@@ -161,6 +163,7 @@ export class Studio {
       exportModel: (m, format) => this.exportModel(m, format),
       recent: () => this.recent(),
       evaluateModel: (m) => this.evaluateModel(m),
+      dataMap: (id) => this.dataMap(id),
     };
     return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
   }
@@ -562,6 +565,37 @@ export class Studio {
 
   async recent(): Promise<{ datasets: string[]; models: string[] }> {
     return this.paths.recent();
+  }
+
+  /**
+   * A run's data map. The run's dataset must be the current one: the map's digits are drawn from
+   * it, and a second dataset in memory only for the labels would cost ~55 MB.
+   */
+  async dataMap(runId: string): Promise<DataMapPayload> {
+    const dir = this.runDir(runId);
+    const ds = await this.requireDataset();
+    const r = await readRunDataMap(dir, async (dataset) => {
+      if (dataset.fingerprint !== ds.info.fingerprint) {
+        throw new StudioError('NO_DATASET', `run ${runId} was trained on ${dataset.name}, not on ${ds.info.name}: open that dataset to see the run's data map`);
+      }
+      return ds.data.train.labels;
+    }).catch((e: unknown) => {
+      if (e instanceof NoHistoryError)
+        throw new RunFolderError('RUN_NOT_FOUND', `run ${runId} recorded no per-sample history, which the data map is made from`);
+      throw e;
+    });
+    return {
+      runId,
+      datasetFingerprint: r.dataset.fingerprint,
+      firstEpoch: r.firstEpoch,
+      lastEpoch: r.lastEpoch,
+      count: r.fileCount,
+      trained: r.trained,
+      labels: ds.data.train.labels.slice(0, r.fileCount),
+      confidence: r.map.confidence,
+      variability: r.map.variability,
+      correctness: r.map.correctness,
+    };
   }
 }
 

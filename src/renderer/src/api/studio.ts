@@ -48,6 +48,7 @@ export const studio: Methods = {
   recent: wrap(() => api().recent()),
   exportModel: wrap((m: Parameters<StudioApi['exportModel']>[0], format: 'onnx') => api().exportModel(m, format)),
   evaluateModel: wrap((m: Parameters<StudioApi['evaluateModel']>[0]) => api().evaluateModel(m)),
+  dataMap: wrap((id: string) => api().dataMap(id)),
 };
 
 export function onStudioEvent(listener: (e: StudioEvent) => void): () => void {
