@@ -8,20 +8,9 @@
 // OS (double-click, command line). Main checks every path against what it handed out.
 
 import type { ModelSpec } from '../engine/spec';
-import type {
-  DataMapPayload,
-  DatasetInfo,
-  DatasetSlice,
-  EpochEvent,
-  Evaluation,
-  ModelPayload,
-  ProgressEvent,
-  RunDetail,
-  RunState,
-  RunSummary,
-  SnapshotEvent,
-} from './records';
+import type { DatasetInfo, DatasetSlice, EpochEvent, Evaluation, ModelPayload, ProgressEvent, RunDetail, RunState, RunSummary, SnapshotEvent } from './records';
 import type { TrainSettings } from './settings';
+import type { DataMapPayload } from './records';
 
 export interface AppInfo {
   name: string;
