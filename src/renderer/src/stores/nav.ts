@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 
-export type ViewName = 'data' | 'model' | 'train' | 'inspect' | 'evaluate' | 'compare';
+export type ViewName = 'data' | 'model' | 'train' | 'inspect' | 'evaluate' | 'compare' | 'datalab';
 
 export interface ViewEntry {
   name: ViewName;
@@ -20,6 +20,7 @@ export const VIEWS: readonly ViewEntry[] = [
   { name: 'inspect', label: 'Inspect', key: '4', hint: 'One digit through every layer; draw your own' },
   { name: 'evaluate', label: 'Evaluate', key: '5', hint: 'Confusion matrix, mistakes, per-class scores' },
   { name: 'compare', label: 'Compare', key: '6', hint: 'Two or more runs side by side' },
+  { name: 'datalab', label: 'Data lab', key: '8', hint: 'Suspicious labels, the data map, corrections' },
 ];
 
 export const useNavStore = defineStore('nav', () => {
