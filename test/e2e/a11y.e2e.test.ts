@@ -1,6 +1,6 @@
 // Readable and usable by everyone, on every view, in both themes: axe-core (injected into the
 // page) finds no serious or critical violation, colour contrast included, on Data, Model, Train,
-// Inspect, Evaluate and Compare with real content (two short runs, a model on screen, an
+// Inspect, Evaluate, Compare and the Data lab with real content (two short runs, a model on screen, an
 // evaluation, a digit inspected), on the keyboard dialog and with an error banner open. Every
 // view is photographed at 1280×800 and 960×640 in light and dark under test-results/views/.
 // Also: the settings form explains a refused value under its field in the label's words, and an
@@ -124,6 +124,14 @@ const VIEWS: [string, (page: Page) => Promise<void>][] = [
       for (const r of [a, b]) if (!(await page.getByTestId(`pick-${r.id}`).isChecked())) await page.getByTestId(`pick-${r.id}`).check();
       await page.getByTestId('config-diff').waitFor();
       await page.getByTestId('fixed-broke-summary').waitFor({ timeout: 60_000 });
+    },
+  ],
+  [
+    'datalab',
+    async (page) => {
+      await page.getByTestId('nav-datalab').click();
+      await page.getByTestId('data-map-canvas').waitFor({ timeout: 60_000 });
+      await page.getByTestId('region-gallery').waitFor({ timeout: 60_000 });
     },
   ],
 ];
