@@ -20,10 +20,18 @@ export interface MapPoints {
 }
 
 export function mapPoints(m: Pick<DataMapPayload, 'count' | 'trained' | 'confidence' | 'variability' | 'correctness'>): MapPoints {
-  const order: number[] = [];
-  for (let i = 0; i < m.count; i++) if (m.trained[i]) order.push(i);
-  order.sort((a, b) => m.correctness[b] - m.correctness[a] || a - b);
-  const n = order.length;
+  // A counting sort on correctness in 1/1024 steps (a comparison sort of 60,000 took 100+ ms):
+  // stable, so equal correctness keeps file order.
+  const BUCKETS = 1024;
+  const start = new Uint32Array(BUCKETS + 2);
+  const bucket = (i: number): number => BUCKETS - Math.round(Math.min(1, Math.max(0, m.correctness[i])) * BUCKETS);
+  let n = 0;
+  for (let i = 0; i < m.count; i++) {
+    if (!m.trained[i]) continue;
+    start[bucket(i) + 1]++;
+    n++;
+  }
+  for (let b = 0; b <= BUCKETS; b++) start[b + 1] += start[b];
   const out: MapPoints = {
     count: n,
     index: new Uint32Array(n),
@@ -31,12 +39,14 @@ export function mapPoints(m: Pick<DataMapPayload, 'count' | 'trained' | 'confide
     confidence: new Float32Array(n),
     correctness: new Float32Array(n),
   };
-  order.forEach((i, k) => {
+  for (let i = 0; i < m.count; i++) {
+    if (!m.trained[i]) continue;
+    const k = start[bucket(i)]++;
     out.index[k] = i;
     out.variability[k] = m.variability[i];
     out.confidence[k] = m.confidence[i];
     out.correctness[k] = m.correctness[i];
-  });
+  }
   return out;
 }
 
@@ -75,14 +85,21 @@ export function rasterize(
     shade[s] = ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
   }
   const half = Math.floor(dot / 2);
+  const sx = (w - 1) / X_MAX;
+  const sy = h - 1;
   for (let k = 0; k < p.count; k++) {
-    const [fx, fy] = toPixel(p.variability[k], p.confidence[k], w, h);
-    const x0 = Math.round(fx) - half;
-    const y0 = Math.round(fy) - half;
-    const x1 = Math.min(w, x0 + dot);
-    const y1 = Math.min(h, y0 + dot);
+    // toPixel, inlined: this loop runs once per point on every redraw.
+    const fx = Math.min(w - 1, Math.max(0, p.variability[k] * sx));
+    const fy = Math.min(h - 1, Math.max(0, (1 - p.confidence[k] / Y_MAX) * sy));
+    const x0 = Math.max(0, Math.round(fx) - half);
+    const y0 = Math.max(0, Math.round(fy) - half);
+    const x1 = Math.min(w, Math.round(fx) - half + dot);
+    const y1 = Math.min(h, Math.round(fy) - half + dot);
     const c = shade[Math.round(p.correctness[k] * SHADES)];
-    for (let y = Math.max(0, y0); y < y1; y++) px.fill(c, y * w + Math.max(0, x0), y * w + x1);
+    for (let y = y0; y < y1; y++) {
+      const row = y * w;
+      for (let x = x0; x < x1; x++) px[row + x] = c;
+    }
   }
   return new Uint8ClampedArray(px.buffer);
 }
