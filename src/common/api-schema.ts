@@ -78,6 +78,7 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
   labelOverlay: tuple(),
   saveLabelOverlay: tuple(overlaySchema),
   startRunWithOverlay: tuple(str({ min: 1, max: 100 }), trainSettingsSchema),
+  dataMap: tuple(runId),
 };
 
 /** Checks raw IPC arguments for `method`; throws ValidationError ("startRun arguments: [1].lr: expected …"). */

@@ -25,6 +25,7 @@ import type { TrainSettings } from './settings';
 import type { EpochHealth, HealthFlag } from '../engine/health';
 import type { LabelIssue } from '../engine/data-lab/confident';
 import type { LabelOverlay, OverlayInfo } from './overlay';
+import type { DataMapPayload } from './records';
 
 export interface AppInfo {
   name: string;
@@ -139,6 +140,8 @@ export interface StudioApi {
   saveLabelOverlay(overlay: LabelOverlay): Promise<OverlayInfo>;
   /** startRun on the current dataset with its saved label overlay applied. */
   startRunWithOverlay(preset: string, settings: TrainSettings): Promise<{ runId: string }>;
+  /** A run's data map from its per-sample history; the run's dataset must be the current one. */
+  dataMap(runId: string): Promise<DataMapPayload>;
 
   /** Subscribe to events; returns the unsubscribe function. */
   onEvent(listener: (e: StudioEvent) => void): () => void;

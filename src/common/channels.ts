@@ -45,6 +45,7 @@ export const STUDIO_METHODS = [
   'labelOverlay',
   'saveLabelOverlay',
   'startRunWithOverlay',
+  'dataMap',
 ] as const satisfies readonly StudioMethod[];
 
 // Compile-time proof that the list is complete.

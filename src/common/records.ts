@@ -192,6 +192,27 @@ export const evaluationSchema: Schema<Evaluation> = obj<Evaluation>({
   scores: f32({ max: 100_000_000 }),
 });
 
+/**
+ * A run's data map (src/engine/data-lab/data-map.ts) for the window: one value per training image
+ * the run's history covers (the first `count` of the training file, in file order), held-out
+ * images included but marked, so an image's index is its position in the arrays.
+ */
+export interface DataMapPayload {
+  runId: string;
+  /** The dataset the run was trained on (the current one: the map needs its images). */
+  datasetFingerprint: string;
+  /** Recorded epochs the statistics cover. */
+  firstEpoch: number;
+  lastEpoch: number;
+  count: number;
+  /** 1 when the image was trained on (on the map), 0 when held out for validation. */
+  trained: Uint8Array;
+  labels: Uint8Array;
+  confidence: Float32Array;
+  variability: Float32Array;
+  correctness: Float32Array;
+}
+
 export const datasetInfoSchema: Schema<DatasetInfo> = obj<DatasetInfo>({
   path: nullable(str({ max: 4096 })),
   name: str({ max: 300 }),

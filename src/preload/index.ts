@@ -58,6 +58,7 @@ const api: StudioApi = {
   labelOverlay: () => invoke('labelOverlay'),
   saveLabelOverlay: (overlay) => invoke('saveLabelOverlay', overlay),
   startRunWithOverlay: (preset, settings) => invoke('startRunWithOverlay', preset, settings),
+  dataMap: (runId) => invoke('dataMap', runId),
 
   onEvent: (listener) => {
     const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);

@@ -3,6 +3,8 @@
 // Inspect, Evaluate, Compare and Health with real content (two short runs, a model on screen, an
 // Inspect, Evaluate, Compare and the Data lab with real content (two short runs, a model on screen, an
 // evaluation, a digit inspected), on the keyboard dialog and with an error banner open. Every
+// Inspect, Evaluate, Compare and the Data lab with real content (two short runs, a model on
+// screen, an evaluation, a digit inspected, a data map), on the keyboard dialog and with an error banner open. Every
 // view is photographed at 1280×800 and 960×640 in light and dark under test-results/views/.
 // page) finds no serious or critical violation, colour contrast included, on Data, Model (also
 // with what its units want), Train, Inspect, Evaluate and Compare with real content (two short
@@ -159,6 +161,11 @@ const VIEWS: [string, (page: Page) => Promise<void>][] = [
       await seedLabelIssues();
       await page.getByTestId('nav-datalab').click();
       await page.getByTestId('issues-gallery').locator('li canvas').first().waitFor({ timeout: 60_000 });
+    'datalab',
+    async (page) => {
+      await page.getByTestId('nav-datalab').click();
+      await page.getByTestId('data-map-canvas').waitFor({ timeout: 60_000 });
+      await page.getByTestId('region-gallery').or(page.getByTestId('region-empty')).waitFor({ timeout: 60_000 });
     },
   ],
 ];

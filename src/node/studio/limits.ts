@@ -62,6 +62,8 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   labelOverlay: { running: 1, waiting: 4 },
   saveLabelOverlay: { running: 1, waiting: 2 },
   startRunWithOverlay: { running: 1, waiting: 0 },
+  // Reads a run's history (up to 60,000 images × epochs): one at a time, a few waiting.
+  dataMap: { running: 1, waiting: 4 },
 };
 
 /** Runs calls within their method's CallLimit; a call beyond running + waiting is refused with BUSY. */

@@ -64,6 +64,8 @@ import { encodeModel, readModelFile, toPayload, type DecodedModel } from './mode
 import { TrustedPaths } from './paths';
 import { DEFAULT_WASM_PATH } from '../load-kernels';
 import { ProjectionCache, projectionKey, projectOnWorker, UMAP_SEED, type ProgressFn, type ProjectionJob } from './projection';
+import type { DataMapPayload } from '../../common/records';
+import { NoHistoryError, readRunDataMap } from '../runs/data-map';
 
 export interface PlatformHooks {
   /** A folder picker for File → Open Dataset…; null when cancelled. */
@@ -215,6 +217,7 @@ export class Studio {
       labelOverlay: () => this.labelOverlay(),
       saveLabelOverlay: (o) => this.saveLabelOverlay(o),
       startRunWithOverlay: (preset, settings) => this.startRunWithOverlay(preset, settings),
+      dataMap: (id) => this.dataMap(id),
     };
     return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
   }
@@ -767,103 +770,3 @@ export class Studio {
   async recent(): Promise<{ datasets: string[]; models: string[] }> {
     return this.paths.recent();
   }
-
-  // ---------------------------------------------------------------- runs the user manages
-
-  async updateRunNotes(runId: string, notes: RunNotes): Promise<RunSummary> {
-    const dir = this.runDir(runId);
-    await updateRunNotes(dir, notes, this.fsl);
-    return readRunSummary(dir);
-  }
-
-  /** Deletes a run's folder: refused while the app trains or starts it, or another process holds its lock. */
-  async deleteRun(runId: string): Promise<void> {
-    this.runDir(runId);
-    const busy = (id: string): boolean => this.trainer.activeRuns().includes(id) || this.starting === `run ${id}`;
-    await deleteRunFolder(this.runsDir, runId, busy);
-  }
-
-  async exportRuns(format: 'csv' | 'json'): Promise<{ path: string } | null> {
-    const choose = this.opts.hooks.chooseRunsExportPath;
-    if (!choose) throw new StudioError('PATH_NOT_ALLOWED', 'exporting runs needs a save dialog, which this window does not have');
-    const runs = await collectRuns(this.runsDir);
-    const text = format === 'csv' ? runsCsv(runs) : runsJson(runs);
-    let path = await choose(`runs.${format}`, format);
-    if (path === null) return null;
-    if (!path.toLowerCase().endsWith(`.${format}`)) path = `${path}.${format}`;
-    path = resolve(path);
-    await writeFileAtomic(path, text, this.fsl);
-    return { path };
-  }
-
-  // ---------------------------------------------------------------- embedding maps
-
-  private projectionCache: ProjectionCache | null = null;
-  /** Maps being computed, by key: asking again for one shares it. */
-  private readonly projecting = new Map<string, Promise<Projection>>();
-
-  async embeddingProjection(m: ModelPayload, method: ProjectionMethod): Promise<Projection> {
-    await encodeModel({ kind: 'encode', format: 'check', spec: m.spec, params: m.params, buffers: m.buffers });
-    const { data } = await this.requireDataset();
-    const set = data.test;
-    const job: ProjectionJob = {
-      method,
-      spec: m.spec,
-      params: m.params,
-      buffers: m.buffers,
-      pixels: set.pixels,
-      labels: set.labels,
-      count: set.count,
-      seed: UMAP_SEED,
-      wasmPath: this.opts.wasmPath ?? DEFAULT_WASM_PATH,
-    };
-    const key = projectionKey(job, data.fingerprint, 'test');
-    this.projectionCache ??= new ProjectionCache(join(this.opts.dataDir, 'projections'), this.fsl, (msg) => this.log(msg));
-    const cache = this.projectionCache;
-    const hit = await cache.get(key, method);
-    if (hit) return hit;
-    let pending = this.projecting.get(key);
-    if (!pending) {
-      const progress: ProgressFn = (phase, done, total) => this.opts.emit({ type: 'projection-progress', key, method, phase, done, total });
-      pending = projectOnWorker(job, progress)
-        .then(async (r) => {
-          const p: Projection = {
-            key,
-            method,
-            split: 'test',
-            count: set.count,
-            x: r.x,
-            y: r.y,
-            labels: set.labels.slice(),
-            predictions: r.predictions,
-            cached: false,
-          };
-          if (r.explained) p.explained = r.explained;
-          await cache.put(p);
-          return p;
-        })
-        .finally(() => this.projecting.delete(key));
-      this.projecting.set(key, pending);
-    }
-    return pending;
-  }
-}
-
-/**
- * Errors cross to the window as messages only: an error's technical detail (an engine error's
- * `detail`, e.g. the parser's words behind "x is not a LeNet Studio model") goes on the lines
- * after its message, where the window's error banner shows it under Details.
- */
-function withDetail(e: unknown): unknown {
-  const detail = (e as { detail?: unknown } | null)?.detail;
-  if (e instanceof Error && typeof detail === 'string' && detail && !e.message.includes(detail)) e.message = `${e.message}\n${detail}`;
-  return e;
-}
-
-/** FNV-1a over the bytes of a Float32Array: which model a cached result belongs to. */
-function valuesHash(a: Float32Array): string {
-  const b = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  return (h >>> 0).toString(16);
-}

@@ -62,6 +62,7 @@ export const studio: Methods = {
   labelOverlay: wrap(() => api().labelOverlay()),
   saveLabelOverlay: wrap((o: Parameters<StudioApi['saveLabelOverlay']>[0]) => api().saveLabelOverlay(o)),
   startRunWithOverlay: wrap((preset: string, settings: Parameters<StudioApi['startRunWithOverlay']>[1]) => api().startRunWithOverlay(preset, settings)),
+  dataMap: wrap((id: string) => api().dataMap(id)),
 };
 
 export function onStudioEvent(listener: (e: StudioEvent) => void): () => void {
