@@ -6,7 +6,6 @@ import type { ModelSpec } from '../engine/spec';
 import type { StudioApi } from './api';
 import type { StudioMethod } from './channels';
 import { RUN_ID_PATTERN, runNotesSchema, type ModelPayload } from './records';
-import { RUN_ID_PATTERN, type ModelPayload } from './records';
 import { TEMPERATURE_RANGE } from '../engine/calibration';
 import { num } from './schema';
 import { trainSettingsSchema } from './settings';

@@ -59,7 +59,7 @@ export type StudioEvent =
   /** A problem outside any request (e.g. a file opened from the OS could not be read). */
   | { type: 'error'; message: string }
   /** How far the embedding map `key` (Projection.key) has come: images embedded, neighbours found, layout epochs. */
-  | { type: 'projection-progress'; key: string; method: ProjectionMethod; phase: ProjectionPhase; done: number; total: number };
+  | { type: 'projection-progress'; key: string; method: ProjectionMethod; phase: ProjectionPhase; done: number; total: number }
   /** How far the label-issue finder is (findLabelIssues), 0..1. */
   | { type: 'label-issues-progress'; fraction: number };
 
@@ -124,6 +124,7 @@ export interface StudioApi {
   runHealth(runId: string): Promise<RunHealth>;
   /** A run's per-sample history of the test images (history.bin), compact; the run's dataset must be the current one. */
   runHistory(runId: string): Promise<TestHistory>;
+  /**
    * Accuracy against ε of a run's latest model over the first ROBUSTNESS_IMAGES test images,
    * untargeted FGSM or PGD (ROBUSTNESS_PGD_STEPS steps) at ROBUSTNESS_EPS; computed by the
    * trainer process, cached per model.
@@ -170,6 +171,8 @@ export interface TestHistory {
   labels: Uint8Array;
   predicted: Uint8Array;
   probability: Uint8Array;
+}
+
 export type ProjectionMethod = 'pca' | 'umap';
 export type ProjectionPhase = 'embedding' | 'neighbours' | 'layout';
 
@@ -188,6 +191,8 @@ export interface Projection {
   explained?: [number, number];
   /** It came from the cache (memory or disk), not a new computation. */
   cached: boolean;
+}
+
 /** The ε grid, the image count and PGD's steps of `runRobustness`. */
 export const ROBUSTNESS_EPS = [0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3] as const;
 export const ROBUSTNESS_IMAGES = 1000;

@@ -53,7 +53,6 @@ import { readHealth } from '../runs/health';
 import { readSampleHistory } from '../runs/history';
 import { buildRunConfig } from '../runs/config';
 import { createRun, listRuns, markInterruptedRuns, newRunId, readRunConfig, readRunDetail, readRunSummary, writeRunStatus } from '../runs/folder';
-import { RunFolderError } from '../runs/layout';
 import { collectRuns, deleteRunFolder, runsCsv, runsJson, updateRunNotes } from '../runs/manage';
 import { RUN_FILES, RunFolderError, readBytes, readJson } from '../runs/layout';
 import { arr } from '../../common/schema';
@@ -62,10 +61,10 @@ import { StudioError } from './errors';
 import { CallLimiter } from './limits';
 import { encodeModel, readModelFile, toPayload, type DecodedModel } from './models';
 import { TrustedPaths } from './paths';
-import { DEFAULT_WASM_PATH } from '../load-kernels';
-import { ProjectionCache, projectionKey, projectOnWorker, UMAP_SEED, type ProgressFn, type ProjectionJob } from './projection';
 import type { DataMapPayload } from '../../common/records';
 import { NoHistoryError, readRunDataMap } from '../runs/data-map';
+import { DEFAULT_WASM_PATH } from '../load-kernels';
+import { ProjectionCache, projectionKey, projectOnWorker, UMAP_SEED, type ProgressFn, type ProjectionJob } from './projection';
 
 export interface PlatformHooks {
   /** A folder picker for File → Open Dataset…; null when cancelled. */
@@ -770,3 +769,134 @@ export class Studio {
   async recent(): Promise<{ datasets: string[]; models: string[] }> {
     return this.paths.recent();
   }
+
+  // ---------------------------------------------------------------- runs the user manages
+
+  async updateRunNotes(runId: string, notes: RunNotes): Promise<RunSummary> {
+    const dir = this.runDir(runId);
+    await updateRunNotes(dir, notes, this.fsl);
+    return readRunSummary(dir);
+  }
+
+  /** Deletes a run's folder: refused while the app trains or starts it, or another process holds its lock. */
+  async deleteRun(runId: string): Promise<void> {
+    this.runDir(runId);
+    const busy = (id: string): boolean => this.trainer.activeRuns().includes(id) || this.starting === `run ${id}`;
+    await deleteRunFolder(this.runsDir, runId, busy);
+  }
+
+  async exportRuns(format: 'csv' | 'json'): Promise<{ path: string } | null> {
+    const choose = this.opts.hooks.chooseRunsExportPath;
+    if (!choose) throw new StudioError('PATH_NOT_ALLOWED', 'exporting runs needs a save dialog, which this window does not have');
+    const runs = await collectRuns(this.runsDir);
+    const text = format === 'csv' ? runsCsv(runs) : runsJson(runs);
+    let path = await choose(`runs.${format}`, format);
+    if (path === null) return null;
+    if (!path.toLowerCase().endsWith(`.${format}`)) path = `${path}.${format}`;
+    path = resolve(path);
+    await writeFileAtomic(path, text, this.fsl);
+    return { path };
+  }
+
+  // ---------------------------------------------------------------- embedding maps
+
+  private projectionCache: ProjectionCache | null = null;
+  /** Maps being computed, by key: asking again for one shares it. */
+  private readonly projecting = new Map<string, Promise<Projection>>();
+
+  async embeddingProjection(m: ModelPayload, method: ProjectionMethod): Promise<Projection> {
+    await encodeModel({ kind: 'encode', format: 'check', spec: m.spec, params: m.params, buffers: m.buffers });
+    const { data } = await this.requireDataset();
+    const set = data.test;
+    const job: ProjectionJob = {
+      method,
+      spec: m.spec,
+      params: m.params,
+      buffers: m.buffers,
+      pixels: set.pixels,
+      labels: set.labels,
+      count: set.count,
+      seed: UMAP_SEED,
+      wasmPath: this.opts.wasmPath ?? DEFAULT_WASM_PATH,
+    };
+    const key = projectionKey(job, data.fingerprint, 'test');
+    this.projectionCache ??= new ProjectionCache(join(this.opts.dataDir, 'projections'), this.fsl, (msg) => this.log(msg));
+    const cache = this.projectionCache;
+    const hit = await cache.get(key, method);
+    if (hit) return hit;
+    let pending = this.projecting.get(key);
+    if (!pending) {
+      const progress: ProgressFn = (phase, done, total) => this.opts.emit({ type: 'projection-progress', key, method, phase, done, total });
+      pending = projectOnWorker(job, progress)
+        .then(async (r) => {
+          const p: Projection = {
+            key,
+            method,
+            split: 'test',
+            count: set.count,
+            x: r.x,
+            y: r.y,
+            labels: set.labels.slice(),
+            predictions: r.predictions,
+            cached: false,
+          };
+          if (r.explained) p.explained = r.explained;
+          await cache.put(p);
+          return p;
+        })
+        .finally(() => this.projecting.delete(key));
+      this.projecting.set(key, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * A run's data map. The run's dataset must be the current one: the map's digits are drawn from
+   * it, and a second dataset in memory only for the labels would cost ~55 MB.
+   */
+  async dataMap(runId: string): Promise<DataMapPayload> {
+    const dir = this.runDir(runId);
+    const ds = await this.requireDataset();
+    const r = await readRunDataMap(dir, async (dataset) => {
+      if (dataset.fingerprint !== ds.info.fingerprint) {
+        throw new StudioError('NO_DATASET', `run ${runId} was trained on ${dataset.name}, not on ${ds.info.name}: open that dataset to see the run's data map`);
+      }
+      return ds.data.train.labels;
+    }).catch((e: unknown) => {
+      if (e instanceof NoHistoryError)
+        throw new RunFolderError('RUN_NOT_FOUND', `run ${runId} recorded no per-sample history, which the data map is made from`);
+      throw e;
+    });
+    return {
+      runId,
+      datasetFingerprint: r.dataset.fingerprint,
+      firstEpoch: r.firstEpoch,
+      lastEpoch: r.lastEpoch,
+      count: r.fileCount,
+      trained: r.trained,
+      labels: ds.data.train.labels.slice(0, r.fileCount),
+      confidence: r.map.confidence,
+      variability: r.map.variability,
+      correctness: r.map.correctness,
+    };
+  }
+}
+
+/**
+ * Errors cross to the window as messages only: an error's technical detail (an engine error's
+ * `detail`, e.g. the parser's words behind "x is not a LeNet Studio model") goes on the lines
+ * after its message, where the window's error banner shows it under Details.
+ */
+function withDetail(e: unknown): unknown {
+  const detail = (e as { detail?: unknown } | null)?.detail;
+  if (e instanceof Error && typeof detail === 'string' && detail && !e.message.includes(detail)) e.message = `${e.message}\n${detail}`;
+  return e;
+}
+
+/** FNV-1a over the bytes of a Float32Array: which model a cached result belongs to. */
+function valuesHash(a: Float32Array): string {
+  const b = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return (h >>> 0).toString(16);
+}
