@@ -5,10 +5,9 @@
 
 import { defineStore, storeToRefs } from 'pinia';
 import { reactive, ref, shallowRef } from 'vue';
-import type { ModelPayload } from '@common/records';
 import { ATTACK_DEFAULTS, Attacker, type AttackKind } from '@engine/adversarial';
 import { classScores } from '@engine/loss';
-import { Model } from '@engine/model';
+import { ModelHolder } from '../lib/model-holder';
 import { useEngineStore } from './engine';
 import { useModelStore } from './model';
 
@@ -47,32 +46,11 @@ export const useAdversarialStore = defineStore('adversarial', () => {
   const error = ref<string | null>(null);
   const busy = ref(false);
 
-  let attacker: Attacker | null = null;
-  let builtFor: ModelPayload | null = null;
-  let builtWith = '';
+  const holder = new ModelHolder((model) => new Attacker(model));
 
   async function getAttacker(): Promise<Attacker | null> {
-    const m = current.value;
-    if (!m) {
-      attacker?.model.dispose();
-      attacker = null;
-      builtFor = null;
-      return null;
-    }
     const { kernels } = await engine.ready();
-    if (attacker && builtFor === m && builtWith === kernels.name) return attacker;
-    attacker?.model.dispose();
-    const mm = new Model(m.spec, kernels);
-    try {
-      mm.restore({ params: m.params, buffers: m.buffers });
-    } catch (e) {
-      mm.dispose();
-      throw e;
-    }
-    attacker = new Attacker(mm);
-    builtFor = m;
-    builtWith = kernels.name;
-    return attacker;
+    return holder.get(current.value, kernels)?.value ?? null;
   }
 
   /** The attack on `x` (the model's prediction at x is the label an untargeted attack moves away from). */

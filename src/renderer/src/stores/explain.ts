@@ -5,7 +5,6 @@
 
 import { defineStore, storeToRefs } from 'pinia';
 import { reactive, ref, shallowRef } from 'vue';
-import type { ModelPayload } from '@common/records';
 import {
   EXPLAIN_DEFAULTS,
   EXPLAIN_METHODS,
@@ -18,7 +17,7 @@ import {
   type PixelCurve,
   type RandomisationStep,
 } from '@engine/explain';
-import { Model } from '@engine/model';
+import { ModelHolder } from '../lib/model-holder';
 import { useEngineStore } from './engine';
 import { useModelStore } from './model';
 
@@ -61,34 +60,18 @@ export const useExplainStore = defineStore('explain', () => {
   const error = ref<string | null>(null);
   const busy = ref(false);
 
-  let explainer: Explainer | null = null;
-  let builtFor: ModelPayload | null = null;
-  let builtWith = '';
+  const holder = new ModelHolder((model) => new Explainer(model));
 
   async function getExplainer(): Promise<Explainer | null> {
     const m = current.value;
-    if (!m) {
-      explainer?.model.dispose();
-      explainer = null;
-      builtFor = null;
-      return null;
-    }
     const { kernels } = await engine.ready();
-    if (explainer && builtFor === m && builtWith === kernels.name) return explainer;
-    explainer?.model.dispose();
-    const mm = new Model(m.spec, kernels);
-    try {
-      mm.restore({ params: m.params, buffers: m.buffers });
-    } catch (e) {
-      mm.dispose();
-      throw e;
+    const got = holder.get(m, kernels);
+    if (!got) return null;
+    if (got.fresh) {
+      convs.value = got.value.convLayers();
+      if (!convs.value.includes(params.layer)) params.layer = convs.value[convs.value.length - 1] ?? '';
     }
-    explainer = new Explainer(mm);
-    builtFor = m;
-    builtWith = kernels.name;
-    convs.value = explainer.convLayers();
-    if (!convs.value.includes(params.layer)) params.layer = convs.value[convs.value.length - 1] ?? '';
-    return explainer;
+    return got.value;
   }
 
   function options(): Parameters<Explainer['explain']>[3] {
