@@ -37,7 +37,7 @@ describe('ModelHolder', () => {
     const b = payload(2);
     const second = holder.get(b, jsKernels)!;
     expect([second.fresh, second.value.id, disposed]).toEqual([true, 1, [0]]);
-    const other: Kernels = { ...jsKernels, name: 'other' };
+    const other: Kernels = { ...jsKernels, name: 'wasm-simd' };
     expect(holder.get(b, other)!.value.id).toBe(2);
     expect(disposed).toEqual([0, 1]);
     expect(holder.get(null, other)).toBeNull();
