@@ -177,3 +177,22 @@ export function bootstrapDiffCI(
   const at = (q: number): number => diffs[Math.min(R - 1, Math.max(0, Math.ceil(q * R) - 1))];
   return { diff: mean(b) - mean(a), ci95: [at(0.025), at(0.975)] };
 }
+
+/**
+ * Two seed groups' final test errors (fractions) in words: mean(b) − mean(a) in percentage points
+ * with its percentile-bootstrap 95 % interval. An interval that excludes 0 names the group with the
+ * lower mean error; with a few seeds per group the interval is coarse, and the words say so.
+ */
+export function groupDifference(
+  a: readonly number[],
+  b: readonly number[],
+  names: { a: string; b: string } = { a: 'A', b: 'B' },
+): { diff: number; ci95: [number, number]; text: string } {
+  const r = bootstrapDiffCI(a, b);
+  const pp = (x: number): string => `${x > 0 ? '+' : x < 0 ? '−' : ''}${Math.abs(100 * x).toFixed(2)}`;
+  const detail = `${names.b} − ${names.a} mean test error ${pp(r.diff)} pp, 95 % bootstrap CI ${pp(r.ci95[0])} to ${pp(r.ci95[1])} pp over ${a.length} and ${b.length} seeds`;
+  const coarse = Math.min(a.length, b.length) < 5 ? ' (few seeds: a rough interval)' : '';
+  if (r.ci95[0] > 0) return { ...r, text: `${names.a} is better: ${detail}${coarse}` };
+  if (r.ci95[1] < 0) return { ...r, text: `${names.b} is better: ${detail}${coarse}` };
+  return { ...r, text: `No clear difference: ${detail}${coarse}` };
+}

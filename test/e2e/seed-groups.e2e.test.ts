@@ -7,18 +7,20 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/common/records';
-import { mcnemarExact, mcnemarVerdict } from '../../src/common/stats';
+import { groupDifference, mcnemarExact, mcnemarVerdict } from '../../src/common/stats';
 import { startApp, trainRun, type App } from './app';
 
 let app: App;
 let seeds: RunSummary[];
+let others: RunSummary[];
 
 beforeAll(async () => {
   app = await startApp({ train: 1200, test: 300 });
   seeds = [];
   for (const seed of [1, 2, 3]) seeds.push(await trainRun(app.host, 'lenet5-relu-ce', { seed, epochs: 2, limit: 600, validation: 60 }));
-  // Another configuration: not in the group.
-  await trainRun(app.host, 'lenet5-relu-ce', { seed: 1, epochs: 2, limit: 600, validation: 60, lr: 0.02 });
+  // Another configuration, a second group of two: not in the first group.
+  others = [];
+  for (const seed of [1, 2]) others.push(await trainRun(app.host, 'lenet5-relu-ce', { seed, epochs: 2, limit: 600, validation: 60, lr: 0.02 }));
 }, 240_000);
 afterAll(async () => app?.close());
 
@@ -81,6 +83,19 @@ describe('seed groups in Chromium', () => {
     }
     await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('Compare: two groups get the difference in mean final test error with its bootstrap interval, in words', async () => {
+    const { page } = app;
+    await page.getByTestId(`pick-${seeds[2].id}`).uncheck();
+    await page.getByTestId(`pick-${others[0].id}`).check();
+    const difference = page.getByTestId('compare-seed-group-difference');
+    await difference.waitFor();
+    const errors = (rs: RunSummary[]): number[] => rs.map((r) => 1 - r.finalTestAccuracy!);
+    expect(await difference.textContent()).toBe(groupDifference(errors(seeds), errors(others), { a: 'group A', b: 'group B' }).text);
+    await app.shot('seed-group-difference-1280-light');
+    await page.getByTestId(`pick-${others[0].id}`).uncheck();
+    await expect.poll(() => difference.count()).toBe(0);
   });
 
   it('the runs list: rename and tag, filter by tag, hide, delete after a confirmation — all in run.json', async () => {

@@ -1,10 +1,11 @@
 // `npm run experiments -- seeds` and `-- export`: a seed group trained one seed after another,
 // its summary checked against the runs' own folders, and every run exported as one table.
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groupDifference } from '../../src/common/stats';
 import { parseCsv } from '../../src/engine/formats/csv';
 import { listRuns, readRunDetail } from '../../src/node/runs/folder';
 import { runCli } from '../helpers/cli';
@@ -87,6 +88,68 @@ describe('npm run experiments -- seeds', () => {
         .runs.map((x: { settings: { seed: number } }) => x.settings.seed)
         .sort(),
     ).toEqual([5, 6]);
+  }, 120_000);
+
+  it('compare two group folders: the bootstrap interval of their runs’ mean final test error; mixed or thin folders refused', async () => {
+    const out = join(dir, 'group'); // the first test's group (seeds 5, 6)
+    const out2 = join(dir, 'group-lr');
+    const t = await runCli('experiments', [
+      'seeds',
+      '--preset',
+      'lenet5-relu-ce',
+      '--seeds',
+      '2',
+      '--epochs',
+      '1',
+      '--batch',
+      '20',
+      '--limit',
+      '360',
+      '--lr',
+      '0.002',
+      '--data',
+      data,
+      '--out',
+      out2,
+    ]);
+    expect(t.code, t.stderr).toBe(0);
+    const errors = async (d: string): Promise<number[]> => (await listRuns(d)).map((r) => 1 - r.finalTestAccuracy!);
+    const [ea, eb] = [await errors(out), await errors(out2)];
+    const c = await runCli('compare', [out, out2, '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    const r = JSON.parse(c.stdout);
+    const expected = groupDifference(ea, eb);
+    expect(r.diff).toBeCloseTo((eb[0] + eb[1]) / 2 - (ea[0] + ea[1]) / 2, 12);
+    expect(r.ci95).toEqual(expected.ci95);
+    expect(r.groupA.n).toBe(2);
+    expect(r.groupA.mean).toBeCloseTo((ea[0] + ea[1]) / 2, 12);
+    expect(r.groupA.std).toBeCloseTo(Math.abs(ea[0] - ea[1]) / Math.SQRT2, 12);
+    const text = await runCli('compare', [out, out2]);
+    expect(text.stdout.trim().split('\n').at(-1)).toBe(expected.text);
+
+    // A folder with runs of both configurations is not a seed group; nor is one with a single run.
+    const mixed = join(dir, 'mixed');
+    const thin = join(dir, 'thin');
+    await Promise.all([mkdir(mixed), mkdir(thin)]);
+    const [a1] = (await listRuns(out)).map((x) => x.id);
+    const [b1] = (await listRuns(out2)).map((x) => x.id);
+    await Promise.all([
+      cp(join(out, a1), join(mixed, a1), { recursive: true }),
+      cp(join(out2, b1), join(mixed, b1), { recursive: true }),
+      cp(join(out, a1), join(thin, a1), { recursive: true }),
+    ]);
+    const refusals: [string[], RegExp][] = [
+      [[mixed, out2], /mixed holds runs that differ by more than the seed/],
+      [[out, thin], /thin holds 1 finished run; a seed group needs at least two/],
+      [[out, join(out2, 'seeds.json')], /two model files or two seed-group folders, not one of each/],
+      [[out, out2, '--data', data], /--data is for two model files/],
+    ];
+    for (const [args, msg] of refusals) {
+      const x = await runCli('compare', args);
+      expect(x.code, args.join(' ')).toBe(2);
+      expect(x.stderr).toMatch(msg);
+      expect(x.stdout).toBe('');
+    }
   }, 120_000);
 
   it('bad options: one line and exit 2, before anything is trained', async () => {

