@@ -4,7 +4,18 @@
 // bootstrap distributions small enough to enumerate by hand.
 
 import { describe, expect, it } from 'vitest';
-import { bootstrapDiffCI, formatP, groupDifference, mcnemarExact, mcnemarVerdict, mean, pairedCounts, sampleStd, summarize, tQuantile975 } from '../../src/common/stats';
+import {
+  bootstrapDiffCI,
+  formatP,
+  groupDifference,
+  mcnemarExact,
+  mcnemarVerdict,
+  mean,
+  pairedCounts,
+  sampleStd,
+  summarize,
+  tQuantile975,
+} from '../../src/common/stats';
 import { exactMcNemar } from '../helpers/exact-binomial';
 
 describe('pairedCounts', () => {
@@ -181,7 +192,9 @@ describe('groupDifference', () => {
   it('names the group with the lower mean error when the interval excludes 0', () => {
     const r = groupDifference([0.0081, 0.0079, 0.0085], [0.0065, 0.0061, 0.0068], { a: 'plain', b: 'augmented' });
     expect(r.diff).toBeCloseTo(-0.0017, 12);
-    expect(r.text).toMatch(/^augmented is better: augmented − plain mean test error −0\.17 pp, 95 % bootstrap CI −0\.\d\d to −0\.\d\d pp over 3 and 3 seeds \(few seeds: a rough interval\)$/);
+    expect(r.text).toMatch(
+      /^augmented is better: augmented − plain mean test error −0\.17 pp, 95 % bootstrap CI −0\.\d\d to −0\.\d\d pp over 3 and 3 seeds \(few seeds: a rough interval\)$/,
+    );
     expect(groupDifference([0.0065, 0.0061, 0.0068], [0.0081, 0.0079, 0.0085]).text).toMatch(/^A is better: B − A mean test error \+0\.17 pp/);
   });
   it('says no clear difference when the interval holds 0, and drops the caveat from five seeds', () => {
