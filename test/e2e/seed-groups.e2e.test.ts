@@ -1,7 +1,8 @@
 // Seed groups and runs you manage, in Chromium: three runs that differ only by seed show their
 // mean test-error curve with a band in Train and in Compare (± std, or the 95 % interval), Compare
 // states McNemar's verdict beside the fixed/broke galleries, and a run renamed, tagged, hidden or
-// deleted in the list is so in its run.json. Screenshots in light and dark, at 1280×800 and 960×640.
+// deleted in the list is so in its run.json, and Compare's picker shows names and tags and leaves
+// hidden runs out. Screenshots in light and dark, at 1280×800 and 960×640.
 
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -128,6 +129,13 @@ describe('seed groups in Chromium', () => {
         ),
       )
       .toBe(false);
+
+    // Compare's picker names the renamed run with its tags, and leaves the hidden one out.
+    await page.getByTestId('nav-compare').click();
+    const picked = page.getByTestId('run-picker').locator('li', { has: page.getByTestId(`pick-${seeds[0].id}`) });
+    await expect.poll(async () => picked.textContent()).toMatch(/relu, seed 1.*lenet5-relu-ce · seed 1.*baseline\s*seeds/s);
+    expect(await page.getByTestId(`pick-${seeds[1].id}`).count()).toBe(0);
+    expect(await page.getByTestId(`pick-${others[1].id}`).count()).toBe(1);
     expect(app.problems).toEqual([]);
   });
 });
