@@ -79,7 +79,7 @@ describe('npm run compare', () => {
       runCli('compare', [a, b, '--data', join(dir, 'no-such-folder')]),
     ]);
     expect(one.code).toBe(2);
-    expect(one.stderr).toMatch(/^compare: expected two model files, A and B, got 1\nTry 'compare --help'\.\n$/);
+    expect(one.stderr).toMatch(/^compare: expected two model files \(or two seed-group folders\), A and B, got 1\nTry 'compare --help'\.\n$/);
     expect(flag.code).toBe(2);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe('');

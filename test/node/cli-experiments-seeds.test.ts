@@ -144,6 +144,8 @@ describe('npm run experiments -- seeds', () => {
       [[out, join(out2, 'seeds.json')], /two model files or two seed-group folders, not one of each/],
       [[out, out2, '--data', data], /--data is for two model files/],
     ];
+    const gone = await runCli('compare', [out, join(dir, 'nope')]);
+    expect([gone.code, gone.stderr]).toEqual([1, `compare: ${join(dir, 'nope')} does not exist\n`]);
     for (const [args, msg] of refusals) {
       const x = await runCli('compare', args);
       expect(x.code, args.join(' ')).toBe(2);

@@ -10,7 +10,7 @@ import { groupDifference, mcnemarExact, mcnemarVerdict, pairedCounts, summarize 
 import { listRuns } from '../runs/folder';
 import { loadMnist } from '../datasets';
 import { loadKernels } from '../load-kernels';
-import { UsageError, dataFlag, parseFlags, pct, readModel, runCli, thousands } from './common';
+import { CliError, UsageError, dataFlag, parseFlags, pct, readModel, runCli, thousands } from './common';
 
 const NAME = 'compare';
 
@@ -49,16 +49,20 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (positionals.length !== 2) throw new UsageError(`expected two model files (or two seed-group folders), A and B, got ${positionals.length}`);
-  const dirs = await Promise.all(
+  const kinds = await Promise.all(
     positionals.map((p) =>
       stat(p).then(
-        (s) => s.isDirectory(),
-        () => false,
+        (st) => (st.isDirectory() ? 'folder' : 'file'),
+        () => 'missing',
       ),
     ),
   );
-  if (dirs[0] !== dirs[1]) throw new UsageError('expected two model files or two seed-group folders, not one of each');
-  if (dirs[0]) {
+  if (kinds.includes('folder')) {
+    const missing = positionals[kinds.indexOf('missing')];
+    if (missing !== undefined) throw new CliError(`${missing} does not exist`);
+    if (kinds.includes('file')) throw new UsageError('expected two model files or two seed-group folders, not one of each');
+  }
+  if (kinds[0] === 'folder') {
     if (f.data !== undefined) throw new UsageError('--data is for two model files: seed groups compare the test errors their runs recorded');
     return compareGroups(positionals[0], positionals[1], f.json === true);
   }
