@@ -74,6 +74,7 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
   runRobustness: tuple(runId, literal('fgsm', 'pgd')),
   cachedLabelIssues: tuple(),
   findLabelIssues: tuple(),
+  cancelLabelIssues: tuple(),
   labelOverlay: tuple(),
   saveLabelOverlay: tuple(overlaySchema),
   startRunWithOverlay: tuple(str({ min: 1, max: 100 }), trainSettingsSchema),

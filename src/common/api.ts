@@ -135,6 +135,8 @@ export interface StudioApi {
   cachedLabelIssues(): Promise<LabelIssue[] | null>;
   /** Runs the label-issue finder (K-fold training, `label-issues-progress` events), or answers from its cache. */
   findLabelIssues(): Promise<LabelIssue[]>;
+  /** Stops the finder between two batches: its findLabelIssues call then fails with "the finder was cancelled". A no-op when none runs. */
+  cancelLabelIssues(): Promise<void>;
   /** The current dataset's saved label overlay (an empty one when none is saved). */
   labelOverlay(): Promise<LabelOverlay>;
   /** Saves the current dataset's label overlay (overlays/<fingerprint>.json in the app's data folder). */

@@ -42,6 +42,7 @@ export const STUDIO_METHODS = [
   'runRobustness',
   'cachedLabelIssues',
   'findLabelIssues',
+  'cancelLabelIssues',
   'labelOverlay',
   'saveLabelOverlay',
   'startRunWithOverlay',

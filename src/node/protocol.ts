@@ -66,7 +66,9 @@ export type TrainerRequest =
    * probabilities from `cacheDir` when cached, else K-fold training (`label-issues-progress` events);
    * the reply carries the top `issues`. Refused while a run trains.
    */
-  | { type: 'label-issues'; id: number; datasetDir: string; cacheDir: string; preset: string; folds: number; epochs: number; seed: number };
+  | { type: 'label-issues'; id: number; datasetDir: string; cacheDir: string; preset: string; folds: number; epochs: number; seed: number }
+  /** Stop the label-issue finder between two batches (its request then fails with code CANCELLED); a no-op when none runs. */
+  | { type: 'label-issues-cancel'; id: number };
 
 export type TrainerRequestType = TrainerRequest['type'];
 /** A request before the host numbers it. */
@@ -140,6 +142,7 @@ const requestSchema: Schema<TrainerRequest> = tagged<TrainerRequest>('type', {
     epochs: int(1, 10_000),
     seed: int(0, 0xffffffff),
   }),
+  'label-issues-cancel': obj({ type: literal('label-issues-cancel'), id }),
 });
 
 type Reply = Extract<TrainerEvent, { type: 'reply' }>;

@@ -55,6 +55,7 @@ const api: StudioApi = {
   runRobustness: (runId, attack) => invoke('runRobustness', runId, attack),
   cachedLabelIssues: () => invoke('cachedLabelIssues'),
   findLabelIssues: () => invoke('findLabelIssues'),
+  cancelLabelIssues: () => invoke('cancelLabelIssues'),
   labelOverlay: () => invoke('labelOverlay'),
   saveLabelOverlay: (overlay) => invoke('saveLabelOverlay', overlay),
   startRunWithOverlay: (preset, settings) => invoke('startRunWithOverlay', preset, settings),

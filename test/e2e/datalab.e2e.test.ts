@@ -1,5 +1,5 @@
 // The Data lab's label issues in Chromium, against the real studio and trainer: the finder runs in
-// the trainer process with progress, the ranked gallery shows the digits, marking them and Save
+// the trainer process with progress (and Cancel stops it), the ranked gallery shows the digits, marking them and Save
 // writes the dataset's overlay, a reload brings the ranking (from the cache) and the marks back,
 // and "New run with corrections" starts a run trained with the overlay (run.json records it).
 // Screenshots: test-results/datalab-*.png, light and dark, 1280×800 and 960×640.
@@ -38,6 +38,14 @@ describe('Data lab: label issues', () => {
     const { page } = app;
     await page.getByTestId('nav-datalab').click();
     await page.getByTestId('no-issues').waitFor();
+    // Cancel stops the finder: the button comes back, no ranking, a notice says so.
+    await page.getByTestId('find-issues').click();
+    await page.getByTestId('cancel-find').click();
+    await page.getByTestId('find-issues').waitFor();
+    await page.getByTestId('no-issues').waitFor();
+    expect(await page.getByTestId('notice-summary').allTextContents()).toContain('Finder cancelled: nothing was kept; Find starts it again from the beginning.');
+    expect(app.problems).toEqual([]);
+
     await page.getByTestId('find-issues').click();
     await page.getByTestId('find-progress').waitFor();
     const gallery = page.getByTestId('issues-gallery');

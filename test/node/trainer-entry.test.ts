@@ -4,7 +4,7 @@
 // workers that cannot start or die mid-epoch (the run goes on on one thread and says so).
 
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -287,4 +287,21 @@ describe('trainer process', () => {
     expect(msg(r10)).toMatch(/no key "extra"/);
     child.kill();
   });
+
+  it('label-issues-cancel stops the finder between batches: the request fails with CANCELLED, nothing is cached, and the finder runs again', async () => {
+    const { host, next } = harness();
+    await host.start();
+    const cacheDir = join(root, 'lab-cache');
+    await host.request({ type: 'label-issues-cancel' }); // no finder: a no-op
+    const firstProgress = next('label-issues-progress');
+    // More epochs than it will ever train: only the cancel ends it.
+    const finding = host.request({ type: 'label-issues', datasetDir: dataDir, cacheDir, preset: 'lenet5-relu-ce', folds: 2, epochs: 1000, seed: 1 });
+    finding.catch(() => undefined);
+    await firstProgress;
+    await host.request({ type: 'label-issues-cancel' });
+    await expect(finding).rejects.toMatchObject({ code: 'CANCELLED', message: 'the finder was cancelled' });
+    expect(existsSync(cacheDir) ? await readdir(cacheDir) : []).toEqual([]);
+    const again = await host.request({ type: 'label-issues', datasetDir: dataDir, cacheDir, preset: 'lenet5-relu-ce', folds: 2, epochs: 1, seed: 1 });
+    expect(again.issues!.length).toBeGreaterThan(0);
+  }, 60_000);
 });

@@ -59,6 +59,7 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   cachedLabelIssues: { running: 1, waiting: 2 },
   // Trains K models: one at a time, nothing waits behind it.
   findLabelIssues: { running: 1, waiting: 0 },
+  cancelLabelIssues: { running: 1, waiting: 2 },
   labelOverlay: { running: 1, waiting: 4 },
   saveLabelOverlay: { running: 1, waiting: 2 },
   startRunWithOverlay: { running: 1, waiting: 0 },

@@ -213,6 +213,7 @@ export class Studio {
       runRobustness: (id, attack) => this.runRobustness(id, attack),
       cachedLabelIssues: () => this.cachedLabelIssues(),
       findLabelIssues: () => this.findLabelIssues(),
+      cancelLabelIssues: () => this.cancelLabelIssues(),
       labelOverlay: () => this.labelOverlay(),
       saveLabelOverlay: (o) => this.saveLabelOverlay(o),
       startRunWithOverlay: (preset, settings) => this.startRunWithOverlay(preset, settings),
@@ -379,8 +380,22 @@ export class Studio {
     const ds = await this.requireDataset();
     if (this.trainer.activeRuns().length)
       throw new StudioError('RUN_BUSY', `run ${this.trainer.activeRuns()[0]} is still in progress; the finder trains models too`);
-    const reply = await this.trainer.request({ type: 'label-issues', datasetDir: ds.dir, cacheDir: this.labCacheDir, ...LABEL_ISSUES_DEFAULTS });
-    return reply.issues ?? [];
+    this.finding = true;
+    try {
+      const reply = await this.trainer.request({ type: 'label-issues', datasetDir: ds.dir, cacheDir: this.labCacheDir, ...LABEL_ISSUES_DEFAULTS });
+      return reply.issues ?? [];
+    } finally {
+      this.finding = false;
+    }
+  }
+
+  /** Whether a findLabelIssues call is waiting for the trainer (only then is there a finder to cancel). */
+  private finding = false;
+
+  /** Stops a running finder (its findLabelIssues call then fails with code CANCELLED); nothing when none runs. */
+  async cancelLabelIssues(): Promise<void> {
+    if (!this.finding) return;
+    await this.trainer.request({ type: 'label-issues-cancel' });
   }
 
   async labelOverlay(): Promise<LabelOverlay> {

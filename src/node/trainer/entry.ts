@@ -14,7 +14,7 @@ import { readRunConfig } from '../runs/folder';
 import { RunFolderError } from '../runs/layout';
 import { threadsFor } from '../parallel/gradients';
 import { connectParentPort } from './port';
-import { TOP_ISSUES, findLabelIssues } from '../data-lab/label-issues';
+import { KFoldCancelled, TOP_ISSUES, findLabelIssues } from '../data-lab/label-issues';
 import { applyOverlay, readOverlay } from '../data-lab/overlay';
 import { EVAL_BATCH, TrainingSession, threadedGradients } from './session';
 
@@ -212,6 +212,8 @@ async function robustnessRequest(req: Extract<TrainerRequest, { type: 'robustnes
 
 /** The label-issue finder while it runs: a run is refused meanwhile, and it is refused during a run. */
 let labelling = false;
+/** Set by a label-issues-cancel request; the finder checks it between batches. */
+let labelCancelled = false;
 
 async function labelIssuesRequest(req: Extract<TrainerRequest, { type: 'label-issues' }>): Promise<void> {
   if (active || labelling) {
@@ -219,6 +221,7 @@ async function labelIssuesRequest(req: Extract<TrainerRequest, { type: 'label-is
     return;
   }
   labelling = true;
+  labelCancelled = false;
   try {
     const data = await dataset(req.datasetDir);
     let last = 0;
@@ -232,6 +235,7 @@ async function labelIssuesRequest(req: Extract<TrainerRequest, { type: 'label-is
         cacheDir: req.cacheDir,
         top: TOP_ISSUES,
         yieldEveryMs: 20,
+        cancelled: () => labelCancelled,
         onProgress: (p) => {
           const now = performance.now();
           if (now - last < 100 && p.fraction < 1) return;
@@ -242,7 +246,9 @@ async function labelIssuesRequest(req: Extract<TrainerRequest, { type: 'label-is
     );
     post({ type: 'reply', id: req.id, ok: true, issues: r.issues });
   } catch (e) {
-    replyError(req.id, e);
+    if (e instanceof KFoldCancelled)
+      post({ type: 'reply', id: req.id, ok: false, error: { name: 'KFoldCancelled', code: 'CANCELLED', message: 'the finder was cancelled' } });
+    else replyError(req.id, e);
   } finally {
     labelling = false;
   }
@@ -290,6 +296,10 @@ function handle(raw: unknown): void {
       return;
     case 'label-issues':
       void labelIssuesRequest(req);
+      return;
+    case 'label-issues-cancel':
+      if (labelling) labelCancelled = true;
+      replyOk(req.id);
       return;
     default: {
       const never: never = req;

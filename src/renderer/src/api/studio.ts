@@ -59,6 +59,7 @@ export const studio: Methods = {
   runRobustness: wrap((id: string, attack: 'fgsm' | 'pgd') => api().runRobustness(id, attack)),
   cachedLabelIssues: wrap(() => api().cachedLabelIssues()),
   findLabelIssues: wrap(() => api().findLabelIssues()),
+  cancelLabelIssues: wrap(() => api().cancelLabelIssues()),
   labelOverlay: wrap(() => api().labelOverlay()),
   saveLabelOverlay: wrap((o: Parameters<StudioApi['saveLabelOverlay']>[0]) => api().saveLabelOverlay(o)),
   startRunWithOverlay: wrap((preset: string, settings: Parameters<StudioApi['startRunWithOverlay']>[1]) => api().startRunWithOverlay(preset, settings)),

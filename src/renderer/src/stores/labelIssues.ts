@@ -20,6 +20,8 @@ export const useLabelIssuesStore = defineStore('labelIssues', () => {
   const status = ref<'idle' | 'loading' | 'none' | 'finding' | 'ready' | 'error'>('idle');
   const error = ref<string | null>(null);
   const fraction = ref(0);
+  /** Cancel was pressed while the finder runs: its failure is then the cancel, not an error. */
+  const cancelling = ref(false);
   /** Marks by training-file index. */
   const marks = ref(new Map<number, Mark>());
   /** The overlay as last loaded or saved (entries the ranking may not show are kept). */
@@ -74,6 +76,7 @@ export const useLabelIssuesStore = defineStore('labelIssues', () => {
     if (status.value === 'finding') return;
     status.value = 'finding';
     fraction.value = 0;
+    cancelling.value = false;
     error.value = null;
     off ??= onStudioEvent((e) => {
       if (e.type === 'label-issues-progress') fraction.value = e.fraction;
@@ -83,10 +86,24 @@ export const useLabelIssuesStore = defineStore('labelIssues', () => {
       status.value = 'ready';
     } catch (e) {
       status.value = issues.value ? 'ready' : 'none';
-      notices.error(e);
+      if (cancelling.value) notices.push('info', 'Finder cancelled: nothing was kept; Find starts it again from the beginning.');
+      else notices.error(e);
     } finally {
+      cancelling.value = false;
       off?.();
       off = null;
+    }
+  }
+
+  /** Stops the finder between two batches; find() then ends without a ranking. */
+  async function cancel(): Promise<void> {
+    if (status.value !== 'finding' || cancelling.value) return;
+    cancelling.value = true;
+    try {
+      await studio.cancelLabelIssues();
+    } catch (e) {
+      cancelling.value = false;
+      notices.error(e);
     }
   }
 
@@ -128,5 +145,25 @@ export const useLabelIssuesStore = defineStore('labelIssues', () => {
     }
   }
 
-  return { issues, status, error, fraction, marks, saved, savedInfo, dirty, saving, relabelled, excluded, hasSaved, load, find, mark, save, reset };
+  return {
+    issues,
+    status,
+    error,
+    fraction,
+    cancelling,
+    marks,
+    saved,
+    savedInfo,
+    dirty,
+    saving,
+    relabelled,
+    excluded,
+    hasSaved,
+    load,
+    find,
+    mark,
+    save,
+    reset,
+    cancel,
+  };
 });
