@@ -43,7 +43,9 @@ describe('Data lab: label issues', () => {
     await page.getByTestId('cancel-find').click();
     await page.getByTestId('find-issues').waitFor();
     await page.getByTestId('no-issues').waitFor();
-    expect(await page.getByTestId('notice-summary').allTextContents()).toContain('Finder cancelled: nothing was kept; Find starts it again from the beginning.');
+    expect(await page.getByTestId('notice-summary').allTextContents()).toContain(
+      'Finder cancelled: nothing was kept; Find starts it again from the beginning.',
+    );
     expect(app.problems).toEqual([]);
 
     await page.getByTestId('find-issues').click();
