@@ -50,6 +50,7 @@ describe('Data lab: label issues', () => {
 
     await page.getByTestId('find-issues').click();
     await page.getByTestId('find-progress').waitFor();
+    await app.shot('datalab-finding-1280x800-light');
     const gallery = page.getByTestId('issues-gallery');
     await gallery.locator('li').first().waitFor({ timeout: 120_000 });
     expect(await gallery.locator('li').count()).toBe(40);
