@@ -99,6 +99,14 @@ export function mean(xs: readonly number[]): number {
   return s / xs.length;
 }
 
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /** Sample standard deviation (divides by n − 1); NaN below two values. */
 export function sampleStd(xs: readonly number[]): number {
   if (xs.length < 2) return Number.NaN;

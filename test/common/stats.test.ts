@@ -11,6 +11,7 @@ import {
   mcnemarExact,
   mcnemarVerdict,
   mean,
+  median,
   pairedCounts,
   sampleStd,
   summarize,
@@ -204,5 +205,14 @@ describe('groupDifference', () => {
     expect(r.ci95[0]).toBeLessThan(0);
     expect(r.ci95[1]).toBeGreaterThan(0);
     expect(r.text).toMatch(/^No clear difference: B − A mean test error \+0\.01 pp, 95 % bootstrap CI −0\.\d\d to \+0\.\d\d pp over 5 and 5 seeds$/);
+  });
+});
+
+describe('median', () => {
+  it('the middle value, the mean of the two middle ones for an even count, NaN for none', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([5])).toBe(5);
+    expect(Number.isNaN(median([]))).toBe(true);
   });
 });

@@ -10,9 +10,11 @@ import { Model } from '../../engine/model';
 import { PRESETS } from '../../engine/presets';
 import { Trainer } from '../../engine/train';
 import type { TrainConfig } from '../../engine/train-config';
+import { DEFAULT_AUGMENT, type AugmentConfig } from '../../engine/augment';
 import { loadMnist, type MnistData } from '../datasets';
 import { loadKernels } from '../load-kernels';
 import { ParallelGradients, defaultThreads } from '../parallel/gradients';
+import { median } from '../../common/stats';
 import { UsageError, intFlag, parseFlags, runCli, thousands } from './common';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,7 +26,7 @@ import { TrainingSession, threadedGradients } from '../trainer/session';
 
 const NAME = 'bench';
 
-export const HELP = `Usage: npm run bench -- [--json] [--presets A,B] [--batches 20,32,64] [--threads 1,2] [--seconds S]
+export const HELP = `Usage: npm run bench -- [--json] [--presets A,B] [--batches 20,32,64] [--threads 1,2] [--seconds S] [--augment]
 
 Measures training and inference images per second of the engine on MNIST (WebAssembly SIMD kernels)
 for each preset × batch × thread count (inference splits each batch over the threads too), and the ratio to the plain TypeScript reference kernels
@@ -34,7 +36,10 @@ relaxed-SIMD build (fused multiply-add) where the runtime accepts it; LENET_KERN
 the plain SIMD build (docs/engine.md).
 
   --json        one JSON object on stdout: {"machine":{…},"results":[{"preset","batch","threads",
-                "trainImagesPerSecond","evalImagesPerSecond","referenceRatio"},…]}
+                "augment","trainImagesPerSecond","evalImagesPerSecond","referenceRatio"},…]}
+  --augment     also train with the default random distortions (as train --augment) beside each
+                plain row: rows with "augment": true, whose evalImagesPerSecond is the plain row's
+                (inference never distorts); the text ends with the median share of plain speed
   --seconds S   measuring time per figure (default 2)
   --record N    instead: what a run folder's recording costs. Trains one epoch of the first
                 preset on all training images in a run folder, N times in each of three modes,
@@ -48,6 +53,8 @@ interface Row {
   preset: string;
   batch: number;
   threads: number;
+  /** Trained with the default random distortions. */
+  augment: boolean;
   kernels: string;
   trainImagesPerSecond: number;
   evalImagesPerSecond: number;
@@ -66,11 +73,12 @@ async function measure(
   data: MnistData,
   seconds: number,
   evalSeconds: number,
+  augment: AugmentConfig | null = null,
 ): Promise<{ train: number; eval: number }> {
   const p = PRESETS[preset];
   const model = new Model(p.spec, kernels).init(1);
   // Speed does not depend on the learning rate; a small one keeps every preset stable at every batch size.
-  const config: TrainConfig = { ...p.defaults, lr: 0.01, batchSize: batch, seed: 1, shuffle: true };
+  const config: TrainConfig = { ...p.defaults, lr: 0.01, batchSize: batch, seed: 1, shuffle: true, augment };
   const set = limitSet(data.train, 60000);
   const parallel = await ParallelGradients.create(model, set, threads, batch);
   try {
@@ -109,6 +117,10 @@ async function measure(
   }
 }
 
+function rates(train: number, evalRate: number, reference: number): Pick<Row, 'trainImagesPerSecond' | 'evalImagesPerSecond' | 'referenceRatio'> {
+  return { trainImagesPerSecond: Math.round(train), evalImagesPerSecond: Math.round(evalRate), referenceRatio: Number((train / reference).toFixed(2)) };
+}
+
 function list(v: string | undefined, flag: string, dflt: number[]): number[] {
   if (v === undefined) return dflt;
   return v.split(',').map((x) => intFlag(x, flag, 1, 4096)!);
@@ -121,6 +133,7 @@ async function main(argv: string[]): Promise<void> {
     batches: { type: 'string' },
     threads: { type: 'string' },
     seconds: { type: 'string' },
+    augment: { type: 'boolean' },
     record: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -148,7 +161,7 @@ async function main(argv: string[]): Promise<void> {
   const data = await loadMnist();
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: all, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, kernels: fast.name };
   say(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; kernels ${fast.name}; ${seconds} s per figure`);
-  say('preset               batch threads  train img/s   eval img/s   × reference');
+  say(`${'preset'.padEnd(f.augment ? 29 : 20)} batch threads  train img/s   eval img/s   × reference`);
 
   const results: Row[] = [];
   for (const preset of presets) {
@@ -157,21 +170,26 @@ async function main(argv: string[]): Promise<void> {
       const reference = (await measure(jsKernels, preset, batch, 1, data, Math.min(seconds, 1), 0)).train;
       for (const threads of threadCounts) {
         const { train, eval: evalRateValue } = await measure(fast, preset, batch, threads, data, seconds, seconds / 2);
-        const row: Row = {
-          preset,
-          batch,
-          threads,
-          kernels: fast.name,
-          trainImagesPerSecond: Math.round(train),
-          evalImagesPerSecond: Math.round(evalRateValue),
-          referenceRatio: Number((train / reference).toFixed(2)),
-        };
-        results.push(row);
-        say(
-          `${preset.padEnd(20)} ${String(batch).padStart(5)} ${String(threads).padStart(7)} ${thousands(train).padStart(12)} ${thousands(evalRateValue).padStart(12)} ${row.referenceRatio.toFixed(1).padStart(12)}`,
-        );
+        const rows: Row[] = [{ preset, batch, threads, augment: false, kernels: fast.name, ...rates(train, evalRateValue, reference) }];
+        if (f.augment) {
+          const augmented = (await measure(fast, preset, batch, threads, data, seconds, 0, DEFAULT_AUGMENT)).train;
+          rows.push({ preset, batch, threads, augment: true, kernels: fast.name, ...rates(augmented, evalRateValue, reference) });
+        }
+        for (const row of rows) {
+          results.push(row);
+          const name = row.augment ? `${preset} +augment` : preset;
+          say(
+            `${name.padEnd(f.augment ? 29 : 20)} ${String(batch).padStart(5)} ${String(threads).padStart(7)} ${thousands(row.trainImagesPerSecond).padStart(12)} ${thousands(row.evalImagesPerSecond).padStart(12)} ${row.referenceRatio.toFixed(1).padStart(12)}`,
+          );
+        }
       }
     }
+  }
+  if (f.augment) {
+    const shares = results.filter((r) => r.augment).map((r, i) => r.trainImagesPerSecond / results.filter((x) => !x.augment)[i].trainImagesPerSecond);
+    say(
+      `with distortions, training keeps ${(100 * median(shares)).toFixed(0)} % of its plain speed (median over ${shares.length} row${shares.length === 1 ? '' : 's'})`,
+    );
   }
   if (f.json) process.stdout.write(`${JSON.stringify({ machine, results })}\n`);
 }
@@ -253,7 +271,6 @@ async function recordingCost(preset: string, repeats: number, threads: number, j
       if (!json) process.stdout.write(`  round ${r + 1} ${mode.padEnd(6)} ${e.seconds.toFixed(2)} s, CPU ${e.cpuSeconds.toFixed(2)} s\n`);
     }
   }
-  const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
   // Each round's modes ran back to back: compare within rounds, then take the median over rounds.
   const overhead = (t: Record<RecordMode, number[]>, mode: RecordMode): number => median(t[mode].map((x, r) => x / t.off[r] - 1));
   const result = {
