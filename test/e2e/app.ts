@@ -58,8 +58,8 @@ export async function startApp(opts: { train?: number; test?: number; colorSchem
   };
 }
 
-/** The README's picture (docs/screenshot.png): the 1280×800 page scaled to 3/4, a PNG under 150 KB. */
-export const README_SHOT = { width: 960, height: 600, maxBytes: 150 * 1024, path: join(ROOT, 'docs', 'screenshot.png') };
+/** The README's picture (docs/screenshot.png): the 1280×800 page scaled to 3/4, a PNG under 160 KiB (nine tabs, the run filters and their actions made 150 a coin toss). */
+export const README_SHOT = { width: 960, height: 600, maxBytes: 160 * 1024, path: join(ROOT, 'docs', 'screenshot.png') };
 
 /**
  * Saves the page as the README's picture to test-results/readme.png and returns its size in bytes:
