@@ -1,7 +1,7 @@
 // Seed groups: runs whose settings differ only by seed. The one rule for what makes a group
 // (seedGroupKey), and a group's mean curve with a band, for the charts, the CLI and the runs list.
 
-import type { EpochMetrics } from './records';
+import type { EpochMetrics, RunSummary } from './records';
 import type { TrainSettings } from './settings';
 import { mean, sampleStd, tQuantile975 } from './stats';
 
@@ -80,4 +80,9 @@ export function bandCurve(runs: readonly (readonly EpochMetrics[])[], value: (m:
     out.push({ epoch: e, n: xs.length, mean: m, lo: m - half, hi: m + half });
   }
   return out;
+}
+
+/** A group's final test errors (fractions): one per run that finished, as compare and Compare use them. */
+export function finalTestErrors(runs: readonly RunSummary[]): number[] {
+  return runs.filter((r) => r.status === 'done' && r.finalTestAccuracy !== null).map((r) => 1 - r.finalTestAccuracy!);
 }

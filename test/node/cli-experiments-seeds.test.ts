@@ -22,29 +22,30 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** `experiments seeds` arguments for a two-seed group of a one-epoch run on 360 images, into `out`. */
+const tinyGroup = (out: string, ...extra: string[]): string[] => [
+  'seeds',
+  '--preset',
+  'lenet5-relu-ce',
+  '--seeds',
+  '2',
+  '--epochs',
+  '1',
+  '--batch',
+  '20',
+  '--limit',
+  '360',
+  '--data',
+  data,
+  '--out',
+  out,
+  ...extra,
+];
+
 describe('npm run experiments -- seeds', () => {
   it('trains N seeds into one seed group and reports mean, sample std and a t interval of their own errors', async () => {
     const out = join(dir, 'group');
-    const r = await runCli('experiments', [
-      'seeds',
-      '--preset',
-      'lenet5-relu-ce',
-      '--seeds',
-      '2',
-      '--seed',
-      '5',
-      '--epochs',
-      '1',
-      '--batch',
-      '20',
-      '--limit',
-      '360',
-      '--data',
-      data,
-      '--out',
-      out,
-      '--json',
-    ]);
+    const r = await runCli('experiments', tinyGroup(out, '--seed', '5', '--json'));
     expect(r.code, r.stderr).toBe(0);
     const g = JSON.parse(r.stdout);
     expect(g.seeds).toEqual([5, 6]);
@@ -93,25 +94,7 @@ describe('npm run experiments -- seeds', () => {
   it('compare two group folders: the bootstrap interval of their runs’ mean final test error; mixed or thin folders refused', async () => {
     const out = join(dir, 'group'); // the first test's group (seeds 5, 6)
     const out2 = join(dir, 'group-lr');
-    const t = await runCli('experiments', [
-      'seeds',
-      '--preset',
-      'lenet5-relu-ce',
-      '--seeds',
-      '2',
-      '--epochs',
-      '1',
-      '--batch',
-      '20',
-      '--limit',
-      '360',
-      '--lr',
-      '0.002',
-      '--data',
-      data,
-      '--out',
-      out2,
-    ]);
+    const t = await runCli('experiments', tinyGroup(out2, '--lr', '0.002'));
     expect(t.code, t.stderr).toBe(0);
     const errors = async (d: string): Promise<number[]> => (await listRuns(d)).map((r) => 1 - r.finalTestAccuracy!);
     const [ea, eb] = [await errors(out), await errors(out2)];

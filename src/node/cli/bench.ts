@@ -164,6 +164,8 @@ async function main(argv: string[]): Promise<void> {
   say(`${'preset'.padEnd(f.augment ? 29 : 20)} batch threads  train img/s   eval img/s   × reference`);
 
   const results: Row[] = [];
+  /** With --augment: each augmented row's training speed over its plain row's. */
+  const shares: number[] = [];
   for (const preset of presets) {
     for (const batch of batches) {
       // The reference: plain TypeScript kernels, one thread, a shorter measurement.
@@ -174,6 +176,7 @@ async function main(argv: string[]): Promise<void> {
         if (f.augment) {
           const augmented = (await measure(fast, preset, batch, threads, data, seconds, 0, DEFAULT_AUGMENT)).train;
           rows.push({ preset, batch, threads, augment: true, kernels: fast.name, ...rates(augmented, evalRateValue, reference) });
+          shares.push(augmented / train);
         }
         for (const row of rows) {
           results.push(row);
@@ -186,7 +189,6 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   if (f.augment) {
-    const shares = results.filter((r) => r.augment).map((r, i) => r.trainImagesPerSecond / results.filter((x) => !x.augment)[i].trainImagesPerSecond);
     say(
       `with distortions, training keeps ${(100 * median(shares)).toFixed(0)} % of its plain speed (median over ${shares.length} row${shares.length === 1 ? '' : 's'})`,
     );

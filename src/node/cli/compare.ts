@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { evaluate } from '../../engine/evaluate';
 import { csvModelInfo } from '../../engine/tabular';
 import { groupDifference, mcnemarExact, mcnemarVerdict, pairedCounts, summarize } from '../../common/stats';
+import { finalTestErrors } from '../../common/groups';
 import { listRuns } from '../runs/folder';
 import { loadMnist } from '../datasets';
 import { loadKernels } from '../load-kernels';
@@ -124,7 +125,7 @@ async function groupErrors(dir: string): Promise<number[]> {
     );
   if (new Set(runs.map((r) => r.group)).size > 1)
     throw new UsageError(`${dir} holds runs that differ by more than the seed: a seed group's runs share every other setting`);
-  return runs.map((r) => 1 - r.finalTestAccuracy!);
+  return finalTestErrors(runs);
 }
 
 async function compareGroups(dirA: string, dirB: string, json: boolean): Promise<void> {

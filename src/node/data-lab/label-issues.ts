@@ -57,6 +57,8 @@ export interface KFoldOptions {
 
 export class KFoldCancelled extends Error {
   override readonly name = 'KFoldCancelled';
+  /** What the trainer's reply carries (toWireError reads it). */
+  readonly code = 'CANCELLED';
 }
 
 /** The training settings each fold's model trains with: the preset's defaults with the given epochs and seed (the settings' single home). */
@@ -104,7 +106,7 @@ export async function outOfSampleProbabilities(train: ImageSet, s: LabelIssuesSe
           await new Promise<void>((r) => setImmediate(r));
           lastYield = performance.now();
         }
-        if (opts.cancelled?.()) throw new KFoldCancelled('cancelled');
+        if (opts.cancelled?.()) throw new KFoldCancelled('the finder was cancelled');
         const r = trainer.step();
         if (r) {
           done += r.n;

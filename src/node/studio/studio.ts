@@ -364,6 +364,9 @@ export class Studio {
 
   // ---------------------------------------------------------------- the data lab
 
+  /** Whether a findLabelIssues call is waiting for the trainer (only then is there a finder to cancel). */
+  private finding = false;
+
   private get labCacheDir(): string {
     return defaultCacheDir(this.opts.dataDir);
   }
@@ -388,9 +391,6 @@ export class Studio {
       this.finding = false;
     }
   }
-
-  /** Whether a findLabelIssues call is waiting for the trainer (only then is there a finder to cancel). */
-  private finding = false;
 
   /** Stops a running finder (its findLabelIssues call then fails with code CANCELLED); nothing when none runs. */
   async cancelLabelIssues(): Promise<void> {

@@ -14,7 +14,7 @@ import { readRunConfig } from '../runs/folder';
 import { RunFolderError } from '../runs/layout';
 import { threadsFor } from '../parallel/gradients';
 import { connectParentPort } from './port';
-import { KFoldCancelled, TOP_ISSUES, findLabelIssues } from '../data-lab/label-issues';
+import { TOP_ISSUES, findLabelIssues } from '../data-lab/label-issues';
 import { applyOverlay, readOverlay } from '../data-lab/overlay';
 import { EVAL_BATCH, TrainingSession, threadedGradients } from './session';
 
@@ -246,9 +246,7 @@ async function labelIssuesRequest(req: Extract<TrainerRequest, { type: 'label-is
     );
     post({ type: 'reply', id: req.id, ok: true, issues: r.issues });
   } catch (e) {
-    if (e instanceof KFoldCancelled)
-      post({ type: 'reply', id: req.id, ok: false, error: { name: 'KFoldCancelled', code: 'CANCELLED', message: 'the finder was cancelled' } });
-    else replyError(req.id, e);
+    replyError(req.id, e);
   } finally {
     labelling = false;
   }
