@@ -9,7 +9,7 @@
 // disposed, or its wasm memory stays taken. Views of a disposed model must not be used.
 
 import { Activation } from './layers/activation';
-import { BatchNorm } from './layers/batchnorm';
+import { BatchNorm, type BatchNormSync } from './layers/batchnorm';
 import { Conv2D } from './layers/conv2d';
 import { Dense } from './layers/dense';
 import { Flatten } from './layers/flatten';
@@ -184,6 +184,14 @@ export class Model implements LayerRuntime {
     let masked = 0;
     for (const l of this.layers) if (l instanceof Conv2D && l.mask) masked += l.mask.reduce((a, v) => a + (v ? 0 : 1), 0) * l.geom.KH * l.geom.KW;
     return this.params.length - masked;
+  }
+
+  /**
+   * Makes every batch norm layer normalise training batches as one shard of a larger batch, with
+   * the whole batch's statistics (src/node/parallel sets it around a shard's step); null: on its own.
+   */
+  setBatchNormSync(sync: BatchNormSync | null): void {
+    for (const l of this.layers) if (l instanceof BatchNorm) l.sync = sync;
   }
 
   /** Scale uint8 pixels of images [start, start+n) (in `order` if given) to [0,1] and run forward. */

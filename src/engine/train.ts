@@ -67,7 +67,9 @@ export function localGradients(model: Model, data: ImageSet): BatchGradients {
       const lossSum = model.lossSum(labels);
       const correct = model.correct(labels);
       model.zeroGrad();
-      if (Number.isFinite(lossSum)) model.backward(labels);
+      // Backward even when the loss is not finite (the Trainer then refuses the step): the shards of
+      // a data-parallel batch with synchronised batch norm must all take part in every exchange.
+      model.backward(labels);
       return { lossSum, correct };
     },
   };

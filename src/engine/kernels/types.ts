@@ -125,6 +125,34 @@ export interface Kernels {
     eps: number,
     momentum: number,
   ): void;
+  /**
+   * The first half of bnForwardTrain, for shards that combine their statistics: scratch (viewed as
+   * f64) gets Σx per channel, then Σ(x − mean)² per channel, over these n·HW values of each.
+   */
+  bnStats(scratch: Float32Array, x: Float32Array, n: number, C: number, HW: number): void;
+  /**
+   * The second half: normalises x with the statistics in scratch, which cover `count` values a
+   * channel (n·HW for this batch alone, more when shards combined theirs), and updates the running
+   * statistics. scratch is left holding other values.
+   */
+  bnForwardApply(
+    y: Float32Array,
+    xhat: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    runMean: Float32Array,
+    runVar: Float32Array,
+    mean: Float32Array,
+    invStd: Float32Array,
+    scratch: Float32Array,
+    n: number,
+    C: number,
+    HW: number,
+    count: number,
+    eps: number,
+    momentum: number,
+  ): void;
   /** Batch norm, inference forward, from the running statistics. */
   bnForwardInfer(
     y: Float32Array,
@@ -154,6 +182,30 @@ export interface Kernels {
     C: number,
     HW: number,
     needDx: boolean,
+  ): void;
+  /** The first half of bnBackwardTrain: scratch (f64) gets Σdy, then Σdy·x̂, per channel; dγ, dβ accumulate them. */
+  bnBackwardSums(
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    dy: Float32Array,
+    xhat: Float32Array,
+    scratch: Float32Array,
+    n: number,
+    C: number,
+    HW: number,
+  ): void;
+  /** The second half: dx = γσ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)) with the sums in scratch and m = `count`. */
+  bnBackwardApply(
+    dx: Float32Array,
+    dy: Float32Array,
+    xhat: Float32Array,
+    gamma: Float32Array,
+    invStd: Float32Array,
+    scratch: Float32Array,
+    n: number,
+    C: number,
+    HW: number,
+    count: number,
   ): void;
   allFinite(x: Float32Array, len: number): boolean;
   /** g[off..off+len) += λ·p[off..off+len) */

@@ -1,12 +1,34 @@
 // Batch normalisation (Ioffe & Szegedy 2015), PyTorch's definition: per channel over (N,H,W)
 // after a conv, per unit over N after a dense layer. Training uses the batch mean and biased
 // variance and updates running statistics with the unbiased variance; inference uses the
-// running statistics.
+// running statistics. Data-parallel shards normalise with the whole batch's statistics
+// (synchronised batch norm) through a BatchNormSync, so a thread count changes only the order of
+// float sums.
 
+import { bnStatsView } from '../kernels/js/norm';
 import type { Kernels } from '../kernels/types';
 import type { Shape } from '../tensor';
 import { BatchBuffer, shapeSize } from '../tensor';
 import { EMPTY, JS_RUNTIME, type Layer, type LayerRuntime, type ParamSpec, view, type Views } from './layer';
+
+/**
+ * What lets a data-parallel shard's batch norm see the whole batch. Between the two halves of
+ * each training pass the shard hands over its own per-channel figures and gets the whole batch's
+ * back; every shard of a step makes the same calls in the same order. The engine itself never
+ * runs threads (src/node/parallel does).
+ */
+export interface BatchNormSync {
+  /**
+   * stats holds this shard's Σx and Σ(x − mean)² per channel (f64, C each) over `count` values a
+   * channel; replaced by the whole batch's. Returns the whole batch's count a channel.
+   */
+  stats(stats: Float64Array, C: number, count: number): number;
+  /**
+   * sums holds this shard's Σdy and Σdy·x̂ per channel, dy being the gradient of the shard's own
+   * mean loss; replaced by the whole batch's, in the same scale.
+   */
+  gradSums(sums: Float64Array, C: number): void;
+}
 
 export class BatchNorm implements Layer {
   readonly kind = 'batchnorm';
@@ -30,6 +52,12 @@ export class BatchNorm implements Layer {
   private readonly mean: Float32Array;
   private readonly scratch: Float32Array;
   private lastTraining = false;
+  /** The f64 view of `scratch` the sync exchanges. */
+  private readonly stats64: Float64Array;
+  /** Set while this layer runs as one shard of a data-parallel batch (Model.setBatchNormSync). */
+  sync: BatchNormSync | null = null;
+  /** Values a channel the last training forward normalised over, when it was synchronised; else 0. */
+  private syncedCount = 0;
   /** Input of the last inference-mode forward (backward in that mode needs x̂). */
   private x = EMPTY;
 
@@ -60,6 +88,7 @@ export class BatchNorm implements Layer {
     this.invStd = rt.memory.alloc(C);
     this.mean = rt.memory.alloc(C);
     this.scratch = rt.memory.alloc(rt.kernels.bnScratchSize(C));
+    this.stats64 = bnStatsView(this.scratch, C);
   }
 
   bind(p: Views, g: Views, b: Views): void {
@@ -84,7 +113,30 @@ export class BatchNorm implements Layer {
     const y = this.out.get(n);
     const { C, HW } = this;
     this.lastTraining = training;
-    if (training) {
+    this.syncedCount = 0;
+    if (training && this.sync) {
+      this.k.bnStats(this.scratch, x, n, C, HW);
+      const count = this.sync.stats(this.stats64, C, n * HW);
+      this.k.bnForwardApply(
+        y,
+        this.xhat.get(n),
+        x,
+        this.gamma,
+        this.beta,
+        this.runMean,
+        this.runVar,
+        this.mean,
+        this.invStd,
+        this.scratch,
+        n,
+        C,
+        HW,
+        count,
+        this.eps,
+        this.momentum,
+      );
+      this.syncedCount = count;
+    } else if (training) {
       this.k.bnForwardTrain(
         y,
         this.xhat.get(n),
@@ -112,6 +164,14 @@ export class BatchNorm implements Layer {
   backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {
     const { C, HW } = this;
     const dx = needDx ? this.dxBuf.get(n) : EMPTY;
+    if (this.lastTraining && this.syncedCount > 0) {
+      const xhat = this.xhat.get(n);
+      this.k.bnBackwardSums(this.dgamma, this.dbeta, dy, xhat, this.scratch, n, C, HW);
+      if (!needDx) return dx; // the same for every shard: none of them exchanges
+      this.sync!.gradSums(this.stats64, C);
+      this.k.bnBackwardApply(dx, dy, xhat, this.gamma, this.invStd, this.scratch, n, C, HW, this.syncedCount);
+      return dx;
+    }
     if (this.lastTraining) {
       this.k.bnBackwardTrain(dx, this.dgamma, this.dbeta, dy, this.xhat.get(n), this.gamma, this.invStd, this.scratch, n, C, HW, needDx);
       return dx;

@@ -14,7 +14,7 @@ import { RunFolderError } from '../runs/layout';
 import { DEFAULT_SEED } from '../../common/settings';
 import { loadMnist } from '../datasets';
 import { loadKernels } from '../load-kernels';
-import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, defaultThreads } from '../parallel/gradients';
+import { defaultThreads } from '../parallel/gradients';
 import {
   STUDY_PRESETS,
   describeMachine,
@@ -76,8 +76,7 @@ Options:
                      a twelfth of the training images)
   --out DIR          folder for the runs and the report, new or empty (default
                      runs/seed-study-DATE-TIME): a study's report is never overwritten
-  --threads N        data-parallel threads per run (default: all cores, here ${defaultThreads()}; a network
-                     with batch norm uses only as many as keep ${MIN_BATCHNORM_SHARD} images per thread, ${MIN_BATCHNORM_SHARD_MSE} with MSE)
+  --threads N        data-parallel threads per run (default: all cores, here ${defaultThreads()})
   --seed S           seed of every run: initialisation, shuffling, split, distortions (default 1)
   --schedule S       learning-rate schedule for every run instead of the preset's: constant,
                      cosine, step:EVERY:GAMMA

@@ -14,14 +14,13 @@ import { trainConfigOf, type TrainSettings } from '../../common/settings';
 import { describeDataset, loadMnist, type MnistData } from '../datasets';
 import { checkOutputFile, writeFileAtomic, removeStaleTempFiles } from '../files';
 import { loadKernels, type KernelChoice } from '../load-kernels';
-import { MIN_BATCHNORM_SHARD, MIN_BATCHNORM_SHARD_MSE, defaultThreads, minBatchNormShard, threadsFor } from '../parallel/gradients';
+import { defaultThreads, threadsFor } from '../parallel/gradients';
 import { RUN_ID_PATTERN, type EpochMetrics } from '../../common/records';
 import { buildRunConfig } from '../runs/config';
 import { checkNewRunFolder, newRunId, openNewRun, readRunConfig } from '../runs/folder';
 import { RUN_FILES, type RunConfig, RunFolderError } from '../runs/layout';
 import { lockRun, type RunLock } from '../runs/lock';
 import { KEEP_EPOCHS, type KeepEpochs } from '../runs/epochs';
-import type { ModelSpec } from '../../engine/spec';
 import { TrainingSession, threadedGradients } from '../trainer/session';
 import {
   AUGMENT_HELP,
@@ -84,11 +83,11 @@ ${AUGMENT_HELP}
                      pgd:EPS:STEPS; ε ${describeRange(LIMITS.adversarialEps)} in pixel units, PGD steps
                      ${describeRange(LIMITS.adversarialSteps)} (default: none)
   --limit N          train on the first N training images only
-  --threads N        data-parallel threads (default: all cores, here ${defaultThreads()}, but for a
-                     network with batch norm only as many as keep ${MIN_BATCHNORM_SHARD} images per thread,
-                     ${MIN_BATCHNORM_SHARD_MSE} with MSE, since each thread normalises its share of the batch on
-                     its own); a given thread count reproduces bit for bit, different counts
-                     differ slightly. The evaluation after each epoch runs on the same threads
+  --threads N        data-parallel threads (default: all cores, here ${defaultThreads()}); batch norm
+                     uses the whole batch's statistics on any number of threads, so a thread
+                     count changes only the order of float sums: a given count reproduces bit
+                     for bit, different counts differ slightly. The evaluation after each epoch
+                     runs on the same threads
   --json             print one JSON object per epoch on stdout and nothing else (use npm run -s)
   --run-dir DIR      keep the run in DIR, the app's run-folder format: run.json, status.json,
                      metrics.json, loss.json, confusion.json, checkpoint.lenet (everything resuming
@@ -238,8 +237,7 @@ async function main(argv: string[]): Promise<void> {
       if (run.dataset.overlay && f.overlay === undefined) {
         throw new CliError(`${dir} was trained with a label overlay (hash ${run.dataset.overlay.hash}); resume it with --overlay FILE`);
       }
-      const threads = threadsFlag ?? run.threads ?? threadsFor(run.spec, run.settings.batchSize, defaultThreads());
-      warnSmallShards(run.spec, run.settings.batchSize, threads);
+      const threads = threadsFlag ?? run.threads ?? threadsFor(run.settings.batchSize, defaultThreads());
       const preset = PRESETS[run.preset];
       await train({ run, dir, lock, resume: true, data, threads, json, log, kernels, out: f.out, presetLabel: preset ? preset.name : run.preset, record });
     } finally {
@@ -268,9 +266,7 @@ async function main(argv: string[]): Promise<void> {
   const validation = rangeFlag(f.validation, '--validation', LIMITS.validation);
   if (validation !== undefined) settings.validation = validation;
   else if (!runDir) settings.validation = 0;
-  // Explicit --threads is obeyed; the default keeps batch norm shards large enough.
-  const threads = threadsFlag ?? threadsFor(preset.spec, settings.batchSize, defaultThreads());
-  warnSmallShards(preset.spec, settings.batchSize, threads);
+  const threads = threadsFlag ?? threadsFor(settings.batchSize, defaultThreads());
 
   // Every path is checked before the slow work (data, model, epoch 1), so a mistake fails at once.
   await dataFlag(f.data);
@@ -340,24 +336,6 @@ async function withOverlay(data: MnistData, overlay: string | undefined): Promis
 function describeOverlaid(data: MnistData, path: string | null): DatasetInfo {
   const info = describeDataset(data, path);
   return 'overlay' in data ? { ...info, overlay: (data as OverlaidData).overlay } : info;
-}
-
-/**
- * An explicit --threads that splits a batch-norm network's batches into shards smaller than the
- * default allows: each thread normalises its shard with that shard's own statistics, and tiny
- * shards can cost most of the accuracy. Obeyed, but said.
- */
-function warnSmallShards(spec: ModelSpec, batchSize: number, threads: number): void {
-  if (!spec.layers.some((l) => l.type === 'batchnorm') || threads <= 1) return;
-  const min = minBatchNormShard(spec);
-  const shard = Math.floor(batchSize / threads);
-  if (shard >= min) return;
-  const safe = threadsFor(spec, batchSize, threads);
-  process.stderr.write(
-    `${NAME}: warning: --threads ${threads} splits each batch of ${batchSize} into shards of ${shard} image${shard === 1 ? '' : 's'}; ` +
-      `batch norm normalises each shard on its own, and shards under ${min} images can cost much accuracy. ` +
-      `Use --threads ${safe} or fewer (the default), or a larger --batch\n`,
-  );
 }
 
 interface TrainContext {

@@ -96,7 +96,7 @@ export async function outOfSampleProbabilities(train: ImageSet, s: LabelIssuesSe
     const settings = foldSettings(preset, s, f);
     const config = trainConfigOf(settings);
     const model = new Model(preset.spec, opts.kernels).init(config.seed);
-    const threads = threadsFor(preset.spec, config.batchSize, opts.threads ?? defaultThreads());
+    const threads = threadsFor(config.batchSize, opts.threads ?? defaultThreads());
     const parallel = await ParallelGradients.create(model, part, threads, Math.max(config.batchSize, EVAL_BATCH));
     try {
       const trainer = new Trainer(model, part, config, parallel);

@@ -211,7 +211,7 @@ export async function trainPlannedRuns(
     const dir = join(o.out, run.id);
     const lock = await openNewRun(dir, run);
     hooks.runStart?.(i, total, run, dir);
-    const shards = threadsFor(run.spec, run.settings.batchSize, o.threads);
+    const shards = threadsFor(run.settings.batchSize, o.threads);
     const session = await TrainingSession.open({
       run,
       data: o.data,

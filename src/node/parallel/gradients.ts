@@ -1,9 +1,9 @@
 // Data-parallel gradients over worker threads. The calling thread computes shard 0 itself and
 // T−1 workers compute the others; gradients are combined in shard order, weighted by shard size,
-// so a given thread count reproduces bit for bit. Batch norm normalises each shard with its own
-// batch statistics (like PyTorch's DataParallel without SyncBatchNorm) and the running statistics
-// are the shard-size-weighted mean of the shards' updates — equal to one update with the mean of
-// the shard statistics. With one thread this is exactly the local computation.
+// so a given thread count reproduces bit for bit. Batch norm is synchronised (batch-sync.ts):
+// every shard normalises with the whole batch's statistics and its backward uses the whole
+// batch's sums, so the combined gradient and the running statistics are those of one thread up
+// to the order of float sums. A batch smaller than the thread count is computed here alone.
 //
 // The same workers run inference (`inference()`): a batch's images are split into shards the
 // same way, each thread runs its shard forward, and the outputs are gathered in order. Outputs
@@ -22,11 +22,11 @@ import { Worker } from 'node:worker_threads';
 import type { ImageSet } from '../../engine/data';
 import type { BatchInference } from '../../engine/evaluate';
 import type { Model } from '../../engine/model';
-import type { ModelSpec } from '../../engine/spec';
 import { TRANSFORM_SIZE } from '../../engine/augment';
 import { localGradients, type BatchGradients } from '../../engine/train';
 import type { AdversarialStep } from '../../engine/adversarial';
 import { writeAdversarial } from './layout';
+import { ShardAbort, ShardSync, batchNormChannels, syncSlotSize } from './batch-sync';
 import { BatchBuffer, shapeSize } from '../../engine/tensor';
 import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, ERROR_TEXT_BYTES, shardStart, waitWhile, type ShardFault, type SharedSetup } from './layout';
 
@@ -34,6 +34,11 @@ import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, ERROR_TEXT_BYTES, shardStart, wa
 function clip(text: string, max = 500): string {
   const line = text.split('\n')[0].trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** What the coordinator says when its workers did not finish a command, or arrive at an exchange, in time. */
+function stalledText(timeoutMs: number): string {
+  return `the worker threads stopped answering (nothing for ${timeoutMs / 1000} s)`;
 }
 
 export const DEFAULT_WORKER_URL = new URL('./shard-worker.mjs', import.meta.url);
@@ -49,28 +54,11 @@ export function defaultThreads(): number {
 export const SPIN_MS = 1;
 
 /**
- * Fewest images a shard normalises with its own batch statistics ("ghost" batch norm). Halves of a
- * 32-image batch are fine with cross-entropy: lenet5-relu-ce-bn ended 3 epochs at 99.13 % test
- * accuracy with two threads against 99.15 % with one (means of seeds 1–3). With MSE they hurt:
- * lenet5-tanh-mse-bn ended 3 epochs at 98.09 % against 98.41 %, and 20 epochs at 1.30 % test error
- * against 0.90 % (`npm run experiments -- seed-study --presets lenet5-tanh-mse-bn --threads 2`, then
- * `--threads 1`). So a network trained with MSE keeps 32 images a shard.
+ * Threads to train with, at most `wanted`: a thread needs at least one image of a batch. Batch
+ * norm is synchronised across threads, so the thread count changes only the order of float sums.
  */
-export const MIN_BATCHNORM_SHARD = 16;
-export const MIN_BATCHNORM_SHARD_MSE = 32;
-
-export function minBatchNormShard(spec: ModelSpec): number {
-  return spec.loss === 'mse' ? MIN_BATCHNORM_SHARD_MSE : MIN_BATCHNORM_SHARD;
-}
-
-/**
- * Threads to train `spec` with, at most `wanted`. Batch norm normalises each shard with the
- * shard's own statistics, so a network with batch norm gets only as many shards as keep
- * minBatchNormShard(spec) images each.
- */
-export function threadsFor(spec: ModelSpec, batchSize: number, wanted: number): number {
-  if (!spec.layers.some((l) => l.type === 'batchnorm')) return Math.max(1, wanted);
-  return Math.max(1, Math.min(wanted, Math.floor(batchSize / minBatchNormShard(spec))));
+export function threadsFor(batchSize: number, wanted: number): number {
+  return Math.max(1, Math.min(wanted, batchSize));
 }
 
 /** Fewest images a forward command carries at most: evaluation batches of 100–500 need one or two. */
@@ -102,15 +90,15 @@ export class ParallelGradients implements BatchGradients {
   private readonly idx: Uint32Array;
   private readonly params: Float32Array;
   private readonly buffers: Float32Array;
-  /** Worker t's gradient and batch norm buffers: views of its slot, made once. */
+  /** Worker t's gradient: a view of its slot, made once. */
   private readonly slotGrads: Float32Array[] = [];
-  private readonly slotBuffers: Float32Array[] = [];
   private readonly results: Float64Array;
   private readonly transforms: Float64Array;
   private readonly local: BatchGradients;
-  /** A worker's gradient and buffers, copied beside the model's (in wasm memory) to be combined. */
+  /** A worker's gradient, copied beside the model's (in wasm memory) to be combined. */
   private readonly stageGrads: Float32Array;
-  private readonly stageBuffers: Float32Array;
+  /** Shard 0's side of the batch norm exchanges. */
+  private readonly sync: ShardSync;
   private readonly inferPixels: Uint8Array;
   private readonly inferOut: Float32Array;
   private readonly inferIdx: Uint32Array;
@@ -146,16 +134,12 @@ export class ParallelGradients implements BatchGradients {
     this.params = new Float32Array(setup.params, 0, model.params.length);
     this.buffers = new Float32Array(setup.buffers, 0, model.buffers.length);
     const P = model.params.length;
-    const B = model.buffers.length;
-    for (let t = 1; t < shards; t++) {
-      this.slotGrads.push(new Float32Array(setup.grads, (t - 1) * P * 4, P));
-      this.slotBuffers.push(new Float32Array(setup.shardBuffers, (t - 1) * B * 4, B));
-    }
+    for (let t = 1; t < shards; t++) this.slotGrads.push(new Float32Array(setup.grads, (t - 1) * P * 4, P));
     this.results = new Float64Array(setup.results);
     this.transforms = new Float64Array(setup.transforms);
     this.local = localGradients(model, data);
     this.stageGrads = model.memory.alloc(shards > 1 ? P : 0);
-    this.stageBuffers = model.memory.alloc(shards > 1 ? B : 0);
+    this.sync = new ShardSync(this.ctrl, new Float64Array(setup.sync), setup.syncStride, 0, shards, setup.spinMs, setup.stallTimeoutMs);
     this.inferPixels = new Uint8Array(setup.inferPixels);
     this.inferOut = new Float32Array(setup.inferOut);
     this.inferIdx = new Uint32Array(setup.inferChunk);
@@ -197,6 +181,7 @@ export class ParallelGradients implements BatchGradients {
     const B = model.buffers.length;
     const sab = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(8, bytes));
     const inferChunk = Math.max(maxBatch, MIN_INFER_CHUNK);
+    const syncStride = syncSlotSize(batchNormChannels(model.layers));
     const setup: SharedSetup = {
       spec: model.spec,
       shards: T,
@@ -208,7 +193,9 @@ export class ParallelGradients implements BatchGradients {
       params: sab(P * 4),
       buffers: sab(B * 4),
       grads: sab(W * P * 4),
-      shardBuffers: sab(W * B * 4),
+      sync: sab(W ? 2 * T * syncStride * 8 : 0),
+      syncStride,
+      stallTimeoutMs: opts.stallTimeoutMs ?? STALL_TIMEOUT_MS,
       results: sab(W * 16),
       transforms: sab(W ? maxBatch * TRANSFORM_SIZE * 8 : 0),
       adversarial: sab(4 * 8),
@@ -274,7 +261,8 @@ export class ParallelGradients implements BatchGradients {
     adversarial?: AdversarialStep | null,
   ): { lossSum: number; correct: number } {
     const T = this.threads;
-    if (T === 1) return this.local.compute(idx, labels, n, transforms, adversarial);
+    // A batch smaller than the thread count (an epoch's last few images) would leave a shard empty.
+    if (T === 1 || n < T) return this.local.compute(idx, labels, n, transforms, adversarial);
     if (this.closed) throw new Error('internal error: ParallelGradients used after close()');
     if (this.failure() !== null) {
       this.goAlone();
@@ -284,6 +272,7 @@ export class ParallelGradients implements BatchGradients {
     this.weightsStale = true;
     for (let s = 0; s < n; s++) this.idx[s] = idx[s];
     this.params.set(model.params);
+    // The step's starting running statistics, kept to restore should the workers fail.
     this.buffers.set(model.buffers);
     // Workers warp their images with the coordinator's draws, so the thread count never changes them.
     if (transforms) for (let k = 0; k < n * TRANSFORM_SIZE; k++) this.transforms[k] = transforms[k];
@@ -292,37 +281,49 @@ export class ParallelGradients implements BatchGradients {
     Atomics.store(ctrl, CTRL.N, n);
     Atomics.store(ctrl, CTRL.CMD, CMD_STEP);
     Atomics.store(ctrl, CTRL.DONE, 0);
+    Atomics.store(ctrl, CTRL.SYNC, 0);
+    Atomics.store(ctrl, CTRL.ABORT, 0);
     Atomics.add(ctrl, CTRL.GEN, 1);
     Atomics.notify(ctrl, CTRL.GEN);
 
-    // Shard 0 is the batch's first n0 images: the arrays as they are, no views to make.
+    // Shard 0 is the batch's first n0 images: the arrays as they are, no views to make. Its batch
+    // norm layers exchange with the workers'; the running statistics it leaves are the batch's.
     const n0 = shardStart(1, T, n);
-    const r0 = this.local.compute(idx, labels, n0, transforms, adversarial);
+    let r0: { lossSum: number; correct: number } | null = null;
+    this.sync.begin(n);
+    model.setBatchNormSync(this.sync);
+    try {
+      r0 = this.local.compute(idx, labels, n0, transforms, adversarial);
+    } catch (e) {
+      if (!(e instanceof ShardAbort)) {
+        // This thread's own failure: release the workers from their exchanges, let them finish.
+        Atomics.store(ctrl, CTRL.ABORT, 1);
+        Atomics.notify(ctrl, CTRL.SYNC);
+        this.awaitWorkers();
+        throw e;
+      }
+      if (e.stalled) this.stall = stalledText(this.opts.stallTimeoutMs ?? STALL_TIMEOUT_MS);
+    } finally {
+      model.setBatchNormSync(null);
+    }
 
-    if (!this.awaitWorkers()) {
-      // Shard 0 has moved the running statistics on; the step's starting ones are in shared memory.
-      // The whole batch, from there, is exactly the one-thread step (compute zeroes the gradient).
+    if (r0 === null || !this.awaitWorkers()) {
+      // The step's starting running statistics are in shared memory. The whole batch, from
+      // there, is exactly the one-thread step (compute zeroes the gradient).
       this.goAlone();
       model.buffers.set(this.buffers);
       return this.local.compute(idx, labels, n, transforms, adversarial);
     }
 
-    // Combine in shard order, in place over shard 0's: g = Σ (n_t / n) g_t, running stats likewise.
-    // Each slot is copied next to the model first (a memcpy), so the kernels combine it there.
-    // The last shard is never empty, so the first term always gets its weight.
+    // Combine in shard order, in place over shard 0's: g = Σ (n_t / n) g_t. Each slot is copied
+    // next to the model first (a memcpy), so the kernels combine it there.
     const w0 = n0 / n;
-    let first = true;
     let lossSum = r0.lossSum;
     let correct = r0.correct;
     for (let t = 1; t < T; t++) {
-      const nt = shardStart(t + 1, T, n) - shardStart(t, T, n);
-      if (nt === 0) continue;
-      const wt = nt / n;
+      const wt = (shardStart(t + 1, T, n) - shardStart(t, T, n)) / n;
       this.stageGrads.set(this.slotGrads[t - 1]);
-      this.stageBuffers.set(this.slotBuffers[t - 1]);
-      model.kernels.scaleAdd(model.grads, first ? w0 : 1, this.stageGrads, wt, model.grads.length);
-      model.kernels.scaleAdd(model.buffers, first ? w0 : 1, this.stageBuffers, wt, model.buffers.length);
-      first = false;
+      model.kernels.scaleAdd(model.grads, t === 1 ? w0 : 1, this.stageGrads, wt, model.grads.length);
       lossSum += this.results[(t - 1) * 2];
       correct += this.results[(t - 1) * 2 + 1];
     }
@@ -399,7 +400,7 @@ export class ParallelGradients implements BatchGradients {
       // A worker raises ERROR before it counts itself done: seeing its count, we see its ERROR.
       if (done >= this.shards - 1) return !Atomics.load(ctrl, CTRL.ERROR);
       if (!waitWhile(ctrl, CTRL.DONE, done, this.setup.spinMs, timeout)) {
-        this.stall = `the worker threads stopped answering (nothing for ${timeout / 1000} s)`;
+        this.stall = stalledText(timeout);
         return false;
       }
     }

@@ -23,7 +23,11 @@ export const CTRL = {
   AUGMENT: 5,
   /** 1 when a forward command must first load the shared weights and buffers, else 0. */
   LOAD: 6,
-  SIZE: 8,
+  /** Arrivals at the step's batch norm exchanges so far (batch-sync.ts); zeroed before each step. */
+  SYNC: 7,
+  /** Set to 1 by the coordinator when it abandons a step (its own shard failed); zeroed before each step. */
+  ABORT: 8,
+  SIZE: 12,
 } as const;
 
 export const CMD_STEP = 1;
@@ -44,8 +48,11 @@ export interface SharedSetup {
   buffers: SharedArrayBuffer;
   /** (shards−1) × params.length floats. */
   grads: SharedArrayBuffer;
-  /** (shards−1) × buffers.length floats. */
-  shardBuffers: SharedArrayBuffer;
+  /** 2 × shards × syncStride float64: the batch norm exchanges (batch-sync.ts). */
+  sync: SharedArrayBuffer;
+  syncStride: number;
+  /** How long a thread waits for the others at a batch norm exchange before it counts them as stuck. */
+  stallTimeoutMs: number;
   /** (shards−1) × 2 float64: loss sum, correct count. */
   results: SharedArrayBuffer;
   /** maxBatch × TRANSFORM_SIZE float64: the batch's distortions, drawn by the coordinator. */

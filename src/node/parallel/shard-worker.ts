@@ -1,7 +1,8 @@
 // A data-parallel shard: a replica of the model that, on each step command, loads the shared
-// weights, runs forward and backward over its slice of the batch and leaves its gradient (of
-// its own slice's mean loss), its batch norm running statistics and its loss in its slot. On a
-// forward command it runs inference over its slice of the shared images and writes the outputs.
+// weights, runs forward and backward over its slice of the batch (its batch norm layers
+// exchanging statistics with the other shards', batch-sync.ts) and leaves its gradient (of its
+// own slice's mean loss) and its loss in its slot. On a forward command it runs inference over
+// its slice of the shared images and writes the outputs.
 //
 // A failure is reported through shared memory, because the coordinator blocks in Atomics.wait
 // while a command runs and cannot receive events then: the reason goes to this worker's slot of
@@ -14,6 +15,7 @@ import { TRANSFORM_SIZE } from '../../engine/augment';
 import { Model } from '../../engine/model';
 import { localGradients } from '../../engine/train';
 import { loadKernels } from '../load-kernels';
+import { ShardAbort, ShardSync } from './batch-sync';
 import { CMD_EXIT, CMD_FORWARD, CMD_STEP, CTRL, ERROR_TEXT_BYTES, readAdversarial, shardStart, waitWhile, type SharedSetup } from './layout';
 
 const setup = workerData as SharedSetup & { shard: number };
@@ -32,6 +34,7 @@ function fail(message: string): void {
   while (len > 0 && len < bytes.length && (bytes[len] & 0xc0) === 0x80) len--; // whole characters only
   errorText.set(bytes.subarray(0, len));
   Atomics.store(ctrl, CTRL.ERROR, 1);
+  Atomics.notify(ctrl, CTRL.SYNC); // threads waiting at a batch norm exchange give up the step
 }
 
 process.on('exit', (code) => {
@@ -53,7 +56,9 @@ const slot = setup.shard - 1;
 const sharedParams = new Float32Array(setup.params, 0, P);
 const sharedBuffers = new Float32Array(setup.buffers, 0, B);
 const myGrads = new Float32Array(setup.grads, slot * P * 4, P);
-const myBuffers = new Float32Array(setup.shardBuffers, slot * B * 4, B);
+const sync = new ShardSync(ctrl, new Float64Array(setup.sync), setup.syncStride, setup.shard, setup.shards, setup.spinMs, setup.stallTimeoutMs);
+// Steps are this model's only training passes; its forward commands run in inference mode.
+model.setBatchNormSync(sync);
 const results = new Float64Array(setup.results, slot * 16, 2);
 const transforms = new Float64Array(setup.transforms);
 const pixels = new Uint8Array(setup.pixels);
@@ -81,18 +86,16 @@ function forward(): void {
   inferOut.set(y, start * model.classes);
 }
 
-/** Forward and backward over this shard's slice of the batch; gradient, buffers and loss to its slot. */
+/**
+ * Forward and backward over this shard's slice of the batch (never empty: the coordinator sends
+ * no step with fewer images than shards); gradient and loss to its slot.
+ */
 function step(): void {
   const n = Atomics.load(ctrl, CTRL.N);
   const start = shardStart(setup.shard, setup.shards, n);
   const m = shardStart(setup.shard + 1, setup.shards, n) - start;
-  if (m === 0) {
-    results[0] = 0;
-    results[1] = 0;
-    return;
-  }
-  model.params.set(sharedParams);
-  model.buffers.set(sharedBuffers);
+  sync.begin(n);
+  model.params.set(sharedParams); // running statistics play no part in a training pass
   for (let s = 0; s < m; s++) {
     myIdx[s] = idx[start + s];
     labels[s] = labelsAll[myIdx[s]];
@@ -101,7 +104,6 @@ function step(): void {
   if (augment) for (let k = 0, o = start * TRANSFORM_SIZE; k < m * TRANSFORM_SIZE; k++) myTransforms[k] = transforms[o + k];
   const r = gradients.compute(myIdx, labels, m, augment ? myTransforms : null, readAdversarial(setup.adversarial, start));
   myGrads.set(model.grads);
-  myBuffers.set(model.buffers);
   results[0] = r.lossSum;
   results[1] = r.correct;
 }
@@ -137,7 +139,8 @@ try {
       if (cmd === CMD_STEP) step();
       else forward();
     } catch (e) {
-      fail(e instanceof Error ? e.message : String(e));
+      // Giving up a step another thread failed or abandoned is not this worker's failure.
+      if (!(e instanceof ShardAbort) || e.stalled) fail(e instanceof Error ? e.message : String(e));
     }
     Atomics.add(ctrl, CTRL.DONE, 1);
     Atomics.notify(ctrl, CTRL.DONE);

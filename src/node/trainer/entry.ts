@@ -93,7 +93,7 @@ async function train(req: Extract<TrainerRequest, { type: 'train' }>): Promise<v
     const base = await dataset(datasetDir);
     // A run trained with a label overlay: its corrections applied in memory (the IDX files stay as they are).
     const data = req.overlay === undefined ? base : applyOverlay(base, await readOverlay(req.overlay, base), req.overlay);
-    const shards = threadsFor(config.spec, config.settings.batchSize, threads);
+    const shards = threadsFor(config.settings.batchSize, threads);
     const session = await TrainingSession.open({
       run: config,
       data,

@@ -6,7 +6,7 @@ import type { Arena, Kernels } from '../types';
 import { col2im, im2col } from './conv';
 import { columnsScratchSize, convBackwardInputVia, convBackwardWeightsVia, convForwardVia } from './conv-batch';
 import { gemmNN, gemmNT, gemmTN } from './gemm';
-import { bnBackwardTrain, bnForwardInfer, bnForwardTrain, channelSumAdd } from './norm';
+import { bnBackwardApply, bnBackwardSums, bnBackwardTrain, bnForwardApply, bnForwardInfer, bnForwardTrain, bnStats, channelSumAdd } from './norm';
 import { addDecay, allFinite, scaleAdd, sgdStep } from './optimizer';
 import { addBias, gatherPixels, reluBackward, reluForward, sigmoidBackward, sigmoidForward, tanhBackward, tanhForward } from './pointwise';
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from './pool';
@@ -22,7 +22,7 @@ export const jsKernels: Kernels = {
   name: 'js',
   arena: () => jsArena,
   convScratchSize: (g) => columnsScratchSize(g),
-  bnScratchSize: () => 0,
+  bnScratchSize: (C) => 4 * C,
   gemmNN,
   gemmNT,
   gemmTN,
@@ -42,8 +42,12 @@ export const jsKernels: Kernels = {
   addBias,
   channelSumAdd,
   bnForwardTrain,
+  bnStats,
+  bnForwardApply,
   bnForwardInfer,
   bnBackwardTrain,
+  bnBackwardSums,
+  bnBackwardApply,
   allFinite,
   addDecay,
   sgdStep,

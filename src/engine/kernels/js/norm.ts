@@ -1,25 +1,18 @@
 // Batch norm and the bias gradient's reduction in plain TypeScript: the reference for the wasm
 // versions and the fallback. Batch norm over n samples of C channels × HW positions (HW = 1
-// after a dense layer); `mean`, `invStd` are C floats; `scratch` is the wasm kernels' workspace
-// (Kernels.bnScratchSize), unused here.
+// after a dense layer); `mean`, `invStd` are C floats; `scratch` (Kernels.bnScratchSize floats)
+// holds two f64 arrays of C: the statistics or the backward's sums, which data-parallel shards
+// combine between the two halves of each pass (bnStats, then bnForwardApply; bnBackwardSums, then
+// bnBackwardApply).
 
-export function bnForwardTrain(
-  y: Float32Array,
-  xhat: Float32Array,
-  x: Float32Array,
-  gamma: Float32Array,
-  beta: Float32Array,
-  runMean: Float32Array,
-  runVar: Float32Array,
-  mean: Float32Array,
-  invStd: Float32Array,
-  _scratch: Float32Array,
-  n: number,
-  C: number,
-  HW: number,
-  eps: number,
-  momentum: number,
-): void {
+/** The f64 view of a batch norm scratch (Kernels.bnScratchSize floats): two arrays of C. */
+export function bnStatsView(scratch: Float32Array, C: number): Float64Array {
+  return new Float64Array(scratch.buffer, scratch.byteOffset, 2 * C);
+}
+
+/** stats = [Σx per channel, Σ(x − mean)² per channel] over this batch's n·HW values of each. */
+export function bnStats(scratch: Float32Array, x: Float32Array, n: number, C: number, HW: number): void {
+  const stats = bnStatsView(scratch, C);
   const count = n * HW;
   for (let c = 0; c < C; c++) {
     let sum = 0;
@@ -36,7 +29,37 @@ export function bnForwardTrain(
         sq += d * d;
       }
     }
-    const variance = sq / count; // biased: what normalises the batch
+    stats[c] = sum;
+    stats[C + c] = sq;
+  }
+}
+
+/**
+ * The training forward from the statistics bnStats left in scratch, which may cover more than
+ * this batch (`count` values a channel; n·HW when they are this batch's own).
+ */
+export function bnForwardApply(
+  y: Float32Array,
+  xhat: Float32Array,
+  x: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  runMean: Float32Array,
+  runVar: Float32Array,
+  mean: Float32Array,
+  invStd: Float32Array,
+  scratch: Float32Array,
+  n: number,
+  C: number,
+  HW: number,
+  count: number,
+  eps: number,
+  momentum: number,
+): void {
+  const stats = bnStatsView(scratch, C);
+  for (let c = 0; c < C; c++) {
+    const m = stats[c] / count;
+    const variance = stats[C + c] / count; // biased: what normalises the batch
     const inv = 1 / Math.sqrt(variance + eps);
     mean[c] = m;
     invStd[c] = inv;
@@ -54,6 +77,27 @@ export function bnForwardTrain(
     runMean[c] = (1 - momentum) * runMean[c] + momentum * m;
     runVar[c] = (1 - momentum) * runVar[c] + momentum * unbiased;
   }
+}
+
+export function bnForwardTrain(
+  y: Float32Array,
+  xhat: Float32Array,
+  x: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  runMean: Float32Array,
+  runVar: Float32Array,
+  mean: Float32Array,
+  invStd: Float32Array,
+  scratch: Float32Array,
+  n: number,
+  C: number,
+  HW: number,
+  eps: number,
+  momentum: number,
+): void {
+  bnStats(scratch, x, n, C, HW);
+  bnForwardApply(y, xhat, x, gamma, beta, runMean, runVar, mean, invStd, scratch, n, C, HW, n * HW, eps, momentum);
 }
 
 export function bnForwardInfer(
@@ -82,22 +126,18 @@ export function bnForwardInfer(
   }
 }
 
-/** dγ += Σ dy·x̂, dβ += Σ dy; dx = γσ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)). */
-export function bnBackwardTrain(
-  dx: Float32Array,
+/** scratch = [Σdy per channel, Σdy·x̂ per channel]; dγ += Σ dy·x̂, dβ += Σ dy. */
+export function bnBackwardSums(
   dgamma: Float32Array,
   dbeta: Float32Array,
   dy: Float32Array,
   xhat: Float32Array,
-  gamma: Float32Array,
-  invStd: Float32Array,
-  _scratch: Float32Array,
+  scratch: Float32Array,
   n: number,
   C: number,
   HW: number,
-  needDx: boolean,
 ): void {
-  const count = n * HW;
+  const sums = bnStatsView(scratch, C);
   for (let c = 0; c < C; c++) {
     let sdy = 0;
     let sdyx = 0;
@@ -108,15 +148,55 @@ export function bnBackwardTrain(
         sdyx += dy[b + p] * xhat[b + p];
       }
     }
+    sums[c] = sdy;
+    sums[C + c] = sdyx;
     dgamma[c] += sdyx;
     dbeta[c] += sdy;
-    if (!needDx) continue;
+  }
+}
+
+/** dx = γσ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)) with the sums in scratch, m = `count` values a channel. */
+export function bnBackwardApply(
+  dx: Float32Array,
+  dy: Float32Array,
+  xhat: Float32Array,
+  gamma: Float32Array,
+  invStd: Float32Array,
+  scratch: Float32Array,
+  n: number,
+  C: number,
+  HW: number,
+  count: number,
+): void {
+  const sums = bnStatsView(scratch, C);
+  for (let c = 0; c < C; c++) {
+    const sdy = sums[c];
+    const sdyx = sums[C + c];
     const k = (gamma[c] * invStd[c]) / count;
     for (let s = 0; s < n; s++) {
       const b = (s * C + c) * HW;
       for (let p = 0; p < HW; p++) dx[b + p] = k * (count * dy[b + p] - sdy - xhat[b + p] * sdyx);
     }
   }
+}
+
+/** dγ += Σ dy·x̂, dβ += Σ dy; dx = γσ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)) when needDx. */
+export function bnBackwardTrain(
+  dx: Float32Array,
+  dgamma: Float32Array,
+  dbeta: Float32Array,
+  dy: Float32Array,
+  xhat: Float32Array,
+  gamma: Float32Array,
+  invStd: Float32Array,
+  scratch: Float32Array,
+  n: number,
+  C: number,
+  HW: number,
+  needDx: boolean,
+): void {
+  bnBackwardSums(dgamma, dbeta, dy, xhat, scratch, n, C, HW);
+  if (needDx) bnBackwardApply(dx, dy, xhat, gamma, invStd, scratch, n, C, HW, n * HW);
 }
 
 /** out[c] += Σ_s Σ_p x[s, c, p] */

@@ -81,6 +81,27 @@ interface WasmExports {
     HW: number,
     needDx: number,
   ): void;
+  bn_stats(scratch: number, x: number, n: number, C: number, HW: number): void;
+  bn_fwd_apply(
+    y: number,
+    xhat: number,
+    x: number,
+    gamma: number,
+    beta: number,
+    runMean: number,
+    runVar: number,
+    mean: number,
+    invStd: number,
+    scratch: number,
+    n: number,
+    C: number,
+    HW: number,
+    count: number,
+    eps: number,
+    momentum: number,
+  ): void;
+  bn_bwd_sums(dgamma: number, dbeta: number, dy: number, xhat: number, scratch: number, n: number, C: number, HW: number): void;
+  bn_bwd_apply(dx: number, dy: number, xhat: number, gamma: number, invStd: number, scratch: number, n: number, C: number, HW: number, count: number): void;
   all_finite(x: number, len: number): number;
   add_decay(g: number, p: number, len: number, decay: number): void;
   sgd_step(p: number, g: number, v: number, len: number, lr: number, momentum: number): void;
@@ -349,6 +370,53 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = DEFA
         HW,
         eps,
         momentum,
+      );
+      done();
+    },
+    bnStats(scratch, x, n, C, HW) {
+      w.bn_stats(io(scratch, 0, w.bn_scratch_floats(C)), at(x, 0, n * C * HW), n, C, HW);
+      done();
+    },
+    bnForwardApply(y, xhat, x, gamma, beta, runMean, runVar, mean, invStd, scratch, n, C, HW, count, eps, momentum) {
+      const len = n * C * HW;
+      w.bn_fwd_apply(
+        io(y, 0, len),
+        io(xhat, 0, len),
+        at(x, 0, len),
+        at(gamma, 0, C),
+        at(beta, 0, C),
+        io(runMean, 0, C),
+        io(runVar, 0, C),
+        io(mean, 0, C),
+        io(invStd, 0, C),
+        io(scratch, 0, w.bn_scratch_floats(C)),
+        n,
+        C,
+        HW,
+        count,
+        eps,
+        momentum,
+      );
+      done();
+    },
+    bnBackwardSums(dgamma, dbeta, dy, xhat, scratch, n, C, HW) {
+      const len = n * C * HW;
+      w.bn_bwd_sums(io(dgamma, 0, C), io(dbeta, 0, C), at(dy, 0, len), at(xhat, 0, len), io(scratch, 0, w.bn_scratch_floats(C)), n, C, HW);
+      done();
+    },
+    bnBackwardApply(dx, dy, xhat, gamma, invStd, scratch, n, C, HW, count) {
+      const len = n * C * HW;
+      w.bn_bwd_apply(
+        io(dx, 0, len),
+        at(dy, 0, len),
+        at(xhat, 0, len),
+        at(gamma, 0, C),
+        at(invStd, 0, C),
+        at(scratch, 0, w.bn_scratch_floats(C)),
+        n,
+        C,
+        HW,
+        count,
       );
       done();
     },

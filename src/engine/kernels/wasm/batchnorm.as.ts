@@ -159,11 +159,8 @@ function columnSquares(sqs: usize, x: usize, sums: usize, count: f64, n: i32, C:
   }
 }
 
-/**
- * Training-mode forward: batch mean and biased variance per channel, y = γ·x̂ + β, running
- * statistics updated with the unbiased variance.
- */
-export function bn_fwd_train(y: usize, xhat: usize, x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, mean: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, eps: f32, momentum: f32): void {
+/** scratch (f64) = [Σx per channel, Σ(x − mean)² per channel] over this batch's n·HW values of each. */
+export function bn_stats(scratch: usize, x: usize, n: i32, C: i32, HW: i32): void {
   const count = <f64>(n * HW);
   const sums = scratch; // f64[C]
   const sqs = scratch + (<usize>C << 3); // f64[C]
@@ -171,20 +168,30 @@ export function bn_fwd_train(y: usize, xhat: usize, x: usize, gamma: usize, beta
   if (HW == 1) {
     columnSums(sums, x, 0, n, C);
     columnSquares(sqs, x, sums, count, n, C);
-  } else {
-    for (let s = 0; s < n; s++) {
-      for (let c = 0; c < C; c++) {
-        const p = f64at(sums, c);
-        store<f64>(p, load<f64>(p) + sumF64(x + (<usize>((s * C + c) * HW) << 2), HW));
-      }
-    }
-    for (let s = 0; s < n; s++) {
-      for (let c = 0; c < C; c++) {
-        const p = f64at(sqs, c);
-        store<f64>(p, load<f64>(p) + sumSqF64(x + (<usize>((s * C + c) * HW) << 2), HW, load<f64>(f64at(sums, c)) / count));
-      }
+    return;
+  }
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < C; c++) {
+      const p = f64at(sums, c);
+      store<f64>(p, load<f64>(p) + sumF64(x + (<usize>((s * C + c) * HW) << 2), HW));
     }
   }
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < C; c++) {
+      const p = f64at(sqs, c);
+      store<f64>(p, load<f64>(p) + sumSqF64(x + (<usize>((s * C + c) * HW) << 2), HW, load<f64>(f64at(sums, c)) / count));
+    }
+  }
+}
+
+/**
+ * Training-mode forward from the statistics bn_stats left in scratch, over `count` values a channel
+ * (n·HW, or more when data-parallel shards combined theirs): batch mean and biased variance
+ * normalise, the running statistics take the unbiased variance.
+ */
+export function bn_fwd_apply(y: usize, xhat: usize, x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, mean: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, count: f64, eps: f32, momentum: f32): void {
+  const sums = scratch; // f64[C]
+  const sqs = scratch + (<usize>C << 3); // f64[C]
   const m32 = <f64>momentum;
   for (let c = 0; c < C; c++) {
     const o = <usize>c << 2;
@@ -200,6 +207,12 @@ export function bn_fwd_train(y: usize, xhat: usize, x: usize, gamma: usize, beta
     store<f64>(f64at(sqs, c), inv);
   }
   channelNormalize(y, xhat, x, sums, sqs, gamma, beta, n, C, HW);
+}
+
+/** Training-mode forward over this batch alone: bn_stats, then bn_fwd_apply. */
+export function bn_fwd_train(y: usize, xhat: usize, x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, mean: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, eps: f32, momentum: f32): void {
+  bn_stats(scratch, x, n, C, HW);
+  bn_fwd_apply(y, xhat, x, gamma, beta, runMean, runVar, mean, invStd, scratch, n, C, HW, <f64>(n * HW), eps, momentum);
 }
 
 /** Inference: y = γ·(x − μ_run)/√(σ²_run + ε) + β; invStd gets 1/√(σ²_run + ε). */
@@ -243,8 +256,8 @@ function dxColumns(dx: usize, dy: usize, xhat: usize, gamma: usize, invStd: usiz
   }
 }
 
-/** Training-mode backward: dγ += Σ dy·x̂, dβ += Σ dy; dx = γσ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)). */
-export function bn_bwd_train(dx: usize, dgamma: usize, dbeta: usize, dy: usize, xhat: usize, gamma: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, needDx: i32): void {
+/** scratch (f64) = [Σdy per channel, Σdy·x̂ per channel]; dγ += Σ dy·x̂, dβ += Σ dy. */
+export function bn_bwd_sums(dgamma: usize, dbeta: usize, dy: usize, xhat: usize, scratch: usize, n: i32, C: i32, HW: i32): void {
   const sdy = scratch; // f64[C]
   const sdyx = scratch + (<usize>C << 3); // f64[C]
   memory.fill(scratch, 0, <usize>C << 4);
@@ -262,13 +275,17 @@ export function bn_bwd_train(dx: usize, dgamma: usize, dbeta: usize, dy: usize, 
       }
     }
   }
-  const count = <f64>(n * HW);
   for (let c = 0; c < C; c++) {
     const co = <usize>c << 2;
     store<f32>(dgamma + co, <f32>(<f64>load<f32>(dgamma + co) + load<f64>(f64at(sdyx, c))));
     store<f32>(dbeta + co, <f32>(<f64>load<f32>(dbeta + co) + load<f64>(f64at(sdy, c))));
   }
-  if (!needDx) return;
+}
+
+/** dx = γσ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)) with the sums bn_bwd_sums left in scratch and m = `count`. */
+export function bn_bwd_apply(dx: usize, dy: usize, xhat: usize, gamma: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, count: f64): void {
+  const sdy = scratch; // f64[C]
+  const sdyx = scratch + (<usize>C << 3); // f64[C]
   if (HW == 1) {
     dxColumns(dx, dy, xhat, gamma, invStd, sdy, sdyx, count, n, C);
     return;
@@ -308,4 +325,10 @@ export function bn_bwd_train(dx: usize, dgamma: usize, dbeta: usize, dy: usize, 
       }
     }
   }
+}
+
+/** Training-mode backward over this batch alone: bn_bwd_sums, then (when needDx) bn_bwd_apply. */
+export function bn_bwd_train(dx: usize, dgamma: usize, dbeta: usize, dy: usize, xhat: usize, gamma: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, needDx: i32): void {
+  bn_bwd_sums(dgamma, dbeta, dy, xhat, scratch, n, C, HW);
+  if (needDx) bn_bwd_apply(dx, dy, xhat, gamma, invStd, scratch, n, C, HW, <f64>(n * HW));
 }
