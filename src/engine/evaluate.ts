@@ -26,7 +26,7 @@ export interface BatchInference {
 }
 
 export function localInference(model: Model): BatchInference {
-  return { forward: (pixels, idx, n) => model.forwardPixels(pixels, idx, n, false) };
+  return { forward: (pixels, idx, n) => model.inferPixels(pixels, idx, n) };
 }
 
 export function evaluate(model: Model, data: ImageSet, batchSize = 500, inference: BatchInference = localInference(model)): Evaluation {

@@ -60,6 +60,13 @@ function buildLayer(l: ResolvedLayer, spec: ModelSpec, rt: LayerRuntime): Layer 
   }
 }
 
+/**
+ * Images an inference pass runs at a time (Model.inferPixels), so that activations stay in the
+ * core's cache. Evaluating lenet5-relu-ce-bn at batch 1000 on a 2-core EPYC: 40.2k img/s on two
+ * threads in whole shards of 500 images, 45.0k in slices of 16 (44.2k at 32, 40.6k at 64).
+ */
+export const INFER_SLICE = 16;
+
 export class Model implements LayerRuntime {
   readonly spec: ModelSpec;
   /** The kernels every layer of this model calls. */
@@ -79,6 +86,8 @@ export class Model implements LayerRuntime {
   private readonly fusedSoftmaxCE: boolean;
   private readonly dOut: BatchBuffer;
   private readonly input: BatchBuffer;
+  /** inferPixels' outputs. */
+  private readonly inferOut: BatchBuffer;
   private out: Float32Array = new Float32Array(0);
   private lastN = 0;
   private disposed = false;
@@ -95,6 +104,7 @@ export class Model implements LayerRuntime {
       this.fusedSoftmaxCE = this.spec.loss === 'cross-entropy' && last instanceof Activation && last.fn === 'softmax';
       this.dOut = new BatchBuffer(this.classes, this.memory);
       this.input = new BatchBuffer(shapeSize(this.inShape), this.memory);
+      this.inferOut = new BatchBuffer(this.classes, this.memory);
       let pOff = 0;
       let bOff = 0;
       for (const layer of this.layers) {
@@ -199,6 +209,22 @@ export class Model implements LayerRuntime {
     const x = this.input.get(n);
     this.kernels.gatherPixels(x, pixels, indices, n, shapeSize(this.inShape));
     return this.forward(x, n, training);
+  }
+
+  /**
+   * Inference outputs (n × classes) of images indices[0, n), computed INFER_SLICE images at a time
+   * so that every layer's activations stay in the core's cache: a slice's outputs are those of
+   * forwardPixels(…, false) over the whole batch, since in inference an image's outputs do not
+   * depend on the others. The result is model-owned; the layers keep the last slice's activations.
+   */
+  inferPixels(pixels: Uint8Array, indices: Uint32Array, n: number): Float32Array {
+    if (n <= INFER_SLICE) return this.forwardPixels(pixels, indices, n, false);
+    const out = this.inferOut.get(n);
+    for (let s = 0; s < n; s += INFER_SLICE) {
+      const m = Math.min(INFER_SLICE, n - s);
+      out.set(this.forwardPixels(pixels, indices.subarray(s, s + m), m, false), s * this.classes);
+    }
+    return out;
   }
 
   /** Forward pass over n samples of x (n × input). The result is model-owned. */

@@ -342,11 +342,11 @@ export class ParallelGradients implements BatchGradients {
 
   private forward(pixels: Uint8Array, idx: Uint32Array, n: number): Float32Array {
     const { ctrl, model, threads: T } = this;
-    if (T === 1) return model.forwardPixels(pixels, idx, n, false);
+    if (T === 1) return model.inferPixels(pixels, idx, n);
     if (this.closed) throw new Error('internal error: ParallelGradients used after close()');
     if (this.failure() !== null) {
       this.goAlone();
-      return model.forwardPixels(pixels, idx, n, false);
+      return model.inferPixels(pixels, idx, n);
     }
     const classes = model.classes;
     const size = shapeSize(model.inShape);
@@ -373,12 +373,12 @@ export class ParallelGradients implements BatchGradients {
       Atomics.notify(ctrl, CTRL.GEN);
       if (m0 > 0) {
         for (let s = 0; s < m0; s++) this.inferIdx[s] = idx[c0 + s];
-        out.set(model.forwardPixels(pixels, this.inferIdx, m0, false), c0 * classes);
+        out.set(model.inferPixels(pixels, this.inferIdx, m0), c0 * classes);
       }
       if (!this.awaitWorkers()) {
         // This chunk and the rest, here: outputs do not depend on which thread computes them.
         this.goAlone();
-        out.set(model.forwardPixels(pixels, idx.subarray(c0, n), n - c0, false), c0 * classes);
+        out.set(model.inferPixels(pixels, idx.subarray(c0, n), n - c0), c0 * classes);
         return out;
       }
       for (let i = m0 * classes; i < m * classes; i++) out[c0 * classes + i] = this.inferOut[i];

@@ -82,7 +82,7 @@ function forward(): void {
   }
   if (m === 0) return;
   for (let s = 0; s < m; s++) inferIdx[s] = start + s;
-  const y = model.forwardPixels(inferPixels, inferIdx, m, false);
+  const y = model.inferPixels(inferPixels, inferIdx, m);
   inferOut.set(y, start * model.classes);
 }
 
