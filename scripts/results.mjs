@@ -150,7 +150,7 @@ async function headline(argv) {
         sizes ??= { train: d.trainCount, validation: d.validationCount, test: d.dataset.testCount };
         runs.push({ seed: r.seed, epochs: d.epochs });
       }
-      groups.push({ preset, group, runs, sizes, threads: threadsFor(PRESETS[preset].spec, group.settings.batchSize, defaultThreads()) });
+      groups.push({ preset, group, runs, sizes, threads: threadsFor(group.settings.batchSize, defaultThreads()) });
     }
     saved = { argv, rest, seeds, groups, wall: Date.now() - started, commit: commit(), machine: machine(), kernels: loadKernels().name };
     mkdirSync(dirname(keep), { recursive: true });
