@@ -11,7 +11,7 @@ import { UsageError, intFlag, numFlag, parseFlags, runCli } from '../../src/node
 
 const NAME = 'bench:peers';
 
-export const HELP = `Usage: npm run bench:peers -- [--json] [--presets A,B] [--batch N] [--threads 1,2] [--seconds S | --steps N]
+export const HELP = `Usage: npm run bench:peers -- [--json] [--presets A,B] [--batch N] [--eval-batch N] [--threads 1,2] [--seconds S | --steps N]
                               [--repeat R] [--peers tfjs-cpu,tfjs-wasm,convnetjs,pytorch]
 
 Trains and evaluates the same LeNet-5 in our engine and, right after it in the same process tree,
@@ -24,11 +24,12 @@ Figures are wall-clock: run it on a quiet machine (the load average is printed).
 
   --json          one JSON object on stdout: {"machine":{cpu,cores,memoryGiB,node,kernels,
                   loadAverage:{before,after}},"config":{…},"peers":[{id,label,available,version,
-                  reason,threads,c3,notes}],"results":[{engine,preset,c3,batch,threads,
+                  reason,threads,c3,notes}],"results":[{engine,preset,c3,batch,evalBatch,threads,
                   trainImagesPerSecond,evalImagesPerSecond,trainSteps,firstLoss,lastLoss,runs}],
-                  "ratios":[{preset,batch,threads,peer,train:{table,full},eval:{table,full}}]}
+                  "ratios":[{preset,batch,evalBatch,threads,peer,train:{table,full},eval:{table,full}}]}
   --presets A,B   ${Object.keys(PEER_PRESETS).join(', ')} (default: both)
-  --batch N       batch size (default 32)
+  --batch N       training batch size (default 32)
+  --eval-batch N  inference batch size (default: the training batch)
   --threads LIST  thread counts (default 1,${defaultThreads()})
   --seconds S     training time per figure; inference gets half (default 2)
   --steps N       instead: exactly N training and N inference batches per figure
@@ -58,6 +59,7 @@ async function main(argv: string[]): Promise<void> {
     steps: { type: 'string' },
     repeat: { type: 'string' },
     peers: { type: 'string' },
+    'eval-batch': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (f.help) {
@@ -67,6 +69,7 @@ async function main(argv: string[]): Promise<void> {
   const presets = list<PeerPreset>(f.presets, '--presets', Object.keys(PEER_PRESETS) as PeerPreset[], isPeerPreset);
   const peerIds = list<PeerId>(f.peers, '--peers', PEER_IDS, (x): x is PeerId => (PEER_IDS as readonly string[]).includes(x));
   const batch = intFlag(f.batch, '--batch', 1, 4096) ?? 32;
+  const evalBatch = intFlag(f['eval-batch'], '--eval-batch', 1, 4096) ?? batch;
   const all = defaultThreads();
   const threads = f.threads === undefined ? [...new Set([1, all])] : f.threads.split(',').map((x) => intFlag(x.trim(), '--threads', 1, 256)!);
   if (f.seconds !== undefined && f.steps !== undefined) throw new UsageError('give --seconds or --steps, not both');
@@ -83,6 +86,7 @@ async function main(argv: string[]): Promise<void> {
     {
       presets,
       batch,
+      evalBatch,
       threads,
       budget,
       repeat,

@@ -108,11 +108,11 @@ export class ConvNetJsPeer implements Peer {
     };
     let start = 0;
     const evalStep = (): void => {
-      for (let s = 0; s < w.batch; s++) {
+      for (let s = 0; s < w.evalBatch; s++) {
         load(data.test.pixels, (start + s) % data.test.count);
         net.forward(vol, false);
       }
-      start += w.batch;
+      start += w.evalBatch;
     };
     await warmUp(w.warmup, () => void trainStep());
     const train = await measureLoop(w.budget, false, () => void losses.push(trainStep()));

@@ -45,7 +45,10 @@ export type Budget = { seconds: number } | { steps: number };
 
 export interface Workload {
   preset: PeerPreset;
+  /** Images per training batch. */
   batch: number;
+  /** Images per inference batch. */
+  evalBatch: number;
   threads: number;
   c3: C3;
   budget: Budget;
@@ -60,6 +63,7 @@ export interface Measurement {
   preset: PeerPreset;
   c3: C3;
   batch: number;
+  evalBatch: number;
   threads: number;
   trainImagesPerSecond: number;
   evalImagesPerSecond: number;
@@ -219,12 +223,12 @@ export async function runOurs(w: Workload, data: MnistData): Promise<Measurement
 
     // Inference on the same threads: each batch is split over them like a training batch.
     const inference = parallel.inference();
-    const idx = new Uint32Array(w.batch);
+    const idx = new Uint32Array(w.evalBatch);
     let start = 0;
     const evalStep = (): void => {
-      for (let s = 0; s < w.batch; s++) idx[s] = (start + s) % data.test.count;
-      inference.forward(data.test.pixels, idx, w.batch);
-      start += w.batch;
+      for (let s = 0; s < w.evalBatch; s++) idx[s] = (start + s) % data.test.count;
+      inference.forward(data.test.pixels, idx, w.evalBatch);
+      start += w.evalBatch;
     };
     await warmUp(Math.min(3, w.warmup), evalStep);
     ev = await measureLoop(w.budget, true, evalStep);
@@ -241,9 +245,10 @@ export function measurement(engine: EngineId, w: Workload, train: Timed, ev: Tim
     preset: w.preset,
     c3: w.c3,
     batch: w.batch,
+    evalBatch: w.evalBatch,
     threads: w.threads,
     trainImagesPerSecond: (train.count * w.batch) / train.seconds,
-    evalImagesPerSecond: (ev.count * w.batch) / ev.seconds,
+    evalImagesPerSecond: (ev.count * w.evalBatch) / ev.seconds,
     trainSteps: train.count,
     firstLoss: losses.length > 0 ? losses[0] : NaN,
     lastLoss: losses.length > 0 ? losses[losses.length - 1] : NaN,
@@ -256,6 +261,8 @@ export function measurement(engine: EngineId, w: Workload, train: Timed, ev: Tim
 export interface PeersOptions {
   presets: PeerPreset[];
   batch: number;
+  /** Images per inference batch (default: batch). */
+  evalBatch?: number;
   /** Thread counts to measure, e.g. [1, 2]; peers without threads run at 1 only. */
   threads: number[];
   budget: Budget;
@@ -290,6 +297,7 @@ export interface ResultRow extends Measurement {
 export interface RatioRow {
   preset: PeerPreset;
   batch: number;
+  evalBatch: number;
   threads: number;
   peer: PeerId;
   train: { table: number; full: number };
@@ -306,7 +314,7 @@ export interface PeersReport {
     /** os.loadavg() (1, 5, 15 minutes) before and after the measurements. */
     loadAverage: { before: number[]; after: number[] };
   };
-  config: { presets: PeerPreset[]; batch: number; threads: number[]; budget: Budget; repeat: number; lr: number };
+  config: { presets: PeerPreset[]; batch: number; evalBatch: number; threads: number[]; budget: Budget; repeat: number; lr: number };
   peers: PeerInfo[];
   results: ResultRow[];
   ratios: RatioRow[];
@@ -323,6 +331,7 @@ const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
 export async function runPeersBench(opts: PeersOptions, data: MnistData): Promise<PeersReport> {
   const choice = loadKernels();
   const lr = opts.lr ?? 0.01;
+  const evalBatch = opts.evalBatch ?? opts.batch;
   const before = loadavg();
   const peers: PeerInfo[] = [];
   const usable: Peer[] = [];
@@ -351,7 +360,17 @@ export async function runPeersBench(opts: PeersOptions, data: MnistData): Promis
   for (let r = 0; r < opts.repeat; r++) {
     for (const preset of opts.presets) {
       for (const threads of opts.threads) {
-        const w = (c3: C3): Workload => ({ preset, batch: opts.batch, threads, c3, budget: opts.budget, warmup: opts.warmup ?? 20, lr, seed: opts.seed ?? 1 });
+        const w = (c3: C3): Workload => ({
+          preset,
+          batch: opts.batch,
+          evalBatch,
+          threads,
+          c3,
+          budget: opts.budget,
+          warmup: opts.warmup ?? 20,
+          lr,
+          seed: opts.seed ?? 1,
+        });
         // Ours first, then right after it each peer that can use this many threads.
         record(await runOurs(w('table'), data), r);
         record(await runOurs(w('full'), data), r);
@@ -394,6 +413,7 @@ export async function runPeersBench(opts: PeersOptions, data: MnistData): Promis
         ratios.push({
           preset,
           batch: opts.batch,
+          evalBatch,
           threads,
           peer: p.id,
           train: {
@@ -415,7 +435,7 @@ export async function runPeersBench(opts: PeersOptions, data: MnistData): Promis
       kernels: choice.name,
       loadAverage: { before: before.map((x) => round(x, 2)), after: loadavg().map((x) => round(x, 2)) },
     },
-    config: { presets: opts.presets, batch: opts.batch, threads: opts.threads, budget: opts.budget, repeat: opts.repeat, lr },
+    config: { presets: opts.presets, batch: opts.batch, evalBatch, threads: opts.threads, budget: opts.budget, repeat: opts.repeat, lr },
     peers,
     results,
     ratios,
@@ -449,12 +469,12 @@ export function formatReport(report: PeersReport): string {
   out.push(`${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; our kernels ${m.kernels}`);
   out.push(`load average (1/5/15 min) before ${m.loadAverage.before.join(' ')}, after ${m.loadAverage.after.join(' ')}`);
   out.push(
-    `batch ${report.config.batch}, lr ${report.config.lr}; ${'seconds' in b ? `${b.seconds} s training + ${b.seconds / 2} s inference per figure` : `${b.steps} batches per figure`}` +
+    `batch ${report.config.batch}${report.config.evalBatch !== report.config.batch ? ` (inference ${report.config.evalBatch})` : ''}, lr ${report.config.lr}; ${'seconds' in b ? `${b.seconds} s training + ${b.seconds / 2} s inference per figure` : `${b.steps} batches per figure`}` +
       (report.config.repeat > 1 ? `, median of ${report.config.repeat} runs` : ''),
   );
   for (const preset of report.config.presets) {
     out.push('');
-    out.push(`${preset}, batch ${report.config.batch}`);
+    out.push(`${preset}, batch ${report.config.batch}${report.config.evalBatch !== report.config.batch ? `, inference batch ${report.config.evalBatch}` : ''}`);
     out.push(
       `${'engine'.padEnd(20)} ${'C3'.padEnd(5)} ${'threads'.padStart(7)} ${'train img/s'.padStart(12)} ${'eval img/s'.padStart(11)}   ours/peer train (table, full)   eval (table, full)`,
     );

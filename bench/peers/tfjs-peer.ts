@@ -252,13 +252,14 @@ export class TfjsPeer implements Peer {
       });
     };
     let start = 0;
-    const idx = new Uint32Array(w.batch);
+    const idx = new Uint32Array(w.evalBatch);
+    const exs = new Float32Array(w.evalBatch * size);
     const evalStep = (): void => {
-      for (let s = 0; s < w.batch; s++) idx[s] = (start + s) % data.test.count;
-      start += w.batch;
-      scaleBatch(data.test.pixels, idx, w.batch, size, xs);
+      for (let s = 0; s < w.evalBatch; s++) idx[s] = (start + s) % data.test.count;
+      start += w.evalBatch;
+      scaleBatch(data.test.pixels, idx, w.evalBatch, size, exs);
       tf.tidy(() => {
-        const y = net.forward(tf.tensor4d(xs, [w.batch, 28, 28, 1]), false);
+        const y = net.forward(tf.tensor4d(exs, [w.evalBatch, 28, 28, 1]), false);
         (act === 'tanh' ? y : tf.softmax(y)).dataSync();
       });
     };

@@ -90,6 +90,7 @@ def main():
     p.add_argument("--mnist", required=True, help="folder with the four MNIST IDX files")
     p.add_argument("--preset", required=True, choices=sorted(PRESETS))
     p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--eval-batch", type=int, default=0, help="images per inference batch (default: --batch)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--table", type=int, choices=(0, 1), default=1, help="1: C3 table as masked weights")
     p.add_argument("--seconds", type=float, default=2.0, help="training time; inference gets half")
@@ -98,6 +99,7 @@ def main():
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
+    eval_batch = a.eval_batch or a.batch
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -154,15 +156,15 @@ def main():
 
     def eval_step():
         nonlocal start
-        idx = torch.arange(start, start + a.batch) % test_x.shape[0]
-        start += a.batch
+        idx = torch.arange(start, start + eval_batch) % test_x.shape[0]
+        start += eval_batch
         with torch.inference_mode():
             model(test_x[idx].float().div_(255))
 
     for _ in range(min(3, a.warmup)):
         eval_step()
     eval_steps, eval_seconds = measure(eval_step, a.steps, a.seconds / 2)
-    eval_rate = eval_steps * a.batch / eval_seconds
+    eval_rate = eval_steps * eval_batch / eval_seconds
 
     json.dump(
         {

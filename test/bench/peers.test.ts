@@ -15,11 +15,11 @@ const peers = createPeers();
 const availability = new Map<PeerId, Availability>(await Promise.all(peers.map(async (p) => [p.id, await p.check()] as const)));
 const PRESETS = ['lenet5-tanh-mse', 'lenet5-relu-ce-bn'] as const;
 
-describe('bench:peers harness (2 presets, batch 4, 3 batches, 1 thread)', () => {
+describe('bench:peers harness (2 presets, batch 4, inference batch 6, 3 batches, 1 thread)', () => {
   let report: PeersReport;
   beforeAll(async () => {
     const data = await loadMnist();
-    report = await runPeersBench({ presets: [...PRESETS], batch: 4, threads: [1], budget: { steps: 3 }, repeat: 1, warmup: 0, peers }, data);
+    report = await runPeersBench({ presets: [...PRESETS], batch: 4, evalBatch: 6, threads: [1], budget: { steps: 3 }, repeat: 1, warmup: 0, peers }, data);
   }, 120_000);
 
   it('reports the machine, the configuration, every peer and, for every engine that ran, rates and ratios', () => {
@@ -28,7 +28,7 @@ describe('bench:peers harness (2 presets, batch 4, 3 batches, 1 thread)', () => 
     expect(json.machine).toMatchObject({ cpu: expect.any(String), cores: expect.any(Number), node: process.version, kernels: 'wasm-relaxed-simd' });
     expect(json.machine.loadAverage.before).toHaveLength(3);
     expect(json.machine.loadAverage.after).toHaveLength(3);
-    expect(json.config).toMatchObject({ presets: [...PRESETS], batch: 4, threads: [1], budget: { steps: 3 }, repeat: 1 });
+    expect(json.config).toMatchObject({ presets: [...PRESETS], batch: 4, evalBatch: 6, threads: [1], budget: { steps: 3 }, repeat: 1 });
     expect(json.peers.map((p) => p.id)).toEqual([...PEER_IDS]);
     for (const p of json.peers) {
       expect(p).toMatchObject({ label: expect.any(String), available: expect.any(Boolean), threads: expect.any(Boolean), notes: expect.any(Array) });
@@ -40,7 +40,7 @@ describe('bench:peers harness (2 presets, batch 4, 3 batches, 1 thread)', () => 
         const rows = json.results.filter((r) => r.preset === preset && r.engine === engine);
         expect(rows.map((r) => r.c3).sort(), `${engine} ${preset}`).toEqual(engine === 'ours' ? ['full', 'table'] : [engine === 'pytorch' ? 'table' : 'full']);
         for (const r of rows) {
-          expect(r).toMatchObject({ batch: 4, threads: 1, trainSteps: 3 });
+          expect(r).toMatchObject({ batch: 4, evalBatch: 6, threads: 1, trainSteps: 3 });
           for (const v of [r.trainImagesPerSecond, r.evalImagesPerSecond]) expect(v).toBeGreaterThan(0);
           expect(r.runs.trainImagesPerSecond).toHaveLength(1);
         }
@@ -52,7 +52,7 @@ describe('bench:peers harness (2 presets, batch 4, 3 batches, 1 thread)', () => 
       }
     }
     const text = formatReport(report);
-    for (const preset of PRESETS) expect(text).toContain(`${preset}, batch 4`);
+    for (const preset of PRESETS) expect(text).toContain(`${preset}, batch 4, inference batch 6`);
     expect(text).toContain('load average');
     if (availability.get('tfjs-wasm')!.available) expect(text).toMatch(/Conv2DBackpropFilter registered by this benchmark/);
   });
