@@ -103,37 +103,17 @@ export interface Kernels {
   /** out[c] += Σ over samples and positions of x[s,c,p] (bias gradients). */
   channelSumAdd(out: Float32Array, x: Float32Array, n: number, C: number, P: number): void;
   /**
-   * Batch norm, training forward, over n samples of C channels × HW positions (HW = 1 after a
-   * dense layer): batch mean and biased variance normalise; the running statistics take the
-   * unbiased variance. mean and invStd (C floats) are saved for the backward; scratch holds
-   * bnScratchSize(C) floats.
-   */
-  bnForwardTrain(
-    y: Float32Array,
-    xhat: Float32Array,
-    x: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    runMean: Float32Array,
-    runVar: Float32Array,
-    mean: Float32Array,
-    invStd: Float32Array,
-    scratch: Float32Array,
-    n: number,
-    C: number,
-    HW: number,
-    eps: number,
-    momentum: number,
-  ): void;
-  /**
-   * The first half of bnForwardTrain, for shards that combine their statistics: scratch (viewed as
-   * f64) gets Σx per channel, then Σ(x − mean)² per channel, over these n·HW values of each.
+   * Batch norm's training forward, over n samples of C channels × HW positions (HW = 1 after a
+   * dense layer), in two halves so that data-parallel shards can combine their statistics between
+   * them. This first half: scratch (bnScratchSize(C) floats, viewed as f64) gets Σx per channel,
+   * then Σ(x − mean)² per channel, over these n·HW values of each.
    */
   bnStats(scratch: Float32Array, x: Float32Array, n: number, C: number, HW: number): void;
   /**
-   * The second half: normalises x with the statistics in scratch, which cover `count` values a
-   * channel (n·HW for this batch alone, more when shards combined theirs), and updates the running
-   * statistics. scratch is left holding other values.
+   * The second half: batch mean and biased variance from the statistics in scratch, which cover
+   * `count` values a channel (n·HW for this batch alone, more when shards combined theirs),
+   * normalise x; the running statistics take the unbiased variance. mean and invStd (C floats) are
+   * saved for the backward; scratch is left holding other values.
    */
   bnForwardApply(
     y: Float32Array,
@@ -168,22 +148,7 @@ export interface Kernels {
     HW: number,
     eps: number,
   ): void;
-  /** dγ += Σ dy·x̂, dβ += Σ dy; dx = γσ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)) when needDx. */
-  bnBackwardTrain(
-    dx: Float32Array,
-    dgamma: Float32Array,
-    dbeta: Float32Array,
-    dy: Float32Array,
-    xhat: Float32Array,
-    gamma: Float32Array,
-    invStd: Float32Array,
-    scratch: Float32Array,
-    n: number,
-    C: number,
-    HW: number,
-    needDx: boolean,
-  ): void;
-  /** The first half of bnBackwardTrain: scratch (f64) gets Σdy, then Σdy·x̂, per channel; dγ, dβ accumulate them. */
+  /** Batch norm's training backward, first half: scratch (f64) gets Σdy, then Σdy·x̂, per channel; dγ, dβ accumulate them. */
   bnBackwardSums(
     dgamma: Float32Array,
     dbeta: Float32Array,

@@ -56,8 +56,8 @@ export class BatchNorm implements Layer {
   private readonly stats64: Float64Array;
   /** Set while this layer runs as one shard of a data-parallel batch (Model.setBatchNormSync). */
   sync: BatchNormSync | null = null;
-  /** Values a channel the last training forward normalised over, when it was synchronised; else 0. */
-  private syncedCount = 0;
+  /** Values a channel the last training forward normalised over: n·HW, or the whole batch's with a sync. */
+  private count = 0;
   /** Input of the last inference-mode forward (backward in that mode needs x̂). */
   private x = EMPTY;
 
@@ -113,10 +113,10 @@ export class BatchNorm implements Layer {
     const y = this.out.get(n);
     const { C, HW } = this;
     this.lastTraining = training;
-    this.syncedCount = 0;
-    if (training && this.sync) {
+    if (training) {
+      // Statistics of this batch, or with a sync of the whole batch this shard is part of.
       this.k.bnStats(this.scratch, x, n, C, HW);
-      const count = this.sync.stats(this.stats64, C, n * HW);
+      this.count = this.sync ? this.sync.stats(this.stats64, C, n * HW) : n * HW;
       this.k.bnForwardApply(
         y,
         this.xhat.get(n),
@@ -131,26 +131,7 @@ export class BatchNorm implements Layer {
         n,
         C,
         HW,
-        count,
-        this.eps,
-        this.momentum,
-      );
-      this.syncedCount = count;
-    } else if (training) {
-      this.k.bnForwardTrain(
-        y,
-        this.xhat.get(n),
-        x,
-        this.gamma,
-        this.beta,
-        this.runMean,
-        this.runVar,
-        this.mean,
-        this.invStd,
-        this.scratch,
-        n,
-        C,
-        HW,
+        this.count,
         this.eps,
         this.momentum,
       );
@@ -164,16 +145,12 @@ export class BatchNorm implements Layer {
   backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {
     const { C, HW } = this;
     const dx = needDx ? this.dxBuf.get(n) : EMPTY;
-    if (this.lastTraining && this.syncedCount > 0) {
+    if (this.lastTraining) {
       const xhat = this.xhat.get(n);
       this.k.bnBackwardSums(this.dgamma, this.dbeta, dy, xhat, this.scratch, n, C, HW);
       if (!needDx) return dx; // the same for every shard: none of them exchanges
-      this.sync!.gradSums(this.stats64, C);
-      this.k.bnBackwardApply(dx, dy, xhat, this.gamma, this.invStd, this.scratch, n, C, HW, this.syncedCount);
-      return dx;
-    }
-    if (this.lastTraining) {
-      this.k.bnBackwardTrain(dx, this.dgamma, this.dbeta, dy, this.xhat.get(n), this.gamma, this.invStd, this.scratch, n, C, HW, needDx);
+      this.sync?.gradSums(this.stats64, C);
+      this.k.bnBackwardApply(dx, dy, xhat, this.gamma, this.invStd, this.scratch, n, C, HW, this.count);
       return dx;
     }
     // Inference mode is an affine map per channel (used for saliency on a trained model).

@@ -6,7 +6,7 @@ import type { Arena, Kernels } from '../types';
 import { col2im, im2col } from './conv';
 import { columnsScratchSize, convBackwardInputVia, convBackwardWeightsVia, convForwardVia } from './conv-batch';
 import { gemmNN, gemmNT, gemmTN } from './gemm';
-import { bnBackwardApply, bnBackwardSums, bnBackwardTrain, bnForwardApply, bnForwardInfer, bnForwardTrain, bnStats, channelSumAdd } from './norm';
+import { bnBackwardApply, bnBackwardSums, bnForwardApply, bnForwardInfer, bnStats, channelSumAdd } from './norm';
 import { addDecay, allFinite, scaleAdd, sgdStep } from './optimizer';
 import { addBias, gatherPixels, reluBackward, reluForward, sigmoidBackward, sigmoidForward, tanhBackward, tanhForward } from './pointwise';
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from './pool';
@@ -41,11 +41,9 @@ export const jsKernels: Kernels = {
   sigmoidBackward,
   addBias,
   channelSumAdd,
-  bnForwardTrain,
   bnStats,
   bnForwardApply,
   bnForwardInfer,
-  bnBackwardTrain,
   bnBackwardSums,
   bnBackwardApply,
   allFinite,

@@ -79,27 +79,6 @@ export function bnForwardApply(
   }
 }
 
-export function bnForwardTrain(
-  y: Float32Array,
-  xhat: Float32Array,
-  x: Float32Array,
-  gamma: Float32Array,
-  beta: Float32Array,
-  runMean: Float32Array,
-  runVar: Float32Array,
-  mean: Float32Array,
-  invStd: Float32Array,
-  scratch: Float32Array,
-  n: number,
-  C: number,
-  HW: number,
-  eps: number,
-  momentum: number,
-): void {
-  bnStats(scratch, x, n, C, HW);
-  bnForwardApply(y, xhat, x, gamma, beta, runMean, runVar, mean, invStd, scratch, n, C, HW, n * HW, eps, momentum);
-}
-
 export function bnForwardInfer(
   y: Float32Array,
   x: Float32Array,
@@ -178,25 +157,6 @@ export function bnBackwardApply(
       for (let p = 0; p < HW; p++) dx[b + p] = k * (count * dy[b + p] - sdy - xhat[b + p] * sdyx);
     }
   }
-}
-
-/** dγ += Σ dy·x̂, dβ += Σ dy; dx = γσ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)) when needDx. */
-export function bnBackwardTrain(
-  dx: Float32Array,
-  dgamma: Float32Array,
-  dbeta: Float32Array,
-  dy: Float32Array,
-  xhat: Float32Array,
-  gamma: Float32Array,
-  invStd: Float32Array,
-  scratch: Float32Array,
-  n: number,
-  C: number,
-  HW: number,
-  needDx: boolean,
-): void {
-  bnBackwardSums(dgamma, dbeta, dy, xhat, scratch, n, C, HW);
-  if (needDx) bnBackwardApply(dx, dy, xhat, gamma, invStd, scratch, n, C, HW, n * HW);
 }
 
 /** out[c] += Σ_s Σ_p x[s, c, p] */

@@ -36,23 +36,6 @@ interface WasmExports {
   add_bias(y: number, bias: number, n: number, C: number, P: number): void;
   channel_sum_add(out: number, x: number, n: number, C: number, P: number): void;
   bn_scratch_floats(C: number): number;
-  bn_fwd_train(
-    y: number,
-    xhat: number,
-    x: number,
-    gamma: number,
-    beta: number,
-    runMean: number,
-    runVar: number,
-    mean: number,
-    invStd: number,
-    scratch: number,
-    n: number,
-    C: number,
-    HW: number,
-    eps: number,
-    momentum: number,
-  ): void;
   bn_fwd_infer(
     y: number,
     x: number,
@@ -66,20 +49,6 @@ interface WasmExports {
     C: number,
     HW: number,
     eps: number,
-  ): void;
-  bn_bwd_train(
-    dx: number,
-    dgamma: number,
-    dbeta: number,
-    dy: number,
-    xhat: number,
-    gamma: number,
-    invStd: number,
-    scratch: number,
-    n: number,
-    C: number,
-    HW: number,
-    needDx: number,
   ): void;
   bn_stats(scratch: number, x: number, n: number, C: number, HW: number): void;
   bn_fwd_apply(
@@ -352,27 +321,6 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = DEFA
       w.channel_sum_add(io(o, 0, C), at(x, 0, n * C * P), n, C, P);
       done();
     },
-    bnForwardTrain(y, xhat, x, gamma, beta, runMean, runVar, mean, invStd, scratch, n, C, HW, eps, momentum) {
-      const len = n * C * HW;
-      w.bn_fwd_train(
-        io(y, 0, len),
-        io(xhat, 0, len),
-        at(x, 0, len),
-        at(gamma, 0, C),
-        at(beta, 0, C),
-        io(runMean, 0, C),
-        io(runVar, 0, C),
-        io(mean, 0, C),
-        io(invStd, 0, C),
-        io(scratch, 0, w.bn_scratch_floats(C)),
-        n,
-        C,
-        HW,
-        eps,
-        momentum,
-      );
-      done();
-    },
     bnStats(scratch, x, n, C, HW) {
       w.bn_stats(io(scratch, 0, w.bn_scratch_floats(C)), at(x, 0, n * C * HW), n, C, HW);
       done();
@@ -435,24 +383,6 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = DEFA
         C,
         HW,
         eps,
-      );
-      done();
-    },
-    bnBackwardTrain(dx, dgamma, dbeta, dy, xhat, gamma, invStd, scratch, n, C, HW, needDx) {
-      const len = n * C * HW;
-      w.bn_bwd_train(
-        needDx ? io(dx, 0, len) : 0,
-        io(dgamma, 0, C),
-        io(dbeta, 0, C),
-        at(dy, 0, len),
-        at(xhat, 0, len),
-        at(gamma, 0, C),
-        at(invStd, 0, C),
-        io(scratch, 0, w.bn_scratch_floats(C)),
-        n,
-        C,
-        HW,
-        needDx ? 1 : 0,
       );
       done();
     },

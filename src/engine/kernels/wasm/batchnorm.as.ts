@@ -209,12 +209,6 @@ export function bn_fwd_apply(y: usize, xhat: usize, x: usize, gamma: usize, beta
   channelNormalize(y, xhat, x, sums, sqs, gamma, beta, n, C, HW);
 }
 
-/** Training-mode forward over this batch alone: bn_stats, then bn_fwd_apply. */
-export function bn_fwd_train(y: usize, xhat: usize, x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, mean: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, eps: f32, momentum: f32): void {
-  bn_stats(scratch, x, n, C, HW);
-  bn_fwd_apply(y, xhat, x, gamma, beta, runMean, runVar, mean, invStd, scratch, n, C, HW, <f64>(n * HW), eps, momentum);
-}
-
 /** Inference: y = γ·(x − μ_run)/√(σ²_run + ε) + β; invStd gets 1/√(σ²_run + ε). */
 export function bn_fwd_infer(y: usize, x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, eps: f32): void {
   const means = scratch; // f64[C]
@@ -229,7 +223,7 @@ export function bn_fwd_infer(y: usize, x: usize, gamma: usize, beta: usize, runM
   channelNormalize(y, 0, x, means, invs, gamma, beta, n, C, HW);
 }
 
-/** bn_bwd_train's dx for HW = 1: the same f64 arithmetic, two channels at a time across a row. */
+/** bn_bwd_apply's dx for HW = 1: the same f64 arithmetic, two channels at a time across a row. */
 function dxColumns(dx: usize, dy: usize, xhat: usize, gamma: usize, invStd: usize, sdy: usize, sdyx: usize, count: f64, n: i32, C: i32): void {
   const N = f64x2.splat(count);
   for (let s = 0; s < n; s++) {
@@ -327,8 +321,3 @@ export function bn_bwd_apply(dx: usize, dy: usize, xhat: usize, gamma: usize, in
   }
 }
 
-/** Training-mode backward over this batch alone: bn_bwd_sums, then (when needDx) bn_bwd_apply. */
-export function bn_bwd_train(dx: usize, dgamma: usize, dbeta: usize, dy: usize, xhat: usize, gamma: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, needDx: i32): void {
-  bn_bwd_sums(dgamma, dbeta, dy, xhat, scratch, n, C, HW);
-  if (needDx) bn_bwd_apply(dx, dy, xhat, gamma, invStd, scratch, n, C, HW, <f64>(n * HW));
-}

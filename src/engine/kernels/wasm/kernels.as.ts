@@ -17,7 +17,7 @@ export { conv_fwd } from './conv-forward.as';
 export { conv_bwd_weights } from './conv-weights.as';
 export { conv_bwd_input } from './conv-input.as';
 export { maxpool_fwd, maxpool_bwd, avgpool_fwd, avgpool_bwd } from './pool.as';
-export { bn_scratch_floats, bn_stats, bn_fwd_apply, bn_fwd_train, bn_fwd_infer, bn_bwd_sums, bn_bwd_apply, bn_bwd_train } from './batchnorm.as';
+export { bn_scratch_floats, bn_stats, bn_fwd_apply, bn_fwd_infer, bn_bwd_sums, bn_bwd_apply } from './batchnorm.as';
 export { relu_fwd, relu_bwd, tanh_fwd, tanh_bwd, sigmoid_fwd, sigmoid_bwd } from './activations.as';
 export { add_bias, channel_sum_add, all_finite, scale_add, add_decay, sgd_step } from './elementwise.as';
 export { pixels_to_f32 } from './pixels.as';
