@@ -17,7 +17,7 @@ import type { Layer, LayerRuntime } from './layers/layer';
 import { Pool2D } from './layers/pool2d';
 import { argmax, lossGrad, lossSum, softmaxCrossEntropyGrad } from './loss';
 import { ModelFileError, assert } from './errors';
-import type { Arena, Kernels } from './kernels/types';
+import type { Arena, FusedActivation, Kernels } from './kernels/types';
 import { Rng } from './rng';
 import { resolveLayers, specTensors, validateSpec, type ModelSpec, type ResolvedLayer } from './spec';
 import { BatchBuffer, formatShape, shapeSize, type Shape } from './tensor';
@@ -67,6 +67,41 @@ function buildLayer(l: ResolvedLayer, spec: ModelSpec, rt: LayerRuntime): Layer 
  */
 export const INFER_SLICE = 16;
 
+/** One pass of an inference forward: a layer and those it fuses. */
+type InferStep = (x: Float32Array, n: number) => Float32Array;
+
+function fusable(l: Layer | undefined): FusedActivation | null {
+  return l instanceof Activation && l.fn !== 'softmax' ? l.fn : null;
+}
+
+/**
+ * The passes of Model.inferPixels: a convolution takes the batch norm and the activation right
+ * after it, a batch norm the activation after it (Kernels.convForward, Kernels.bnForwardInfer), so
+ * that their values are computed while in cache; other layers run on their own. Every output
+ * equals that of the layers' own forwards one after another.
+ */
+function inferenceSteps(layers: readonly Layer[]): InferStep[] {
+  const steps: InferStep[] = [];
+  for (let i = 0; i < layers.length;) {
+    const l = layers[i];
+    if (l instanceof Conv2D) {
+      const next = layers[i + 1];
+      const bn = next instanceof BatchNorm ? next : null;
+      const act = fusable(layers[bn ? i + 2 : i + 1]);
+      steps.push((x, n) => l.forwardInfer(x, n, bn && bn.inference(), act));
+      i += 1 + (bn ? 1 : 0) + (act ? 1 : 0);
+    } else if (l instanceof BatchNorm) {
+      const act = fusable(layers[i + 1]);
+      steps.push((x, n) => l.forwardInfer(x, n, act));
+      i += act ? 2 : 1;
+    } else {
+      steps.push((x, n) => l.forward(x, n, false));
+      i++;
+    }
+  }
+  return steps;
+}
+
 export class Model implements LayerRuntime {
   readonly spec: ModelSpec;
   /** The kernels every layer of this model calls. */
@@ -88,6 +123,8 @@ export class Model implements LayerRuntime {
   private readonly input: BatchBuffer;
   /** inferPixels' outputs. */
   private readonly inferOut: BatchBuffer;
+  /** inferPixels' passes over a slice. */
+  private readonly inferSteps: InferStep[];
   private out: Float32Array = new Float32Array(0);
   private lastN = 0;
   private disposed = false;
@@ -152,6 +189,7 @@ export class Model implements LayerRuntime {
     }
     this.bindAll();
     this.macs = this.layers.reduce((a, l) => a + l.macs, 0);
+    this.inferSteps = inferenceSteps(this.layers);
   }
 
   /**
@@ -213,18 +251,29 @@ export class Model implements LayerRuntime {
 
   /**
    * Inference outputs (n × classes) of images indices[0, n), computed INFER_SLICE images at a time
-   * so that every layer's activations stay in the core's cache: a slice's outputs are those of
-   * forwardPixels(…, false) over the whole batch, since in inference an image's outputs do not
-   * depend on the others. The result is model-owned; the layers keep the last slice's activations.
+   * so that every layer's activations stay in the core's cache, and with a convolution or batch
+   * norm and the layers after it in one pass (inferenceSteps): the outputs of forwardPixels(…,
+   * false) over the whole batch, since in inference an image's outputs do not depend on the
+   * others. The result is model-owned. What the layers keep of it is no forward's: use forward
+   * for activations, and before a backward.
    */
   inferPixels(pixels: Uint8Array, indices: Uint32Array, n: number): Float32Array {
-    if (n <= INFER_SLICE) return this.forwardPixels(pixels, indices, n, false);
+    if (n <= INFER_SLICE) return this.inferSlice(pixels, indices, n);
     const out = this.inferOut.get(n);
     for (let s = 0; s < n; s += INFER_SLICE) {
       const m = Math.min(INFER_SLICE, n - s);
-      out.set(this.forwardPixels(pixels, indices.subarray(s, s + m), m, false), s * this.classes);
+      out.set(this.inferSlice(pixels, indices.subarray(s, s + m), m), s * this.classes);
     }
     return out;
+  }
+
+  private inferSlice(pixels: Uint8Array, indices: ArrayLike<number>, n: number): Float32Array {
+    let h = this.input.get(n);
+    this.kernels.gatherPixels(h, pixels, indices, n, shapeSize(this.inShape));
+    for (const step of this.inferSteps) h = step(h, n);
+    this.out = h;
+    this.lastN = n;
+    return h;
   }
 
   /** Forward pass over n samples of x (n × input). The result is model-owned. */

@@ -50,6 +50,25 @@ export interface PoolGeometry {
   OW: number;
 }
 
+/**
+ * An activation the inference kernels can apply to what they write, while it is in cache
+ * (Kernels.convForward, Kernels.bnForwardInfer): the values of the activation's own kernel.
+ */
+export type FusedActivation = 'relu' | 'tanh' | 'sigmoid';
+
+/** A batch norm layer in inference mode, as Kernels.convForward applies it to its output. */
+export interface BatchNormInfer {
+  gamma: Float32Array;
+  beta: Float32Array;
+  runMean: Float32Array;
+  runVar: Float32Array;
+  /** Gets 1/√(σ²_run + ε), as bnForwardInfer's does. */
+  invStd: Float32Array;
+  /** bnScratchSize(C) floats. */
+  scratch: Float32Array;
+  eps: number;
+}
+
 /** Built once per conv layer (conv-plan.ts), from the memory of the model that owns the layer. */
 export interface ConvPlan {
   /**
@@ -133,7 +152,10 @@ export interface Kernels {
     eps: number,
     momentum: number,
   ): void;
-  /** Batch norm, inference forward, from the running statistics. */
+  /**
+   * Batch norm, inference forward, from the running statistics; then activation `act` when one
+   * is given (inference fuses the two). y may be x.
+   */
   bnForwardInfer(
     y: Float32Array,
     x: Float32Array,
@@ -147,6 +169,7 @@ export interface Kernels {
     C: number,
     HW: number,
     eps: number,
+    act?: FusedActivation | null,
   ): void;
   /** Batch norm's training backward, first half: scratch (f64) gets Σdy, then Σdy·x̂, per channel; dγ, dβ accumulate them. */
   bnBackwardSums(
@@ -179,8 +202,21 @@ export interface Kernels {
   sgdStep(p: Float32Array, g: Float32Array, v: Float32Array, lr: number, momentum: number): void;
   /** out = a·out + b·x over len values; a = 0 ignores out (NaN included): out = b·x. */
   scaleAdd(out: Float32Array, a: number, x: Float32Array, b: number, len: number): void;
-  /** y (n×OC×OH×OW) = conv(x, w) + bias over a whole batch. */
-  convForward(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array, n: number, g: ConvGeometry, plan: ConvPlan): void;
+  /**
+   * y (n×OC×OH×OW) = conv(x, w) + bias over a whole batch. Inference may fuse a batch norm `bn`
+   * and then an activation `act` into it: the values of bnForwardInfer(y, y, …, act) after it.
+   */
+  convForward(
+    y: Float32Array,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array,
+    n: number,
+    g: ConvGeometry,
+    plan: ConvPlan,
+    bn?: BatchNormInfer | null,
+    act?: FusedActivation | null,
+  ): void;
   /** dw += Σ over the batch of the weight gradient; entries the plan skips may be left alone. */
   convBackwardWeights(dw: Float32Array, x: Float32Array, dy: Float32Array, n: number, g: ConvGeometry, plan: ConvPlan): void;
   /** dx (n×C×H×W) = the input gradient (overwritten). */

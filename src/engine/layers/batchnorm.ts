@@ -6,7 +6,7 @@
 // float sums.
 
 import { bnStatsView } from '../kernels/js/norm';
-import type { Kernels } from '../kernels/types';
+import type { BatchNormInfer, FusedActivation, Kernels } from '../kernels/types';
 import type { Shape } from '../tensor';
 import { BatchBuffer, shapeSize } from '../tensor';
 import { EMPTY, JS_RUNTIME, type Layer, type LayerRuntime, type ParamSpec, view, type Views } from './layer';
@@ -136,10 +136,29 @@ export class BatchNorm implements Layer {
         this.momentum,
       );
     } else {
-      this.x = x;
-      this.k.bnForwardInfer(y, x, this.gamma, this.beta, this.runMean, this.runVar, this.invStd, this.scratch, n, C, HW, this.eps);
+      this.forwardInfer(x, n, null, y);
     }
     return y;
+  }
+
+  /**
+   * The inference forward, then activation `act` (null: none) on its output, in one pass: what
+   * Model.inferPixels runs for a batch norm and the activation after it.
+   */
+  forwardInfer(x: Float32Array, n: number, act: FusedActivation | null, y: Float32Array = this.out.get(n)): Float32Array {
+    this.lastTraining = false;
+    this.x = x;
+    this.k.bnForwardInfer(y, x, this.gamma, this.beta, this.runMean, this.runVar, this.invStd, this.scratch, n, this.C, this.HW, this.eps, act);
+    return y;
+  }
+
+  /**
+   * This layer in inference mode, for a convolution to apply to its own output
+   * (Model.inferPixels); with it the layer's output is not computed, and its input is not kept.
+   */
+  inference(): BatchNormInfer {
+    const { gamma, beta, runMean, runVar, invStd, scratch, eps } = this;
+    return { gamma, beta, runMean, runVar, invStd, scratch, eps };
   }
 
   backward(dy: Float32Array, n: number, needDx: boolean): Float32Array {

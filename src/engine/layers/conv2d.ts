@@ -4,7 +4,7 @@
 // masked weights stay zero and receive zero gradient, and the direct kernels skip most of them.
 
 import { makeConvPlan } from '../kernels/conv-plan';
-import type { ConvGeometry, ConvPlan, Kernels } from '../kernels/types';
+import type { BatchNormInfer, ConvGeometry, ConvPlan, FusedActivation, Kernels } from '../kernels/types';
 import { initWeights } from '../init';
 import type { Rng } from '../rng';
 import type { ConvSpec, InitName } from '../spec';
@@ -89,9 +89,18 @@ export class Conv2D implements Layer {
   }
 
   forward(x: Float32Array, n: number, _training = false): Float32Array {
+    return this.forwardInfer(x, n, null, null);
+  }
+
+  /**
+   * The forward, then a batch norm in inference mode (`bn`) and activation `act` on its output,
+   * each sample's while it is in cache: what Model.inferPixels runs for a convolution and the
+   * layers after it.
+   */
+  forwardInfer(x: Float32Array, n: number, bn: BatchNormInfer | null, act: FusedActivation | null): Float32Array {
     const y = this.out.get(n);
     this.x = x;
-    this.k.convForward(y, x, this.w, this.b, n, this.geom, this.plan);
+    this.k.convForward(y, x, this.w, this.b, n, this.geom, this.plan, bn, act);
     return y;
   }
 

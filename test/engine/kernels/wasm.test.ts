@@ -379,6 +379,17 @@ describe.each([
     W.addBias(yw, bias, 2, 3, 7);
     expectClose('bias', yw, y1, 0, 0);
   });
+
+  it('relu over whole vectors: NaN stays NaN, −0 becomes +0, the rest max(x, 0)', () => {
+    const vals = [NaN, -0, 0, -1.5, 2.5, Infinity, -Infinity, 1e-45];
+    const x = inWasm ? mem(W).alloc(8) : new Float32Array(8);
+    x.set(vals);
+    const y = inWasm ? mem(W).alloc(8) : new Float32Array(8);
+    W.reluForward(y, x, 8);
+    expect(Number.isNaN(y[0])).toBe(true);
+    expect(Object.is(y[1], 0)).toBe(true);
+    expect(Array.from(y.subarray(2))).toEqual([0, 0, 2.5, Infinity, 0, Math.fround(1e-45)]);
+  });
 });
 
 // tanh and sigmoid are computed differently (polynomial and exp in f32 vs Math.tanh/Math.exp in

@@ -50,7 +50,7 @@ export const jsKernels: Kernels = {
   addDecay,
   sgdStep,
   scaleAdd,
-  convForward: (y, x, w, bias, n, g, plan) => convForwardVia(jsKernels, y, x, w, bias, n, g, plan),
+  convForward: (y, x, w, bias, n, g, plan, bn, act) => convForwardVia(jsKernels, y, x, w, bias, n, g, plan, bn, act),
   convBackwardWeights: (dw, x, dy, n, g, plan) => convBackwardWeightsVia(jsKernels, dw, x, dy, n, g, plan),
   convBackwardInput: (dx, dy, w, n, g, plan) => convBackwardInputVia(jsKernels, dx, dy, w, n, g, plan),
 };

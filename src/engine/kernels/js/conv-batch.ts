@@ -3,14 +3,14 @@
 // kernels (wasm/conv-*.as.ts) do not take: strides other than 1, and forward and weight gradient
 // for planes too large for its staged copies (direct_conv_fits).
 
-import type { ConvGeometry, ConvPlan, Kernels } from '../types';
+import type { BatchNormInfer, ConvGeometry, ConvPlan, FusedActivation, Kernels } from '../types';
 
 /** Scratch floats this path needs: a sample's columns, and a second set for the input gradient. */
 export function columnsScratchSize(g: ConvGeometry): number {
   return 2 * g.C * g.KH * g.KW * g.OH * g.OW;
 }
 
-/** y (n×OC×P) = W · im2col(x) + bias */
+/** y (n×OC×P) = W · im2col(x) + bias, then what inference fuses into it (Kernels.convForward). */
 export function convForwardVia(
   k: Kernels,
   y: Float32Array,
@@ -20,6 +20,8 @@ export function convForwardVia(
   n: number,
   g: ConvGeometry,
   plan: ConvPlan,
+  bn: BatchNormInfer | null = null,
+  act: FusedActivation | null = null,
 ): void {
   const OC = bias.length;
   const kSize = g.C * g.KH * g.KW;
@@ -31,6 +33,15 @@ export function convForwardVia(
     k.gemmNN(y, s * OC * P, w, 0, cols, 0, OC, P, kSize, false);
   }
   k.addBias(y, bias, n, OC, P);
+  if (bn) k.bnForwardInfer(y, y, bn.gamma, bn.beta, bn.runMean, bn.runVar, bn.invStd, bn.scratch, n, OC, P, bn.eps, act);
+  else if (act) activationVia(k, act, y, n * OC * P);
+}
+
+/** Activation `act` over y[0, len) in place, by k's kernel for it. */
+export function activationVia(k: Kernels, act: FusedActivation, y: Float32Array, len: number): void {
+  if (act === 'relu') k.reluForward(y, y, len);
+  else if (act === 'tanh') k.tanhForward(y, y, len);
+  else k.sigmoidForward(y, y, len);
 }
 
 /** dw (OC×C·KH·KW) += Σ_s dY_s · im2col(x_s)ᵀ */

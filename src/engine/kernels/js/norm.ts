@@ -5,6 +5,9 @@
 // combine between the two halves of each pass (bnStats, then bnForwardApply; bnBackwardSums, then
 // bnBackwardApply).
 
+import type { FusedActivation } from '../types';
+import { activateInPlace } from './pointwise';
+
 /** The f64 view of a batch norm scratch (Kernels.bnScratchSize floats): two arrays of C. */
 export function bnStatsView(scratch: Float32Array, C: number): Float64Array {
   return new Float64Array(scratch.buffer, scratch.byteOffset, 2 * C);
@@ -92,6 +95,7 @@ export function bnForwardInfer(
   C: number,
   HW: number,
   eps: number,
+  act: FusedActivation | null = null,
 ): void {
   for (let c = 0; c < C; c++) {
     const inv = 1 / Math.sqrt(runVar[c] + eps);
@@ -103,6 +107,7 @@ export function bnForwardInfer(
       for (let p = 0; p < HW; p++) y[b + p] = x[b + p] * scale + shift;
     }
   }
+  if (act) activateInPlace(y, n * C * HW, act);
 }
 
 /** scratch = [Σdy per channel, Σdy·x̂ per channel]; dγ += Σ dy·x̂, dβ += Σ dy. */

@@ -1,6 +1,15 @@
 // Pointwise kernels in plain TypeScript: activations forward and backward, the bias, and the
 // pixels of a batch. The reference for wasm/activations.as.ts, elementwise.as.ts and pixels.as.ts.
 
+import type { FusedActivation } from '../types';
+
+/** Activation `act` over y[0, len) in place, by the kernels below. */
+export function activateInPlace(y: Float32Array, len: number, act: FusedActivation): void {
+  if (act === 'relu') reluForward(y, y, len);
+  else if (act === 'tanh') tanhForward(y, y, len);
+  else sigmoidForward(y, y, len);
+}
+
 export function reluForward(y: Float32Array, x: Float32Array, len: number): void {
   for (let i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }

@@ -160,12 +160,21 @@ export function sigmoid_bwd(dx: usize, dy: usize, y: usize, len: i32): void {
   }
 }
 
-export function relu_fwd(y: usize, x: usize, len: i32): void {
+/**
+ * max(x, 0) with NaN kept: pmax(x, 0) is x < 0 ? 0 : x (NaN and −0 pass through), and adding +0
+ * turns −0 into +0; two instructions where V8's IEEE f32x4.max takes about eight.
+ */
+// @ts-ignore: decorator
+@inline export function reluv(x: v128): v128 {
   const z = f32x4.splat(0);
+  return f32x4.add(f32x4.pmax(x, z), z);
+}
+
+export function relu_fwd(y: usize, x: usize, len: i32): void {
   let i = 0;
   for (; i + 4 <= len; i += 4) {
     const o = <usize>i << 2;
-    v128.store(y + o, f32x4.max(v128.load(x + o), z));
+    v128.store(y + o, reluv(v128.load(x + o)));
   }
   for (; i < len; i++) {
     const v = load<f32>(x + (<usize>i << 2));
@@ -185,4 +194,21 @@ export function relu_bwd(dx: usize, dy: usize, y: usize, len: i32): void {
     const o = <usize>i << 2;
     store<f32>(dx + o, load<f32>(y + o) > 0 ? load<f32>(dy + o) : 0);
   }
+}
+
+/** Activation codes of the fused inference passes (FUSED_ACTIVATIONS in backend.ts): 0 is none. */
+export const ACT_NONE: i32 = 0;
+export const ACT_RELU: i32 = 1;
+export const ACT_TANH: i32 = 2;
+export const ACT_SIGMOID: i32 = 3;
+
+/**
+ * Activation `act` applied in place to len floats at p, by the kernels above: what relu_fwd,
+ * tanh_fwd or sigmoid_fwd write over a whole batch (a value's result does not depend on where it
+ * sits), while the values are still in the core's L1 cache.
+ */
+export function activate_in_place(p: usize, len: i32, act: i32): void {
+  if (act == ACT_RELU) relu_fwd(p, p, len);
+  else if (act == ACT_TANH) tanh_fwd(p, p, len);
+  else if (act == ACT_SIGMOID) sigmoid_fwd(p, p, len);
 }

@@ -11,7 +11,7 @@
 
 import { columnsScratchSize, convBackwardInputVia, convBackwardWeightsVia, convForwardVia } from '../js/conv-batch';
 import { gatherPixels as gatherPixelsJs } from '../js/pointwise';
-import type { Arena, ConvGeometry, Kernels, PoolGeometry } from '../types';
+import type { Arena, ConvGeometry, FusedActivation, Kernels, PoolGeometry } from '../types';
 import { Heap, heapArena } from './heap';
 
 /** The module's exports (kernels.as.ts lists them). Pointers are byte offsets into the memory. */
@@ -49,6 +49,7 @@ interface WasmExports {
     C: number,
     HW: number,
     eps: number,
+    act: number,
   ): void;
   bn_stats(scratch: number, x: number, n: number, C: number, HW: number): void;
   bn_fwd_apply(
@@ -95,6 +96,13 @@ interface WasmExports {
     pad: number,
     OH: number,
     OW: number,
+    gamma: number,
+    beta: number,
+    runMean: number,
+    runVar: number,
+    invStd: number,
+    eps: number,
+    act: number,
   ): void;
   conv_bwd_weights(
     dw: number,
@@ -160,6 +168,11 @@ export function wasmSimdSupported(): boolean {
 }
 
 type Operand = Float32Array | Int32Array;
+
+/** The kernels' codes for a fused activation (ACT_* in activations.as.ts). */
+function actCode(act: FusedActivation | null | undefined): number {
+  return act === 'relu' ? 1 : act === 'tanh' ? 2 : act === 'sigmoid' ? 3 : 0;
+}
 
 export function createWasmKernels(module: WebAssembly.Module, memoryBytes = DEFAULT_MEMORY_BYTES): WasmKernels {
   const pages = Math.ceil(memoryBytes / PAGE);
@@ -368,7 +381,7 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = DEFA
       );
       done();
     },
-    bnForwardInfer(y, x, gamma, beta, runMean, runVar, invStd, scratch, n, C, HW, eps) {
+    bnForwardInfer(y, x, gamma, beta, runMean, runVar, invStd, scratch, n, C, HW, eps, act) {
       const len = n * C * HW;
       w.bn_fwd_infer(
         io(y, 0, len),
@@ -383,6 +396,7 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = DEFA
         C,
         HW,
         eps,
+        actCode(act),
       );
       done();
     },
@@ -404,8 +418,8 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = DEFA
       w.sgd_step(io(p, 0, len), at(g, 0, len), io(v, 0, len), len, lr, momentum);
       done();
     },
-    convForward(y, x, wt, bias, n, g, plan) {
-      if (!directFits(g)) return convForwardVia(k, y, x, wt, bias, n, g, plan);
+    convForward(y, x, wt, bias, n, g, plan, bn, act) {
+      if (!directFits(g)) return convForwardVia(k, y, x, wt, bias, n, g, plan, bn, act);
       const OC = bias.length;
       w.conv_fwd(
         io(y, 0, n * OC * g.OH * g.OW),
@@ -424,6 +438,13 @@ export function createWasmKernels(module: WebAssembly.Module, memoryBytes = DEFA
         g.pad,
         g.OH,
         g.OW,
+        bn ? at(bn.gamma, 0, OC) : 0,
+        bn ? at(bn.beta, 0, OC) : 0,
+        bn ? at(bn.runMean, 0, OC) : 0,
+        bn ? at(bn.runVar, 0, OC) : 0,
+        bn ? io(bn.invStd, 0, OC) : 0,
+        bn ? bn.eps : 0,
+        actCode(act),
       );
       done();
     },

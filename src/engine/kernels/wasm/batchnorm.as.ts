@@ -4,6 +4,7 @@
 // sums lose digits. scratch: bn_scratch_floats(C) floats, used as two f64 arrays of C.
 
 import { dotF64, hi2, sumF64, sumSqF64 } from './simd.as';
+import { ACT_NONE, ACT_RELU, activate_in_place, reluv } from './activations.as';
 
 /** Scratch floats the batch norm kernels need for C channels: two f64 arrays of C. */
 export function bn_scratch_floats(C: i32): i32 {
@@ -25,14 +26,16 @@ const F32_MIN_HW: i32 = 16;
 
 /** x̂ = (x − mean[c])·inv[c], y = γ[c]·x̂ + β[c], with mean and inv f64[C]; x̂ stored when xhat ≠ 0.
  *  Evaluated in f64 like the reference when HW < F32_MIN_HW: with few values per channel x̂ hardly
- *  depends on x, and rounding the statistics to f32 first would swamp what little it does. */
-function channelNormalize(y: usize, xhat: usize, x: usize, mean: usize, inv: usize, gamma: usize, beta: usize, n: i32, C: i32, HW: i32): void {
+ *  depends on x, and rounding the statistics to f32 first would swamp what little it does.
+ *  y may be x. With act ≠ ACT_NONE (inference only) y then gets that activation, a channel's
+ *  plane (a sample's row when HW = 1) at a time while it is in cache: activate_in_place. */
+export function channelNormalize(y: usize, xhat: usize, x: usize, mean: usize, inv: usize, gamma: usize, beta: usize, n: i32, C: i32, HW: i32, act: i32): void {
   if (HW == 1) {
-    normalizeColumns(y, xhat, x, mean, inv, gamma, beta, n, C);
+    normalizeColumns(y, xhat, x, mean, inv, gamma, beta, n, C, act);
     return;
   }
   if (HW >= F32_MIN_HW) {
-    normalizeF32(y, xhat, x, mean, inv, gamma, beta, n, C, HW);
+    normalizeF32(y, xhat, x, mean, inv, gamma, beta, n, C, HW, act);
     return;
   }
   for (let s = 0; s < n; s++) {
@@ -61,12 +64,13 @@ function channelNormalize(y: usize, xhat: usize, x: usize, mean: usize, inv: usi
         store<f32>(y + o, <f32>(h * gv + bv));
         if (xhat) store<f32>(xhat + o, <f32>h);
       }
+      if (act != ACT_NONE) activate_in_place(y + off, HW, act);
     }
   }
 }
 
 /** channelNormalize in f32 for maps of HW ≥ F32_MIN_HW positions. */
-function normalizeF32(y: usize, xhat: usize, x: usize, mean: usize, inv: usize, gamma: usize, beta: usize, n: i32, C: i32, HW: i32): void {
+function normalizeF32(y: usize, xhat: usize, x: usize, mean: usize, inv: usize, gamma: usize, beta: usize, n: i32, C: i32, HW: i32, act: i32): void {
   for (let s = 0; s < n; s++) {
     for (let c = 0; c < C; c++) {
       const co = <usize>c << 2;
@@ -76,19 +80,27 @@ function normalizeF32(y: usize, xhat: usize, x: usize, mean: usize, inv: usize, 
       const gv = load<f32>(gamma + co);
       const bv = load<f32>(beta + co);
       const Mv = f32x4.splat(mv), Iv = f32x4.splat(iv), Gv = f32x4.splat(gv), Bv = f32x4.splat(bv);
-      let i = 0;
-      for (; i + 4 <= HW; i += 4) {
-        const o = off + (<usize>i << 2);
-        const h = f32x4.mul(f32x4.sub(v128.load(x + o), Mv), Iv);
-        v128.store(y + o, f32x4.add(f32x4.mul(h, Gv), Bv));
-        if (xhat) v128.store(xhat + o, h);
+      const end = off + (<usize>(HW & ~3) << 2);
+      // One loop per case, so that none tests a flag per vector; ReLU in the same pass.
+      if (xhat) {
+        for (let o = off; o < end; o += 16) {
+          const h = f32x4.mul(f32x4.sub(v128.load(x + o), Mv), Iv);
+          v128.store(y + o, f32x4.add(f32x4.mul(h, Gv), Bv));
+          v128.store(xhat + o, h);
+        }
+      } else if (act == ACT_RELU) {
+        for (let o = off; o < end; o += 16) v128.store(y + o, reluv(f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(v128.load(x + o), Mv), Iv), Gv), Bv)));
+      } else {
+        for (let o = off; o < end; o += 16) v128.store(y + o, f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(v128.load(x + o), Mv), Iv), Gv), Bv));
       }
-      for (; i < HW; i++) {
+      for (let i = HW & ~3; i < HW; i++) {
         const o = off + (<usize>i << 2);
         const h = (load<f32>(x + o) - mv) * iv;
-        store<f32>(y + o, h * gv + bv);
+        const v = h * gv + bv;
+        store<f32>(y + o, act == ACT_RELU && !(v > 0) && v == v ? 0 : v);
         if (xhat) store<f32>(xhat + o, h);
       }
+      if (act != ACT_NONE && act != ACT_RELU) activate_in_place(y + off, HW, act);
     }
   }
 }
@@ -97,7 +109,7 @@ function normalizeF32(y: usize, xhat: usize, x: usize, mean: usize, inv: usize, 
  * channelNormalize for HW = 1 (the n×C output of a dense layer): the same f64 arithmetic, two
  * channels at a time across a row instead of one call per value.
  */
-function normalizeColumns(y: usize, xhat: usize, x: usize, mean: usize, inv: usize, gamma: usize, beta: usize, n: i32, C: i32): void {
+function normalizeColumns(y: usize, xhat: usize, x: usize, mean: usize, inv: usize, gamma: usize, beta: usize, n: i32, C: i32, act: i32): void {
   for (let s = 0; s < n; s++) {
     const row = <usize>(s * C) << 2;
     let c = 0;
@@ -117,6 +129,7 @@ function normalizeColumns(y: usize, xhat: usize, x: usize, mean: usize, inv: usi
       store<f32>(y + row + co, <f32>(h * <f64>load<f32>(gamma + co) + <f64>load<f32>(beta + co)));
       if (xhat) store<f32>(xhat + row + co, <f32>h);
     }
+    if (act != ACT_NONE) activate_in_place(y + row, C, act);
   }
 }
 
@@ -206,11 +219,14 @@ export function bn_fwd_apply(y: usize, xhat: usize, x: usize, gamma: usize, beta
     store<f64>(f64at(sums, c), m); // the sums become the f64 mean and 1/σ for normalising
     store<f64>(f64at(sqs, c), inv);
   }
-  channelNormalize(y, xhat, x, sums, sqs, gamma, beta, n, C, HW);
+  channelNormalize(y, xhat, x, sums, sqs, gamma, beta, n, C, HW, ACT_NONE);
 }
 
-/** Inference: y = γ·(x − μ_run)/√(σ²_run + ε) + β; invStd gets 1/√(σ²_run + ε). */
-export function bn_fwd_infer(y: usize, x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, eps: f32): void {
+/**
+ * Inference's statistics: scratch (bn_scratch_floats(C), as f64) gets the running means, then
+ * 1/√(σ²_run + ε), per channel; invStd gets the latter in f32. What channelNormalize takes.
+ */
+export function inferStats(scratch: usize, runMean: usize, runVar: usize, invStd: usize, C: i32, eps: f32): void {
   const means = scratch; // f64[C]
   const invs = scratch + (<usize>C << 3); // f64[C]
   for (let c = 0; c < C; c++) {
@@ -220,7 +236,15 @@ export function bn_fwd_infer(y: usize, x: usize, gamma: usize, beta: usize, runM
     store<f64>(f64at(invs, c), inv);
     store<f64>(f64at(means, c), <f64>load<f32>(runMean + o));
   }
-  channelNormalize(y, 0, x, means, invs, gamma, beta, n, C, HW);
+}
+
+/**
+ * Inference: y = act(γ·(x − μ_run)/√(σ²_run + ε) + β) (act: an ACT_ code, ACT_NONE for none);
+ * invStd gets 1/√(σ²_run + ε). y may be x.
+ */
+export function bn_fwd_infer(y: usize, x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, invStd: usize, scratch: usize, n: i32, C: i32, HW: i32, eps: f32, act: i32): void {
+  inferStats(scratch, runMean, runVar, invStd, C, eps);
+  channelNormalize(y, 0, x, scratch, scratch + (<usize>C << 3), gamma, beta, n, C, HW, act);
 }
 
 /** bn_bwd_apply's dx for HW = 1: the same f64 arithmetic, two channels at a time across a row. */

@@ -2,7 +2,9 @@
 // the flat layout are in conv-stage.as.ts.
 
 import { madd } from './simd.as';
-import { KXB, SLACK, blockStore, shiftedAt, stage, stageShifted, zero } from './conv-stage.as';
+import { KXB, SLACK, blockStore, forwardPostAt, shiftedAt, stage, stageShifted, zero } from './conv-stage.as';
+import { ACT_NONE, activate_in_place } from './activations.as';
+import { channelNormalize, inferStats } from './batchnorm.as';
 
 
 /**
@@ -163,8 +165,38 @@ function convFlat(out: usize, xs: usize, taps: usize, count: i32, bias: usize, P
 /**
  * y (n×OC×OH×OW) = conv(x (n×C×H×W), w (OC×C×KH×KW), stride 1, padding pad) + bias.
  * scratch: conv_scratch_floats (conv-stage.as.ts).
+ *
+ * Inference may fuse what follows the convolution into it: with gamma ≠ 0, a batch norm in
+ * inference mode (gamma, beta, runMean, runVar: OC floats each; invStd gets 1/√(σ²_run + ε), as
+ * bn_fwd_infer), then activation `act` (an ACT_ code), applied to each sample's maps right after
+ * they are computed, while they are in cache: the same values as conv_fwd, bn_fwd_infer and the
+ * activation kernel one after another.
  */
-export function conv_fwd(y: usize, x: usize, w: usize, bias: usize, plan: usize, scratch: usize, n: i32, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32, OH: i32, OW: i32): void {
+export function conv_fwd(
+  y: usize,
+  x: usize,
+  w: usize,
+  bias: usize,
+  plan: usize,
+  scratch: usize,
+  n: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  OC: i32,
+  KH: i32,
+  KW: i32,
+  pad: i32,
+  OH: i32,
+  OW: i32,
+  gamma: usize,
+  beta: usize,
+  runMean: usize,
+  runVar: usize,
+  invStd: usize,
+  eps: f32,
+  act: i32,
+): void {
   const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
   const xs = shiftedAt(scratch, C, Hp, Wp, pad);
@@ -174,10 +206,17 @@ export function conv_fwd(y: usize, x: usize, w: usize, bias: usize, plan: usize,
   const taps = xs + <usize>(C * KW) * KXB;
   buildTaps(taps, w, plan, KH, KW, C * KH * KW, KH * KW, OW);
   const count = load<i32>(plan);
+  const P = OH * OW;
+  // The batch norm's f64 statistics (means, then inverse deviations), after the tap records.
+  const stats = forwardPostAt(scratch, C, H, W, OC, KH, KW, pad);
+  if (gamma) inferStats(stats, runMean, runVar, invStd, OC, eps);
   for (let s = 0; s < n; s++) {
     const xsrc = x + <usize>s * inBytes;
     if (pad) stage(scratch, xsrc, C, H, W, pad);
     stageShifted(xs, pad ? scratch : xsrc, C, Hp, Wp, KW, OW);
-    convFlat(y + <usize>s * outBytes, xs, taps, count, bias, OH * OW);
+    const ys = y + <usize>s * outBytes;
+    convFlat(ys, xs, taps, count, bias, P);
+    if (gamma) channelNormalize(ys, 0, ys, stats, stats + (<usize>OC << 3), gamma, beta, 1, OC, P, act);
+    else if (act != ACT_NONE) activate_in_place(ys, OC * P, act);
   }
 }

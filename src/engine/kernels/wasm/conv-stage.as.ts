@@ -112,22 +112,35 @@ export function direct_conv_fits(H: i32, pad: i32, stride: i32, OW: i32): i32 {
   return stride == 1 && (H + 2 * pad) * OW + OW + 12 <= KXS ? 1 : 0;
 }
 
+/** Floats of the forward's staged input and tap records (see conv_scratch_floats). */
+function forwardFloats(C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32): i32 {
+  const padded = pad ? C * (H + 2 * pad) * (W + 2 * pad) + SLACK : 0;
+  return padded + C * KW * KXS + OC * 5 + 3 * OC * C * KH * KW;
+}
+
+/**
+ * Where the forward keeps a fused batch norm's statistics (2·OC f64, conv_fwd): after its staged
+ * input and tap records, 8-byte aligned.
+ */
+export function forwardPostAt(scratch: usize, C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, pad: i32): usize {
+  return (scratch + (<usize>forwardFloats(C, H, W, OC, KH, KW, pad) << 2) + 7) & ~(<usize>7);
+}
+
 /**
  * Scratch floats the direct kernels need for a geometry (0 for the forward and weight gradient
  * when they do not apply). The forward and weight gradient stage a sample's padded planes (when
  * there is padding; then SLACK floats) and KW shifted copies of each, KXS floats apart, then the
- * forward's tap records: per map pair 5 words, per connection and tap up to 3. The input
+ * forward's tap records: per map pair 5 words, per connection and tap up to 3; then a fused batch
+ * norm's statistics (4·OC floats after up to 1 of alignment). The input
  * gradient (conv_bwd_input) stages dy planes with (KH−1)·OW zeros on each side, KW shifted
  * gradient planes, one padded input plane, then its weight records (8 floats per connection,
  * kernel row and group of five columns) and the column pass's masks (4 floats per group of 4
  * columns and kx), each after up to 3 floats of alignment.
  */
 export function conv_scratch_floats(C: i32, H: i32, W: i32, OC: i32, KH: i32, KW: i32, stride: i32, pad: i32, OH: i32, OW: i32): i32 {
-  const k2 = KH * KW;
   const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
-  const padded = pad ? C * Hp * Wp + SLACK : 0;
-  const staged = direct_conv_fits(H, pad, stride, OW) ? padded + C * KW * KXS + OC * 5 + 3 * OC * C * k2 : 0;
+  const staged = direct_conv_fits(H, pad, stride, OW) ? forwardFloats(C, H, W, OC, KH, KW, pad) + 1 + 4 * OC : 0;
   const P = OH * OW;
   const records = (KW / 5) * KH * OC * C * 8;
   const masks = ((Wp + 3) / 4) * KW * 4;
