@@ -132,7 +132,7 @@ describe('npm run experiments -- seed-study (tiny configuration)', () => {
     expect(a.stderr).toMatch(/--help/);
     const b = await experiments(['seed-sutdy']);
     expect(b.code).toBe(2);
-    expect(b.stderr).toMatch(/unknown experiment "seed-sutdy"; choose seed-study, merge, seeds or export/);
+    expect(b.stderr).toMatch(/unknown experiment "seed-sutdy"; choose seed-study, merge, seeds, sweep or export/);
     const h = await experiments(['seed-study', '--help']);
     expect(h.code).toBe(0);
     for (const flag of ['--epochs', '--presets', '--limit', '--out', '--threads', '--augment']) expect(h.stdout).toContain(flag);

@@ -210,6 +210,22 @@ export const AUGMENT_OPTIONS = {
   scale: { type: 'string' },
 } as const satisfies Options;
 
+/** The run settings a command that plans runs takes from `train`'s flags (experiments seeds, sweep). */
+export const RUN_SETTINGS_OPTIONS = {
+  seed: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  momentum: { type: 'string' },
+  decay: { type: 'string' },
+  schedule: { type: 'string' },
+  limit: { type: 'string' },
+  validation: { type: 'string' },
+  threads: { type: 'string' },
+  data: { type: 'string' },
+  ...AUGMENT_OPTIONS,
+} as const satisfies Options;
+
 const fmtRange = (r: Range): string => `${r.min}..${r.max}`;
 
 export const AUGMENT_HELP = `  --augment          distort every training image at random, as LeCun et al. did: a shift, a

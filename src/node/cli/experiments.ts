@@ -32,6 +32,7 @@ import {
 import {
   AUGMENT_HELP,
   AUGMENT_OPTIONS,
+  RUN_SETTINGS_OPTIONS,
   CliError,
   ProgressBar,
   UsageError,
@@ -49,12 +50,14 @@ import {
   settingsFromFlags,
   thousands,
 } from './common';
+import { sweep } from './sweep-command';
 
 const NAME = 'experiments';
 
 export const HELP = `Usage: npm run experiments -- seed-study [options]
        npm run experiments -- merge --out DIR STUDY_DIR…
        npm run experiments -- seeds --preset P --seeds N --out DIR [train options] [--json]
+       npm run experiments -- sweep --preset P --grid NAME=A,B … --out DIR [options]   (sweep --help)
        npm run experiments -- export --out FILE [--runs DIR] [--format csv|json]
 
 Reproduces the seed project's comparison: the six LeNet-5 variants and the 784-500-150-10 MLP,
@@ -101,6 +104,9 @@ and writes seeds.json beside the runs. --json prints that object on stdout:
 "reached99"}. Train options: --epochs, --batch, --lr, --momentum, --decay, --schedule, --limit,
 --validation, --threads, --data and the augmentation flags, as for train.
 
+sweep trains a grid or a random search over training settings with seeds, as a queue that a
+stopped sweep resumes from; sweep --help says more.
+
 export writes every run under --runs (default runs) as one file: CSV (default) with a row per
 epoch and per point of the batch-loss curve, or JSON (see docs/cli.md).
 
@@ -112,20 +118,9 @@ async function seeds(argv: string[]): Promise<void> {
   const { values: f } = parseFlags(argv, {
     preset: { type: 'string' },
     seeds: { type: 'string' },
-    seed: { type: 'string' },
-    epochs: { type: 'string' },
-    batch: { type: 'string' },
-    lr: { type: 'string' },
-    momentum: { type: 'string' },
-    decay: { type: 'string' },
-    schedule: { type: 'string' },
-    limit: { type: 'string' },
-    validation: { type: 'string' },
-    threads: { type: 'string' },
-    data: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
-    ...AUGMENT_OPTIONS,
+    ...RUN_SETTINGS_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   });
   if (f.help) {
@@ -384,7 +379,8 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'merge') return merge(rest);
   if (command === 'seeds') return seeds(rest);
   if (command === 'export') return exportRuns(rest);
-  throw new UsageError(`unknown experiment "${command}"; choose seed-study, merge, seeds or export`);
+  if (command === 'sweep') return sweep(rest);
+  throw new UsageError(`unknown experiment "${command}"; choose seed-study, merge, seeds, sweep or export`);
 }
 
 await runCli(NAME, () => main(process.argv.slice(2)));

@@ -15,10 +15,11 @@ import { formatSchedule, type Schedule } from '../../engine/schedule';
 import { bestEpoch, type EpochMetrics } from '../../common/records';
 import type { TrainSettings } from '../../common/settings';
 import { describeDataset, type MnistData } from '../datasets';
-import { writeFileAtomic } from '../files';
+import { removeStaleTempFiles, writeFileAtomic } from '../files';
 import { threadsFor } from '../parallel/gradients';
 import { buildRunConfig } from '../runs/config';
 import { newRunId, openNewRun } from '../runs/folder';
+import { lockRun } from '../runs/lock';
 import type { RunConfig } from '../runs/layout';
 import { EVAL_BATCH, TrainingSession, threadedGradients, type ProgressInfo } from '../trainer/session';
 import { renderLineChart, type Series } from './svg';
@@ -204,42 +205,55 @@ export async function trainPlannedRuns(
   hooks: StudyHooks = {},
 ): Promise<RunResult[]> {
   const results: RunResult[] = [];
-  const total = plans.length;
-  for (const [i, run] of plans.entries()) {
-    const name = run.preset;
-    const settings = run.settings;
-    const dir = join(o.out, run.id);
-    const lock = await openNewRun(dir, run);
-    hooks.runStart?.(i, total, run, dir);
-    const shards = threadsFor(run.settings.batchSize, o.threads);
-    const session = await TrainingSession.open({
-      run,
-      data: o.data,
-      dir,
-      lock,
-      kernels: o.kernels,
-      // The session closes the workers when the run ends.
-      gradients: shards > 1 ? threadedGradients(shards, run.settings.batchSize) : undefined,
-      hooks: {
-        progress: (p) => hooks.progress?.(i, total, run, p),
-        epoch: (m) => hooks.epoch?.(i, total, run, m),
-        notice: (message) => hooks.notice?.(i, total, run, message),
-      },
-    });
-    const outcome = await session.run();
-    let finalTrainError: number | null = null;
-    if (outcome.reason === 'done') finalTrainError = 1 - evaluate(session.model, session.data.train, EVAL_BATCH).accuracy;
-    session.dispose();
-    const status: RunResult['status'] = outcome.reason === 'done' ? 'done' : outcome.reason === 'diverged' ? 'diverged' : 'error';
-    const result = summarise(
-      { preset: name, runId: run.id, settings, augment: o.augment, trainCount: run.trainCount, validationCount: run.validation },
-      outcome.history,
-      outcome.error ? { status, reason: outcome.error.message, finalTrainError } : { status, finalTrainError },
-    );
-    results.push(result);
-    hooks.runEnd?.(i, total, result);
-  }
+  for (const [i, run] of plans.entries()) results.push(await trainRun(run, i, plans.length, o, hooks));
   return results;
+}
+
+/**
+ * Trains one planned run in its folder under `o.out` (a new folder, or with `resume` one whose
+ * run stopped: it continues from its last epoch's checkpoint) and summarises it.
+ */
+export async function trainRun(
+  run: RunConfig,
+  index: number,
+  total: number,
+  o: Pick<StudyOptions, 'out' | 'data' | 'kernels' | 'threads' | 'augment'>,
+  hooks: StudyHooks = {},
+  resume = false,
+): Promise<RunResult> {
+  const settings = run.settings;
+  const dir = join(o.out, run.id);
+  const lock = resume ? lockRun(dir) : await openNewRun(dir, run);
+  if (resume) await removeStaleTempFiles(dir); // left by a process killed mid-save
+  hooks.runStart?.(index, total, run, dir);
+  const shards = threadsFor(run.settings.batchSize, o.threads);
+  const session = await TrainingSession.open({
+    run,
+    data: o.data,
+    dir,
+    lock,
+    resume,
+    kernels: o.kernels,
+    // The session closes the workers when the run ends.
+    gradients: shards > 1 ? threadedGradients(shards, run.settings.batchSize) : undefined,
+    hooks: {
+      progress: (p) => hooks.progress?.(index, total, run, p),
+      epoch: (m) => hooks.epoch?.(index, total, run, m),
+      notice: (message) => hooks.notice?.(index, total, run, message),
+    },
+  });
+  const outcome = await session.run();
+  let finalTrainError: number | null = null;
+  if (outcome.reason === 'done') finalTrainError = 1 - evaluate(session.model, session.data.train, EVAL_BATCH).accuracy;
+  session.dispose();
+  const status: RunResult['status'] = outcome.reason === 'done' ? 'done' : outcome.reason === 'diverged' ? 'diverged' : 'error';
+  const result = summarise(
+    { preset: run.preset, runId: run.id, settings, augment: settings.augment ?? o.augment, trainCount: run.trainCount, validationCount: run.validation },
+    outcome.history,
+    outcome.error ? { status, reason: outcome.error.message, finalTrainError } : { status, finalTrainError },
+  );
+  hooks.runEnd?.(index, total, result);
+  return result;
 }
 
 // ---------------------------------------------------------------- report
