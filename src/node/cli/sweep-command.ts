@@ -162,9 +162,10 @@ export async function sweep(argv: string[]): Promise<void> {
   const kernels = loadKernels();
   const data = await loadMnist(f.data ?? plan.dataPath ?? undefined);
   const err = (line: string): void => void process.stderr.write(`${line}\n`);
-  const total = plan.configs.reduce((a, c) => a + c.runs.length, 0);
+  const runs = plan.configs.flatMap((c) => c.runs);
+  const left = runs.filter((r) => r.status === 'pending' || r.status === 'running').length;
   err(
-    `sweep: ${plan.configs.length} configuration${plan.configs.length > 1 ? 's' : ''} × ${plan.seeds.length} seed${plan.seeds.length > 1 ? 's' : ''} (${total} runs) → ${dir}; kernels ${kernels.name}, ${threads} thread${threads > 1 ? 's' : ''} per run`,
+    `sweep: ${plan.configs.length} configuration${plan.configs.length > 1 ? 's' : ''} × ${plan.seeds.length} seed${plan.seeds.length > 1 ? 's' : ''} (${runs.length} runs, ${left} to train) → ${dir}; kernels ${kernels.name}, ${threads} thread${threads > 1 ? 's' : ''} per run`,
   );
   // Looked up when a run starts: runSweep renames a run that must start again in `plan` itself.
   const name = (id: string): string => {

@@ -336,12 +336,6 @@ export async function readSweep(dir: string): Promise<SweepFile> {
 
 // ---------------------------------------------------------------- running and results
 
-export interface SweepProgress {
-  /** Runs finished (any outcome) before this one, and all runs. */
-  done: number;
-  total: number;
-}
-
 /**
  * Trains every run of the sweep in `dir` that has not finished, in order, rewriting sweep.json as
  * each starts and ends. A run marked running (the sweep was stopped during it) continues from its
@@ -352,7 +346,6 @@ export async function runSweep(
   sweep: SweepFile,
   o: Pick<StudyOptions, 'data' | 'kernels' | 'threads'>,
   hooks: StudyHooks = {},
-  makeRun: (c: SweepConfig, r: SweepRun) => RunConfig = (c, r) => planRun(c, r, o.data, sweep.dataPath),
 ): Promise<SweepFile> {
   const all = sweep.configs.flatMap((c) => c.runs.map((r) => ({ c, r })));
   const total = all.length;
@@ -368,7 +361,7 @@ export async function runSweep(
     }
     r.status = 'running';
     await writeSweep(dir, sweep);
-    const run = resume ? await readRunConfig(join(dir, r.runId)) : makeRun(c, r);
+    const run = resume ? await readRunConfig(join(dir, r.runId)) : planRun(c, r, o.data, sweep.dataPath);
     const result: RunResult = await trainRun(run, i, total, { ...o, out: dir, augment: c.settings.augment ?? null }, hooks, resume);
     r.status = result.status;
     r.finalTestError = result.finalTestError;
