@@ -1,7 +1,8 @@
 // Sweeps: the settings a sweep varies (parsing, the grid and random plans, how a configuration
 // becomes run settings), the queue file (read back, malformed and fuzzed files refused in one
-// line), and `npm run experiments -- sweep` end to end: a 2×2 grid with 2 seeds, and a sweep
-// killed mid-run that --resume finishes, continuing the interrupted run from its checkpoint.
+// line), and `npm run experiments -- sweep` end to end: a 2×2 grid with 2 seeds, a sweep killed
+// mid-run and one stopped with Ctrl-C that --resume finishes, continuing the interrupted run from
+// its checkpoint.
 
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -284,6 +285,66 @@ describe('npm run experiments -- sweep', () => {
     const again = await runCli('experiments', ['sweep', '--resume', out]);
     expect(again.code).toBe(0);
     expect(again.stderr).not.toMatch(/epoch/);
+  }, 240_000);
+
+  it('stops on Ctrl-C with the current run checkpointed (exit 130), and --resume finishes it where it stopped', async () => {
+    const out = join(dir, 'sigint');
+    // The bundled MNIST cut to 6,000 images: epochs long enough to be interrupted.
+    const args = [
+      'sweep',
+      '--preset',
+      'lenet5-relu-ce',
+      '--grid',
+      'lr=0.01,0.03',
+      '--epochs',
+      '3',
+      '--batch',
+      '20',
+      '--limit',
+      '6000',
+      '--validation',
+      '100',
+      '--threads',
+      '1',
+      '--out',
+      out,
+    ];
+    const stopped = await new Promise<{ stderr: string; code: number | null }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/node/cli/experiments.ts', ...args], {
+        cwd: process.cwd(),
+        env: { ...process.env, LENET_KERNELS: 'wasm' },
+      });
+      let stderr = '';
+      let sent = false;
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b;
+        if (!sent && /\[1\/2\] epoch 1\/3 /.test(stderr)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ stderr, code });
+      });
+    });
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain(`sweep: stopped; continue with: npm run experiments -- sweep --resume ${out}`);
+    expect(stopped.stderr).not.toMatch(/\[2\/2\]/);
+    const queue = await readSweep(out);
+    expect(queue.configs.map((c) => c.runs[0].status)).toEqual(['running', 'pending']);
+    const first = queue.configs[0].runs[0].runId;
+    const status = JSON.parse(await readFile(join(out, first, 'status.json'), 'utf8')) as { status: string };
+    expect(status.status).toBe('cancelled');
+
+    const r = await runCli('experiments', ['sweep', '--resume', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { sweep } = JSON.parse(r.stdout) as { sweep: SweepFile };
+    expect(sweep.configs.map((c) => c.runs[0].status)).toEqual(['done', 'done']);
+    expect(sweep.configs[0].runs[0].runId).toBe(first);
+    const metrics = JSON.parse(await readFile(join(out, first, 'metrics.json'), 'utf8')) as { epoch: number }[];
+    expect(metrics.map((m) => m.epoch)).toEqual([1, 2, 3]);
   }, 240_000);
 
   it('bad options: one line and exit 2, before anything is trained', async () => {

@@ -54,9 +54,10 @@ shift, rotate and scale are distortion strengths, as train's --shift, --rotate, 
 settings not swept are the preset's defaults under the train options given (--epochs, --batch,
 --lr, --momentum, --decay, --schedule, --limit, --validation, --augment, --shift, --rotate, --scale).
 
-The queue is --out/sweep.json, rewritten as each run starts and ends. Stop a sweep at any time
-(Ctrl-C); sweep --resume DIR continues it: finished runs stay, the run that was training continues
-from its last finished epoch, the others follow. At the end it prints each configuration's mean
+The queue is --out/sweep.json, rewritten as each run starts and ends. Stop a sweep at any time:
+Ctrl-C checkpoints the current run at its next batch and exits with status 130 (a crash leaves its
+last finished epoch). sweep --resume DIR continues it: finished runs stay, the stopped run
+continues from its checkpoint, the others follow. At the end it prints each configuration's mean
 final test error and, per swept setting, its rank correlation with the error (Spearman's ρ; η for
 named values) and its permutation importance: how much worse a nearest-neighbour model predicts
 the runs' error, left out one at a time, when that setting's values are shuffled across the runs.
@@ -173,8 +174,18 @@ export async function sweep(argv: string[]): Promise<void> {
     return id;
   };
   const progressBar = new ProgressBar();
+  // Ctrl+C stops the sweep: the current run checkpoints at its next batch and --resume continues
+  // it there. Repeats (a terminal signals the process group, npm forwards it again) only wait.
+  const stop = new AbortController();
+  const onSigint = (): void => {
+    progressBar.clear();
+    err(stop.signal.aborted ? 'sweep: saving the checkpoint, one moment' : 'sweep: stopping after the current run saves its checkpoint');
+    stop.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let stopped = false;
   try {
-    await runSweep(
+    ({ stopped } = await runSweep(
       dir,
       plan,
       { data, kernels: kernels.kernels, threads },
@@ -200,13 +211,22 @@ export async function sweep(argv: string[]): Promise<void> {
         },
         runEnd(i, n, r) {
           progressBar.clear();
-          err(`[${i + 1}/${n}] ${r.status}${r.reason ? `: ${r.reason}` : ''}; final test error ${r.finalTestError === null ? '—' : pct(r.finalTestError)}`);
+          if (!stop.signal.aborted)
+            err(`[${i + 1}/${n}] ${r.status}${r.reason ? `: ${r.reason}` : ''}; final test error ${r.finalTestError === null ? '—' : pct(r.finalTestError)}`);
         },
       },
-    );
+      stop.signal,
+    ));
   } catch (e) {
     if (e instanceof RunFolderError || e instanceof SweepError) throw new CliError(e.message);
     throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  if (stopped) {
+    err(`sweep: stopped; continue with: npm run experiments -- sweep --resume ${dir}`);
+    process.exitCode = 130;
+    return;
   }
   // Runs renamed on resume carry their new names in the queue; re-read what was written.
   const final = await readSweep(dir);

@@ -211,7 +211,8 @@ export async function trainPlannedRuns(
 
 /**
  * Trains one planned run in its folder under `o.out` (a new folder, or with `resume` one whose
- * run stopped: it continues from its last epoch's checkpoint) and summarises it.
+ * run stopped: it continues from its checkpoint) and summarises it. When `signal` aborts, the
+ * run stops at the next batch with its checkpoint saved, to be resumed.
  */
 export async function trainRun(
   run: RunConfig,
@@ -220,6 +221,7 @@ export async function trainRun(
   o: Pick<StudyOptions, 'out' | 'data' | 'kernels' | 'threads' | 'augment'>,
   hooks: StudyHooks = {},
   resume = false,
+  signal?: AbortSignal,
 ): Promise<RunResult> {
   const settings = run.settings;
   const dir = join(o.out, run.id);
@@ -242,7 +244,10 @@ export async function trainRun(
       notice: (message) => hooks.notice?.(index, total, run, message),
     },
   });
-  const outcome = await session.run();
+  const stop = (): void => session.cancel();
+  if (signal?.aborted) stop();
+  signal?.addEventListener('abort', stop, { once: true });
+  const outcome = await session.run().finally(() => signal?.removeEventListener('abort', stop));
   let finalTrainError: number | null = null;
   if (outcome.reason === 'done') finalTrainError = 1 - evaluate(session.model, session.data.train, EVAL_BATCH).accuracy;
   session.dispose();

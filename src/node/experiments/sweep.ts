@@ -339,18 +339,22 @@ export async function readSweep(dir: string): Promise<SweepFile> {
 /**
  * Trains every run of the sweep in `dir` that has not finished, in order, rewriting sweep.json as
  * each starts and ends. A run marked running (the sweep was stopped during it) continues from its
- * checkpoint when it has one, and starts again under a new folder name when it has none.
+ * checkpoint when it has one, and starts again under a new folder name when it has none. When
+ * `signal` aborts, the current run stops with its checkpoint saved and stays marked running, and
+ * the sweep returns: `stopped` says so.
  */
 export async function runSweep(
   dir: string,
   sweep: SweepFile,
   o: Pick<StudyOptions, 'data' | 'kernels' | 'threads'>,
   hooks: StudyHooks = {},
-): Promise<SweepFile> {
+  signal?: AbortSignal,
+): Promise<{ sweep: SweepFile; stopped: boolean }> {
   const all = sweep.configs.flatMap((c) => c.runs.map((r) => ({ c, r })));
   const total = all.length;
   for (const [i, { c, r }] of all.entries()) {
     if (r.status !== 'pending' && r.status !== 'running') continue;
+    if (signal?.aborted) return { sweep, stopped: true };
     let resume = false;
     if (r.status === 'running') {
       resume = await stat(join(dir, r.runId, RUN_FILES.checkpoint)).then(
@@ -362,7 +366,8 @@ export async function runSweep(
     r.status = 'running';
     await writeSweep(dir, sweep);
     const run = resume ? await readRunConfig(join(dir, r.runId)) : planRun(c, r, o.data, sweep.dataPath);
-    const result: RunResult = await trainRun(run, i, total, { ...o, out: dir, augment: c.settings.augment ?? null }, hooks, resume);
+    const result: RunResult = await trainRun(run, i, total, { ...o, out: dir, augment: c.settings.augment ?? null }, hooks, resume, signal);
+    if (signal?.aborted) return { sweep, stopped: true }; // the run stays "running", its checkpoint saved
     r.status = result.status;
     r.finalTestError = result.finalTestError;
     r.testErrorAtBest = result.bestEpoch === null ? null : result.testErrorAtBest;
@@ -370,7 +375,7 @@ export async function runSweep(
     if (result.reason) r.reason = result.reason;
     await writeSweep(dir, sweep);
   }
-  return sweep;
+  return { sweep, stopped: false };
 }
 
 /** The run folder's configuration of one seed of a configuration. */
