@@ -1,7 +1,7 @@
 // Direct convolution weight gradient (stride 1) in WebAssembly SIMD over whole batches; the
 // staging and the flat layout are in conv-stage.as.ts.
 
-import { addHsum, madd } from './simd.as';
+import { addHsum, addHsum4, addHsum4At, madd } from './simd.as';
 import { KXB, SLACK, laneMask, shiftedAt, stage, stageShifted, zero } from './conv-stage.as';
 
 // ---------------------------------------------------------------------------------------------
@@ -60,16 +60,8 @@ function dwFlat(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xsc: usize, KH: 
         b2 = madd(db, x2, b2);
         b3 = madd(db, x3, b3);
       }
-      const qa = dwA + (<usize>(ky * KW + kx) << 2);
-      const qb = dwB + (<usize>(ky * KW + kx) << 2);
-      addHsum(qa, a0);
-      addHsum(qa + 4, a1);
-      addHsum(qa + 8, a2);
-      addHsum(qa + 12, a3);
-      addHsum(qb, b0);
-      addHsum(qb + 4, b1);
-      addHsum(qb + 8, b2);
-      addHsum(qb + 12, b3);
+      addHsum4(dwA + (<usize>(ky * KW + kx) << 2), a0, a1, a2, a3);
+      addHsum4(dwB + (<usize>(ky * KW + kx) << 2), b0, b1, b2, b3);
     }
   }
   // The taps left of each kernel row (kx ≥ KW − KW % 4: one for LeNet's 5×5): four rows at a
@@ -101,18 +93,10 @@ function dwFlat(dwA: usize, dwB: usize, dyA: usize, dyB: usize, xsc: usize, KH: 
         b2 = madd(db, x2, b2);
         b3 = madd(db, x3, b3);
       }
-      const t = ky * KW + kx;
-      const qa = dwA + (<usize>t << 2);
-      const qb = dwB + (<usize>t << 2);
+      const t = <usize>(ky * KW + kx) << 2;
       const kwB = <usize>KW << 2;
-      addHsum(qa, a0);
-      addHsum(qa + kwB, a1);
-      addHsum(qa + 2 * kwB, a2);
-      addHsum(qa + 3 * kwB, a3);
-      addHsum(qb, b0);
-      addHsum(qb + kwB, b1);
-      addHsum(qb + 2 * kwB, b2);
-      addHsum(qb + 3 * kwB, b3);
+      addHsum4At(dwA + t, kwB, a0, a1, a2, a3);
+      addHsum4At(dwB + t, kwB, b0, b1, b2, b3);
     }
     for (; ky < KH; ky++) {
       // two vectors of positions into separate accumulators, so the chains overlap
@@ -214,11 +198,7 @@ function dwOne(dwA: usize, dyA: usize, xsc: usize, KH: i32, KW: i32, OW: i32, P:
         a2 = madd(da, v128.load(p + 2 * rowB), a2);
         a3 = madd(da, v128.load(p + 3 * rowB), a3);
       }
-      const t = dwA + (<usize>(ky * KW + kx) << 2);
-      addHsum(t, a0);
-      addHsum(t + kwB, a1);
-      addHsum(t + 2 * kwB, a2);
-      addHsum(t + 3 * kwB, a3);
+      addHsum4At(dwA + (<usize>(ky * KW + kx) << 2), kwB, a0, a1, a2, a3);
     }
     for (; ky < KH; ky += 2) {
       // two rows; a single last row reads the row below too and discards it
