@@ -67,6 +67,10 @@ describe('sweep axes and plans', () => {
     ]);
     expect(() => planConfigs([parseAxis('lr=0.001..0.1')], null, 1)).toThrow(/only be drawn from \(--random N\)/);
     expect(() => planConfigs([parseAxis('lr=0.1'), parseAxis('lr=0.2')], null, 1)).toThrow(/swept twice/);
+    const hundred = (name: string) => parseAxis(`${name}=${Array.from({ length: 100 }, (_, i) => i + 1).join(',')}`);
+    expect(() => planConfigs([hundred('epochs'), hundred('batch'), parseAxis('momentum=0.5,0.9')], null, 1)).toThrow(
+      /the grid has 20000 configurations, more than 10000/,
+    );
   });
 
   it('draws random configurations from lists and ranges, the same for the same seed', () => {
@@ -150,6 +154,7 @@ describe('the queue file', () => {
       [good.replace('"lr":0.01', '"speed":0.01'), /"speed" is not a setting a sweep varies/],
       [good.replace('"status":"pending"', '"status":"finished"'), /status/],
       [good.replace(/"runId":"[^"]+"/, '"runId":"../../etc"'), /runId/],
+      [good.replace(/"runId":"[^"]+"/, '"runId":".."'), /runId/],
       [good.replace('"version":1', '"version":1,"extra":true'), /no key "extra"/],
     ];
     for (const [text, msg] of cases) {

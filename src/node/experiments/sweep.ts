@@ -99,6 +99,9 @@ export function parseAxis(text: string): SweepAxis {
   return { name, values };
 }
 
+/** Most configurations a sweep plans (a queue file holds no more). */
+export const MAX_CONFIGS = 10_000;
+
 /** Three significant digits: what a random draw keeps (0.0123456 → 0.0123). */
 function round3(v: number): number {
   return Number(v.toPrecision(3));
@@ -115,6 +118,9 @@ export function planConfigs(axes: readonly SweepAxis[], random: number | null, s
   if (random === null) {
     const ranged = axes.find((a) => a.range);
     if (ranged) throw new SweepError(`${ranged.name}: a range can only be drawn from (--random N); a grid needs listed values`);
+    const size = axes.reduce((n, a) => n * a.values!.length, 1);
+    if (size > MAX_CONFIGS)
+      throw new SweepError(`the grid has ${size} configurations, more than ${MAX_CONFIGS}; list fewer values or draw some with --random N`);
     let configs: Record<string, SweepValue>[] = [{}];
     for (const a of axes) configs = configs.flatMap((c) => a.values!.map((v) => ({ ...c, [a.name]: v })));
     return configs;
@@ -252,7 +258,8 @@ const sweepFileSchema: Schema<SweepFile> = obj<SweepFile>({
       runs: arr(
         obj<SweepRun>({
           seed: int(LIMITS.seed.min, LIMITS.seed.max),
-          runId: str({ min: 1, max: 200, pattern: /^[A-Za-z0-9._-]+$/ }),
+          // A folder name under the sweep folder: never "..", never a path.
+          runId: str({ min: 1, max: 200, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ }),
           status: literal('pending', 'running', 'done', 'diverged', 'error'),
           finalTestError: error01,
           testErrorAtBest: error01,
@@ -262,7 +269,7 @@ const sweepFileSchema: Schema<SweepFile> = obj<SweepFile>({
         { min: 1, max: 100 },
       ),
     }),
-    { min: 1, max: 10_000 },
+    { min: 1, max: MAX_CONFIGS },
   ),
 });
 
