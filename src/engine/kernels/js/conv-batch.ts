@@ -4,6 +4,7 @@
 // for planes too large for its staged copies (direct_conv_fits).
 
 import type { BatchNormInfer, ConvGeometry, ConvPlan, FusedActivation, Kernels } from '../types';
+import { activateInPlace } from './pointwise';
 
 /** Scratch floats this path needs: a sample's columns, and a second set for the input gradient. */
 export function columnsScratchSize(g: ConvGeometry): number {
@@ -34,14 +35,7 @@ export function convForwardVia(
   }
   k.addBias(y, bias, n, OC, P);
   if (bn) k.bnForwardInfer(y, y, bn.gamma, bn.beta, bn.runMean, bn.runVar, bn.invStd, bn.scratch, n, OC, P, bn.eps, act);
-  else if (act) activationVia(k, act, y, n * OC * P);
-}
-
-/** Activation `act` over y[0, len) in place, by k's kernel for it. */
-export function activationVia(k: Kernels, act: FusedActivation, y: Float32Array, len: number): void {
-  if (act === 'relu') k.reluForward(y, y, len);
-  else if (act === 'tanh') k.tanhForward(y, y, len);
-  else k.sigmoidForward(y, y, len);
+  else if (act) activateInPlace(y, n * OC * P, act, k);
 }
 
 /** dw (OC×C·KH·KW) += Σ_s dY_s · im2col(x_s)ᵀ */

@@ -1,13 +1,18 @@
 // Pointwise kernels in plain TypeScript: activations forward and backward, the bias, and the
 // pixels of a batch. The reference for wasm/activations.as.ts, elementwise.as.ts and pixels.as.ts.
 
-import type { FusedActivation } from '../types';
+import type { FusedActivation, Kernels } from '../types';
 
-/** Activation `act` over y[0, len) in place, by the kernels below. */
-export function activateInPlace(y: Float32Array, len: number, act: FusedActivation): void {
-  if (act === 'relu') reluForward(y, y, len);
-  else if (act === 'tanh') tanhForward(y, y, len);
-  else sigmoidForward(y, y, len);
+/** Activation `act` over y[0, len) in place, by k's kernel for it (by default the ones below). */
+export function activateInPlace(
+  y: Float32Array,
+  len: number,
+  act: FusedActivation,
+  k: Pick<Kernels, 'reluForward' | 'tanhForward' | 'sigmoidForward'> = { reluForward, tanhForward, sigmoidForward },
+): void {
+  if (act === 'relu') k.reluForward(y, y, len);
+  else if (act === 'tanh') k.tanhForward(y, y, len);
+  else k.sigmoidForward(y, y, len);
 }
 
 export function reluForward(y: Float32Array, x: Float32Array, len: number): void {
