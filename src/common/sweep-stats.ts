@@ -89,8 +89,8 @@ function features(rows: readonly SweepRow[], axes: readonly string[]): { columns
     const mine: number[] = [];
     if (vs.every((v) => typeof v === 'number')) {
       const xs = (vs as number[]).map((v) => (LOG_AXES.has(axis) && v > 0 ? Math.log10(v) : v));
-      const lo = Math.min(...xs);
-      const span = Math.max(...xs) - lo;
+      const lo = xs.reduce((a, x) => Math.min(a, x), Infinity);
+      const span = xs.reduce((a, x) => Math.max(a, x), -Infinity) - lo;
       mine.push(columns.length);
       columns.push(xs.map((x) => (span > 0 ? (x - lo) / span : 0)));
     } else {
@@ -102,6 +102,18 @@ function features(rows: readonly SweepRow[], axes: readonly string[]): { columns
     ofAxis.push(mine);
   }
   return { columns, ofAxis };
+}
+
+/** Runs the permutation model sees at most (its cost grows as the square of the runs). */
+export const MAX_MODEL_ROWS = 400;
+
+/** k of the rows, without repeats, in their original order, drawn from rng. */
+function sample<T>(rows: readonly T[], k: number, rng: Rng): T[] {
+  const idx = Uint32Array.from({ length: rows.length }, (_, i) => i);
+  rng.shuffle(idx);
+  return Array.from(idx.subarray(0, k))
+    .sort((a, b) => a - b)
+    .map((i) => rows[i]);
 }
 
 /** Mean squared leave-one-out error of k-nearest-neighbour regression (Euclidean, ties by index). */
@@ -126,24 +138,27 @@ function looError(columns: readonly (readonly number[])[], y: readonly number[],
 }
 
 /**
- * Each swept setting's correlation with the error and its permutation importance: the mean, over
- * `rounds` seeded shuffles of that setting's values across the runs, of the rise in leave-one-out
- * error of a k-nearest-neighbour model (k ≈ √runs, fewer than the other runs). Settings in
- * `axes` order.
+ * Each swept setting's correlation with the error (over all runs) and its permutation importance:
+ * the mean, over `rounds` seeded shuffles of that setting's values across the runs, of the rise in
+ * leave-one-out error of a k-nearest-neighbour model (k ≈ √runs, fewer than the other runs; at
+ * most MAX_MODEL_ROWS runs, a seeded sample of more). Settings in `axes` order.
  */
 export function sweepImportance(rows: readonly SweepRow[], axes: readonly string[], opts: { rounds?: number; seed?: number } = {}): Importance[] {
-  const y = rows.map((r) => r.error);
-  const { columns, ofAxis } = features(rows, axes);
-  const n = rows.length;
+  const rng = new Rng(opts.seed ?? 1);
+  // The leave-one-out model costs n² per round: beyond MAX_MODEL_ROWS runs it sees a seeded sample.
+  const modelled = rows.length > MAX_MODEL_ROWS ? sample(rows, MAX_MODEL_ROWS, rng) : rows;
+  const y = modelled.map((r) => r.error);
+  const { columns, ofAxis } = features(modelled, axes);
+  const n = modelled.length;
   // Fewer neighbours than the other runs, or every prediction would be the same mean.
   const k = Math.max(1, Math.min(n - 2, Math.round(Math.sqrt(n))));
   const base = n >= 3 ? looError(columns, y, k) : NaN;
   const rounds = opts.rounds ?? 30;
-  const rng = new Rng(opts.seed ?? 1);
+  const all = rows.map((r) => r.error);
   return axes.map((axis, a) => {
     const vs = rows.map((r) => r.values[axis]);
     const numeric = vs.every((v) => typeof v === 'number');
-    const correlation = numeric ? spearman(vs as number[], y) : correlationRatio(vs.map(String), y);
+    const correlation = numeric ? spearman(vs as number[], all) : correlationRatio(vs.map(String), all);
     let permutation: number | null = null;
     if (n >= 3) {
       let rise = 0;

@@ -96,6 +96,20 @@ describe('sweepImportance', () => {
     expect(Math.abs(lr.permutation!)).toBeLessThan(p.permutation! / 20);
   });
 
+  it('stays quick and right for a sweep of thousands of runs (the model sees a sample)', () => {
+    const rng = new Rng(5);
+    const rows: SweepRow[] = Array.from({ length: 3000 }, () => {
+      const lr = 10 ** rng.uniform(-3, -1);
+      const momentum = rng.uniform(0, 0.99);
+      return { values: { lr, momentum }, error: 0.01 - 0.002 * Math.log10(lr) + 1e-4 * rng.next() };
+    });
+    // Without the sample this takes minutes, past the test's time limit.
+    const [lr, momentum] = sweepImportance(rows, ['lr', 'momentum'], { rounds: 5 });
+    expect(lr.correlation).toBeLessThan(-0.95);
+    expect(Math.abs(momentum.correlation!)).toBeLessThan(0.1);
+    expect(lr.permutation!).toBeGreaterThan(20 * Math.abs(momentum.permutation!));
+  });
+
   it('is deterministic for a seed and leaves permutation importance out below three runs', () => {
     const rows = grid('lr');
     expect(sweepImportance(rows, ['lr', 'momentum'], { seed: 9 })).toEqual(sweepImportance(rows, ['lr', 'momentum'], { seed: 9 }));
