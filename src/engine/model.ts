@@ -88,7 +88,8 @@ function inferenceSteps(layers: readonly Layer[]): InferStep[] {
       const next = layers[i + 1];
       const bn = next instanceof BatchNorm ? next : null;
       const act = fusable(layers[bn ? i + 2 : i + 1]);
-      steps.push((x, n) => l.forwardInfer(x, n, bn && bn.inference(), act));
+      const norm = bn && bn.inference(); // views of the model's arrays: made once
+      steps.push((x, n) => l.forwardInfer(x, n, norm, act));
       i += 1 + (bn ? 1 : 0) + (act ? 1 : 0);
     } else if (l instanceof BatchNorm) {
       const act = fusable(layers[i + 1]);

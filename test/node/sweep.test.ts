@@ -190,6 +190,37 @@ describe('the queue file', () => {
   });
 });
 
+/**
+ * `experiments` with `args` in a child process that gets `signal` once its stderr matches `when`
+ * (killed after two minutes regardless); resolves when it has ended.
+ */
+function experimentsUntil(
+  args: string[],
+  when: RegExp,
+  signal: NodeJS.Signals,
+): Promise<{ stderr: string; code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/node/cli/experiments.ts', ...args], {
+      cwd: process.cwd(),
+      env: { ...process.env, LENET_KERNELS: 'wasm' },
+    });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b;
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      resolve({ stderr, code, signal: sig });
+    });
+  });
+}
+
 /** `experiments sweep` on 600 training images (100 held out), one epoch per run unless told. */
 const tiny = (out: string, ...extra: string[]): string[] => [
   'sweep',
@@ -252,22 +283,7 @@ describe('npm run experiments -- sweep', () => {
     const out = join(dir, 'resume');
     const args = tiny(out, '--grid', 'lr=0.01,0.03', '--epochs', '3');
     // Killed (SIGKILL: no chance to tidy up) once the second run has finished its first epoch.
-    const killed = await new Promise<{ stderr: string; signal: NodeJS.Signals | null }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/node/cli/experiments.ts', ...args], {
-        cwd: process.cwd(),
-        env: { ...process.env, LENET_KERNELS: 'wasm' },
-      });
-      let stderr = '';
-      child.stderr.on('data', (b: Buffer) => {
-        stderr += b;
-        if (/\[2\/2\] epoch 1\/3 /.test(stderr)) child.kill('SIGKILL');
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-      child.on('close', (_code, signal) => {
-        clearTimeout(timer);
-        resolve({ stderr, signal });
-      });
-    });
+    const killed = await experimentsUntil(args, /\[2\/2\] epoch 1\/3 /, 'SIGKILL');
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
     const stopped = await readSweep(out);
     expect(stopped.configs.map((c) => c.runs[0].status)).toEqual(['done', 'running']);
@@ -292,6 +308,27 @@ describe('npm run experiments -- sweep', () => {
     expect(again.stderr).not.toMatch(/epoch/);
   }, 240_000);
 
+  it('starts a stopped run that left no checkpoint again, under a new folder name of the same configuration and seed', async () => {
+    const out = join(dir, 'restart');
+    expect((await runCli('experiments', tiny(out, '--grid', 'lr=0.005,0.05', '--seeds', '2'))).code).toBe(0);
+    const queue = await readSweep(out);
+    const run = queue.configs[1].runs[1];
+    const old = run.runId;
+    run.status = 'running';
+    await writeSweep(out, queue);
+    await rm(join(out, old), { recursive: true }); // stopped before its first checkpoint
+    const r = await runCli('experiments', ['sweep', '--resume', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { sweep } = JSON.parse(r.stdout) as { sweep: SweepFile };
+    const again = sweep.configs[1].runs[1];
+    expect(again.status).toBe('done');
+    expect(again.runId).not.toBe(old);
+    expect(again.runId).toMatch(/-sweep-c2-s2-[0-9a-f]{4}$/);
+    const config = JSON.parse(await readFile(join(out, again.runId, 'run.json'), 'utf8')) as { settings: TrainSettings };
+    expect(config.settings).toMatchObject({ lr: 0.05, seed: 2 });
+    expect(r.stderr.match(/\] config /g)).toHaveLength(1); // the others stay as they were
+  }, 120_000);
+
   it('stops on Ctrl-C with the current run checkpointed (exit 130), and --resume finishes it where it stopped', async () => {
     const out = join(dir, 'sigint');
     // The bundled MNIST cut to 6,000 images: epochs long enough to be interrupted.
@@ -314,26 +351,7 @@ describe('npm run experiments -- sweep', () => {
       '--out',
       out,
     ];
-    const stopped = await new Promise<{ stderr: string; code: number | null }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/node/cli/experiments.ts', ...args], {
-        cwd: process.cwd(),
-        env: { ...process.env, LENET_KERNELS: 'wasm' },
-      });
-      let stderr = '';
-      let sent = false;
-      child.stderr.on('data', (b: Buffer) => {
-        stderr += b;
-        if (!sent && /\[1\/2\] epoch 1\/3 /.test(stderr)) {
-          sent = true;
-          child.kill('SIGINT');
-        }
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ stderr, code });
-      });
-    });
+    const stopped = await experimentsUntil(args, /\[1\/2\] epoch 1\/3 /, 'SIGINT');
     expect(stopped.code, stopped.stderr).toBe(130);
     expect(stopped.stderr).toContain(`sweep: stopped; continue with: npm run experiments -- sweep --resume ${out}`);
     expect(stopped.stderr).not.toMatch(/\[2\/2\]/);

@@ -155,6 +155,7 @@ export class BatchNorm implements Layer {
   /**
    * This layer in inference mode, for a convolution to apply to its own output
    * (Model.inferPixels); with it the layer's output is not computed, and its input is not kept.
+   * Views of the arrays bound to the layer, so one made after bind() serves every call.
    */
   inference(): BatchNormInfer {
     const { gamma, beta, runMean, runVar, invStd, scratch, eps } = this;

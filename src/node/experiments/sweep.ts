@@ -180,7 +180,8 @@ export function applyConfig(
 
 // ---------------------------------------------------------------- the queue file
 
-export type SweepRunStatus = 'pending' | 'running' | 'done' | 'diverged' | 'error';
+export const SWEEP_RUN_STATUSES = ['pending', 'running', 'done', 'diverged', 'error'] as const;
+export type SweepRunStatus = (typeof SWEEP_RUN_STATUSES)[number];
 
 export interface SweepRun {
   seed: number;
@@ -260,7 +261,7 @@ const sweepFileSchema: Schema<SweepFile> = obj<SweepFile>({
           seed: int(LIMITS.seed.min, LIMITS.seed.max),
           // A folder name under the sweep folder: never "..", never a path.
           runId: str({ min: 1, max: 200, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ }),
-          status: literal('pending', 'running', 'done', 'diverged', 'error'),
+          status: literal(...SWEEP_RUN_STATUSES),
           finalTestError: error01,
           testErrorAtBest: error01,
           epochsTo99: nullable(int(1, LIMITS.epochs.max)),
@@ -272,6 +273,11 @@ const sweepFileSchema: Schema<SweepFile> = obj<SweepFile>({
     { min: 1, max: MAX_CONFIGS },
   ),
 });
+
+/** A new run folder name for seed `seed` of configuration `c` (0-based) of `count`: …-sweep-c03-s2-…. */
+function runName(c: number, count: number, seed: number, now?: Date): string {
+  return newRunId(`sweep-c${String(c + 1).padStart(String(count).length, '0')}-s${seed}`, now);
+}
 
 /** A new sweep's queue: every configuration × seed pending, each with its run folder's name. */
 export function newSweep(o: {
@@ -298,14 +304,13 @@ export function newSweep(o: {
     configs: configs.map((values, c) => {
       const { preset, settings } = applyConfig(values, o.basePreset, o.baseFor);
       const { seed: _seed, ...shared } = settings;
-      const label = `c${String(c + 1).padStart(String(configs.length).length, '0')}`;
       return {
         values,
         preset,
         settings: shared,
         runs: o.seeds.map((seed) => ({
           seed,
-          runId: newRunId(`sweep-${label}-s${seed}`, o.now),
+          runId: runName(c, configs.length, seed, o.now),
           status: 'pending',
           finalTestError: null,
           testErrorAtBest: null,
@@ -368,7 +373,7 @@ export async function runSweep(
         (st) => st.isFile(),
         () => false,
       );
-      if (!resume) r.runId = newRunId(`${r.runId.split('-').slice(2, -1).join('-')}`);
+      if (!resume) r.runId = runName(sweep.configs.indexOf(c), sweep.configs.length, r.seed);
     }
     r.status = 'running';
     await writeSweep(dir, sweep);
