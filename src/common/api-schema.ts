@@ -3,14 +3,15 @@
 // well-formed strings here; whether the app handed them out is the backend's check.
 
 import type { ModelSpec } from '../engine/spec';
-import type { StudioApi } from './api';
+import type { StudioApi, SweepRequest } from './api';
 import type { StudioMethod } from './channels';
 import { RUN_ID_PATTERN, runNotesSchema, type ModelPayload } from './records';
 import { TEMPERATURE_RANGE } from '../engine/calibration';
 import { num } from './schema';
 import { trainSettingsSchema } from './settings';
 import { overlaySchema } from './overlay';
-import { check, f32, int, json, literal, obj, optional, str, tuple, ValidationError, type Schema } from './schema';
+import { APP_SWEEP_LIMITS, MAX_CONFIGS, SWEEP_AXES } from './sweep';
+import { arr, check, f32, int, json, literal, nullable, obj, optional, str, tuple, ValidationError, type Schema } from './schema';
 
 /** Arguments as they arrive over IPC: like the API's, except a drop arrives as the path the preload resolved. */
 export type IpcArgs<M extends StudioMethod> = M extends 'openDroppedModel' ? [path: string] : Parameters<StudioApi[M]>;
@@ -35,6 +36,14 @@ export const modelPayloadSchema: Schema<ModelPayload> = obj<ModelPayload>({
   preset: optional(str({ max: 100 })),
   source: sourceSchema,
   temperature: optional(num({ min: TEMPERATURE_RANGE.min, max: TEMPERATURE_RANGE.max })),
+});
+
+const sweepRequestSchema: Schema<SweepRequest> = obj<SweepRequest>({
+  preset: str({ min: 1, max: 100 }),
+  settings: trainSettingsSchema,
+  axes: arr(str({ min: 1, max: 10_000 }), { max: SWEEP_AXES.length }),
+  seeds: int(1, APP_SWEEP_LIMITS.seeds),
+  random: nullable(int(1, MAX_CONFIGS)),
 });
 
 export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
@@ -79,6 +88,11 @@ export const API_ARGS: { [M in StudioMethod]: Schema<IpcArgs<M>> } = {
   saveLabelOverlay: tuple(overlaySchema),
   startRunWithOverlay: tuple(str({ min: 1, max: 100 }), trainSettingsSchema),
   dataMap: tuple(runId),
+  listSweeps: tuple(),
+  startSweep: tuple(sweepRequestSchema),
+  stopSweep: tuple(runId),
+  resumeSweep: tuple(runId),
+  deleteSweep: tuple(runId),
 };
 
 /** Checks raw IPC arguments for `method`; throws ValidationError ("startRun arguments: [1].lr: expected …"). */

@@ -26,6 +26,7 @@ import type { EpochHealth, HealthFlag } from '../engine/health';
 import type { LabelIssue } from '../engine/data-lab/confident';
 import type { LabelOverlay, OverlayInfo } from './overlay';
 import type { DataMapPayload } from './records';
+import type { SweepFile, SweepSummary } from './sweep';
 
 export interface AppInfo {
   name: string;
@@ -61,7 +62,9 @@ export type StudioEvent =
   /** How far the embedding map `key` (Projection.key) has come: images embedded, neighbours found, layout epochs. */
   | { type: 'projection-progress'; key: string; method: ProjectionMethod; phase: ProjectionPhase; done: number; total: number }
   /** How far the label-issue finder is (findLabelIssues), 0..1. */
-  | { type: 'label-issues-progress'; fraction: number };
+  | { type: 'label-issues-progress'; fraction: number }
+  /** A sweep started, stopped, or one of its runs started or ended. */
+  | { type: 'sweep-changed'; sweep: SweepInfo };
 
 export interface StudioApi {
   appInfo(): Promise<AppInfo>;
@@ -146,8 +149,47 @@ export interface StudioApi {
   /** A run's data map from its per-sample history; the run's dataset must be the current one. */
   dataMap(runId: string): Promise<DataMapPayload>;
 
+  /** The app's sweeps (its sweeps folder), newest first. */
+  listSweeps(): Promise<SweepInfo[]>;
+  /**
+   * Plans a sweep on the current dataset and starts its first run: `axes` as the CLI takes them
+   * ("lr=0.01,0.05", "momentum=0.8..0.99" with `random`), each configuration with `seeds` seeds from
+   * settings.seed on. Refused while a run or a sweep is training.
+   */
+  startSweep(request: SweepRequest): Promise<SweepInfo>;
+  /** Stops a sweep: its run in progress is cancelled with its checkpoint kept. */
+  stopSweep(sweepId: string): Promise<void>;
+  /** Continues a stopped sweep: the run it stopped in from its checkpoint, then the rest. */
+  resumeSweep(sweepId: string): Promise<void>;
+  /** Forgets a sweep that is not training (its runs stay). */
+  deleteSweep(sweepId: string): Promise<void>;
+
   /** Subscribe to events; returns the unsubscribe function. */
   onEvent(listener: (e: StudioEvent) => void): () => void;
+}
+
+/** A sweep to start from the window (startSweep). */
+export interface SweepRequest {
+  preset: string;
+  /** The settings not swept, and the first seed. */
+  settings: TrainSettings;
+  /** NAME=A,B or NAME=LO..HI, as the CLI's sweep takes them. */
+  axes: string[];
+  /** Seeds per configuration. */
+  seeds: number;
+  /** Configurations drawn at random, or null for the whole grid. */
+  random: number | null;
+}
+
+/** One of the app's sweeps: its queue, what it has found so far, and whether it is training. */
+export interface SweepInfo {
+  id: string;
+  /** running: one of its runs is training; stopped: runs are left, none trains; done: every run ended. */
+  state: 'running' | 'stopped' | 'done';
+  sweep: SweepFile;
+  summary: SweepSummary;
+  /** Why it stopped on its own (a run could not start). */
+  reason?: string;
 }
 
 /** A run's layer health: one record per epoch, the flags they raise, and each epoch's learning rate. */

@@ -47,6 +47,11 @@ export const STUDIO_METHODS = [
   'saveLabelOverlay',
   'startRunWithOverlay',
   'dataMap',
+  'listSweeps',
+  'startSweep',
+  'stopSweep',
+  'resumeSweep',
+  'deleteSweep',
 ] as const satisfies readonly StudioMethod[];
 
 // Compile-time proof that the list is complete.

@@ -60,6 +60,11 @@ const api: StudioApi = {
   saveLabelOverlay: (overlay) => invoke('saveLabelOverlay', overlay),
   startRunWithOverlay: (preset, settings) => invoke('startRunWithOverlay', preset, settings),
   dataMap: (runId) => invoke('dataMap', runId),
+  listSweeps: () => invoke('listSweeps'),
+  startSweep: (request) => invoke('startSweep', request),
+  stopSweep: (sweepId) => invoke('stopSweep', sweepId),
+  resumeSweep: (sweepId) => invoke('resumeSweep', sweepId),
+  deleteSweep: (sweepId) => invoke('deleteSweep', sweepId),
 
   onEvent: (listener) => {
     const wrapped = (_e: IpcRendererEvent, event: StudioEvent): void => listener(event);

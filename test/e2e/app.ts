@@ -24,24 +24,30 @@ export interface App {
   problems: string[];
   dataDir: string;
   shot(name: string): Promise<void>;
+  /** Quits the studio and starts a new one on the same data folder (as closing and reopening the app), and reloads the page from it. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startApp(opts: { train?: number; test?: number; colorScheme?: 'light' | 'dark' } = {}): Promise<App> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lenet-e2e-'));
   await mkdir(SHOTS, { recursive: true });
-  const host = await startTestHost({
-    rendererDir: join(ROOT, 'out', 'renderer'),
-    dataDir,
-    datasetDir: await mnistSubset(opts.train ?? 6000, opts.test ?? 1000),
-    // The trainer as built for the app; one thread (the tests' runs are tiny).
-    spawnTrainer: builtTrainer(join(ROOT, 'out', 'main'), join(ROOT, 'build', 'wasm', 'kernels.wasm'), 1),
-  });
+  const datasetDir = await mnistSubset(opts.train ?? 6000, opts.test ?? 1000);
+  const newHost = (): Promise<TestHost> =>
+    startTestHost({
+      rendererDir: join(ROOT, 'out', 'renderer'),
+      dataDir,
+      datasetDir,
+      // The trainer as built for the app; one thread (the tests' runs are tiny).
+      spawnTrainer: builtTrainer(join(ROOT, 'out', 'main'), join(ROOT, 'build', 'wasm', 'kernels.wasm'), 1),
+    });
+  const host = await newHost();
   const browser = await launch();
   const { page, problems } = await openApp(browser, host.url);
   if (opts.colorScheme) await page.emulateMedia({ colorScheme: opts.colorScheme });
-  await page.getByTestId('dataset').and(page.locator('[data-state="ready"]')).waitFor();
-  return {
+  const ready = () => page.getByTestId('dataset').and(page.locator('[data-state="ready"]')).waitFor();
+  await ready();
+  const app: App = {
     host,
     browser,
     page,
@@ -50,12 +56,19 @@ export async function startApp(opts: { train?: number; test?: number; colorSchem
     shot: async (name) => {
       await page.screenshot({ path: join(SHOTS, `${name}.png`) });
     },
+    restart: async () => {
+      await app.host.close();
+      app.host = await newHost();
+      await page.goto(app.host.url);
+      await ready();
+    },
     close: async () => {
       await browser.close();
-      await host.close();
+      await app.host.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return app;
 }
 
 /** The README's picture (docs/screenshot.png): the 1280×800 page scaled to 3/4, a PNG under 160 KiB (nine tabs, the run filters and their actions made 150 a coin toss). */

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRESETS } from '../../src/engine/presets';
 import type { TrainSettings } from '../../src/common/settings';
 import { Rng } from '../../src/engine/rng';
-import { SWEEP_FILE, SweepError, applyConfig, newSweep, parseAxis, planConfigs, readSweep, writeSweep, type SweepFile } from '../../src/node/experiments/sweep';
+import { SWEEP_FILE, SweepError, applyConfig, parseAxis, planConfigs, type SweepFile } from '../../src/common/sweep';
+import { newSweep, readSweep, writeSweep } from '../../src/node/runs/sweep-file';
 import { runCli } from '../helpers/cli';
 import { mnistSubset } from '../helpers/mnist-subset';
 

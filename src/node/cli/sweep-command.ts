@@ -1,5 +1,5 @@
 // `npm run experiments -- sweep`: a grid or random search over training settings, as a queue of
-// ordinary run folders that survives a stop (src/node/experiments/sweep.ts).
+// ordinary run folders that survives a stop (src/node/experiments/sweep.ts, src/common/sweep.ts).
 
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -12,18 +12,9 @@ import { loadMnist } from '../datasets';
 import { loadKernels } from '../load-kernels';
 import { defaultThreads } from '../parallel/gradients';
 import { RunFolderError } from '../runs/layout';
-import {
-  SWEEP_AXES,
-  SweepError,
-  newSweep,
-  parseAxis,
-  readSweep,
-  runSweep,
-  summarizeSweep,
-  writeSweep,
-  type SweepAxis,
-  type SweepFile,
-} from '../experiments/sweep';
+import { SWEEP_AXES, SweepError, parseAxis, summarizeSweep, type SweepAxis, type SweepFile } from '../../common/sweep';
+import { runSweep } from '../experiments/sweep';
+import { newSweep, readSweep, writeSweep } from '../runs/sweep-file';
 import {
   CliError,
   RUN_SETTINGS_OPTIONS,

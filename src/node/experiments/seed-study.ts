@@ -13,6 +13,7 @@ import type { Kernels } from '../../engine/kernels/types';
 import { PRESETS } from '../../engine/presets';
 import { formatSchedule, type Schedule } from '../../engine/schedule';
 import { bestEpoch, type EpochMetrics } from '../../common/records';
+import { TARGET_ACCURACY } from '../../common/sweep';
 import type { TrainSettings } from '../../common/settings';
 import { describeDataset, type MnistData } from '../datasets';
 import { removeStaleTempFiles, writeFileAtomic } from '../files';
@@ -42,9 +43,6 @@ export const STUDY_PRESETS = [
 export function studyEpochs(preset: string): number {
   return PRESETS[preset]?.defaults.epochs ?? 20;
 }
-
-/** Test accuracy the "time to 99 %" columns measure. */
-export const TARGET_ACCURACY = 0.99;
 
 export interface StudyOptions {
   presets: string[];

@@ -3,6 +3,7 @@
 // shuffle order, RNG state, momentum buffers (little-endian base64), and the metrics, curve and
 // best-so-far.
 
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeModelFile, encodeModelFile, type LoadedModel } from '../../engine/formats/modelfile';
 import type { Model } from '../../engine/model';
@@ -125,6 +126,14 @@ export async function writeBestModel(dir: string, model: Model, meta: Checkpoint
 export interface Checkpoint {
   loaded: LoadedModel;
   resume: ResumeState;
+}
+
+/** Whether the run in `dir` has a checkpoint.lenet to continue from. */
+export async function hasCheckpoint(dir: string): Promise<boolean> {
+  return stat(join(dir, RUN_FILES.checkpoint)).then(
+    (st) => st.isFile(),
+    () => false,
+  );
 }
 
 /** Reads checkpoint.lenet; null when the run has none yet. Malformed → ModelFileError / RunFolderError naming the file. */

@@ -5,7 +5,7 @@
 export class StudioError extends Error {
   override readonly name = 'StudioError';
   constructor(
-    readonly code: 'PATH_NOT_ALLOWED' | 'RUN_BUSY' | 'RUN_STATE' | 'NO_DATASET' | 'UNKNOWN_PRESET' | 'BAD_MODEL' | 'TOO_LARGE' | 'BUSY',
+    readonly code: 'PATH_NOT_ALLOWED' | 'RUN_BUSY' | 'RUN_STATE' | 'NO_DATASET' | 'UNKNOWN_PRESET' | 'BAD_MODEL' | 'TOO_LARGE' | 'BUSY' | 'BAD_SWEEP',
     message: string,
   ) {
     super(message);

@@ -65,6 +65,12 @@ export const CALL_LIMITS: { readonly [M in StudioMethod]: CallLimit } = {
   startRunWithOverlay: { running: 1, waiting: 0 },
   // Reads a run's history (up to 60,000 images × epochs): one at a time, a few waiting.
   dataMap: { running: 1, waiting: 4 },
+  listSweeps: { running: 2, waiting: 8 },
+  // Each starts (or stops) training: one at a time.
+  startSweep: { running: 1, waiting: 0 },
+  stopSweep: { running: 1, waiting: 2 },
+  resumeSweep: { running: 1, waiting: 0 },
+  deleteSweep: { running: 1, waiting: 4 },
 };
 
 /** Runs calls within their method's CallLimit; a call beyond running + waiting is refused with BUSY. */

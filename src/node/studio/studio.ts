@@ -54,7 +54,7 @@ import { readSampleHistory } from '../runs/history';
 import { buildRunConfig } from '../runs/config';
 import { createRun, listRuns, markInterruptedRuns, newRunId, readRunConfig, readRunDetail, readRunSummary, writeRunStatus } from '../runs/folder';
 import { collectRuns, deleteRunFolder, runsCsv, runsJson, updateRunNotes } from '../runs/manage';
-import { RUN_FILES, RunFolderError, readBytes, readJson } from '../runs/layout';
+import { RUN_FILES, RunFolderError, readBytes, readJson, type RunConfig } from '../runs/layout';
 import { arr } from '../../common/schema';
 import { TrainerHost, type RunEvent, type SpawnTrainer } from '../trainer/host';
 import { StudioError } from './errors';
@@ -64,6 +64,7 @@ import { TrustedPaths } from './paths';
 import type { DataMapPayload } from '../../common/records';
 import { NoHistoryError, readRunDataMap } from '../runs/data-map';
 import { DEFAULT_WASM_PATH } from '../load-kernels';
+import { StudioSweeps } from './sweeps';
 import { ProjectionCache, projectionKey, projectOnWorker, UMAP_SEED, type ProgressFn, type ProjectionJob } from './projection';
 
 export interface PlatformHooks {
@@ -108,6 +109,7 @@ interface CurrentDataset {
 export class Studio {
   readonly trainer: TrainerHost;
   readonly runsDir: string;
+  readonly sweeps: StudioSweeps;
   private current: CurrentDataset | null = null;
   /** Which load (folder and path) made `current`. */
   private currentKey: string | null = null;
@@ -135,6 +137,20 @@ export class Studio {
       fs: opts.fs,
       log: (m) => this.log(m),
     });
+    this.sweeps = new StudioSweeps({
+      sweepsDir: join(opts.dataDir, 'sweeps'),
+      runsDir: this.runsDir,
+      dataset: async () => (await this.requireDataset()).info,
+      startPlannedRun: (config, notes) => this.startPlannedRun(config, notes),
+      continueRun: (id) => this.continueRun(id),
+      cancelRun: (id) => this.cancelRun(id),
+      isActive: (id) => this.trainer.activeRuns().includes(id),
+      changed: (sweep) => opts.emit({ type: 'sweep-changed', sweep }),
+      error: (message) => {
+        this.log(message);
+        opts.emit({ type: 'error', message });
+      },
+    });
     this.trainer = new TrainerHost(opts.spawnTrainer, {
       onEvent: (e) => void this.onTrainerEvent(e),
       onProtocolError: (m) => this.log(`trainer protocol error: ${m}`),
@@ -160,6 +176,7 @@ export class Studio {
   }
 
   async dispose(): Promise<void> {
+    this.sweeps.dispose();
     await this.trainer.stop();
   }
 
@@ -218,6 +235,11 @@ export class Studio {
       saveLabelOverlay: (o) => this.saveLabelOverlay(o),
       startRunWithOverlay: (preset, settings) => this.startRunWithOverlay(preset, settings),
       dataMap: (id) => this.dataMap(id),
+      listSweeps: () => this.sweeps.list(),
+      startSweep: (request) => this.sweeps.start(request),
+      stopSweep: (id) => this.sweeps.stop(id),
+      resumeSweep: (id) => this.sweeps.resume(id),
+      deleteSweep: (id) => this.sweeps.delete(id),
     };
     return (table[method] as (...a: IpcArgs<M>) => Promise<unknown>)(...args);
   }
@@ -359,6 +381,17 @@ export class Studio {
       await createRun(dir, config, this.fsl);
       await this.launch(runId, dir, ds.dir, false);
       return { runId };
+    });
+  }
+
+  /** A sweep's run (sweeps.ts): a planned configuration, its folder named by the sweep, with notes saying what it varies. */
+  private async startPlannedRun(config: RunConfig, notes: RunNotes): Promise<void> {
+    await this.exclusiveStart('a sweep run', async () => {
+      const ds = await this.requireDataset();
+      const dir = this.runDir(config.id);
+      await createRun(dir, config, this.fsl);
+      await updateRunNotes(dir, notes, this.fsl);
+      await this.launch(config.id, dir, ds.dir, false);
     });
   }
 
@@ -586,6 +619,7 @@ export class Studio {
           );
         }
         this.opts.emit(reason === undefined ? { type: 'run-status', runId: e.runId, status } : { type: 'run-status', runId: e.runId, status, reason });
+        await this.sweeps.runEnded(e.runId, status, reason).catch((err: unknown) => this.log(`sweep: ${(err as Error).message}`));
         return;
       }
       case 'label-issues-progress':

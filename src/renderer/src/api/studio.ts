@@ -64,6 +64,11 @@ export const studio: Methods = {
   saveLabelOverlay: wrap((o: Parameters<StudioApi['saveLabelOverlay']>[0]) => api().saveLabelOverlay(o)),
   startRunWithOverlay: wrap((preset: string, settings: Parameters<StudioApi['startRunWithOverlay']>[1]) => api().startRunWithOverlay(preset, settings)),
   dataMap: wrap((id: string) => api().dataMap(id)),
+  listSweeps: wrap(() => api().listSweeps()),
+  startSweep: wrap((request: Parameters<StudioApi['startSweep']>[0]) => api().startSweep(request)),
+  stopSweep: wrap((id: string) => api().stopSweep(id)),
+  resumeSweep: wrap((id: string) => api().resumeSweep(id)),
+  deleteSweep: wrap((id: string) => api().deleteSweep(id)),
 };
 
 export function onStudioEvent(listener: (e: StudioEvent) => void): () => void {

@@ -8,6 +8,7 @@ import { useDatasetStore } from '../stores/dataset';
 import { useEmbeddingStore } from '../stores/embedding';
 import { useModelStore } from '../stores/model';
 import { useNoticeStore } from '../stores/notices';
+import { useSweepsStore } from '../stores/sweeps';
 import { useTrainerStore } from '../stores/trainer';
 
 export function useStudioEvents(onMenuRuns: () => void = () => undefined): void {
@@ -16,6 +17,7 @@ export function useStudioEvents(onMenuRuns: () => void = () => undefined): void 
   const dataset = useDatasetStore();
   const notices = useNoticeStore();
   const embedding = useEmbeddingStore();
+  const sweeps = useSweepsStore();
   let off: (() => void) | null = null;
 
   function dispatch(e: StudioEvent): void {
@@ -34,6 +36,9 @@ export function useStudioEvents(onMenuRuns: () => void = () => undefined): void 
         return;
       case 'error':
         notices.push('error', e.message);
+        return;
+      case 'sweep-changed':
+        sweeps.onEvent(e);
         return;
       case 'projection-progress':
         embedding.onEvent(e);

@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 
-export type ViewName = 'data' | 'model' | 'train' | 'inspect' | 'evaluate' | 'compare' | 'health' | 'datalab' | 'embedding';
+export type ViewName = 'data' | 'model' | 'train' | 'inspect' | 'evaluate' | 'compare' | 'health' | 'datalab' | 'embedding' | 'sweeps';
 
 export interface ViewEntry {
   name: ViewName;
@@ -23,6 +23,7 @@ export const VIEWS: readonly ViewEntry[] = [
   { name: 'health', label: 'Health', key: '7', hint: 'Layer health over epochs' },
   { name: 'datalab', label: 'Data lab', key: '8', hint: 'Suspicious labels, the data map, corrections' },
   { name: 'embedding', label: 'Embedding', key: '9', hint: 'The test set as the model sees it' },
+  { name: 'sweeps', label: 'Sweeps', key: '0', hint: 'Grid and random search over settings; what matters' },
 ];
 
 export const useNavStore = defineStore('nav', () => {

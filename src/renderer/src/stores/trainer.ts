@@ -122,6 +122,24 @@ export const useTrainerStore = defineStore('trainer', () => {
     void runs.refresh();
   }
 
+  /** Puts a run the backend started (a sweep's) under these controls: its curves, its snapshots. */
+  async function show(id: string): Promise<void> {
+    state.value = 'running';
+    outcome.value = null;
+    progress.value = null;
+    live.value = null;
+    runId.value = null;
+    adopt(id);
+    try {
+      const detail = await studio.getRun(id);
+      if (runId.value !== id) return;
+      spec.value = detail.spec;
+      preset.value = detail.preset;
+    } catch {
+      // Its spec comes with the next look at the run; the curves need none.
+    }
+  }
+
   function mine(id: string): boolean {
     if (state.value === 'starting' && runId.value === null) adopt(id);
     return id === runId.value;
@@ -152,6 +170,8 @@ export const useTrainerStore = defineStore('trainer', () => {
         return;
       case 'run-status':
         void runs.refresh();
+        // A run started elsewhere (a sweep's next run) while these controls are free: shown here.
+        if (e.status === 'running' && !busy.value && e.runId !== runId.value) void show(e.runId);
         if (!mine(e.runId)) return;
         state.value = e.status;
         if (!isActive(e.status)) {
