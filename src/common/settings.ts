@@ -145,7 +145,14 @@ export function splitOf(s: Pick<TrainSettings, 'limit' | 'validation'>, datasetT
 
 /** The fields a form shows problems for; schedule parameters by their own names. */
 export type SettingsField =
-  Exclude<keyof TrainSettings, 'schedule' | 'augment' | 'adversarial'> | 'stepEvery' | 'stepGamma' | 'adversarialEps' | 'adversarialSteps';
+  | Exclude<keyof TrainSettings, 'schedule' | 'augment' | 'adversarial'>
+  | 'stepEvery'
+  | 'stepGamma'
+  | 'adversarialEps'
+  | 'adversarialSteps'
+  | 'shift'
+  | 'rotateDeg'
+  | 'scale';
 
 /**
  * Every problem with `s`, field by field, in the words of the limits table (no values echoed),
@@ -167,6 +174,11 @@ export function settingsProblems(s: TrainSettings, datasetTrainCount: number | n
   if (s.schedule.type === 'step') {
     field('stepEvery', s.schedule.every, LIMITS.stepEvery);
     field('stepGamma', s.schedule.gamma, LIMITS.stepGamma);
+  }
+  if (s.augment) {
+    field('shift', s.augment.shift, LIMITS.shift);
+    field('rotateDeg', s.augment.rotateDeg, LIMITS.rotateDeg);
+    field('scale', s.augment.scale, LIMITS.scale);
   }
   if (s.adversarial) {
     field('adversarialEps', s.adversarial.eps, LIMITS.adversarialEps);
@@ -199,6 +211,9 @@ export const SETTINGS_FIELD_LABELS: Readonly<Record<SettingsField, string>> = {
   validation: 'Validation images',
   adversarialEps: 'Adversarial ε',
   adversarialSteps: 'PGD steps',
+  shift: 'Shift (px)',
+  rotateDeg: 'Rotation (°)',
+  scale: 'Size change',
 };
 
 /** A problem of `settingsProblems` as a sentence in the field's label's words: "Batch size must be a whole number from 1 to 4,096." */

@@ -55,7 +55,6 @@ describe('sweeps in Chromium', () => {
     await expect.poll(() => progress().getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
     expect(await progress().getAttribute('data-total')).toBe('8');
     await expect.poll(done, { timeout: 240_000, interval: 200 }).toBeGreaterThanOrEqual(3);
-    // The next run is training in Train, under its controls.
     const before = await sweepFile();
     expect(before.configs.flatMap((c) => c.runs).filter((r) => r.status === 'running')).toHaveLength(1);
 
@@ -79,6 +78,10 @@ describe('sweeps in Chromium', () => {
       const status = JSON.parse(await readFile(join(app.dataDir, 'runs', r.runId, 'status.json'), 'utf8')) as { status: string };
       expect(status.status).toBe('done');
     }
+    // Train shows the sweep's runs as they train: the last one is on its charts now.
+    await page.getByTestId('nav-train').click();
+    await expect.poll(() => page.getByTestId('charts-run').getAttribute('data-run')).toBe(runs[7].runId);
+    await page.getByTestId('nav-sweeps').click();
     // The runs that ended before the restart kept their folders and results.
     for (const r of before.configs.flatMap((c) => c.runs).filter((x) => x.status === 'done')) {
       expect(runs.find((x) => x.runId === r.runId)?.finalTestError).toBe(r.finalTestError);
@@ -133,5 +136,32 @@ describe('sweeps in Chromium', () => {
     await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(app.problems.filter((p) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(p))).toEqual([]);
+  });
+});
+
+describe('a preset’s distortions in Train', () => {
+  it('lenet5-best fills in its distortions; a bad one is explained; a run trains with them', async () => {
+    const { page } = app;
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('preset').selectOption('lenet5-best');
+    expect([await page.getByTestId('shift').inputValue(), await page.getByTestId('rotate').inputValue(), await page.getByTestId('scale').inputValue()]).toEqual(
+      ['2', '15', '0.1'],
+    );
+    await page.getByTestId('rotate').fill('200');
+    expect(await page.getByTestId('rotateDeg-error').textContent()).toMatch(/^Rotation \(°\) must be /);
+    expect(await page.getByTestId('start').isDisabled()).toBe(true);
+    await page.getByTestId('rotate').fill('12');
+    await page.getByTestId('epochs').fill('1');
+    await page.getByTestId('limit').fill('200');
+    await page.getByTestId('validation').fill('0');
+    await page.getByTestId('start').click();
+    const run = await expect
+      .poll(async () => (await app.host.studio.listRuns()).find((r) => r.preset === 'lenet5-best' && r.status === 'done'), { timeout: 120_000 })
+      .toBeTruthy()
+      .then(async () => (await app.host.studio.listRuns()).find((r) => r.preset === 'lenet5-best')!);
+    expect(run.settings.augment).toEqual({ shift: 2, rotateDeg: 12, scale: 0.1 });
+    // Back to a preset without distortions: the fields say none.
+    await page.getByTestId('preset').selectOption('lenet5-relu-ce');
+    expect(await page.getByTestId('rotate').inputValue()).toBe('0');
   });
 });

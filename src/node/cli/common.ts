@@ -224,6 +224,7 @@ export const RUN_SETTINGS_OPTIONS = {
   threads: { type: 'string' },
   data: { type: 'string' },
   ...AUGMENT_OPTIONS,
+  'no-augment': { type: 'boolean' },
 } as const satisfies Options;
 
 const fmtRange = (r: Range): string => `${r.min}..${r.max}`;
@@ -235,13 +236,28 @@ export const AUGMENT_HELP = `  --augment          distort every training image a
   --rotate DEG       largest rotation in degrees, ${fmtRange(LIMITS.rotateDeg)} (implies --augment)
   --scale F          largest change of size as a fraction, ${fmtRange(LIMITS.scale)} (implies --augment)`;
 
-/** null when no augmentation flag is given. */
-export function augmentFromFlags(f: { augment?: boolean; shift?: string; rotate?: string; scale?: string }): AugmentConfig | null {
-  if (!f.augment && f.shift === undefined && f.rotate === undefined && f.scale === undefined) return null;
+export const NO_AUGMENT_HELP = `  --no-augment       train on the images as they are, also with a preset that distorts them`;
+
+/**
+ * The distortions the flags ask for over `base`, a preset's own (null: it has none): `base` when
+ * no flag is given; null with --no-augment; otherwise `base` (or --augment's defaults) with the
+ * strengths given in place.
+ */
+export function augmentFromFlags(
+  f: { augment?: boolean; 'no-augment'?: boolean; shift?: string; rotate?: string; scale?: string },
+  base: AugmentConfig | null = null,
+): AugmentConfig | null {
+  const given = f.augment || f.shift !== undefined || f.rotate !== undefined || f.scale !== undefined;
+  if (f['no-augment']) {
+    if (given) throw new UsageError('--no-augment cannot be combined with --augment, --shift, --rotate or --scale');
+    return null;
+  }
+  if (!given) return base ? { ...base } : null;
+  const from = base ?? DEFAULT_AUGMENT;
   return {
-    shift: rangeFlag(f.shift, '--shift', LIMITS.shift) ?? DEFAULT_AUGMENT.shift,
-    rotateDeg: rangeFlag(f.rotate, '--rotate', LIMITS.rotateDeg) ?? DEFAULT_AUGMENT.rotateDeg,
-    scale: rangeFlag(f.scale, '--scale', LIMITS.scale) ?? DEFAULT_AUGMENT.scale,
+    shift: rangeFlag(f.shift, '--shift', LIMITS.shift) ?? from.shift,
+    rotateDeg: rangeFlag(f.rotate, '--rotate', LIMITS.rotateDeg) ?? from.rotateDeg,
+    scale: rangeFlag(f.scale, '--scale', LIMITS.scale) ?? from.scale,
   };
 }
 

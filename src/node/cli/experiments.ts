@@ -102,7 +102,8 @@ and writes seeds.json beside the runs. --json prints that object on stdout:
 {"preset","seeds","settings","runs":[{"seed","runId","status","finalTestError","testErrorAtBest",
 "epochsTo99"}],"finalTestError","bestValidationTestError","epochsTo99":{"n","mean","std","ci95"},
 "reached99"}. Train options: --epochs, --batch, --lr, --momentum, --decay, --schedule, --limit,
---validation, --threads, --data and the augmentation flags, as for train.
+--validation, --threads, --data, the augmentation flags and --no-augment, as for train (a
+preset's own distortions apply unless these change them).
 
 sweep trains a grid or a random search over training settings with seeds, as a queue that a
 stopped sweep resumes from; sweep --help says more.
@@ -141,7 +142,7 @@ async function seeds(argv: string[]): Promise<void> {
   if (limit !== undefined) settings.limit = limit;
   const validation = rangeFlag(f.validation, '--validation', LIMITS.validation);
   if (validation !== undefined) settings.validation = validation;
-  const augment = augmentFromFlags(f);
+  const augment = augmentFromFlags(f, preset.defaults.augment ?? null);
   if (augment) settings.augment = augment;
   const threads = intFlag(f.threads, '--threads', 1, 64) ?? defaultThreads();
   await dataFlag(f.data);

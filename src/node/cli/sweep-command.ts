@@ -43,7 +43,8 @@ ${SWEEP_AXES.join(', ')}
 (preset and schedule take names: preset=lenet5-relu-ce,lenet5-relu-ce-bn, schedule=cosine,step:5:0.5;
 shift, rotate and scale are distortion strengths, as train's --shift, --rotate, --scale). The
 settings not swept are the preset's defaults under the train options given (--epochs, --batch,
---lr, --momentum, --decay, --schedule, --limit, --validation, --augment, --shift, --rotate, --scale).
+--lr, --momentum, --decay, --schedule, --limit, --validation, --augment, --shift, --rotate, --scale,
+--no-augment; a preset's own distortions apply unless these change them).
 
 The queue is --out/sweep.json, rewritten as each run starts and ends. Stop a sweep at any time:
 Ctrl-C checkpoints the current run at its next batch and exits with status 130 (a crash leaves its
@@ -121,12 +122,14 @@ export async function sweep(argv: string[]): Promise<void> {
       throw new UsageError(`--seed ${firstSeed} with --seeds ${seeds} goes past the largest seed, ${LIMITS.seed.max}`);
     const limit = rangeFlag(f.limit, '--limit', LIMITS.limit);
     const validation = rangeFlag(f.validation, '--validation', LIMITS.validation);
-    const augment = augmentFromFlags(f);
+    const augmentFor = (preset: string) => augmentFromFlags(f, PRESETS[preset].defaults.augment ?? null);
+    augmentFor(f.preset); // a bad distortion flag fails before the plan
     const baseFor = (preset: string) => {
       const s = settingsFromFlags(f, PRESETS[preset].defaults);
       s.shuffle = true;
       if (limit !== undefined) s.limit = limit;
       if (validation !== undefined) s.validation = validation;
+      const augment = augmentFor(preset);
       if (augment) s.augment = augment;
       return s;
     };

@@ -24,6 +24,7 @@ import { KEEP_EPOCHS, type KeepEpochs } from '../runs/epochs';
 import { TrainingSession, threadedGradients } from '../trainer/session';
 import {
   AUGMENT_HELP,
+  NO_AUGMENT_HELP,
   AUGMENT_OPTIONS,
   CliError,
   ProgressBar,
@@ -78,6 +79,7 @@ Options:
                      dataset fingerprint joins it. A run trained with one resumes with --overlay
                      and the same file
 ${AUGMENT_HELP}
+${NO_AUGMENT_HELP}
   --adversarial A    adversarial training: every batch is replaced by its adversarial examples
                      against the current weights (made in inference mode), fgsm:EPS or
                      pgd:EPS:STEPS; ε ${describeRange(LIMITS.adversarialEps)} in pixel units, PGD steps
@@ -115,7 +117,8 @@ Presets and their defaults:
 ${Object.values(PRESETS)
   .map((p) => {
     const d = p.defaults;
-    return `  ${p.name.padEnd(20)} epochs ${d.epochs}, batch ${d.batchSize}, lr ${d.lr}, momentum ${d.momentum}, decay ${d.decay}, schedule ${formatSchedule(d.schedule)}`;
+    const line = `  ${p.name.padEnd(20)} epochs ${d.epochs}, batch ${d.batchSize}, lr ${d.lr}, momentum ${d.momentum}, decay ${d.decay}, schedule ${formatSchedule(d.schedule)}`;
+    return d.augment ? `${line},\n${' '.repeat(23)}distortions ${formatAugment(d.augment)}` : line;
   })
   .join('\n')}
 
@@ -149,6 +152,7 @@ const RUN_FLAGS = [
   'shift',
   'rotate',
   'scale',
+  'no-augment',
   'adversarial',
 ] as const;
 
@@ -186,6 +190,7 @@ async function main(argv: string[]): Promise<void> {
     history: { type: 'string' },
     overlay: { type: 'string' },
     ...AUGMENT_OPTIONS,
+    'no-augment': { type: 'boolean' },
     adversarial: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -251,7 +256,7 @@ async function main(argv: string[]): Promise<void> {
   if (!preset) throw new UsageError(`unknown preset "${presetName}"; choose one of ${presetNames().join(', ')}`);
   const runDir = f['run-dir'] !== undefined ? resolve(f['run-dir']) : undefined;
   const settings: TrainSettings = { ...settingsFromFlags(f, preset.defaults), shuffle: !f['no-shuffle'] };
-  const augment = augmentFromFlags(f);
+  const augment = augmentFromFlags(f, preset.defaults.augment ?? null);
   if (augment) settings.augment = augment;
   if (f.adversarial !== undefined) {
     try {

@@ -118,7 +118,7 @@ export interface StudyResult {
   runs: RunResult[];
 }
 
-/** The settings a study run uses: the preset's defaults (our documented best), the study's epochs and seed. */
+/** The settings a study run uses: the preset's defaults (our documented best, distortions included), the study's epochs and seed. */
 export function studySettings(preset: string, o: Pick<StudyOptions, 'epochs' | 'limit' | 'validation' | 'seed' | 'schedule'>): TrainSettings {
   const p = PRESETS[preset];
   const d = p.defaults;
@@ -134,6 +134,7 @@ export function studySettings(preset: string, o: Pick<StudyOptions, 'epochs' | '
   };
   if (o.limit !== undefined) s.limit = o.limit;
   if (o.validation !== undefined) s.validation = o.validation;
+  if (d.augment) s.augment = { ...d.augment };
   return s;
 }
 

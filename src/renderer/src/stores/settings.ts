@@ -31,6 +31,10 @@ export interface SettingsForm {
   adversarial: 'none' | 'fgsm' | 'pgd';
   adversarialEps: number;
   adversarialSteps: number;
+  /** Random distortions of each training image: the largest shift, rotation and size change (all 0: none). */
+  shift: number;
+  rotateDeg: number;
+  scale: number;
 }
 
 function formFrom(p: PresetInfo): SettingsForm {
@@ -51,6 +55,9 @@ function formFrom(p: PresetInfo): SettingsForm {
     adversarial: 'none',
     adversarialEps: 0.1,
     adversarialSteps: 7,
+    shift: d.augment?.shift ?? 0,
+    rotateDeg: d.augment?.rotateDeg ?? 0,
+    scale: d.augment?.scale ?? 0,
   };
 }
 
@@ -72,6 +79,8 @@ export function toSettings(f: SettingsForm): TrainSettings {
   };
   if (f.limit !== null) s.limit = f.limit;
   if (f.validation !== null) s.validation = f.validation;
+  const augment = { shift: f.shift, rotateDeg: f.rotateDeg, scale: f.scale };
+  if (augment.shift !== 0 || augment.rotateDeg !== 0 || augment.scale !== 0) s.augment = augment;
   if (f.adversarial === 'fgsm') s.adversarial = { attack: 'fgsm', eps: f.adversarialEps };
   else if (f.adversarial === 'pgd') s.adversarial = { attack: 'pgd', eps: f.adversarialEps, steps: f.adversarialSteps };
   return s;
@@ -96,6 +105,9 @@ export const useSettingsStore = defineStore('settings', () => {
     adversarial: 'none',
     adversarialEps: 0.1,
     adversarialSteps: 7,
+    shift: 0,
+    rotateDeg: 0,
+    scale: 0,
   });
   const dataset = useDatasetStore();
   const errors = computed(() => validateForm(form, dataset.info?.trainCount ?? null));

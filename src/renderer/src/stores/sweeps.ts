@@ -119,9 +119,14 @@ export const useSweepsStore = defineStore('sweeps', () => {
     });
   }
 
+  /** Whether `runId` is the run of a sweep that is training (the Train view shows it under its controls). */
+  function isSweepRun(runId: string): boolean {
+    return running.value?.sweep.configs.some((c) => c.runs.some((r) => r.runId === runId)) ?? false;
+  }
+
   function onEvent(e: { type: 'sweep-changed'; sweep: SweepInfo }): void {
     put(e.sweep);
   }
 
-  return { list, selectedId, selected, running, loaded, busy, plan, check, addRow, removeRow, unusedAxis, refresh, start, stop, resume, remove, onEvent };
+  return { list, selectedId, selected, running, loaded, busy, plan, check, addRow, removeRow, unusedAxis, refresh, start, stop, resume, remove, isSweepRun, onEvent };
 });

@@ -18,6 +18,7 @@ import { useNavStore } from './nav';
 import { useNoticeStore } from './notices';
 import { useRunsStore } from './runs';
 import { useSettingsStore } from './settings';
+import { useSweepsStore } from './sweeps';
 
 /** Before a run exists: idle, or waiting for the trainer to take it; after: the run's own state. */
 export type RunControlState = 'idle' | 'starting' | RunState;
@@ -170,8 +171,8 @@ export const useTrainerStore = defineStore('trainer', () => {
         return;
       case 'run-status':
         void runs.refresh();
-        // A run started elsewhere (a sweep's next run) while these controls are free: shown here.
-        if (e.status === 'running' && !busy.value && e.runId !== runId.value) void show(e.runId);
+        // A sweep's next run, while these controls are free: shown here.
+        if (e.status === 'running' && !busy.value && e.runId !== runId.value && useSweepsStore().isSweepRun(e.runId)) void show(e.runId);
         if (!mine(e.runId)) return;
         state.value = e.status;
         if (!isActive(e.status)) {
