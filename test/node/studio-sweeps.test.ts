@@ -84,6 +84,12 @@ describe('sweeps in the studio', () => {
     await expect(b.call('resumeSweep', ['20990101-000000-sweep-0000'])).rejects.toThrow(/is not a sweep folder/);
     expect(await b.sweeps.list()).toEqual([]);
     expect(await readdir(join(dataDir, 'runs'))).toEqual([]);
+
+    // A run training from Train: the sweep waits for it, and plans nothing meanwhile.
+    const { runId } = await b.startRun('lenet5-relu-ce', { ...SETTINGS, epochs: 20 });
+    await expect(b.sweeps.start(request())).rejects.toThrow(`run ${runId} is training; a sweep can start when it ends`);
+    expect(await b.sweeps.list()).toEqual([]);
+    await b.cancelRun(runId);
   });
 
   it('Stop cancels the run in progress; Resume continues that run from its checkpoint; the queue survives a restart', async () => {

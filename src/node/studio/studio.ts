@@ -145,6 +145,11 @@ export class Studio {
       continueRun: (id) => this.continueRun(id),
       cancelRun: (id) => this.cancelRun(id),
       isActive: (id) => this.trainer.activeRuns().includes(id),
+      busy: () => {
+        const active = this.trainer.activeRuns();
+        if (active.length) return `run ${active[0]} is training`;
+        return this.starting === null ? null : `${this.starting} is starting`;
+      },
       changed: (sweep) => opts.emit({ type: 'sweep-changed', sweep }),
       error: (message) => {
         this.log(message);

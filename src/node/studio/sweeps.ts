@@ -32,6 +32,8 @@ export interface SweepHost {
   cancelRun(runId: string): Promise<void>;
   /** Whether the trainer is training this run. */
   isActive(runId: string): boolean;
+  /** Why no run may start now (one is training or starting), or null. */
+  busy(): string | null;
   changed(info: SweepInfo): void;
   error(message: string): void;
 }
@@ -98,6 +100,7 @@ export class StudioSweeps {
   async start(r: SweepRequest): Promise<SweepInfo> {
     if (!Object.hasOwn(PRESETS, r.preset)) throw new StudioError('UNKNOWN_PRESET', `unknown preset "${r.preset}"`);
     if (this.active) throw new StudioError('RUN_BUSY', 'a sweep is already training; stop it first');
+    this.refuseWhileBusy();
     let sweep: SweepFile;
     const dataset = await this.host.dataset();
     try {
@@ -133,6 +136,7 @@ export class StudioSweeps {
   async resume(id: string): Promise<void> {
     if (this.active?.id === id) return;
     if (this.active) throw new StudioError('RUN_BUSY', 'another sweep is training; stop it first');
+    this.refuseWhileBusy();
     const sweep = await this.read(id);
     const dataset = await this.host.dataset();
     if (dataset.path !== sweep.dataPath) {
@@ -142,6 +146,16 @@ export class StudioSweeps {
     const a: Active = { id, sweep, current: null };
     this.active = a;
     await this.advance(a, true);
+  }
+
+  private refuseWhileBusy(): void {
+    const why = this.host.busy();
+    if (why !== null) throw new StudioError('RUN_BUSY', `${why}; a sweep can start when it ends`);
+  }
+
+  /** Stopped while its run was starting: that run is cancelled as soon as it trains. */
+  private async letGo(a: Active, runId: string): Promise<void> {
+    if (this.active !== a && this.host.isActive(runId)) await this.host.cancelRun(runId);
   }
 
   /** Stops the sweep: the run training is cancelled (its checkpoint kept, to be continued on Resume). */
@@ -222,6 +236,7 @@ export class StudioSweeps {
             a.current = r.runId;
             this.host.changed(this.info(a.id, a.sweep));
             await this.host.continueRun(r.runId);
+            await this.letGo(a, r.runId);
             return;
           }
           r.runId = runName(ci, a.sweep.configs.length, r.seed); // nothing to continue: a new folder
@@ -235,6 +250,7 @@ export class StudioSweeps {
           name: `${valuesText(c.values)} · seed ${r.seed}`.slice(0, RUN_NOTES_LIMITS.name),
           tags: ['sweep', a.id],
         });
+        await this.letGo(a, r.runId);
         return;
       }
     } catch (e) {
