@@ -1,8 +1,8 @@
 // Readable and usable by everyone, on every view, in both themes: axe-core (injected into the
 // page) finds no serious or critical violation, colour contrast included, on Data, Model (also
-// with what its units want), Train, Inspect, Evaluate, Compare, Health, Data lab and Embedding with
-// real content (two short runs, a model on screen, an evaluation, a digit inspected, a data map),
-// on the keyboard dialog and with an error banner open. Every view is photographed at 1280×800
+// with what its units want), Train, Inspect, Evaluate, Compare, Health, Data lab, Embedding and
+// Sweeps with real content (two short runs, a model on screen, an evaluation, a digit inspected,
+// a data map, a finished sweep), on the keyboard dialog and with an error banner open. Every view is photographed at 1280×800
 // and 960×640 in light and dark under test-results/views/.
 // Also: the settings form explains a refused value under its field in the label's words, and an
 // error leads with a plain sentence with the technical message one click away.
@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import type { AxeResults } from 'axe-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/common/records';
-import { SHOTS, startApp, trainRun, type App } from './app';
+import { QUICK, SHOTS, startApp, trainRun, type App } from './app';
 import { LABEL_ISSUES_DEFAULTS, cacheFile, defaultCacheDir, writeCachedProbabilities } from '../../src/node/data-lab/label-issues';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -163,6 +163,24 @@ const VIEWS: [string, (page: Page) => Promise<void>][] = [
       await page.getByTestId('issues-gallery').locator('li canvas').first().waitFor({ timeout: 60_000 });
       await page.getByTestId('data-map-canvas').waitFor({ timeout: 60_000 });
       await page.getByTestId('region-gallery').or(page.getByTestId('region-empty')).waitFor({ timeout: 60_000 });
+    },
+  ],
+  [
+    'sweeps',
+    async (page) => {
+      // A finished 2 × 2-run sweep: its chart, its tables.
+      if (!(await app.host.studio.sweeps.list()).length) {
+        await app.host.studio.sweeps.start({
+          preset: 'lenet5-relu-ce',
+          settings: { ...QUICK, limit: 300, validation: 30 },
+          axes: ['lr=0.01,0.02'],
+          seeds: 2,
+          random: null,
+        });
+        await expect.poll(async () => (await app.host.studio.sweeps.list())[0].state, { timeout: 120_000 }).toBe('done');
+      }
+      await page.getByTestId('nav-sweeps').click();
+      await page.getByTestId('parallel-coords').waitFor();
     },
   ],
 ];
