@@ -25,6 +25,7 @@ import { cpus } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeAugment } from '../src/engine/augment.ts';
 import { PRESETS } from '../src/engine/presets.ts';
 import { defaultThreads, threadsFor } from '../src/node/parallel/gradients.ts';
 import { loadKernels } from '../src/node/load-kernels.ts';
@@ -190,7 +191,7 @@ const readKept = (file) => {
 };
 
 function augmentText(a) {
-  return a ? `distortions ±${a.shift} px, ±${a.rotateDeg}°, ±${+(100 * a.scale).toFixed(2)} %` : 'no distortions';
+  return a ? `distortions ${describeAugment(a)}` : 'no distortions';
 }
 
 /** docs/results.md from the kept headline and lenet5-best groups (either may be missing). */

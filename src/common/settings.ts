@@ -67,6 +67,7 @@ export const augmentSchema: Schema<AugmentConfig> = obj<AugmentConfig>({
   shift: range(LIMITS.shift),
   rotateDeg: range(LIMITS.rotateDeg),
   scale: range(LIMITS.scale),
+  elastic: optional(range(LIMITS.elastic)),
 });
 
 export const adversarialSchema: Schema<AdversarialConfig> = {
@@ -152,7 +153,8 @@ export type SettingsField =
   | 'adversarialSteps'
   | 'shift'
   | 'rotateDeg'
-  | 'scale';
+  | 'scale'
+  | 'elastic';
 
 /**
  * Every problem with `s`, field by field, in the words of the limits table (no values echoed),
@@ -179,6 +181,7 @@ export function settingsProblems(s: TrainSettings, datasetTrainCount: number | n
     field('shift', s.augment.shift, LIMITS.shift);
     field('rotateDeg', s.augment.rotateDeg, LIMITS.rotateDeg);
     field('scale', s.augment.scale, LIMITS.scale);
+    field('elastic', s.augment.elastic, LIMITS.elastic, true);
   }
   if (s.adversarial) {
     field('adversarialEps', s.adversarial.eps, LIMITS.adversarialEps);
@@ -212,8 +215,9 @@ export const SETTINGS_FIELD_LABELS: Readonly<Record<SettingsField, string>> = {
   adversarialEps: 'Adversarial ε',
   adversarialSteps: 'PGD steps',
   shift: 'Shift (px)',
-  rotateDeg: 'Rotation (°)',
-  scale: 'Size change',
+  rotateDeg: 'Rotate (°)',
+  scale: 'Size ±',
+  elastic: 'Elastic (px)',
 };
 
 /** A problem of `settingsProblems` as a sentence in the field's label's words: "Batch size must be a whole number from 1 to 4,096." */

@@ -21,7 +21,7 @@ export const SWEEP_FILE = 'sweep.json';
 export const TARGET_ACCURACY = 0.99;
 
 /** The settings a sweep can vary, by the names the CLI takes (train's flag names). */
-export const SWEEP_AXES = ['preset', 'lr', 'momentum', 'batch', 'decay', 'epochs', 'schedule', 'shift', 'rotate', 'scale'] as const;
+export const SWEEP_AXES = ['preset', 'lr', 'momentum', 'batch', 'decay', 'epochs', 'schedule', 'shift', 'rotate', 'scale', 'elastic'] as const;
 export type SweepAxisName = (typeof SWEEP_AXES)[number];
 
 const NUMERIC: Record<Exclude<SweepAxisName, 'preset' | 'schedule'>, Range> = {
@@ -33,6 +33,7 @@ const NUMERIC: Record<Exclude<SweepAxisName, 'preset' | 'schedule'>, Range> = {
   shift: LIMITS.shift,
   rotate: LIMITS.rotateDeg,
   scale: LIMITS.scale,
+  elastic: LIMITS.elastic,
 };
 
 /** One swept setting: listed values (grid or random), or for random search a range to draw from. */
@@ -168,6 +169,7 @@ export function applyConfig(
       if (name === 'shift') augment.shift = Number(v);
       else if (name === 'rotate') augment.rotateDeg = Number(v);
       else if (name === 'scale') augment.scale = Number(v);
+      else if (name === 'elastic') augment.elastic = Number(v);
     }
   }
   if (augment && isIdentityAugment(augment)) augment = null;

@@ -47,6 +47,7 @@ export const LIMITS = {
   shift: { min: 0, max: 8, unit: 'pixels' },
   rotateDeg: { min: 0, max: 45, unit: 'degrees' },
   scale: { min: 0, max: 0.5 },
+  elastic: { min: 0, max: 6, unit: 'pixels' },
   /** Adversarial training: the L∞ radius in pixel units of [0, 1], and PGD's steps. */
   adversarialEps: { min: 0, max: 1, above: true },
   adversarialSteps: { min: 1, max: 100, int: true },
@@ -86,6 +87,7 @@ export function validateAugment(a: AugmentConfig): AugmentConfig {
   check('augmentation shift', a.shift, LIMITS.shift);
   check('augmentation rotation', a.rotateDeg, LIMITS.rotateDeg);
   check('augmentation scale', a.scale, LIMITS.scale);
+  if (a.elastic !== undefined) check('elastic displacement', a.elastic, LIMITS.elastic);
   return a;
 }
 

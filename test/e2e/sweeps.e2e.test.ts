@@ -148,7 +148,7 @@ describe('a preset’s distortions in Train', () => {
       ['2', '15', '0.1'],
     );
     await page.getByTestId('rotate').fill('200');
-    expect(await page.getByTestId('rotateDeg-error').textContent()).toMatch(/^Rotation \(°\) must be /);
+    expect(await page.getByTestId('rotateDeg-error').textContent()).toMatch(/^Rotate \(°\) must be /);
     expect(await page.getByTestId('start').isDisabled()).toBe(true);
     await page.getByTestId('rotate').fill('12');
     await page.getByTestId('epochs').fill('1');

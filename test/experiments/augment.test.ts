@@ -3,7 +3,16 @@
 // thread and, with the coordinator's draws shared, in two.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_AUGMENT, TRANSFORM_SIZE, drawTransforms, warpBatch, warpImage } from '../../src/engine/augment';
+import {
+  DEFAULT_AUGMENT,
+  ELASTIC_GRID,
+  TRANSFORM_SIZE,
+  describeAugment,
+  drawTransforms,
+  isIdentityAugment,
+  warpBatch,
+  warpImage,
+} from '../../src/engine/augment';
 import { validateAugment } from '../../src/engine/train-config';
 import { limitSet, type ImageSet } from '../../src/engine/data';
 import { EngineError } from '../../src/engine/errors';
@@ -106,7 +115,91 @@ describe('warpImage', () => {
   });
 });
 
+describe('warpImage: the elastic displacement', () => {
+  const G = ELASTIC_GRID;
+  /** A transform with no affine part and the control points' displacements given. */
+  function field(fx: (i: number, j: number) => number, fy: (i: number, j: number) => number = () => 0): Float64Array {
+    const t = new Float64Array(TRANSFORM_SIZE);
+    t[3] = 1;
+    for (let j = 0; j < G; j++) {
+      for (let i = 0; i < G; i++) {
+        t[4 + j * G + i] = fx(i, j);
+        t[4 + G * G + j * G + i] = fy(i, j);
+      }
+    }
+    return t;
+  }
+  const apply = (t: Float64Array): Float32Array => {
+    const out = new Float32Array(R * R);
+    warpImage(digit, 0, 1, R, R, t, 0, out, 0);
+    return out;
+  };
+
+  it('all control points displaced alike: every pixel samples that far away (a shift the other way)', () => {
+    // Sampling one pixel to the right and two up moves the image one left and two down.
+    expect(
+      Array.from(
+        apply(
+          field(
+            () => 1,
+            () => -2,
+          ),
+        ),
+      ),
+    ).toEqual(Array.from(warp(digit, -1, 2, 0, 1)));
+  });
+
+  it('a zero field is the identity, exactly', () => {
+    expect(Array.from(apply(field(() => 0)))).toEqual(Array.from(warp(digit, 0, 0, 0, 1)));
+  });
+
+  it('one control point moves its corner of the image and leaves the cells away from it alone', () => {
+    const t = field((i, j) => (i === 0 && j === 0 ? 3 : 0));
+    const out = apply(t);
+    const plain = warp(digit, 0, 0, 0, 1);
+    const cell = (R - 1) / (G - 1); // 9 pixels between control points
+    for (let y = 0; y < R; y++) {
+      for (let x = 0; x < R; x++) if (x >= cell || y >= cell) expect(out[y * R + x], `(${x}, ${y})`).toBe(plain[y * R + x]);
+    }
+    // On the control point the whole displacement: pixel (0, 0) reads (3, 0); halfway to the
+    // next control point along x, half of it: (4.5, 0) reads (6, 0).
+    const d = new Float32Array(R * R);
+    warpImage(dot(3, 0), 0, 1, R, R, t, 0, d, 0);
+    expect(d[0]).toBeCloseTo(1, 6);
+    const h = new Float32Array(R * R);
+    warpImage(dot(6, 0), 0, 1, R, R, t, 0, h, 0);
+    // x = 4 reads 4 + 3·(1 − 4/9) = 5.67 and x = 5 reads 5 + 3·(1 − 5/9) = 6.33: both take part of (6, 0).
+    expect(h[4]).toBeCloseTo(2 / 3, 5);
+    expect(h[5]).toBeCloseTo(2 / 3, 5);
+  });
+});
+
 describe('drawTransforms', () => {
+  it('with an elastic displacement draws the control points within ±elastic after the affine four, reproducibly', () => {
+    const a = { ...DEFAULT_AUGMENT, elastic: 2 };
+    const t1 = new Float64Array(3 * TRANSFORM_SIZE);
+    const t2 = new Float64Array(3 * TRANSFORM_SIZE);
+    const r1 = new Rng(4);
+    const r2 = new Rng(4);
+    drawTransforms(r1, a, 3, t1);
+    drawTransforms(r2, a, 3, t2);
+    expect(Array.from(t1)).toEqual(Array.from(t2));
+    const f = t1.subarray(4, TRANSFORM_SIZE);
+    expect(f.every((v) => Math.abs(v) <= 2)).toBe(true);
+    expect(new Set(f).size).toBe(f.length);
+    // The affine part is drawn first, as without elastic; then 2 × G² numbers more per image.
+    const plain = new Float64Array(TRANSFORM_SIZE);
+    drawTransforms(new Rng(4), DEFAULT_AUGMENT, 1, plain);
+    expect(Array.from(t1.subarray(0, 4))).toEqual(Array.from(plain.subarray(0, 4)));
+    const r3 = new Rng(4);
+    for (let k = 0; k < 3 * TRANSFORM_SIZE; k++) r3.next();
+    expect(r1.nextU32()).toBe(r3.nextU32());
+    expect(isIdentityAugment({ shift: 0, rotateDeg: 0, scale: 0, elastic: 1 })).toBe(false);
+    expect(isIdentityAugment({ shift: 0, rotateDeg: 0, scale: 0, elastic: 0 })).toBe(true);
+    expect(describeAugment(a)).toBe('±2 px, ±10°, ±10 %, elastic ±2 px');
+    expect(() => validateAugment({ ...a, elastic: 7 })).toThrow(/elastic displacement must be/);
+  });
+
   it('is deterministic for a seed, stays in range, and always draws four numbers per image', () => {
     const a = new Float64Array(50 * TRANSFORM_SIZE);
     const b = new Float64Array(50 * TRANSFORM_SIZE);
@@ -116,7 +209,7 @@ describe('drawTransforms', () => {
     drawTransforms(r2, DEFAULT_AUGMENT, 50, b);
     expect(Array.from(a)).toEqual(Array.from(b));
     for (let s = 0; s < 50; s++) {
-      const [dx, dy, ang, sc] = a.subarray(s * 4, s * 4 + 4);
+      const [dx, dy, ang, sc] = a.subarray(s * TRANSFORM_SIZE, s * TRANSFORM_SIZE + 4);
       expect(Math.abs(dx)).toBeLessThanOrEqual(2);
       expect(Math.abs(dy)).toBeLessThanOrEqual(2);
       expect(Math.abs(ang)).toBeLessThanOrEqual((10 * Math.PI) / 180);

@@ -39,6 +39,11 @@ describe('distortion flags over a preset’s own', () => {
     expect(augmentFromFlags({}, null)).toBeNull();
     expect(augmentFromFlags({ scale: '0.2' }, null)).toEqual({ ...DEFAULT_AUGMENT, scale: 0.2 });
     expect(() => augmentFromFlags({ rotate: '400' }, BEST)).toThrow(/--rotate/);
+    // An elastic displacement joins the preset's, or --augment's, distortions.
+    expect(augmentFromFlags({ elastic: '2.5' }, BEST)).toEqual({ ...BEST, elastic: 2.5 });
+    expect(augmentFromFlags({ elastic: '1' }, null)).toEqual({ ...DEFAULT_AUGMENT, elastic: 1 });
+    expect(() => augmentFromFlags({ elastic: '9' }, BEST)).toThrow(/--elastic/);
+    expect(() => augmentFromFlags({ 'no-augment': true, elastic: '1' }, BEST)).toThrow(/--no-augment cannot be combined/);
   });
 });
 

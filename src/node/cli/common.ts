@@ -208,6 +208,7 @@ export const AUGMENT_OPTIONS = {
   shift: { type: 'string' },
   rotate: { type: 'string' },
   scale: { type: 'string' },
+  elastic: { type: 'string' },
 } as const satisfies Options;
 
 /** The run settings a command that plans runs takes from `train`'s flags (experiments seeds, sweep). */
@@ -234,7 +235,9 @@ export const AUGMENT_HELP = `  --augment          distort every training image a
                      (default ±${DEFAULT_AUGMENT.shift} px, ±${DEFAULT_AUGMENT.rotateDeg}°, ±${100 * DEFAULT_AUGMENT.scale} %); drawn from the run's seed
   --shift PX         largest shift in pixels, ${fmtRange(LIMITS.shift)} (implies --augment)
   --rotate DEG       largest rotation in degrees, ${fmtRange(LIMITS.rotateDeg)} (implies --augment)
-  --scale F          largest change of size as a fraction, ${fmtRange(LIMITS.scale)} (implies --augment)`;
+  --scale F          largest change of size as a fraction, ${fmtRange(LIMITS.scale)} (implies --augment)
+  --elastic PX       largest elastic displacement in pixels, ${fmtRange(LIMITS.elastic)}: a smooth random warp
+                     of each digit (Simard et al. 2003; default 0, none; implies --augment)`;
 
 export const NO_AUGMENT_HELP = `  --no-augment       train on the images as they are, also with a preset that distorts them`;
 
@@ -244,25 +247,24 @@ export const NO_AUGMENT_HELP = `  --no-augment       train on the images as they
  * strengths given in place.
  */
 export function augmentFromFlags(
-  f: { augment?: boolean; 'no-augment'?: boolean; shift?: string; rotate?: string; scale?: string },
+  f: { augment?: boolean; 'no-augment'?: boolean; shift?: string; rotate?: string; scale?: string; elastic?: string },
   base: AugmentConfig | null = null,
 ): AugmentConfig | null {
-  const given = f.augment || f.shift !== undefined || f.rotate !== undefined || f.scale !== undefined;
+  const given = f.augment || f.shift !== undefined || f.rotate !== undefined || f.scale !== undefined || f.elastic !== undefined;
   if (f['no-augment']) {
-    if (given) throw new UsageError('--no-augment cannot be combined with --augment, --shift, --rotate or --scale');
+    if (given) throw new UsageError('--no-augment cannot be combined with --augment, --shift, --rotate, --scale or --elastic');
     return null;
   }
   if (!given) return base ? { ...base } : null;
   const from = base ?? DEFAULT_AUGMENT;
-  return {
+  const a: AugmentConfig = {
     shift: rangeFlag(f.shift, '--shift', LIMITS.shift) ?? from.shift,
     rotateDeg: rangeFlag(f.rotate, '--rotate', LIMITS.rotateDeg) ?? from.rotateDeg,
     scale: rangeFlag(f.scale, '--scale', LIMITS.scale) ?? from.scale,
   };
-}
-
-export function formatAugment(a: AugmentConfig | null | undefined): string {
-  return a ? `±${a.shift} px, ±${a.rotateDeg}°, ±${+(100 * a.scale).toFixed(2)} %` : 'none';
+  const elastic = rangeFlag(f.elastic, '--elastic', LIMITS.elastic) ?? from.elastic ?? 0;
+  if (elastic > 0) a.elastic = elastic;
+  return a;
 }
 
 /** The hyper-parameter flags `train` and `train --csv` share. */

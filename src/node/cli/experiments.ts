@@ -2,6 +2,7 @@
 
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import { describeAugment } from '../../engine/augment';
 import { PRESETS, presetNames } from '../../engine/presets';
 import { formatSchedule } from '../../engine/schedule';
 import { LIMITS } from '../../engine/train-config';
@@ -40,7 +41,6 @@ import {
   bar,
   dataFlag,
   duration,
-  formatAugment,
   intFlag,
   rangeFlag,
   parseFlags,
@@ -292,7 +292,7 @@ async function seedStudy(argv: string[]): Promise<void> {
   const t0 = performance.now();
   const err = (line: string): void => void process.stderr.write(`${line}\n`);
   err(`seed study: ${presets.length} runs → ${out}`);
-  err(`kernels ${kernels.name}, ${threads} thread${threads > 1 ? 's' : ''} per run, seed ${seed}, augmentation ${formatAugment(augment)}`);
+  err(`kernels ${kernels.name}, ${threads} thread${threads > 1 ? 's' : ''} per run, seed ${seed}, augmentation ${describeAugment(augment)}`);
 
   const progressBar = new ProgressBar();
   const runs = await runStudy(options, {

@@ -41,10 +41,10 @@ decay, whole numbers for batch and epochs), each with S seeds (--seed, --seed + 
 after another on all cores, into run folders under --out. NAME is one of
 ${SWEEP_AXES.join(', ')}
 (preset and schedule take names: preset=lenet5-relu-ce,lenet5-relu-ce-bn, schedule=cosine,step:5:0.5;
-shift, rotate and scale are distortion strengths, as train's --shift, --rotate, --scale). The
+shift, rotate, scale and elastic are distortion strengths, as train's flags of those names). The
 settings not swept are the preset's defaults under the train options given (--epochs, --batch,
 --lr, --momentum, --decay, --schedule, --limit, --validation, --augment, --shift, --rotate, --scale,
---no-augment; a preset's own distortions apply unless these change them).
+--elastic, --no-augment; a preset's own distortions apply unless these change them).
 
 The queue is --out/sweep.json, rewritten as each run starts and ends. Stop a sweep at any time:
 Ctrl-C checkpoints the current run at its next batch and exits with status 130 (a crash leaves its

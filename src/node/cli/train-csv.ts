@@ -52,7 +52,23 @@ export const CSV_HELP = `CSV tables instead of MNIST:
   ${thousands(CSV_LIMITS.fieldChars)} characters a field, ${thousands(CSV_LIMITS.recordChars)} a record; feature values must fit a 32-bit float.`;
 
 /** MNIST-only flags: refused with --csv rather than silently ignored. */
-const MNIST_ONLY = ['preset', 'data', 'init', 'limit', 'threads', 'augment', 'shift', 'rotate', 'scale', 'no-shuffle', 'run-dir', 'resume', 'validation'];
+const MNIST_ONLY = [
+  'preset',
+  'data',
+  'init',
+  'limit',
+  'threads',
+  'augment',
+  'no-augment',
+  'shift',
+  'rotate',
+  'scale',
+  'elastic',
+  'no-shuffle',
+  'run-dir',
+  'resume',
+  'validation',
+];
 
 export function wantsCsv(argv: string[]): boolean {
   return argv.some((a) => a === '--csv' || a.startsWith('--csv='));

@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { formatAdversarial, parseAdversarial } from '../../engine/adversarial';
+import { describeAugment } from '../../engine/augment';
 import { encodeModelFile } from '../../engine/formats/modelfile';
 import { Model } from '../../engine/model';
 import { DEFAULT_PRESET, PRESETS, presetNames } from '../../engine/presets';
@@ -34,7 +35,6 @@ import {
   onStdoutClosed,
   bar,
   duration,
-  formatAugment,
   intFlag,
   rangeFlag,
   settingsFromFlags,
@@ -118,7 +118,7 @@ ${Object.values(PRESETS)
   .map((p) => {
     const d = p.defaults;
     const line = `  ${p.name.padEnd(20)} epochs ${d.epochs}, batch ${d.batchSize}, lr ${d.lr}, momentum ${d.momentum}, decay ${d.decay}, schedule ${formatSchedule(d.schedule)}`;
-    return d.augment ? `${line},\n${' '.repeat(23)}distortions ${formatAugment(d.augment)}` : line;
+    return d.augment ? `${line},\n${' '.repeat(23)}distortions ${describeAugment(d.augment)}` : line;
   })
   .join('\n')}
 
@@ -152,6 +152,7 @@ const RUN_FLAGS = [
   'shift',
   'rotate',
   'scale',
+  'elastic',
   'no-augment',
   'adversarial',
 ] as const;
@@ -454,7 +455,7 @@ async function train(c: TrainContext): Promise<void> {
     log(
       `epochs ${config.epochs}, batch ${config.batchSize}, lr ${config.lr} (${formatSchedule(config.schedule)}), momentum ${config.momentum}, ` +
         `decay ${config.decay}, seed ${config.seed}${config.shuffle ? '' : ', no shuffle'}${c.init ? `, init from ${c.init}` : ''}` +
-        `${config.augment ? `, augmentation ${formatAugment(config.augment)}` : ''}` +
+        `${config.augment ? `, augmentation ${describeAugment(config.augment)}` : ''}` +
         `${config.adversarial ? `, adversarial ${formatAdversarial(config.adversarial)}` : ''}`,
     );
     log(`kernels: ${c.kernels.name}, threads: ${c.threads}`);

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AugmentConfig } from '../../engine/augment';
+import { describeAugment, type AugmentConfig } from '../../engine/augment';
 import { evaluate } from '../../engine/evaluate';
 import type { Kernels } from '../../engine/kernels/types';
 import { PRESETS } from '../../engine/presets';
@@ -294,10 +294,6 @@ const pc = (x: number | null, digits = 2): string => (x === null ? '—' : `${(1
 const num = (x: number | null, digits = 1): string => (x === null ? '—' : x.toFixed(digits));
 const int = (x: number | null): string => (x === null ? '—' : Math.round(x).toLocaleString('en-US'));
 
-export function formatAugmentShort(a: AugmentConfig | null): string {
-  return a ? `±${a.shift} px, ±${a.rotateDeg}°, ±${+(100 * a.scale).toFixed(2)} %` : 'none';
-}
-
 /** How tables and legends name a run: the preset, marked when it trained on distorted images. */
 export function runLabel(r: Pick<RunResult, 'preset' | 'augment'>): string {
   return r.augment ? `${r.preset} + augmentation` : r.preset;
@@ -305,7 +301,7 @@ export function runLabel(r: Pick<RunResult, 'preset' | 'augment'>): string {
 
 function settingsText(r: RunResult): string {
   const s = r.settings;
-  const aug = r.augment ? `, augmentation ${formatAugmentShort(r.augment)}` : '';
+  const aug = r.augment ? `, augmentation ${describeAugment(r.augment)}` : '';
   return `${s.epochs} epochs, batch ${s.batchSize}, lr ${s.lr} ${formatSchedule(s.schedule)}, momentum ${s.momentum}, decay ${s.decay}${aug}; ${r.trainCount.toLocaleString('en-US')} training / ${r.validationCount.toLocaleString('en-US')} validation images`;
 }
 
@@ -366,7 +362,7 @@ export function renderReport(s: StudyResult): string {
   const augmentation =
     new Set(runs.map((r) => JSON.stringify(r.augment ?? null))).size > 1
       ? 'as listed per run under Settings'
-      : formatAugmentShort(runs[0]?.augment ?? s.options.augment);
+      : describeAugment(runs[0]?.augment ?? s.options.augment);
   const settings = runs.map((r) => `- \`${runLabel(r)}\` (run \`${r.runId}\`): ${settingsText(r)}${r.reason ? ` — ${r.status}: ${r.reason}` : ''}`).join('\n');
   return `# ${s.title}
 

@@ -6,6 +6,7 @@ import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import type { PresetInfo } from '@common/api';
 import { DEFAULT_PRESET } from '@engine/presets';
+import { isIdentityAugment, type AugmentConfig } from '@engine/augment';
 import { settingsProblems, type TrainSettings } from '@common/settings';
 import { studio } from '../api/studio';
 import { useDatasetStore } from './dataset';
@@ -35,6 +36,7 @@ export interface SettingsForm {
   shift: number;
   rotateDeg: number;
   scale: number;
+  elastic: number;
 }
 
 function formFrom(p: PresetInfo): SettingsForm {
@@ -58,6 +60,7 @@ function formFrom(p: PresetInfo): SettingsForm {
     shift: d.augment?.shift ?? 0,
     rotateDeg: d.augment?.rotateDeg ?? 0,
     scale: d.augment?.scale ?? 0,
+    elastic: d.augment?.elastic ?? 0,
   };
 }
 
@@ -79,8 +82,9 @@ export function toSettings(f: SettingsForm): TrainSettings {
   };
   if (f.limit !== null) s.limit = f.limit;
   if (f.validation !== null) s.validation = f.validation;
-  const augment = { shift: f.shift, rotateDeg: f.rotateDeg, scale: f.scale };
-  if (augment.shift !== 0 || augment.rotateDeg !== 0 || augment.scale !== 0) s.augment = augment;
+  const augment: AugmentConfig = { shift: f.shift, rotateDeg: f.rotateDeg, scale: f.scale };
+  if (f.elastic !== 0) augment.elastic = f.elastic;
+  if (!isIdentityAugment(augment)) s.augment = augment;
   if (f.adversarial === 'fgsm') s.adversarial = { attack: 'fgsm', eps: f.adversarialEps };
   else if (f.adversarial === 'pgd') s.adversarial = { attack: 'pgd', eps: f.adversarialEps, steps: f.adversarialSteps };
   return s;
@@ -108,6 +112,7 @@ export const useSettingsStore = defineStore('settings', () => {
     shift: 0,
     rotateDeg: 0,
     scale: 0,
+    elastic: 0,
   });
   const dataset = useDatasetStore();
   const errors = computed(() => validateForm(form, dataset.info?.trainCount ?? null));

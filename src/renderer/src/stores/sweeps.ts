@@ -128,5 +128,24 @@ export const useSweepsStore = defineStore('sweeps', () => {
     put(e.sweep);
   }
 
-  return { list, selectedId, selected, running, loaded, busy, plan, check, addRow, removeRow, unusedAxis, refresh, start, stop, resume, remove, isSweepRun, onEvent };
+  return {
+    list,
+    selectedId,
+    selected,
+    running,
+    loaded,
+    busy,
+    plan,
+    check,
+    addRow,
+    removeRow,
+    unusedAxis,
+    refresh,
+    start,
+    stop,
+    resume,
+    remove,
+    isSweepRun,
+    onEvent,
+  };
 });
