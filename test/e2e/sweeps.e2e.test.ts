@@ -145,7 +145,7 @@ describe('a preset’s distortions in Train', () => {
     await page.getByTestId('nav-train').click();
     await page.getByTestId('preset').selectOption('lenet5-best');
     expect([await page.getByTestId('shift').inputValue(), await page.getByTestId('rotate').inputValue(), await page.getByTestId('scale').inputValue()]).toEqual(
-      ['2', '15', '0.1'],
+      ['2', '10', '0.1'],
     );
     await page.getByTestId('rotate').fill('200');
     expect(await page.getByTestId('rotateDeg-error').textContent()).toMatch(/^Rotate \(°\) must be /);

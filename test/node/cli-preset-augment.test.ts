@@ -1,4 +1,4 @@
-// A preset's own distortions (lenet5-best's ±2 px, ±15°, ±10 %): `train --preset lenet5-best`
+// A preset's own distortions (lenet5-best's ±2 px, ±10°, ±10 %): `train --preset lenet5-best`
 // with no other option trains with them, a flag changes one strength and keeps the others,
 // --no-augment turns them off and refuses to be combined with a strength; presets without
 // distortions still train on the plain images unless asked. The flag logic on its own, then real
@@ -29,7 +29,7 @@ afterAll(async () => rm(root, { recursive: true, force: true }));
 
 describe('distortion flags over a preset’s own', () => {
   it('keep the preset’s, change one strength, or turn them off', () => {
-    expect(BEST).toEqual({ shift: 2, rotateDeg: 15, scale: 0.1 });
+    expect(BEST).toEqual({ shift: 2, rotateDeg: 10, scale: 0.1 });
     expect(augmentFromFlags({}, BEST)).toEqual(BEST);
     expect(augmentFromFlags({ rotate: '5' }, BEST)).toEqual({ ...BEST, rotateDeg: 5 });
     expect(augmentFromFlags({ augment: true }, BEST)).toEqual(BEST);
@@ -98,7 +98,7 @@ describe('train with a preset that distorts', () => {
 
   it('--help lists lenet5-best with its distortions, and --no-augment', async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/node/cli/train.ts', '--help'], { cwd: process.cwd() });
-    expect(stdout).toMatch(/lenet5-best\s+epochs 20, batch 32, lr 0\.05, momentum 0\.9, decay 0, schedule cosine,\n\s+distortions ±2 px, ±15°, ±10 %/);
+    expect(stdout).toMatch(/lenet5-best\s+epochs 20, batch 32, lr 0\.05, momentum 0\.9, decay 0, schedule cosine,\n\s+distortions ±2 px, ±10°, ±10 %/);
     expect(stdout).toMatch(/--no-augment\s+train on the images as they are/);
   });
 });

@@ -14,14 +14,14 @@ const golden = loadGolden('lenet5-relu-max-ce');
 const image = (i: number): Float32Array => golden.input.data.slice(i * 784, (i + 1) * 784);
 
 describe('integrated gradients: completeness', () => {
-  it.each(Object.keys(PRESETS))('%s: Σ attributions = score − baselineScore within 2 % at 256 steps', (preset) => {
+  it.each(Object.keys(PRESETS))('%s: Σ attributions = score − baselineScore within 2 % at 128 steps', (preset) => {
     const model = build(PRESETS[preset].spec).init(11);
     const ex = new Explainer(model);
     for (const i of [0, 1, 2]) {
       const x = image(i);
       for (const baseline of ['black', 'blur'] as const) {
         for (const target of [ex.predict(x), (ex.predict(x) + 5) % 10]) {
-          const r = ex.explain('ig', x, target, { steps: 256, baseline });
+          const r = ex.explain('ig', x, target, { steps: 128, baseline });
           const delta = r.score - r.baselineScore!;
           let sum = 0;
           for (const v of r.attributions) sum += v;
