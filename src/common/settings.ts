@@ -217,7 +217,7 @@ export const SETTINGS_FIELD_LABELS: Readonly<Record<SettingsField, string>> = {
   shift: 'Shift (px)',
   rotateDeg: 'Rotate (°)',
   scale: 'Size ±',
-  elastic: 'Elastic (px)',
+  elastic: 'Elastic',
 };
 
 /** A problem of `settingsProblems` as a sentence in the field's label's words: "Batch size must be a whole number from 1 to 4,096." */

@@ -55,8 +55,9 @@ describe('sweeps in Chromium', () => {
     await expect.poll(() => progress().getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
     expect(await progress().getAttribute('data-total')).toBe('8');
     await expect.poll(done, { timeout: 240_000, interval: 200 }).toBeGreaterThanOrEqual(3);
+    // At most one run trains at a time (none for a moment between two runs).
     const before = await sweepFile();
-    expect(before.configs.flatMap((c) => c.runs).filter((r) => r.status === 'running')).toHaveLength(1);
+    expect(before.configs.flatMap((c) => c.runs).filter((r) => r.status === 'running').length).toBeLessThanOrEqual(1);
 
     await app.restart();
     await page.getByTestId('nav-sweeps').click();

@@ -45,7 +45,7 @@ describe('Train view in Chromium', () => {
   it('starts with the dataset ready, the presets listed and no runs', async () => {
     await page.getByTestId('dataset').and(page.locator('[data-state="ready"]')).waitFor();
     await expect.poll(() => page.getByTestId('dataset').textContent()).toMatch(/6,000 train · 1,000 test · 28×28/);
-    expect(await page.getByTestId('preset').locator('option').count()).toBe(7);
+    expect(await page.getByTestId('preset').locator('option').count()).toBe(8);
     expect(await page.getByTestId('preset').inputValue()).toBe('lenet5-relu-ce-bn');
     await expect.poll(() => page.getByTestId('app-line').textContent()).toMatch(/wasm-relaxed-simd kernels · 2 threads/);
     await expect.poll(() => page.getByTestId('runs').textContent()).toMatch(/No runs yet/);
