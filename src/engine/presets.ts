@@ -146,7 +146,7 @@ export const PRESETS: Record<string, Preset> = Object.fromEntries(
       },
       {
         name: 'lenet5-best',
-        description: 'lenet5-relu-ce-bn trained 20 epochs on distorted digits (our best recipe)',
+        description: 'lenet5-relu-ce-bn trained 20 epochs on distorted digits (the best recipe found so far)',
         spec: lenet5Spec({ act: 'relu', bn: true }),
         defaults: BEST,
       },
