@@ -95,6 +95,13 @@ export function parseAxis(text: string): SweepAxis {
   return { name, values };
 }
 
+/** A configuration's swept values as typed: "lr=0.01 momentum=0.9" (the CLI's log, a sweep run's name, the chart's hover). */
+export function configLabel(values: Readonly<Record<string, SweepValue>>): string {
+  return Object.entries(values)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
 /** Most configurations a sweep plans (a queue file holds no more). */
 export const MAX_CONFIGS = 10_000;
 

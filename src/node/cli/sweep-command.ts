@@ -6,13 +6,12 @@ import { resolve } from 'node:path';
 import { PRESETS, presetNames } from '../../engine/presets';
 import { LIMITS } from '../../engine/train-config';
 import { DEFAULT_SEED } from '../../common/settings';
-import type { SweepValue } from '../../common/sweep-stats';
 import { checkNewFolder } from '../files';
 import { loadMnist } from '../datasets';
 import { loadKernels } from '../load-kernels';
 import { defaultThreads } from '../parallel/gradients';
 import { RunFolderError } from '../runs/layout';
-import { SWEEP_AXES, SweepError, parseAxis, summarizeSweep, type SweepAxis, type SweepFile } from '../../common/sweep';
+import { SWEEP_AXES, SweepError, configLabel, parseAxis, summarizeSweep, type SweepAxis, type SweepFile } from '../../common/sweep';
 import { runSweep } from '../experiments/sweep';
 import { newSweep, readSweep, writeSweep } from '../runs/sweep-file';
 import {
@@ -59,12 +58,6 @@ Open Runs…) to compare the runs.
 
 Example: npm run experiments -- sweep --preset lenet5-relu-ce-bn --grid lr=0.02,0.05 momentum=0.9,0.95 --seeds 2 --epochs 5 --out runs/sweep-lr
 `;
-
-function label(values: Readonly<Record<string, SweepValue>>): string {
-  return Object.entries(values)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
-}
 
 export async function sweep(argv: string[]): Promise<void> {
   const { values: f, positionals } = parseFlags(
@@ -164,7 +157,8 @@ export async function sweep(argv: string[]): Promise<void> {
   );
   // Looked up when a run starts: runSweep renames a run that must start again in `plan` itself.
   const name = (id: string): string => {
-    for (const [ci, c] of plan.configs.entries()) for (const r of c.runs) if (r.runId === id) return `config ${ci + 1} (${label(c.values)}) seed ${r.seed}`;
+    for (const [ci, c] of plan.configs.entries())
+      for (const r of c.runs) if (r.runId === id) return `config ${ci + 1} (${configLabel(c.values)}) seed ${r.seed}`;
     return id;
   };
   const progressBar = new ProgressBar();

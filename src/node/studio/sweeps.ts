@@ -12,7 +12,7 @@ import { PRESETS } from '../../engine/presets';
 import type { SweepInfo, SweepRequest } from '../../common/api';
 import { RUN_ID_PATTERN, RUN_NOTES_LIMITS, type DatasetInfo, type RunNotes, type RunState } from '../../common/records';
 import { DEFAULT_SEED, type TrainSettings } from '../../common/settings';
-import { APP_SWEEP_LIMITS, SweepError, parseAxis, summarizeSweep, sweepRunOutcome, type SweepConfig, type SweepFile, type SweepRun } from '../../common/sweep';
+import { APP_SWEEP_LIMITS, SweepError, configLabel, parseAxis, summarizeSweep, sweepRunOutcome, type SweepFile, type SweepRun } from '../../common/sweep';
 import { hasCheckpoint } from '../runs/checkpoint';
 import { newRunId, readRunDetail } from '../runs/folder';
 import type { RunConfig } from '../runs/layout';
@@ -43,13 +43,6 @@ interface Active {
   sweep: SweepFile;
   /** The run of it that the trainer is training, or is being started. */
   current: string | null;
-}
-
-/** "lr=0.01 momentum=0.9": a configuration's swept values, as typed. */
-export function valuesText(values: SweepConfig['values']): string {
-  return Object.entries(values)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
 }
 
 export class StudioSweeps {
@@ -247,7 +240,7 @@ export class StudioSweeps {
         this.host.changed(this.info(a.id, a.sweep));
         const dataset = await this.host.dataset();
         await this.host.startPlannedRun(planRun(c, r, dataset), {
-          name: `${valuesText(c.values)} · seed ${r.seed}`.slice(0, RUN_NOTES_LIMITS.name),
+          name: `${configLabel(c.values)} · seed ${r.seed}`.slice(0, RUN_NOTES_LIMITS.name),
           tags: ['sweep', a.id],
         });
         await this.letGo(a, r.runId);
