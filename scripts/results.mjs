@@ -205,7 +205,10 @@ async function headline(argv) {
 
 async function best(argv) {
   if (argv[0] !== '--report-only') {
-    const { seeds, rest } = takeSeeds(argv, BEST_SEEDS);
+    const { seeds, rest: given } = takeSeeds(argv, BEST_SEEDS);
+    // The recipe is `npm run train -- --preset lenet5-best --seed S`, which holds nothing out: its
+    // runs train on every training image too (the final epoch's model needs no validation).
+    const rest = given.includes('--validation') ? given : ['--validation', '0', ...given];
     const started = Date.now();
     const group = await trainGroup(BEST, seeds, rest, `runs/results-best/${BEST}`);
     const saved = { argv, rest, seeds, groups: [group], wall: Date.now() - started, commit: commit(), machine: machine(), kernels: loadKernels().name };
@@ -237,6 +240,13 @@ function writeResults() {
     p.groups.map((g) => ({ ...g, seeds: p.seeds, rest: p.rest ?? [], command: p === top ? 'npm run results:best' : 'npm run results' })),
   );
   const sz = groups[0].sizes;
+  const held = groups.find((g) => g.sizes.validation > 0)?.sizes;
+  const whole = groups.filter((g) => g.sizes.validation === 0).map((g) => `\`${g.preset}\``);
+  const split = held
+    ? `**at best validation** the epoch with the lowest error on the ${thousands(held.validation)}
+training images held out for validation (the test set never chooses), and those runs train on the
+other ${thousands(held.train)}.${whole.length ? ` ${whole.join(', ')} hold${whole.length === 1 ? 's' : ''} nothing out, as ${whole.length === 1 ? 'its' : 'their'} own command does: ${whole.length === 1 ? 'its runs train' : 'they train'} on all ${thousands(sz.train + sz.validation)}, and only the final epoch counts.` : ''}`
+    : `every run trains on all ${thousands(sz.train)} training images, and only the final epoch counts.`;
   const epochsTo99 = (g) => (g.group.reached99 === 0 ? '—' : `${pm(g.group.epochsTo99, (x) => x.toFixed(1))} (${g.group.reached99} of ${g.group.runs.length})`);
   const table = groups.map(
     (g) =>
@@ -300,9 +310,7 @@ One run is an anecdote: two seeds of the same settings end a tenth of a point or
 so do two thread counts (they sum gradients in another order). The table gives each preset's
 **mean ± sample standard deviation over the seeds** and the 95 % confidence interval of that mean
 (Student's t). Errors are on the ${thousands(sz.test)} MNIST test images; **final** is the last
-epoch's model, **at best validation** the epoch with the lowest error on the ${thousands(sz.validation)}
-training images held out for validation (the test set never chooses). Each run trains on the
-other ${thousands(sz.train)}.
+epoch's model, ${split}
 
 | preset | epochs | seeds | threads | final test error | 95 % CI of the mean | test error at best validation | epochs to 99 % accuracy |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
