@@ -78,12 +78,13 @@ describe('train with a preset that distorts', () => {
     return { ...r, config: await readRunConfig(dir) };
   };
 
-  it('lenet5-best alone trains with its distortions, its 20-epoch cosine recipe otherwise as --epochs says', async () => {
+  it('lenet5-best alone trains with its distortions and weight decay, its 30-epoch cosine recipe otherwise as --epochs says', async () => {
     const { config } = await train('best', ['--preset', 'lenet5-best']);
     expect(config.preset).toBe('lenet5-best');
     expect(config.settings.augment).toEqual(BEST);
     expect(config.settings.schedule).toEqual({ type: 'cosine' });
-    expect(PRESETS['lenet5-best'].defaults.epochs).toBe(20);
+    expect(config.settings.decay).toBe(0.0005);
+    expect(PRESETS['lenet5-best'].defaults.epochs).toBe(30);
   }, 120_000);
 
   it('--rotate changes one strength; --no-augment trains on the plain images; other presets distort only when asked', async () => {
@@ -98,7 +99,7 @@ describe('train with a preset that distorts', () => {
 
   it('--help lists lenet5-best with its distortions, and --no-augment', async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/node/cli/train.ts', '--help'], { cwd: process.cwd() });
-    expect(stdout).toMatch(/lenet5-best\s+epochs 20, batch 32, lr 0\.05, momentum 0\.9, decay 0, schedule cosine,\n\s+distortions ±2 px, ±10°, ±10 %/);
+    expect(stdout).toMatch(/lenet5-best\s+epochs 30, batch 32, lr 0\.05, momentum 0\.9, decay 0\.0005, schedule cosine,\n\s+distortions ±2 px, ±10°, ±10 %/);
     expect(stdout).toMatch(/--no-augment\s+train on the images as they are/);
   });
 });

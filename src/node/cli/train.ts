@@ -63,7 +63,8 @@ Options:
   --epochs N         epochs to train (default: the preset's)
   --batch B          minibatch size (default: the preset's)
   --lr X             base learning rate (default: the preset's)
-  --decay X          L2 weight decay on conv/dense weights (default: the preset's; -l2 presets 0.001)
+  --decay X          L2 weight decay on conv/dense weights (default: the preset's; -l2 presets 0.001,
+                     lenet5-best 0.0005)
   --momentum X       SGD momentum, ${describeRange(LIMITS.momentum)} (default: the preset's)
   --schedule S       learning-rate schedule per epoch: constant, cosine, step:EVERY:GAMMA
                      (default: the preset's)
