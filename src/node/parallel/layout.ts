@@ -82,8 +82,8 @@ export const ERROR_TEXT_BYTES = 512;
 /**
  * A failure a test makes a shard worker simulate (never set by the app): at its `atCommand`-th step
  * or forward command (1-based) it throws inside the command ('throw': caught, reported through CTRL.ERROR, the
- * thread lives on), throws out of its loop ('crash': the thread dies with an uncaught error, what
- * a broken build or an out-of-memory does), or stops answering ('hang': it waits forever).
+ * thread lives on), throws out of its loop ('crash': the thread ends, as after a broken build or
+ * an out-of-memory error), or stops answering ('hang': it waits forever).
  */
 export interface ShardFault {
   atCommand: number;

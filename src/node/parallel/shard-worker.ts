@@ -146,7 +146,11 @@ try {
     Atomics.notify(ctrl, CTRL.DONE);
   }
 } catch (e) {
-  // Out of the loop: the thread ends with this error; the 'exit' handler wakes the coordinator.
+  // Out of the loop: the reason goes to shared memory and the thread ends; the 'exit' handler
+  // wakes the coordinator. It ends by process.exit, not by rethrowing: the coordinator, woken by
+  // CTRL.ERROR, terminates the workers, and Node 20 aborts the whole process (FATAL ERROR:
+  // v8::ToLocalChecked Empty MaybeLocal) when a worker is terminated while it is dispatching an
+  // uncaught exception.
   fail(e instanceof Error ? e.message : String(e));
-  throw e;
+  process.exit(1);
 }
