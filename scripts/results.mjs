@@ -162,7 +162,7 @@ const BEST = 'lenet5-best';
 const BEST_SEEDS = 5;
 /** The mean final test error lenet5-best is meant to reach. */
 const BEST_AIM = 0.006;
-/** How lenet5-best's recipe was found: the sweeps (their commands and what they gave), in words. */
+/** How lenet5-best's recipe was found: the sweeps, then the seed groups (their commands and what they gave), in words. */
 const BEST_SEARCH = `How the recipe was chosen, in two steps. First the distortions, by four sweeps
 (\`npm run experiments -- sweep\`, \`docs/cli.md\`) from
 \`lenet5-relu-ce-bn\`'s settings (batch 32, lr 0.05 with the cosine schedule, momentum 0.9) over 20
@@ -269,7 +269,6 @@ function writeResults() {
   const groups = parts.flatMap((p) =>
     p.groups.map((g) => ({
       ...g,
-      threads: runThreads(g.group.settings.batchSize, p.rest ?? []),
       seeds: p.seeds,
       rest: p.rest ?? [],
       command: `${p === top ? 'npm run results:best' : 'npm run results'}${p.argv?.length ? ` -- ${p.argv.join(' ')}` : ''}`,
@@ -277,11 +276,12 @@ function writeResults() {
   );
   const sz = groups[0].sizes;
   const held = groups.find((g) => g.sizes.validation > 0)?.sizes;
+  const all = groups.find((g) => g.sizes.validation === 0)?.sizes.train;
   const whole = groups.filter((g) => g.sizes.validation === 0).map((g) => `\`${g.preset}\``);
   const split = held
     ? `**at best validation** the epoch with the lowest error on the ${thousands(held.validation)}
 training images held out for validation (the test set never chooses), and those runs train on the
-other ${thousands(held.train)}.${whole.length ? ` ${whole.join(', ')} hold${whole.length === 1 ? 's' : ''} nothing out, as ${whole.length === 1 ? 'its' : 'their'} own command does: ${whole.length === 1 ? 'its runs train' : 'they train'} on all ${thousands(sz.train + sz.validation)}, and only the final epoch counts.` : ''}`
+other ${thousands(held.train)}.${whole.length ? ` ${whole.join(', ')} hold${whole.length === 1 ? 's' : ''} nothing out, as ${whole.length === 1 ? 'its' : 'their'} own command does: ${whole.length === 1 ? 'its runs train' : 'they train'} on all ${thousands(all)}, and only the final epoch counts.` : ''}`
     : `every run trains on all ${thousands(sz.train)} training images, and only the final epoch counts.`;
   const epochsTo99 = (g) => (g.group.reached99 === 0 ? '—' : `${pm(g.group.epochsTo99, (x) => x.toFixed(1))} (${g.group.reached99} of ${g.group.runs.length})`);
   const table = groups.map(
