@@ -147,10 +147,11 @@ async function trainGroup(preset, seeds, rest, out) {
   return { preset, group, runs, sizes, threads: runThreads(group.settings.batchSize, rest), out, rest };
 }
 
-/** Threads each run trained on: `--threads N` among the options passed on, else all cores. */
+/** Threads each run trained on: `--threads N` (or `--threads=N`) among the options passed on, else all cores. */
 function runThreads(batchSize, rest) {
-  const i = rest.indexOf('--threads');
-  return threadsFor(batchSize, i >= 0 ? Number(rest[i + 1]) : defaultThreads());
+  const i = rest.findIndex((a) => a === '--threads' || a.startsWith('--threads='));
+  const given = i < 0 ? null : rest[i] === '--threads' ? rest[i + 1] : rest[i].slice('--threads='.length);
+  return threadsFor(batchSize, given === null ? defaultThreads() : Number(given));
 }
 
 // The headline presets' groups are kept in runs/results-headline/ and lenet5-best's in
